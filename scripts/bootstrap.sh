@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what building and testing Plexus needs on Debian 12, idempotently:
+#  - the Debian packages listed below (skipped when all are present);
+#  - DuckDB 1.4.4 LTS (libduckdb.so + duckdb.h) from the npm registry, verified against
+#    scripts/duckdb.lock, unpacked into third_party/duckdb/ (skipped when already there).
+# DUCKDB_ROOT=/path (with include/duckdb.h and lib/libduckdb.so) uses an existing install.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+
+packages=(
+  build-essential cmake ninja-build pkg-config git ca-certificates python3
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
+  libcpp-httplib-dev libasio-dev libsqlite3-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# node and npm may come from outside Debian (the machine image ships them): ask for the
+# Debian packages only when the commands are absent.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ -n "${DUCKDB_ROOT:-}" ]; then
+  for f in include/duckdb.h lib/libduckdb.so; do
+    [ -f "$DUCKDB_ROOT/$f" ] || { echo "bootstrap: DUCKDB_ROOT=$DUCKDB_ROOT has no $f" >&2; exit 1; }
+  done
+  exit 0
+fi
+
+dest="$here/third_party/duckdb"
+lock="$here/scripts/duckdb.lock"
+stamp="$dest/.lock.sha256"
+want="$(sha256sum "$lock" | cut -d' ' -f1)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f "$dest/lib/libduckdb.so" ] \
+   && [ -f "$dest/include/duckdb.h" ]; then
+  exit 0
+fi
+
+echo "bootstrap: fetching DuckDB (npm pack) into third_party/duckdb"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+rm -rf "$dest"
+mkdir -p "$dest/lib" "$dest/include"
+grep -v '^#' "$lock" | while read -r pkg version sum inner; do
+  [ -n "$pkg" ] || continue
+  tarball="$(cd "$tmp" && npm pack --silent "$pkg@$version" 2>/dev/null | tail -n1)"
+  [ -f "$tmp/$tarball" ] || { echo "bootstrap: npm pack $pkg@$version failed" >&2; exit 1; }
+  echo "$sum  $tmp/$tarball" | sha256sum -c --quiet - \
+    || { echo "bootstrap: checksum mismatch for $pkg@$version" >&2; exit 1; }
+  tar -xzf "$tmp/$tarball" -C "$tmp" "$inner"
+  case "$inner" in
+    *.so) cp "$tmp/$inner" "$dest/lib/" ;;
+    *.h) cp "$tmp/$inner" "$dest/include/" ;;
+  esac
+done
+echo "$want" > "$stamp"
+echo "bootstrap: DuckDB ready in $dest"
