@@ -1,0 +1,168 @@
+// File: plexus/spec/model.h
+//
+// The typed model of what a domain writes: ODPS v1.0.0 data products, ODCS v3.1.0 data
+// contracts, and Plexus's own mesh.yaml, domain.yaml and pipeline.yaml. Plain values, no I/O;
+// parse.h fills them from files and names file, line and field on every problem.
+//
+// Only the fields the platform acts on are typed here; every document also keeps its source
+// text so the catalog stores it whole (full fidelity is the Data contracts issue's work).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace plexus::spec {
+
+/// Where a value was written: 1-based line and column. line == 0 when unknown.
+struct SourceLocation {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
+// ---- ODCS v3.1.0 ----------------------------------------------------------------------------
+
+/// A column of a schema object (ODCS SchemaProperty).
+struct Property {
+  std::string name;
+  std::string business_name;
+  std::string description;
+  std::string logical_type;   ///< string, integer, number, boolean, date, timestamp, time, object, array
+  std::string physical_type;  ///< as the engine spells it (BIGINT, VARCHAR, DECIMAL(10,2)...), optional
+  bool required = false;
+  bool primary_key = false;
+  int primary_key_position = -1;
+  bool unique = false;
+  std::string classification;  ///< e.g. public, internal, restricted, confidential, pii
+  std::vector<std::string> tags;
+  SourceLocation location;
+};
+
+/// A table of a contract (ODCS SchemaObject).
+struct SchemaObject {
+  std::string name;
+  std::string physical_name;
+  std::string description;
+  std::vector<Property> properties;
+  SourceLocation location;
+};
+
+/// An ODCS data contract: one per output port.
+struct Contract {
+  std::string api_version;  ///< v3.1.0 (v3.0.x accepted)
+  std::string kind;         ///< DataContract
+  std::string id;
+  std::string name;
+  std::string version;      ///< semantic version, e.g. 1.2.0
+  std::string status;       ///< proposed, draft, active, deprecated, retired
+  std::string domain;
+  std::string data_product;
+  std::string description;  ///< description.purpose
+  std::vector<SchemaObject> schema;
+  std::vector<std::string> tags;
+  SourceLocation location;  ///< the document (file, line 1)
+  std::string source_text;  ///< the YAML as written
+};
+
+// ---- ODPS v1.0.0 ----------------------------------------------------------------------------
+
+struct InputPort {
+  std::string name;
+  std::string version;
+  std::string contract_id;  ///< id of the upstream output port's contract
+  SourceLocation location;
+};
+
+struct OutputPort {
+  std::string name;
+  std::string description;
+  std::string type;  ///< e.g. tables
+  std::string version;
+  std::string contract_id;
+  SourceLocation location;
+};
+
+struct TeamMember {
+  std::string username;
+  std::string name;
+  std::string role;  ///< owner, data steward, member...
+};
+
+/// An ODPS data product.
+struct Product {
+  std::string api_version;  ///< v1.0.0
+  std::string kind;         ///< DataProduct
+  std::string id;
+  std::string name;         ///< the product's SQL name: snake_case, unique in its domain
+  std::string version;
+  std::string status;       ///< proposed, draft, active, deprecated, retired
+  std::string domain;
+  std::string tenant;
+  std::string purpose;      ///< description.purpose
+  std::string limitations;  ///< description.limitations
+  std::string usage;        ///< description.usage
+  std::vector<std::string> tags;
+  std::vector<InputPort> input_ports;
+  std::vector<OutputPort> output_ports;
+  std::string team_name;
+  std::vector<TeamMember> team;
+  SourceLocation location;
+  std::string source_text;
+};
+
+// ---- pipeline.yaml (Plexus's own format) ----------------------------------------------------
+
+/// A named relation the pipeline's SQL reads: a file, or an ODPS input port of the product.
+struct PipelineInput {
+  std::string name;        ///< how the SQL refers to it (a single identifier)
+  std::string file;        ///< path relative to the product folder (set for file inputs)
+  std::string format;      ///< csv, json, ndjson, parquet; empty: from the file's extension
+  std::map<std::string, std::string> options;  ///< reader options, e.g. delim: ";"
+  std::string input_port;  ///< name of one of the product's ODPS input ports
+  SourceLocation location;
+};
+
+/// How one output port is built: a SELECT over the inputs.
+struct PipelineOutput {
+  std::string port;  ///< name of one of the product's ODPS output ports
+  std::string sql;   ///< empty only when there is exactly one input: SELECT * FROM it
+  SourceLocation location;
+};
+
+struct Pipeline {
+  std::vector<PipelineInput> inputs;
+  std::vector<PipelineOutput> outputs;
+  SourceLocation location;
+};
+
+// ---- mesh.yaml and domain.yaml --------------------------------------------------------------
+
+/// A product folder: the product, the contracts of its ports (by contract id), its pipeline.
+struct ProductBundle {
+  Product product;
+  std::map<std::string, Contract> contracts;  ///< contract id -> contract
+  std::optional<Pipeline> pipeline;
+  std::string dir;  ///< absolute path of the product folder
+};
+
+struct Domain {
+  std::string name;  ///< snake_case; the first part of a port's SQL name
+  std::string description;
+  std::vector<std::string> owners;   ///< usernames
+  std::vector<std::string> members;  ///< usernames
+  std::vector<ProductBundle> products;
+  std::string dir;
+  SourceLocation location;
+};
+
+struct Mesh {
+  std::string name;
+  std::string description;
+  std::vector<std::string> policy_files;  ///< governance/*.yaml, relative to the mesh folder
+  std::vector<Domain> domains;
+  std::string dir;  ///< absolute path of the mesh folder
+};
+
+}  // namespace plexus::spec
