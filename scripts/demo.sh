@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# make demo: the example mesh (examples/jaffle-mesh) from descriptors to a governed,
+# cross-domain query, then served over HTTP on localhost until Ctrl-C.
+# PLEXUS_DEMO_HOME sets the home (default: a fresh build/demo-home); PLEXUS_DEMO_PORT the port;
+# PLEXUS_DEMO_NO_SERVE=1 stops after the query (used by the tests).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+plexus="$here/build/plexus"
+mesh="$here/examples/jaffle-mesh"
+home="${PLEXUS_DEMO_HOME:-$here/build/demo-home}"
+port="${PLEXUS_DEMO_PORT:-8080}"
+rm -rf "$home"
+
+step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "$2"; }
+px() { "$plexus" --mesh "$mesh" --home "$home" "$@"; }
+
+step "1. Validate the descriptors (ODPS products, ODCS contracts, pipelines)" "plexus validate"
+px validate
+step "2. Register the mesh in the catalog" "plexus apply"
+px apply
+step "3. Run every pipeline, upstream first; each publishes atomically after its contract check" "plexus run --all"
+px run --all
+step "4. What the mesh offers" "plexus products"
+px products
+step "5. Lineage of the consumer-aligned product" "plexus lineage marketing.customer_lifetime_value"
+px lineage marketing.customer_lifetime_value
+sql="SELECT c.country, count(*) AS customers, sum(l.number_of_orders) AS orders,
+       sum(l.lifetime_value) AS lifetime_value,
+       round(avg(l.lifetime_value), 2) AS avg_lifetime_value
+FROM marketing.customer_lifetime_value.customer_lifetime_value AS l
+JOIN customers.customers.customers AS c USING (customer_id)
+GROUP BY c.country ORDER BY lifetime_value DESC"
+step "6. A cross-domain query (marketing x customers), through the SQL guard" "plexus query \"$sql\""
+px query "$sql"
+step "7. The guard refuses what a consumer may not do" "plexus query \"SELECT * FROM read_csv('/etc/passwd')\""
+px query "SELECT * FROM read_csv('/etc/passwd')" || true
+
+if [ "${PLEXUS_DEMO_NO_SERVE:-0}" = "1" ]; then exit 0; fi
+step "8. Serve the mesh over HTTP (Ctrl-C stops)" "plexus serve --port $port"
+cat <<MSG
+Try, from another terminal:
+  curl -s http://127.0.0.1:$port/api/v1/products
+  curl -s http://127.0.0.1:$port/api/v1/products/marketing.customer_lifetime_value
+  curl -s -X POST http://127.0.0.1:$port/api/v1/query -H 'Content-Type: application/json' \\
+       -d '{"sql": "SELECT count(*) AS n FROM orders.orders.orders"}'
+MSG
+exec "$plexus" --mesh "$mesh" --home "$home" serve --port "$port"

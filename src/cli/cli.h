@@ -1,0 +1,59 @@
+// File: cli/cli.h
+//
+// What every subcommand shares: the global options, opening the home and the catalog, and
+// how a Status becomes an exit code (0 ok, 1 a user error with a one-line reason, 2 bad usage,
+// which CLI11 handles).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "plexus/catalog/catalog.h"
+#include "plexus/common/status.h"
+#include "plexus/spec/parse.h"
+
+namespace plexus::cli {
+
+struct GlobalOptions {
+  std::string mesh = ".";  ///< the mesh folder (holding mesh.yaml)
+  std::string home;        ///< default: <mesh>/.plexus
+};
+
+/// The chosen subcommand's work; set by the subcommand's callback, run by main.
+using Action = std::function<Status()>;
+
+struct Context {
+  GlobalOptions global;
+  Action action;
+
+  std::string HomeDir() const { return global.home.empty() ? global.mesh + "/.plexus" : global.home; }
+  Result<catalog::Home> OpenHome() const { return catalog::Home::Prepare(HomeDir()); }
+  Result<std::unique_ptr<catalog::Catalog>> OpenCatalog() const;
+};
+
+/// Prints the problems (one per line, file:line:column: field: message) to stderr.
+void PrintProblems(const std::vector<spec::Diagnostic>& problems);
+
+/// One subcommand: its name, its one-line summary, and how it declares its options.
+struct Command {
+  const char* name;
+  const char* summary;
+  void (*setup)(CLI::App& sub, Context& ctx);
+};
+
+void SetupInit(CLI::App& sub, Context& ctx);
+void SetupValidate(CLI::App& sub, Context& ctx);
+void SetupApply(CLI::App& sub, Context& ctx);
+void SetupRun(CLI::App& sub, Context& ctx);
+void SetupProducts(CLI::App& sub, Context& ctx);
+void SetupShow(CLI::App& sub, Context& ctx);
+void SetupLineage(CLI::App& sub, Context& ctx);
+void SetupQuery(CLI::App& sub, Context& ctx);
+void SetupServe(CLI::App& sub, Context& ctx);
+void SetupGenerate(CLI::App& sub, Context& ctx);
+
+}  // namespace plexus::cli

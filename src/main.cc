@@ -1,0 +1,59 @@
+// plexus: the data mesh platform in one binary. This file is the table of subcommands;
+// each lives in src/cli/.
+#include <iostream>
+
+#include "cli/cli.h"
+
+namespace {
+
+using plexus::cli::Command;
+
+constexpr Command kCommands[] = {
+    {"init", "Create a new mesh folder with one example domain and product",
+     plexus::cli::SetupInit},
+    {"validate", "Check a mesh folder or single .odps.yaml/.odcs.yaml/pipeline.yaml files",
+     plexus::cli::SetupValidate},
+    {"apply", "Validate the mesh and register its domains, products and contracts",
+     plexus::cli::SetupApply},
+    {"run", "Run products' pipelines in dependency order and publish their ports",
+     plexus::cli::SetupRun},
+    {"products", "List the registered data products", plexus::cli::SetupProducts},
+    {"show", "Show one data product: ports, columns, lineage, runs", plexus::cli::SetupShow},
+    {"lineage", "Show what a product reads and what reads it", plexus::cli::SetupLineage},
+    {"query", "Run a SQL query across data products", plexus::cli::SetupQuery},
+    {"serve", "Serve the HTTP API on localhost", plexus::cli::SetupServe},
+    {"generate", "Write the example mesh's seed files at any size", plexus::cli::SetupGenerate},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Plexus: a data mesh platform. Domains publish data products described in "
+               "ODPS/ODCS; consumers find and query them in SQL.",
+               "plexus"};
+  app.require_subcommand(1);
+  plexus::cli::Context ctx;
+  app.add_option("--mesh", ctx.global.mesh, "Mesh folder (holding mesh.yaml)")
+      ->capture_default_str();
+  app.add_option("--home", ctx.global.home, "Platform home (catalog and data); default <mesh>/.plexus");
+  for (const Command& command : kCommands) {
+    command.setup(*app.add_subcommand(command.name, command.summary), ctx);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);  // 0 for --help, 2 for bad usage
+  }
+  if (!ctx.action) return 2;
+  plexus::Status status;
+  try {
+    status = ctx.action();
+  } catch (const std::exception& e) {
+    status = plexus::Internal(e.what());
+  }
+  if (!status.ok()) {
+    std::cerr << "plexus: error: " << status.message() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,68 @@
+// File: plexus/access/query_service.h
+//
+// The consumers' door to the data: a hardened, in-memory DuckDB with every domain's data file
+// attached read-only, the configuration locked, and every SQL text passed through the SqlGuard
+// with the catalog's product ports as the only names that resolve.
+//
+//   PLEXUS_ASSIGN_OR_RETURN(auto service, QueryService::Open(home, catalog.get()));
+//   PLEXUS_ASSIGN_OR_RETURN(auto cursor, service->Query("SELECT * FROM orders.orders.orders"));
+//   ... cursor->result->Fetch() until nullptr ...
+//
+// Thread safety: Query may be called from several threads at once (one connection each).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "plexus/access/sql_guard.h"
+#include "plexus/catalog/catalog.h"
+#include "plexus/engine/engine.h"
+
+namespace plexus::access {
+
+/// Resolves domain.product.port (newest active major) and domain.product.port__vN (major N)
+/// to the published tables; refuses every other name.
+class PortResolver : public RelationResolver {
+ public:
+  explicit PortResolver(const std::vector<catalog::OutputPortRecord>& ports);
+  Result<ResolvedRelation> Resolve(const TableName& name) const override;
+
+ private:
+  /// "domain.product.port" -> majors of that port
+  std::map<std::string, std::vector<catalog::OutputPortRecord>> ports_;
+};
+
+/// A query being read: the connection it runs on and its streaming result.
+struct Cursor {
+  std::unique_ptr<engine::Connection> connection;
+  std::unique_ptr<engine::QueryResult> result;  // declared last: destroyed first
+  GuardedQuery query;
+};
+
+class QueryService {
+ public:
+  static Result<std::unique_ptr<QueryService>> Open(const catalog::Home& home,
+                                                    const catalog::Catalog* catalog);
+
+  /// Guards, rewrites and runs one query; the result streams from the returned cursor.
+  Result<std::unique_ptr<Cursor>> Query(std::string_view sql);
+  /// Re-reads the ports from the catalog and attaches newly created domain data files.
+  Status Refresh();
+
+ private:
+  QueryService(catalog::Home home, const catalog::Catalog* catalog)
+      : home_(std::move(home)), catalog_(catalog) {}
+  Status AttachNewDomains(engine::Connection& conn);
+
+  catalog::Home home_;
+  const catalog::Catalog* catalog_;
+  std::unique_ptr<engine::Database> db_;
+  std::mutex mu_;
+  std::shared_ptr<const PortResolver> resolver_;  // guarded by mu_
+  std::vector<std::string> attached_;             // guarded by mu_
+};
+
+}  // namespace plexus::access

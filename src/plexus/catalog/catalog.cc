@@ -1,0 +1,208 @@
+#include "plexus/catalog/catalog.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "plexus/catalog/sqlite_db.h"
+
+namespace plexus::catalog {
+
+using internal::SqliteDb;
+using internal::Statement;
+using internal::Transaction;
+
+namespace internal {
+
+std::string ToJsonList(const std::vector<std::string>& items) {
+  return nlohmann::json(items).dump();
+}
+
+std::vector<std::string> FromJsonList(const std::string& text) {
+  if (text.empty()) return {};
+  auto parsed = nlohmann::json::parse(text, nullptr, false);
+  if (!parsed.is_array()) return {};
+  std::vector<std::string> out;
+  for (const auto& item : parsed) {
+    if (item.is_string()) out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+const spec::SchemaObject* TableOf(const spec::Contract& contract, const std::string& port) {
+  for (const auto& object : contract.schema) {
+    if (object.name == port) return &object;
+  }
+  return contract.schema.size() == 1 ? &contract.schema.front() : nullptr;
+}
+
+std::vector<std::string> OwnersOf(const spec::Product& product) {
+  std::vector<std::string> owners;
+  for (const auto& member : product.team) {
+    if (Lower(member.role) == "owner") owners.push_back(member.username);
+  }
+  return owners;
+}
+
+}  // namespace internal
+
+using internal::FromJsonList;
+using internal::Lower;
+using internal::ToJsonList;
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meshes (name TEXT PRIMARY KEY, description TEXT, dir TEXT,
+  applied_at TEXT);
+CREATE TABLE IF NOT EXISTS domains (name TEXT PRIMARY KEY, description TEXT, owners TEXT,
+  members TEXT, applied_at TEXT);
+CREATE TABLE IF NOT EXISTS products (id TEXT PRIMARY KEY, domain TEXT NOT NULL, name TEXT NOT NULL,
+  version TEXT, status TEXT, purpose TEXT, usage TEXT, tags TEXT, team_name TEXT, owners TEXT,
+  dir TEXT, source TEXT, pipeline TEXT, pipeline_file TEXT, applied_at TEXT,
+  UNIQUE (domain, name));
+CREATE TABLE IF NOT EXISTS contracts (id TEXT PRIMARY KEY, product_id TEXT NOT NULL,
+  version TEXT, status TEXT, source TEXT, applied_at TEXT);
+CREATE TABLE IF NOT EXISTS output_ports (product_id TEXT NOT NULL, name TEXT NOT NULL,
+  major INTEGER NOT NULL, version TEXT, description TEXT, contract_id TEXT, contract_version TEXT,
+  status TEXT, PRIMARY KEY (product_id, name, major));
+CREATE TABLE IF NOT EXISTS columns (product_id TEXT NOT NULL, port TEXT NOT NULL,
+  major INTEGER NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL, logical_type TEXT,
+  physical_type TEXT, engine_type TEXT, required INTEGER, primary_key INTEGER, is_unique INTEGER,
+  classification TEXT, description TEXT, business_name TEXT,
+  PRIMARY KEY (product_id, port, major, position));
+CREATE TABLE IF NOT EXISTS input_ports (product_id TEXT NOT NULL, name TEXT NOT NULL,
+  version TEXT, contract_id TEXT, PRIMARY KEY (product_id, name, contract_id));
+CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, product_id TEXT NOT NULL,
+  started_at TEXT, finished_at TEXT, status TEXT, reason TEXT, rows INTEGER);
+CREATE INDEX IF NOT EXISTS runs_by_product ON runs (product_id, id);
+CREATE TABLE IF NOT EXISTS publications (product_id TEXT NOT NULL, port TEXT NOT NULL,
+  major INTEGER NOT NULL, rows INTEGER, run_id INTEGER, published_at TEXT,
+  PRIMARY KEY (product_id, port, major));
+)sql";
+
+}  // namespace
+
+std::string EngineTypeFor(const spec::Property& property) {
+  if (!property.physical_type.empty()) return property.physical_type;
+  static const std::pair<const char*, const char*> kLogical[] = {
+      {"string", "VARCHAR"}, {"integer", "BIGINT"},       {"number", "DOUBLE"},
+      {"boolean", "BOOLEAN"}, {"date", "DATE"},           {"timestamp", "TIMESTAMP"},
+      {"time", "TIME"},       {"object", "JSON"},         {"array", "JSON"},
+  };
+  std::string logical = Lower(property.logical_type);
+  for (const auto& [name, type] : kLogical) {
+    if (logical == name) return type;
+  }
+  return "VARCHAR";
+}
+
+int MajorOf(const std::string& version) {
+  size_t i = (!version.empty() && (version[0] == 'v' || version[0] == 'V')) ? 1 : 0;
+  int major = 0;
+  bool any = false;
+  for (; i < version.size() && std::isdigit(static_cast<unsigned char>(version[i])); i++) {
+    major = major * 10 + (version[i] - '0');
+    any = true;
+  }
+  return any ? major : 0;
+}
+
+std::string NowUtc() {
+  auto now = std::chrono::system_clock::now();
+  auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(millis));
+  return buf;
+}
+
+Result<Home> Home::Prepare(const std::string& root) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path path = fs::absolute(root, ec);
+  if (ec) return IOError("cannot resolve home " + root + ": " + ec.message());
+  path = path.lexically_normal();
+  for (const fs::path& dir : {path, path / "data", path / "tmp"}) {
+    fs::create_directories(dir, ec);
+    if (ec) return IOError("cannot create " + dir.string() + ": " + ec.message());
+  }
+  std::string text = path.string();
+  while (text.size() > 1 && text.back() == '/') text.pop_back();
+  return Home(text);
+}
+
+// ---- Catalog ------------------------------------------------------------------------------
+
+Catalog::Catalog(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+Catalog::~Catalog() = default;
+
+Result<std::unique_ptr<Catalog>> Catalog::Open(const Home& home) {
+  PLEXUS_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(home.CatalogPath()));
+  std::unique_ptr<Catalog> catalog(new Catalog(std::move(db)));
+  PLEXUS_RETURN_IF_ERROR(catalog->Migrate());
+  return catalog;
+}
+
+Status Catalog::Migrate() {
+  Transaction tx(db_.get());
+  PLEXUS_RETURN_IF_ERROR(tx.Begin());
+  PLEXUS_RETURN_IF_ERROR(db_->Execute(kSchema));
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT max(version) FROM schema_version"));
+  PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  int64_t version = row && !stmt->IsNull(0) ? stmt->Int(0) : 0;
+  if (version > kSchemaVersion) {
+    return FailedPrecondition("the catalog was written by a newer plexus (schema version " +
+                              std::to_string(version) + ")");
+  }
+  if (version < kSchemaVersion) {
+    PLEXUS_ASSIGN_OR_RETURN(auto insert, db_->Prepare("INSERT INTO schema_version VALUES (?)"));
+    PLEXUS_RETURN_IF_ERROR(insert->Bind(1, int64_t{kSchemaVersion}).Run());
+  }
+  return tx.Commit();
+}
+
+Result<ApplyReport> Catalog::Apply(const spec::Mesh& mesh) {
+  std::lock_guard lock(mu_);
+  ApplyReport report;
+  std::string now = NowUtc();
+  Transaction tx(db_.get());
+  PLEXUS_RETURN_IF_ERROR(tx.Begin());
+  PLEXUS_ASSIGN_OR_RETURN(auto mesh_stmt,
+                          db_->Prepare("INSERT OR REPLACE INTO meshes VALUES (?, ?, ?, ?)"));
+  PLEXUS_RETURN_IF_ERROR(
+      mesh_stmt->Bind(1, mesh.name).Bind(2, mesh.description).Bind(3, mesh.dir).Bind(4, now).Run());
+  for (const auto& domain : mesh.domains) {
+    PLEXUS_ASSIGN_OR_RETURN(auto stmt,
+                            db_->Prepare("INSERT OR REPLACE INTO domains VALUES (?, ?, ?, ?, ?)"));
+    PLEXUS_RETURN_IF_ERROR(stmt->Bind(1, domain.name)
+                               .Bind(2, domain.description)
+                               .Bind(3, ToJsonList(domain.owners))
+                               .Bind(4, ToJsonList(domain.members))
+                               .Bind(5, now)
+                               .Run());
+    for (const auto& bundle : domain.products) {
+      PLEXUS_RETURN_IF_ERROR(ApplyProduct(domain, bundle, now, report));
+    }
+  }
+  PLEXUS_RETURN_IF_ERROR(tx.Commit());
+  return report;
+}
+
+}  // namespace plexus::catalog

@@ -1,0 +1,118 @@
+// Catalog::Apply's per-product work: what changed, then products, contracts, ports, columns.
+#include <string>
+
+#include "plexus/catalog/catalog.h"
+#include "plexus/catalog/sqlite_db.h"
+
+namespace plexus::catalog {
+
+using internal::Statement;
+
+namespace {
+
+std::string ReadPipelineText(const std::string& path) {
+  std::string text;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    char buf[8192];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
+    std::fclose(f);
+  }
+  return text;
+}
+
+}  // namespace
+
+Status Catalog::ApplyProduct(const spec::Domain& domain, const spec::ProductBundle& bundle,
+                             const std::string& now, ApplyReport& report) {
+  const spec::Product& p = bundle.product;
+  std::string qualified = domain.name + "." + p.name;
+  std::string pipeline_file = bundle.pipeline ? bundle.dir + "/pipeline.yaml" : "";
+  std::string pipeline_text = bundle.pipeline ? ReadPipelineText(pipeline_file) : "";
+
+  // What changed: the product text, its pipeline, or any of its contracts.
+  PLEXUS_ASSIGN_OR_RETURN(auto old, db_->Prepare(
+      "SELECT source, pipeline, (SELECT group_concat(id || char(30) || source, char(31)) FROM "
+      "(SELECT id, source FROM contracts WHERE product_id = ?1 ORDER BY id)) FROM products "
+      "WHERE id = ?1"));
+  old->Bind(1, p.id);
+  PLEXUS_ASSIGN_OR_RETURN(bool existed, old->Step());
+  if (!existed) {
+    report.created.push_back(qualified);
+  } else {
+    std::string before = old->Text(0) + '\x1f' + old->Text(1);
+    std::string contracts_before = old->Text(2);
+    std::string contracts_now;
+    for (const auto& [id, contract] : bundle.contracts) {
+      if (!contracts_now.empty()) contracts_now += '\x1f';
+      contracts_now += id + '\x1e' + contract.source_text;
+    }
+    bool same = before == p.source_text + '\x1f' + pipeline_text && contracts_before == contracts_now;
+    (same ? report.unchanged : report.updated).push_back(qualified);
+  }
+
+  using internal::ToJsonList;
+  PLEXUS_ASSIGN_OR_RETURN(auto put, db_->Prepare(
+      "INSERT OR REPLACE INTO products VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  PLEXUS_RETURN_IF_ERROR(put->Bind(1, p.id).Bind(2, domain.name).Bind(3, p.name)
+                             .Bind(4, p.version).Bind(5, p.status).Bind(6, p.purpose)
+                             .Bind(7, p.usage).Bind(8, ToJsonList(p.tags)).Bind(9, p.team_name)
+                             .Bind(10, ToJsonList(internal::OwnersOf(p))).Bind(11, bundle.dir).Bind(12, p.source_text)
+                             .Bind(13, pipeline_text).Bind(14, pipeline_file).Bind(15, now)
+                             .Run());
+
+  for (const auto& [id, contract] : bundle.contracts) {
+    PLEXUS_ASSIGN_OR_RETURN(auto c, db_->Prepare(
+        "INSERT OR REPLACE INTO contracts VALUES (?, ?, ?, ?, ?, ?)"));
+    PLEXUS_RETURN_IF_ERROR(c->Bind(1, id).Bind(2, p.id).Bind(3, contract.version)
+                               .Bind(4, contract.status).Bind(5, contract.source_text)
+                               .Bind(6, now).Run());
+  }
+
+  PLEXUS_ASSIGN_OR_RETURN(auto clear_inputs,
+                          db_->Prepare("DELETE FROM input_ports WHERE product_id = ?"));
+  PLEXUS_RETURN_IF_ERROR(clear_inputs->Bind(1, p.id).Run());
+  for (const auto& in : p.input_ports) {
+    PLEXUS_ASSIGN_OR_RETURN(auto i, db_->Prepare(
+        "INSERT OR REPLACE INTO input_ports VALUES (?, ?, ?, ?)"));
+    PLEXUS_RETURN_IF_ERROR(
+        i->Bind(1, p.id).Bind(2, in.name).Bind(3, in.version).Bind(4, in.contract_id).Run());
+  }
+
+  for (const auto& out : p.output_ports) {
+    int major = MajorOf(out.version);
+    auto contract_it = bundle.contracts.find(out.contract_id);
+    const spec::Contract* contract =
+        contract_it == bundle.contracts.end() ? nullptr : &contract_it->second;
+    PLEXUS_ASSIGN_OR_RETURN(auto o, db_->Prepare(
+        "INSERT OR REPLACE INTO output_ports VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+    PLEXUS_RETURN_IF_ERROR(o->Bind(1, p.id).Bind(2, out.name).Bind(3, int64_t{major})
+                               .Bind(4, out.version).Bind(5, out.description)
+                               .Bind(6, out.contract_id)
+                               .Bind(7, contract ? contract->version : "")
+                               .Bind(8, contract && !contract->status.empty() ? contract->status
+                                                                              : p.status)
+                               .Run());
+    PLEXUS_ASSIGN_OR_RETURN(auto clear, db_->Prepare(
+        "DELETE FROM columns WHERE product_id = ? AND port = ? AND major = ?"));
+    PLEXUS_RETURN_IF_ERROR(clear->Bind(1, p.id).Bind(2, out.name).Bind(3, int64_t{major}).Run());
+    if (contract == nullptr) continue;
+    const spec::SchemaObject* table = internal::TableOf(*contract, out.name);
+    if (table == nullptr) continue;
+    int64_t position = 0;
+    for (const auto& prop : table->properties) {
+      PLEXUS_ASSIGN_OR_RETURN(auto col, db_->Prepare(
+          "INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      PLEXUS_RETURN_IF_ERROR(
+          col->Bind(1, p.id).Bind(2, out.name).Bind(3, int64_t{major}).Bind(4, position++)
+              .Bind(5, prop.name).Bind(6, prop.logical_type).Bind(7, prop.physical_type)
+              .Bind(8, EngineTypeFor(prop)).Bind(9, int64_t{prop.required || prop.primary_key})
+              .Bind(10, int64_t{prop.primary_key}).Bind(11, int64_t{prop.unique})
+              .Bind(12, prop.classification).Bind(13, prop.description)
+              .Bind(14, prop.business_name).Run());
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace plexus::catalog

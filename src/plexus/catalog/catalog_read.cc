@@ -1,0 +1,199 @@
+// Catalog reads (products, ports, lineage) and the run/publication record.
+#include "plexus/catalog/catalog.h"
+#include "plexus/catalog/sqlite_db.h"
+
+namespace plexus::catalog {
+
+using internal::FromJsonList;
+using internal::Statement;
+
+namespace {
+
+constexpr const char* kProductColumns =
+    "id, domain, name, version, status, purpose, usage, tags, team_name, owners, dir, "
+    "applied_at, source, pipeline, pipeline_file";
+
+ProductRecord ReadProduct(const Statement& s) {
+  ProductRecord p;
+  p.id = s.Text(0);
+  p.domain = s.Text(1);
+  p.name = s.Text(2);
+  p.version = s.Text(3);
+  p.status = s.Text(4);
+  p.purpose = s.Text(5);
+  p.usage = s.Text(6);
+  p.tags = FromJsonList(s.Text(7));
+  p.team_name = s.Text(8);
+  p.owners = FromJsonList(s.Text(9));
+  p.dir = s.Text(10);
+  p.applied_at = s.Text(11);
+  p.source_text = s.Text(12);
+  p.pipeline_text = s.Text(13);
+  p.pipeline_file = s.Text(14);
+  return p;
+}
+
+constexpr const char* kPortQuery =
+    "SELECT o.product_id, p.domain, p.name, o.name, o.description, o.version, o.major, "
+    "o.contract_id, o.contract_version, o.status, coalesce(pub.rows, -1), "
+    "coalesce(pub.published_at, '') FROM output_ports o JOIN products p ON p.id = o.product_id "
+    "LEFT JOIN publications pub ON pub.product_id = o.product_id AND pub.port = o.name AND "
+    "pub.major = o.major ";
+
+OutputPortRecord ReadPort(const Statement& s) {
+  OutputPortRecord o;
+  o.product_id = s.Text(0);
+  o.domain = s.Text(1);
+  o.product = s.Text(2);
+  o.name = s.Text(3);
+  o.description = s.Text(4);
+  o.version = s.Text(5);
+  o.major = static_cast<int>(s.Int(6));
+  o.contract_id = s.Text(7);
+  o.contract_version = s.Text(8);
+  o.status = s.Text(9);
+  o.rows = s.Int(10);
+  o.published_at = s.Text(11);
+  return o;
+}
+
+}  // namespace
+
+Status Catalog::LoadPorts(ProductRecord& product) const {
+  PLEXUS_ASSIGN_OR_RETURN(auto ports, db_->Prepare(std::string(kPortQuery) +
+                                                   "WHERE o.product_id = ? ORDER BY o.name, o.major"));
+  ports->Bind(1, product.id);
+  while (true) {
+    PLEXUS_ASSIGN_OR_RETURN(bool row, ports->Step());
+    if (!row) break;
+    OutputPortRecord port = ReadPort(*ports);
+    PLEXUS_ASSIGN_OR_RETURN(auto col_stmt, db_->Prepare(
+        "SELECT name, logical_type, physical_type, engine_type, required, primary_key, is_unique, "
+        "classification, description, business_name FROM columns WHERE product_id = ? AND "
+        "port = ? AND major = ? ORDER BY position"));
+    auto& c = *col_stmt;
+    c.Bind(1, port.product_id).Bind(2, port.name).Bind(3, int64_t{port.major});
+    while (true) {
+      PLEXUS_ASSIGN_OR_RETURN(bool crow, c.Step());
+      if (!crow) break;
+      port.columns.push_back(ColumnRecord{c.Text(0), c.Text(1), c.Text(2), c.Text(3),
+                                          c.Int(4) != 0, c.Int(5) != 0, c.Int(6) != 0,
+                                          c.Text(7), c.Text(8), c.Text(9)});
+    }
+    product.outputs.push_back(std::move(port));
+  }
+  PLEXUS_ASSIGN_OR_RETURN(auto inputs, db_->Prepare(
+      "SELECT i.name, i.version, i.contract_id, coalesce(o.product_id, ''), "
+      "coalesce(p.domain, ''), coalesce(p.name, ''), coalesce(o.name, '') FROM input_ports i "
+      "LEFT JOIN output_ports o ON o.contract_id = i.contract_id "
+      "LEFT JOIN products p ON p.id = o.product_id WHERE i.product_id = ? "
+      "GROUP BY i.name, i.contract_id ORDER BY i.name"));
+  inputs->Bind(1, product.id);
+  while (true) {
+    PLEXUS_ASSIGN_OR_RETURN(bool row, inputs->Step());
+    if (!row) break;
+    product.inputs.push_back(InputPortRecord{inputs->Text(0), inputs->Text(1), inputs->Text(2),
+                                             inputs->Text(3), inputs->Text(4), inputs->Text(5),
+                                             inputs->Text(6)});
+  }
+  return Status::OK();
+}
+
+Result<std::vector<ProductRecord>> Catalog::ListProducts() const {
+  std::lock_guard lock(mu_);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(std::string("SELECT ") + kProductColumns +
+                                                  " FROM products ORDER BY domain, name"));
+  std::vector<ProductRecord> out;
+  while (true) {
+    PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    out.push_back(ReadProduct(*stmt));
+  }
+  for (auto& product : out) PLEXUS_RETURN_IF_ERROR(LoadPorts(product));
+  return out;
+}
+
+Result<ProductRecord> Catalog::GetProduct(std::string_view ref) const {
+  std::lock_guard lock(mu_);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      std::string("SELECT ") + kProductColumns +
+      " FROM products WHERE id = ?1 OR (domain || '.' || name) = ?1"));
+  stmt->Bind(1, ref);
+  PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) {
+    return NotFound("no product " + std::string(ref) +
+                    " (name it as domain.product, or by its id; see plexus products)");
+  }
+  ProductRecord product = ReadProduct(*stmt);
+  PLEXUS_RETURN_IF_ERROR(LoadPorts(product));
+  return product;
+}
+
+Result<std::vector<OutputPortRecord>> Catalog::ListOutputPorts() const {
+  PLEXUS_ASSIGN_OR_RETURN(auto products, ListProducts());
+  std::vector<OutputPortRecord> out;
+  for (auto& product : products) {
+    for (auto& port : product.outputs) out.push_back(std::move(port));
+  }
+  return out;
+}
+
+Result<std::vector<LineageEdge>> Catalog::ListLineage() const {
+  std::lock_guard lock(mu_);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      "SELECT DISTINCT up.domain || '.' || up.name, o.name, down.domain || '.' || down.name, "
+      "i.name FROM input_ports i JOIN products down ON down.id = i.product_id "
+      "JOIN output_ports o ON o.contract_id = i.contract_id "
+      "JOIN products up ON up.id = o.product_id ORDER BY 1, 3"));
+  std::vector<LineageEdge> out;
+  while (true) {
+    PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    out.push_back(LineageEdge{stmt->Text(0), stmt->Text(1), stmt->Text(2), stmt->Text(3)});
+  }
+  return out;
+}
+
+Result<int64_t> Catalog::StartRun(const std::string& product_id) {
+  std::lock_guard lock(mu_);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      "INSERT INTO runs (product_id, started_at, status, rows) VALUES (?, ?, 'running', 0)"));
+  PLEXUS_RETURN_IF_ERROR(stmt->Bind(1, product_id).Bind(2, NowUtc()).Run());
+  return db_->LastInsertId();
+}
+
+Status Catalog::FinishRun(int64_t run_id, const std::string& status, const std::string& reason,
+                          int64_t rows) {
+  std::lock_guard lock(mu_);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      "UPDATE runs SET finished_at = ?, status = ?, reason = ?, rows = ? WHERE id = ?"));
+  return stmt->Bind(1, NowUtc()).Bind(2, status).Bind(3, reason).Bind(4, rows).Bind(5, run_id).Run();
+}
+
+Result<std::vector<RunRecord>> Catalog::ListRuns(const std::string& product_id, int limit) const {
+  std::lock_guard lock(mu_);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      "SELECT r.id, r.product_id, coalesce(p.domain || '.' || p.name, r.product_id), "
+      "r.started_at, coalesce(r.finished_at, ''), r.status, coalesce(r.reason, ''), "
+      "coalesce(r.rows, 0) FROM runs r LEFT JOIN products p ON p.id = r.product_id "
+      "WHERE ?1 = '' OR r.product_id = ?1 ORDER BY r.id DESC LIMIT ?2"));
+  stmt->Bind(1, product_id).Bind(2, int64_t{limit});
+  std::vector<RunRecord> out;
+  while (true) {
+    PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    out.push_back(RunRecord{stmt->Int(0), stmt->Text(1), stmt->Text(2), stmt->Text(3),
+                            stmt->Text(4), stmt->Text(5), stmt->Text(6), stmt->Int(7)});
+  }
+  return out;
+}
+
+Status Catalog::RecordPublication(const OutputPortRecord& port, int64_t rows, int64_t run_id) {
+  std::lock_guard lock(mu_);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      "INSERT OR REPLACE INTO publications VALUES (?, ?, ?, ?, ?, ?)"));
+  return stmt->Bind(1, port.product_id).Bind(2, port.name).Bind(3, int64_t{port.major})
+      .Bind(4, rows).Bind(5, run_id).Bind(6, NowUtc()).Run();
+}
+
+}  // namespace plexus::catalog

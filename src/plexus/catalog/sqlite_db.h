@@ -1,0 +1,91 @@
+// File: plexus/catalog/sqlite_db.h (catalog-internal)
+//
+// A thin RAII layer over SQLite's C API: a database handle and prepared statements with
+// typed binds and reads. Errors become Status. Not thread safe: one thread per SqliteDb.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plexus/common/status.h"
+#include "plexus/spec/model.h"
+
+namespace plexus::catalog::internal {
+
+class Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& Bind(int index, std::string_view text);
+  Statement& Bind(int index, int64_t value);
+  Statement& BindNull(int index);
+  /// Steps once: true when a row is ready, false when done; errors become Status.
+  Result<bool> Step();
+  /// Steps until done (for statements without rows).
+  Status Run();
+
+  std::string Text(int column) const;
+  int64_t Int(int column) const;
+  bool IsNull(int column) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+};
+
+class SqliteDb {
+ public:
+  static Result<std::unique_ptr<SqliteDb>> Open(const std::string& path);
+  ~SqliteDb();
+  SqliteDb(const SqliteDb&) = delete;
+  SqliteDb& operator=(const SqliteDb&) = delete;
+
+  Status Execute(std::string_view sql);
+  Result<std::unique_ptr<Statement>> Prepare(std::string_view sql);
+  int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
+
+ private:
+  explicit SqliteDb(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+/// Commits on Commit(); rolls back when destroyed without it.
+class Transaction {
+ public:
+  explicit Transaction(SqliteDb* db) : db_(db) {}
+  ~Transaction() {
+    if (open_) (void)db_->Execute("ROLLBACK");
+  }
+  Status Begin() {
+    PLEXUS_RETURN_IF_ERROR(db_->Execute("BEGIN IMMEDIATE"));
+    open_ = true;
+    return Status::OK();
+  }
+  Status Commit() {
+    open_ = false;
+    return db_->Execute("COMMIT");
+  }
+
+ private:
+  SqliteDb* db_;
+  bool open_ = false;
+};
+
+/// ["a","b"] and back: list columns are stored as JSON text.
+std::string ToJsonList(const std::vector<std::string>& items);
+std::vector<std::string> FromJsonList(const std::string& text);
+std::string Lower(std::string s);
+/// The schema object a port's table is described by: named like the port, or the only one.
+const spec::SchemaObject* TableOf(const spec::Contract& contract, const std::string& port);
+/// Usernames of the product team's members whose role is owner.
+std::vector<std::string> OwnersOf(const spec::Product& product);
+
+}  // namespace plexus::catalog::internal

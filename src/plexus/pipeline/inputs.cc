@@ -1,0 +1,146 @@
+#include "plexus/pipeline/inputs.h"
+
+#include <filesystem>
+
+namespace plexus::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+using engine::QuoteIdentifier;
+using engine::QuoteLiteral;
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool IsOptionName(const std::string& name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!(std::islower(static_cast<unsigned char>(c)) || c == '_')) return false;
+  }
+  return true;
+}
+
+/// true/false and plain numbers pass as they are; everything else is a string literal.
+std::string OptionValue(const std::string& value) {
+  if (value == "true" || value == "false") return value;
+  bool number = !value.empty();
+  for (char c : value) {
+    if (!std::isdigit(static_cast<unsigned char>(c)) && c != '.') number = false;
+  }
+  return number ? value : QuoteLiteral(value);
+}
+
+std::string FormatOf(const std::string& path, const std::string& declared) {
+  if (!declared.empty()) return Lower(declared);
+  std::string ext = Lower(fs::path(path).extension().string());
+  if (ext == ".csv" || ext == ".tsv" || ext == ".txt") return "csv";
+  if (ext == ".ndjson" || ext == ".jsonl") return "ndjson";
+  if (ext == ".json") return "json";
+  if (ext == ".parquet") return "parquet";
+  return ext.empty() ? "" : ext.substr(1);
+}
+
+}  // namespace
+
+Result<std::string> ReaderCall(const std::string& path, const std::string& format,
+                               const std::map<std::string, std::string>& options) {
+  std::string fmt = FormatOf(path, format);
+  std::string call;
+  if (fmt == "csv") {
+    call = "read_csv(" + QuoteLiteral(path);
+  } else if (fmt == "json") {
+    call = "read_json(" + QuoteLiteral(path);
+  } else if (fmt == "ndjson") {
+    call = "read_json(" + QuoteLiteral(path) + ", format = 'newline_delimited'";
+  } else if (fmt == "parquet") {
+    call = "read_parquet(" + QuoteLiteral(path);
+  } else {
+    return InvalidArgument("unknown file format '" + fmt + "' for " + path +
+                           " (csv, json, ndjson or parquet)");
+  }
+  for (const auto& [key, value] : options) {
+    if (!IsOptionName(key)) return InvalidArgument("invalid reader option name '" + key + "'");
+    call += ", " + key + " = " + OptionValue(value);
+  }
+  return call + ")";
+}
+
+Status InputSet::Prepare(engine::Connection& conn, const spec::Pipeline& pipeline) {
+  for (const auto& input : pipeline.inputs) {
+    Status s = input.input_port.empty() ? AddFile(conn, input) : AddInputPort(input);
+    if (!s.ok()) return s.WithPrefix("input " + input.name);
+    names_.push_back(input.name);
+  }
+  return Status::OK();
+}
+
+Status InputSet::AddFile(engine::Connection& conn, const spec::PipelineInput& input) {
+  fs::path dir = fs::path(product_.dir).lexically_normal();
+  fs::path path = (dir / input.file).lexically_normal();
+  auto rel = path.lexically_relative(dir);
+  if (fs::path(input.file).is_absolute() || rel.empty() || *rel.begin() == "..") {
+    return PermissionDenied("file " + input.file + " is outside the product folder");
+  }
+  if (!fs::exists(path)) return NotFound("file " + input.file + " not found in " + dir.string());
+  PLEXUS_ASSIGN_OR_RETURN(std::string reader, ReaderCall(path.string(), input.format, input.options));
+  std::string view = "in__" + product_.domain + "__" + product_.name + "__" + input.name;
+  PLEXUS_RETURN_IF_ERROR(conn.Execute("CREATE OR REPLACE TEMP VIEW " + QuoteIdentifier(view) +
+                                      " AS SELECT * FROM " + reader));
+  views_.push_back(view);
+  relations_[Lower(input.name)] = access::ResolvedRelation{"temp", "main", view, input.name};
+  return Status::OK();
+}
+
+Status InputSet::AddInputPort(const spec::PipelineInput& input) {
+  const catalog::InputPortRecord* in = nullptr;
+  for (const auto& candidate : product_.inputs) {
+    if (candidate.name == input.input_port) in = &candidate;
+  }
+  if (in == nullptr) return NotFound("no input port " + input.input_port + " in the product");
+  if (in->upstream_product_id.empty()) {
+    return NotFound("input port " + in->name + ": no product in the mesh has contract " +
+                    in->contract_id);
+  }
+  int major = catalog::MajorOf(in->version);
+  const catalog::OutputPortRecord* upstream = nullptr;
+  for (const auto& port : ports_) {
+    if (port.product_id == in->upstream_product_id && port.name == in->upstream_port &&
+        (port.major == major || (upstream == nullptr && major == 0))) {
+      upstream = &port;
+    }
+  }
+  if (upstream == nullptr) {
+    return NotFound("input port " + in->name + ": upstream " + in->upstream_domain + "." +
+                    in->upstream_product + "." + in->upstream_port + " has no major version " +
+                    std::to_string(major));
+  }
+  if (upstream->rows < 0) {
+    return FailedPrecondition("upstream " + upstream->SqlName() +
+                              " has no published data yet: run " + upstream->domain + "." +
+                              upstream->product + " first");
+  }
+  relations_[Lower(input.name)] = access::ResolvedRelation{
+      catalog::Home::AttachName(upstream->domain), "main", upstream->PhysicalTable(),
+      upstream->SqlName()};
+  return Status::OK();
+}
+
+void InputSet::Drop(engine::Connection& conn) {
+  for (const auto& view : views_) (void)conn.Execute("DROP VIEW IF EXISTS " + QuoteIdentifier(view));
+  views_.clear();
+}
+
+Result<access::ResolvedRelation> InputSet::Resolve(const access::TableName& name) const {
+  if (name.catalog.empty() && name.schema.empty()) {
+    auto it = relations_.find(Lower(name.table));
+    if (it != relations_.end()) return it->second;
+  }
+  std::string known;
+  for (const auto& n : names_) known += (known.empty() ? "" : ", ") + n;
+  return PermissionDenied("pipeline SQL may read only its inputs (" + known + "); " +
+                          name.ToString() + " is not one of them");
+}
+
+}  // namespace plexus::pipeline
