@@ -74,9 +74,9 @@ Result<std::unique_ptr<QueryService>> QueryService::Open(const catalog::Home& ho
   engine::DatabaseOptions options;
   options.hardened = true;
   options.allowed_directories = {home.DataDir(), home.TempDir()};
+  options.temp_directory = home.TempDir();
   PLEXUS_ASSIGN_OR_RETURN(service->db_, engine::Database::Open(options));
   PLEXUS_ASSIGN_OR_RETURN(auto conn, service->db_->Connect());
-  PLEXUS_RETURN_IF_ERROR(conn->Execute("SET temp_directory = " + engine::QuoteLiteral(home.TempDir())));
   PLEXUS_RETURN_IF_ERROR(conn->LockConfiguration());
   PLEXUS_RETURN_IF_ERROR(service->Refresh());
   return service;

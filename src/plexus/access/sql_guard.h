@@ -19,6 +19,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "plexus/common/status.h"
@@ -72,7 +73,14 @@ class SqlGuard {
   static bool IsAllowedFunction(std::string_view name);
 
  private:
+  struct ParserStatements;
+  /// Prepares the json_serialize_sql / json_deserialize_sql calls on first use.
+  Status PrepareStatements() const;
+
   engine::Connection* parser_;
+  /// Prepared on the parser connection on first use; copies of the guard share them, as they
+  /// share the connection.
+  mutable std::shared_ptr<ParserStatements> statements_;
 };
 
 }  // namespace plexus::access

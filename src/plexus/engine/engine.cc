@@ -71,6 +71,9 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
   if (options.read_only) PLEXUS_RETURN_IF_ERROR(set("access_mode", "READ_ONLY"));
   if (options.threads > 0) PLEXUS_RETURN_IF_ERROR(set("threads", std::to_string(options.threads)));
   if (!options.memory_limit.empty()) PLEXUS_RETURN_IF_ERROR(set("memory_limit", options.memory_limit));
+  if (!options.temp_directory.empty()) {
+    PLEXUS_RETURN_IF_ERROR(set("temp_directory", options.temp_directory));
+  }
   if (options.hardened) {
     PLEXUS_RETURN_IF_ERROR(set("autoload_known_extensions", "false"));
     PLEXUS_RETURN_IF_ERROR(set("autoinstall_known_extensions", "false"));

@@ -40,6 +40,7 @@ struct DatabaseOptions {
   std::vector<std::string> allowed_directories;
   int threads = 0;           ///< 0: DuckDB's default (one per core)
   std::string memory_limit;  ///< empty: DuckDB's default
+  std::string temp_directory;  ///< spill space; empty: DuckDB's default
 };
 
 class Connection;

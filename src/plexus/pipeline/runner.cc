@@ -2,6 +2,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
 #include <set>
 
 #include "plexus/access/sql_guard.h"
@@ -98,6 +101,20 @@ void DropStaging(engine::Connection& conn, const std::vector<const OutputPortRec
   }
 }
 
+/// The pipeline as applied: pipeline.yaml must still read as it did at the last apply, so a run
+/// never builds from descriptors the catalog has not checked.
+Result<spec::Pipeline> AppliedPipeline(const ProductRecord& product) {
+  std::ifstream in(product.pipeline_file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) return IOError("cannot read " + product.pipeline_file);
+  if (text != product.pipeline_text) {
+    return FailedPrecondition(product.pipeline_file +
+                              " changed since the last apply: run plexus apply first");
+  }
+  std::vector<spec::Diagnostic> problems;
+  return spec::ParsePipelineFile(product.pipeline_file, &problems);
+}
+
 class ProductRun {
  public:
   ProductRun(engine::Connection& conn, const ProductRecord& product,
@@ -108,10 +125,7 @@ class ProductRun {
     if (product_.pipeline_text.empty()) {
       return FailedPrecondition("product " + product_.QualifiedName() + " has no pipeline.yaml");
     }
-    std::vector<spec::Diagnostic> problems;
-    PLEXUS_ASSIGN_OR_RETURN(spec::Pipeline pipeline,
-                            spec::ParsePipelineText(product_.pipeline_text,
-                                                    product_.pipeline_file, &problems));
+    PLEXUS_ASSIGN_OR_RETURN(spec::Pipeline pipeline, AppliedPipeline(product_));
     InputSet inputs(product_, all_ports_);
     PLEXUS_RETURN_IF_ERROR(inputs.Prepare(conn_, pipeline));
     access::SqlGuard guard(&conn_);
@@ -160,6 +174,7 @@ Result<std::unique_ptr<engine::Database>> OpenRunEngine(
   engine::DatabaseOptions options;
   options.hardened = true;
   options.allowed_directories = {home.DataDir(), home.TempDir()};
+  options.temp_directory = home.TempDir();
   std::set<std::string> writes, reads;
   for (const auto* p : products) {
     options.allowed_directories.push_back(p->dir);
@@ -171,8 +186,6 @@ Result<std::unique_ptr<engine::Database>> OpenRunEngine(
   (void)all;
   PLEXUS_ASSIGN_OR_RETURN(auto db, engine::Database::Open(options));
   PLEXUS_ASSIGN_OR_RETURN(auto conn, db->Connect());
-  PLEXUS_RETURN_IF_ERROR(conn->Execute("SET temp_directory = " +
-                                       engine::QuoteLiteral(home.TempDir())));
   for (const auto& domain : writes) {
     reads.erase(domain);
     Status s = conn->Execute("ATTACH " + engine::QuoteLiteral(home.DomainDataPath(domain)) +

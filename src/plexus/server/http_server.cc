@@ -59,6 +59,7 @@ const char* ContentType(engine::ResultFormat format) {
 }  // namespace
 
 struct HttpServer::State {
+  explicit State(catalog::Home h) : home(std::move(h)) {}
   catalog::Home home;
   std::unique_ptr<catalog::Catalog> catalog;
   std::unique_ptr<access::QueryService> queries;
@@ -142,7 +143,7 @@ void Routes(httplib::Server& http, catalog::Catalog* catalog, access::QueryServi
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const catalog::Home& home,
                                                       const HttpOptions& options) {
-  auto state = std::make_unique<State>(State{home, nullptr, nullptr, {}, {}, 0});
+  auto state = std::make_unique<State>(home);
   PLEXUS_ASSIGN_OR_RETURN(state->catalog, catalog::Catalog::Open(home));
   PLEXUS_ASSIGN_OR_RETURN(state->queries, access::QueryService::Open(home, state->catalog.get()));
   state->http.set_payload_max_length(1 << 20);

@@ -135,6 +135,7 @@ struct Pipeline {
   std::vector<PipelineInput> inputs;
   std::vector<PipelineOutput> outputs;
   SourceLocation location;
+  std::string source_text;  ///< the YAML as written
 };
 
 // ---- mesh.yaml and domain.yaml --------------------------------------------------------------
@@ -155,6 +156,8 @@ struct Domain {
   std::vector<ProductBundle> products;
   std::string dir;
   SourceLocation location;
+  std::vector<std::string> policy_files;  ///< domain.yaml `policies`, relative to dir
+  std::string source_text;                ///< domain.yaml as written
 };
 
 struct Mesh {
@@ -163,6 +166,8 @@ struct Mesh {
   std::vector<std::string> policy_files;  ///< governance/*.yaml, relative to the mesh folder
   std::vector<Domain> domains;
   std::string dir;  ///< absolute path of the mesh folder
+  SourceLocation location;  ///< mesh.yaml (line 1)
+  std::string source_text;  ///< mesh.yaml as written
 };
 
 }  // namespace plexus::spec

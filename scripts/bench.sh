@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# make bench: generates the example mesh's data at scale (BENCH_ORDERS orders, default
+# 10,000,000; customers = orders / 6), builds every product, then runs the benchmarks.
+# Reports land in bench/results/ (JSON and Markdown).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+orders="${BENCH_ORDERS:-10000000}"
+customers="${BENCH_CUSTOMERS:-$((orders / 6))}"
+work="${BENCH_WORK:-$here/build/bench-work}"
+out="$here/bench/results"
+mkdir -p "$out"
+plexus="$here/build/plexus"
+
+if [ ! -f "$work/.ready-$orders" ]; then
+  echo "bench: generating $orders orders, $customers customers in $work"
+  rm -rf "$work"
+  mkdir -p "$work"
+  cp -r "$here/examples/jaffle-mesh" "$work/mesh"
+  rm -rf "$work/mesh/.plexus"
+  "$plexus" --mesh "$work/mesh" generate --orders "$orders" --customers "$customers"
+  "$plexus" --mesh "$work/mesh" --home "$work/home" apply >/dev/null
+  /usr/bin/time -f "bench: run --all took %es, peak %MKB" \
+    "$plexus" --mesh "$work/mesh" --home "$work/home" run --all
+  touch "$work/.ready-$orders"
+fi
+"$here/build/plexus_bench" --home "$work/home" --out "$out" --repetitions "${BENCH_REPETITIONS:-5}"
+echo "bench: reports in $out"

@@ -1,0 +1,272 @@
+// File: plexus/spec/parse_test.cc
+//
+// Per-file parsing: each kind of problem names the right file, 1-based line and column, and
+// field; every problem of a file is collected; valid files fill the model.
+#include <gtest/gtest.h>
+
+#include "plexus/spec/parse.h"
+#include "plexus/spec/spec_test_util.h"
+
+namespace plexus::spec {
+namespace {
+
+using testing::Dump;
+using testing::MiniMeshDir;
+using testing::Problem;
+using testing::ScratchDir;
+using testing::WithField;
+using testing::WriteFile;
+
+/// Expects exactly one problem on `field`, at `line`:`column` of `file`.
+void ExpectProblem(const std::vector<Diagnostic>& problems, const std::string& file,
+                   const std::string& field, int line, int column, const std::string& words) {
+  std::vector<Diagnostic> found = WithField(problems, field);
+  ASSERT_EQ(found.size(), 1u) << "field " << field << " in:\n" << Dump(problems);
+  EXPECT_EQ(found[0].location.file, file);
+  EXPECT_EQ(found[0].location.line, line) << found[0].ToString();
+  if (column > 0) {
+    EXPECT_EQ(found[0].location.column, column) << found[0].ToString();
+  }
+  EXPECT_NE(found[0].message.find(words), std::string::npos) << found[0].ToString();
+}
+
+TEST(SpecParseTest, DiagnosticToStringIsFileLineColumnFieldMessage) {
+  Diagnostic d = Problem("domains/orders/orders/product.odps.yaml", 12, 5,
+                         "outputPorts[0].contractId", "required field is missing");
+  EXPECT_EQ(d.ToString(),
+            "domains/orders/orders/product.odps.yaml:12:5: outputPorts[0].contractId: required "
+            "field is missing");
+  EXPECT_EQ(Problem("m.yaml", 0, 0, "", "no such file").ToString(), "m.yaml: no such file");
+}
+
+TEST(SpecParseTest, StatusNamesTheFirstProblemAndCountsTheOthers) {
+  std::vector<Diagnostic> problems = {
+      Problem("a.yaml", 1, 1, "id", "required field is missing"),
+      Problem("a.yaml", 1, 1, "status", "required field is missing"),
+      Problem("a.yaml", 3, 1, "kind", "bad")};
+  Status status = ProblemsStatus(problems);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "a.yaml:1:1: id: required field is missing (and 2 more problems)");
+  EXPECT_EQ(ProblemsStatus(problems, 2).message(), "a.yaml:3:1: kind: bad");
+  EXPECT_TRUE(ProblemsStatus(problems, 3).ok());
+}
+
+TEST(SpecParseTest, ValidProductFillsTheModel) {
+  std::string path = (MiniMeshDir() / "domains/orders/orders/product.odps.yaml").string();
+  std::vector<Diagnostic> problems;
+  Result<Product> product = ParseProductFile(path, &problems);
+  ASSERT_TRUE(product.ok()) << product.status().ToString();
+  EXPECT_TRUE(problems.empty());
+  EXPECT_EQ(product->api_version, "v1.0.0");
+  EXPECT_EQ(product->name, "orders");
+  EXPECT_EQ(product->domain, "orders");
+  EXPECT_EQ(product->status, "active");
+  EXPECT_EQ(product->purpose, "One row per order.");
+  ASSERT_EQ(product->input_ports.size(), 1u);
+  EXPECT_EQ(product->input_ports[0].contract_id, "customers-customers-v1");
+  EXPECT_EQ(product->input_ports[0].location.line, 11);
+  ASSERT_EQ(product->output_ports.size(), 1u);
+  EXPECT_EQ(product->output_ports[0].contract_id, "orders-orders-v1");
+  EXPECT_EQ(product->location.file, path);
+  EXPECT_NE(product->source_text.find("kind: DataProduct"), std::string::npos);
+}
+
+TEST(SpecParseTest, ProductCollectsEveryProblem) {
+  std::string path = WriteFile(ScratchDir() / "product.odps.yaml",
+                               "apiVersion: v0.9.0\n"       // 1: unsupported
+                               "kind: DataProdukt\n"        // 2: wrong kind
+                               "name: orders\n"             // 3
+                               "status: shipped\n"          // 4: bad status
+                               "outputPort: []\n"           // 5: unknown key (typo)
+                               "inputPorts:\n"              // 6
+                               "  - name: customers\n"      // 7: version, contractId missing
+                               "    tags: {a: b}\n"         // 8: map instead of list
+                               "team: [alice]\n");          // 9: list instead of map
+  std::vector<Diagnostic> problems;
+  Result<Product> product = ParseProductFile(path, &problems);
+  ASSERT_FALSE(product.ok());
+  EXPECT_EQ(product.status().code(), StatusCode::kInvalidArgument);
+  ExpectProblem(problems, path, "apiVersion", 1, 13, "v1.0.0");
+  ExpectProblem(problems, path, "kind", 2, 7, "DataProduct");
+  ExpectProblem(problems, path, "id", 1, 1, "required field is missing");
+  ExpectProblem(problems, path, "status", 4, 9, "shipped");
+  ExpectProblem(problems, path, "outputPort", 5, 1, "did you mean 'outputPorts'?");
+  ExpectProblem(problems, path, "inputPorts[0].version", 7, 5, "required field is missing");
+  ExpectProblem(problems, path, "inputPorts[0].contractId", 7, 5, "required field is missing");
+  ExpectProblem(problems, path, "inputPorts[0].tags", 8, 11, "expected a list, found a map");
+  ExpectProblem(problems, path, "team", 9, 7, "expected a map, found a list");
+  EXPECT_EQ(problems.size(), 9u) << Dump(problems);
+  EXPECT_NE(product.status().message().find("(and 8 more problems)"), std::string::npos)
+      << product.status().ToString();
+}
+
+TEST(SpecParseTest, YamlSyntaxErrorIsReportedOneBased) {
+  std::string path = WriteFile(ScratchDir() / "broken.odps.yaml",
+                               "apiVersion: v1.0.0\n"
+                               "kind: DataProduct\n"
+                               "  id: x\n");  // the ':' of an over-indented key
+  std::vector<Diagnostic> problems;
+  Result<Product> product = ParseProductFile(path, &problems);
+  ASSERT_FALSE(product.ok());
+  ASSERT_EQ(problems.size(), 1u) << Dump(problems);
+  EXPECT_EQ(problems[0].location.line, 3);
+  EXPECT_EQ(problems[0].location.column, 5);  // yaml-cpp's mark is 0-based 2:4
+  EXPECT_NE(problems[0].message.find("YAML syntax error"), std::string::npos);
+  EXPECT_EQ(product.status().message(), problems[0].ToString());
+}
+
+TEST(SpecParseTest, DuplicateKeysAndEmptyDocumentsAreRefused) {
+  std::string dup = WriteFile(ScratchDir() / "dup.odps.yaml",
+                              "apiVersion: v1.0.0\nkind: DataProduct\nid: a\nstatus: draft\n"
+                              "id: b\n");
+  std::vector<Diagnostic> problems;
+  EXPECT_FALSE(ParseProductFile(dup, &problems).ok());
+  ExpectProblem(problems, dup, "id", 5, 1, "duplicate key (first at line 3)");
+
+  std::string empty = WriteFile(ScratchDir() / "empty.odps.yaml", "# nothing\n");
+  problems.clear();
+  EXPECT_FALSE(ParseProductFile(empty, &problems).ok());
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].location.line, 1);
+  EXPECT_NE(problems[0].message.find("empty"), std::string::npos);
+}
+
+TEST(SpecParseTest, MissingFileIsNotFoundNamingThePath) {
+  std::string path = (ScratchDir() / "nope.odps.yaml").string();
+  Result<Product> product = ParseProductFile(path, nullptr);
+  ASSERT_FALSE(product.ok());
+  EXPECT_EQ(product.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(product.status().message().find(path), std::string::npos);
+  Result<Contract> contract = ParseContractFile(ScratchDir().string(), nullptr);
+  EXPECT_EQ(contract.status().code(), StatusCode::kIOError);
+}
+
+TEST(SpecParseTest, ValidContractFillsTheModel) {
+  std::string path = (MiniMeshDir() / "domains/customers/customers/contracts/customers.odcs.yaml")
+                         .string();
+  Result<Contract> contract = ParseContractFile(path, nullptr);
+  ASSERT_TRUE(contract.ok()) << contract.status().ToString();
+  EXPECT_EQ(contract->id, "customers-customers-v1");
+  EXPECT_EQ(contract->api_version, "v3.1.0");
+  EXPECT_EQ(contract->description, "One row per customer.");
+  ASSERT_EQ(contract->schema.size(), 1u);
+  const SchemaObject& table = contract->schema[0];
+  EXPECT_EQ(table.name, "customers");
+  ASSERT_EQ(table.properties.size(), 3u);
+  EXPECT_EQ(table.properties[0].name, "customer_id");
+  EXPECT_EQ(table.properties[0].physical_type, "BIGINT");
+  EXPECT_TRUE(table.properties[0].primary_key);
+  EXPECT_TRUE(table.properties[0].required);
+  EXPECT_EQ(table.properties[0].primary_key_position, 1);
+  EXPECT_EQ(table.properties[1].classification, "pii");
+  EXPECT_EQ(table.properties[1].location.line, 20);
+  EXPECT_NE(contract->source_text.find("DataContract"), std::string::npos);
+}
+
+TEST(SpecParseTest, ContractPropertyProblemsNameTheirPath) {
+  std::string path = WriteFile(ScratchDir() / "c.odcs.yaml",
+                               "apiVersion: v3.1.0\n"                 // 1
+                               "kind: DataContract\n"                 // 2
+                               "id: c1\n"                             // 3
+                               "version: 1.0.0\n"                     // 4
+                               "status: active\n"                     // 5
+                               "schema:\n"                            // 6
+                               "  - name: orders\n"                   // 7
+                               "    properties:\n"                    // 8
+                               "      - name: id\n"                   // 9
+                               "        primaryKey: yes please\n"     // 10: not a boolean
+                               "      - name: total\n"                // 11
+                               "        logicalType: money\n"         // 12: not an ODCS type
+                               "        physicalType: ''\n"           // 13: empty
+                               "      - logicalType: string\n"        // 14: name missing
+                               "        colour: red\n"                // 15: unknown key
+                               "        quality:\n"                   // 16
+                               "          - type: sql\n"              // 17: query missing
+                               "            mustBe: 0\n"              // 18
+                               "            mustBeLessThan: 3\n");    // 19: two operators
+  std::vector<Diagnostic> problems;
+  Result<Contract> contract = ParseContractFile(path, &problems);
+  ASSERT_FALSE(contract.ok());
+  ExpectProblem(problems, path, "schema[0].properties[0].primaryKey", 10, 21, "true or false");
+  ExpectProblem(problems, path, "schema[0].properties[1].logicalType", 12, 22, "'money'");
+  ExpectProblem(problems, path, "schema[0].properties[1].physicalType", 13, 23, "empty");
+  ExpectProblem(problems, path, "schema[0].properties[2].name", 14, 9, "required field");
+  ExpectProblem(problems, path, "schema[0].properties[2].colour", 15, 9, "unknown field");
+  ExpectProblem(problems, path, "schema[0].properties[2].quality[0].query", 17, 13, "type sql");
+  ExpectProblem(problems, path, "schema[0].properties[2].quality[0]", 17, 13, "at most one");
+  EXPECT_EQ(problems.size(), 7u) << Dump(problems);
+}
+
+TEST(SpecParseTest, ContractHeaderIsChecked) {
+  std::string path = WriteFile(ScratchDir() / "c.odcs.yaml",
+                               "apiVersion: v2.2.2\n"
+                               "kind: DataContract\n"
+                               "id: c1\n"
+                               "status: active\n"
+                               "schema: {name: orders}\n"
+                               "servers:\n"
+                               "  - server: prod\n"
+                               "    type: postgres\n"
+                               "    host: db\n");
+  std::vector<Diagnostic> problems;
+  ASSERT_FALSE(ParseContractFile(path, &problems).ok());
+  ExpectProblem(problems, path, "apiVersion", 1, 13, "unsupported ODCS version 'v2.2.2'");
+  ExpectProblem(problems, path, "version", 1, 1, "required field is missing");
+  ExpectProblem(problems, path, "schema", 5, 9, "expected a list, found a map");
+  ExpectProblem(problems, path, "servers[0].database", 7, 5, "type postgres");
+  ExpectProblem(problems, path, "servers[0].port", 7, 5, "type postgres");
+}
+
+TEST(SpecParseTest, ValidPipelineFillsTheModel) {
+  std::string path = (MiniMeshDir() / "domains/customers/customers/pipeline.yaml").string();
+  Result<Pipeline> pipeline = ParsePipelineFile(path, nullptr);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status().ToString();
+  ASSERT_EQ(pipeline->inputs.size(), 1u);
+  EXPECT_EQ(pipeline->inputs[0].name, "raw_customers");
+  EXPECT_EQ(pipeline->inputs[0].file, "data/customers.csv");
+  EXPECT_EQ(pipeline->inputs[0].format, "csv");
+  EXPECT_EQ(pipeline->inputs[0].options.at("delim"), ",");
+  EXPECT_EQ(pipeline->inputs[0].options.at("header"), "true");
+  ASSERT_EQ(pipeline->outputs.size(), 1u);
+  EXPECT_EQ(pipeline->outputs[0].port, "customers");
+  EXPECT_NE(pipeline->outputs[0].sql.find("FROM raw_customers"), std::string::npos);
+  EXPECT_EQ(pipeline->outputs[0].location.line, 11);
+}
+
+TEST(SpecParseTest, PipelineProblemsAreCollected) {
+  std::string path = WriteFile(ScratchDir() / "pipeline.yaml",
+                               "apiVersion: plexus/v2\n"           // 1: wrong version
+                               "kind: Pipeline\n"                  // 2
+                               "inputs:\n"                         // 3
+                               "  - name: a\n"                     // 4: both file and port
+                               "    file: a.csv\n"                 // 5
+                               "    inputPort: up\n"               // 6
+                               "  - name: b\n"                     // 7: neither
+                               "    format: xlsx\n"                // 8: bad format
+                               "    options: [x]\n"                // 9: not a map
+                               "output:\n"                         // 10: typo, outputs missing
+                               "  - port: x\n");
+  std::vector<Diagnostic> problems;
+  ASSERT_FALSE(ParsePipelineFile(path, &problems).ok());
+  ExpectProblem(problems, path, "apiVersion", 1, 13, "plexus/v1");
+  ExpectProblem(problems, path, "inputs[0]", 4, 5, "not both");
+  ExpectProblem(problems, path, "inputs[1].file", 7, 5, "or inputPort");
+  ExpectProblem(problems, path, "inputs[1].format", 8, 13, "xlsx");
+  ExpectProblem(problems, path, "inputs[1].options", 9, 14, "expected a map");
+  ExpectProblem(problems, path, "output", 10, 1, "did you mean 'outputs'?");
+  ExpectProblem(problems, path, "outputs", 1, 1, "required field is missing");
+  EXPECT_EQ(problems.size(), 7u) << Dump(problems);
+}
+
+TEST(SpecParseTest, AppendsToExistingProblemsAndCountsOnlyItsOwn) {
+  std::vector<Diagnostic> problems = {Problem("earlier.yaml", 1, 1, "", "an earlier problem")};
+  std::string path = WriteFile(ScratchDir() / "p.odps.yaml", "apiVersion: v1.0.0\n");
+  Result<Product> product = ParseProductFile(path, &problems);
+  ASSERT_FALSE(product.ok());
+  EXPECT_EQ(problems.size(), 4u) << Dump(problems);  // + kind, id, status
+  EXPECT_EQ(product.status().message().rfind(path, 0), 0u) << product.status().message();
+  EXPECT_NE(product.status().message().find("(and 2 more problems)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace plexus::spec
