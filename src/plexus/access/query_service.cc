@@ -101,27 +101,90 @@ Status QueryService::AttachNewDomains(engine::Connection& conn) {
   return Status::OK();
 }
 
+namespace {
+
+/// Everything about the ports that changes how a name resolves.
+std::string Fingerprint(const std::vector<catalog::OutputPortRecord>& ports) {
+  std::string text;
+  for (const auto& p : ports) {
+    text += p.SqlName() + '\x1f' + std::to_string(p.major) + '\x1f' + p.status + '\x1f' +
+            (p.rows < 0 ? "-" : "+") + '\x1e';
+  }
+  return text;
+}
+
+constexpr size_t kMaxAcceptedStatements = 4096;
+
+}  // namespace
+
 Status QueryService::Refresh() {
   PLEXUS_ASSIGN_OR_RETURN(auto ports, catalog_->ListOutputPorts());
-  auto resolver = std::make_shared<const PortResolver>(ports);
-  PLEXUS_ASSIGN_OR_RETURN(auto conn, db_->Connect());
+  std::string fingerprint = Fingerprint(ports);
+  PLEXUS_ASSIGN_OR_RETURN(auto session, TakeSession());
   std::lock_guard lock(mu_);
-  PLEXUS_RETURN_IF_ERROR(AttachNewDomains(*conn));
-  resolver_ = std::move(resolver);
+  Status attached = AttachNewDomains(*session->connection);
+  idle_.push_back(std::move(session));
+  PLEXUS_RETURN_IF_ERROR(attached);
+  if (resolver_ == nullptr || fingerprint != ports_fingerprint_) {
+    resolver_ = std::make_shared<const PortResolver>(ports);
+    ports_fingerprint_ = std::move(fingerprint);
+    accepted_.clear();
+  }
   return Status::OK();
 }
 
-Result<std::unique_ptr<Cursor>> QueryService::Query(std::string_view sql) {
+Result<std::unique_ptr<Session>> QueryService::TakeSession() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      auto session = std::move(idle_.back());
+      idle_.pop_back();
+      return session;
+    }
+  }
+  auto session = std::make_unique<Session>();
+  PLEXUS_ASSIGN_OR_RETURN(session->connection, db_->Connect());
+  session->guard = std::make_unique<SqlGuard>(session->connection.get());
+  return session;
+}
+
+void QueryService::ReturnSession(std::unique_ptr<Session> session) {
+  std::lock_guard lock(mu_);
+  idle_.push_back(std::move(session));
+}
+
+Cursor::~Cursor() {
+  result.reset();  // the result reads from the session's connection: close it first
+  if (owner != nullptr && session != nullptr) owner->ReturnSession(std::move(session));
+}
+
+Result<GuardedQuery> QueryService::Check(Session& session, std::string_view sql) {
   std::shared_ptr<const PortResolver> resolver;
   {
     std::lock_guard lock(mu_);
+    auto hit = accepted_.find(sql);
+    if (hit != accepted_.end()) {
+      cache_hits_++;
+      return hit->second;
+    }
     resolver = resolver_;
   }
+  // Refusals are not cached: they are cheap to recompute and may pass after a refresh.
+  PLEXUS_ASSIGN_OR_RETURN(GuardedQuery query, session.guard->Check(sql, *resolver));
+  std::lock_guard lock(mu_);
+  if (resolver == resolver_) {
+    if (accepted_.size() >= kMaxAcceptedStatements) accepted_.clear();
+    accepted_.emplace(std::string(sql), query);
+  }
+  return query;
+}
+
+Result<std::unique_ptr<Cursor>> QueryService::Query(std::string_view sql) {
   auto cursor = std::make_unique<Cursor>();
-  PLEXUS_ASSIGN_OR_RETURN(cursor->connection, db_->Connect());
-  SqlGuard guard(cursor->connection.get());
-  PLEXUS_ASSIGN_OR_RETURN(cursor->query, guard.Check(sql, *resolver));
-  PLEXUS_ASSIGN_OR_RETURN(cursor->result, cursor->connection->Query(cursor->query.sql));
+  cursor->owner = this;
+  PLEXUS_ASSIGN_OR_RETURN(cursor->session, TakeSession());
+  PLEXUS_ASSIGN_OR_RETURN(cursor->query, Check(*cursor->session, sql));
+  PLEXUS_ASSIGN_OR_RETURN(cursor->result, cursor->session->connection->Query(cursor->query.sql));
   return cursor;
 }
 

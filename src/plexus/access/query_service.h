@@ -11,6 +11,7 @@
 // Thread safety: Query may be called from several threads at once (one connection each).
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,10 +36,21 @@ class PortResolver : public RelationResolver {
   std::map<std::string, std::vector<catalog::OutputPortRecord>> ports_;
 };
 
-/// A query being read: the connection it runs on and its streaming result.
-struct Cursor {
+class QueryService;
+
+/// A connection of the service with its guard (whose parser statements stay prepared).
+struct Session {
   std::unique_ptr<engine::Connection> connection;
-  std::unique_ptr<engine::QueryResult> result;  // declared last: destroyed first
+  std::unique_ptr<SqlGuard> guard;
+};
+
+/// A query being read: its streaming result, on a session that goes back to the service's
+/// pool when the cursor is destroyed. Must not outlive the QueryService.
+struct Cursor {
+  ~Cursor();
+  QueryService* owner = nullptr;
+  std::unique_ptr<Session> session;
+  std::unique_ptr<engine::QueryResult> result;  // declared after session: destroyed first
   GuardedQuery query;
 };
 
@@ -49,10 +61,19 @@ class QueryService {
 
   /// Guards, rewrites and runs one query; the result streams from the returned cursor.
   Result<std::unique_ptr<Cursor>> Query(std::string_view sql);
-  /// Re-reads the ports from the catalog and attaches newly created domain data files.
+  /// Re-reads the ports from the catalog and attaches newly created domain data files. When
+  /// the ports changed, the cache of accepted statements is emptied.
   Status Refresh();
 
+  /// Statements answered from the cache of accepted (checked and rewritten) statements.
+  int64_t guard_cache_hits() const { return cache_hits_; }
+
  private:
+  friend struct Cursor;
+  Result<std::unique_ptr<Session>> TakeSession();
+  void ReturnSession(std::unique_ptr<Session> session);
+  Result<GuardedQuery> Check(Session& session, std::string_view sql);
+
   QueryService(catalog::Home home, const catalog::Catalog* catalog)
       : home_(std::move(home)), catalog_(catalog) {}
   Status AttachNewDomains(engine::Connection& conn);
@@ -62,7 +83,12 @@ class QueryService {
   std::unique_ptr<engine::Database> db_;
   std::mutex mu_;
   std::shared_ptr<const PortResolver> resolver_;  // guarded by mu_
+  std::string ports_fingerprint_;                 // guarded by mu_
   std::vector<std::string> attached_;             // guarded by mu_
+  std::vector<std::unique_ptr<Session>> idle_;    // guarded by mu_
+  /// SQL text -> accepted statement, for the current resolver; guarded by mu_.
+  std::map<std::string, GuardedQuery, std::less<>> accepted_;
+  std::atomic<int64_t> cache_hits_{0};
 };
 
 }  // namespace plexus::access
