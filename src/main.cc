@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);  // 0 for --help, 2 for bad usage
+    int code = app.exit(e);  // prints help, or the usage error
+    return code == 0 ? 0 : 2;
   }
   if (!ctx.action) return 2;
   plexus::Status status;
