@@ -1,3 +1,4 @@
+#include "plexus/common/text.h"
 #include "plexus/access/query_service.h"
 
 #include <algorithm>
@@ -5,11 +6,6 @@
 
 namespace plexus::access {
 namespace {
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 /// "orders__v2" -> ("orders", 2); "orders" -> ("orders", -1).
 std::pair<std::string, int> SplitMajor(const std::string& table) {
@@ -26,7 +22,7 @@ std::pair<std::string, int> SplitMajor(const std::string& table) {
 }  // namespace
 
 PortResolver::PortResolver(const std::vector<catalog::OutputPortRecord>& ports) {
-  for (const auto& port : ports) ports_[Lower(port.SqlName())].push_back(port);
+  for (const auto& port : ports) ports_[AsciiLower(port.SqlName())].push_back(port);
   for (auto& [name, majors] : ports_) {
     std::sort(majors.begin(), majors.end(),
               [](const auto& a, const auto& b) { return a.major > b.major; });
@@ -38,15 +34,15 @@ Result<ResolvedRelation> PortResolver::Resolve(const TableName& name) const {
     return NotFound("unknown table " + name.ToString() +
                     ": data products are named domain.product.port (see plexus products)");
   }
-  auto [table, major] = SplitMajor(Lower(name.table));
-  std::string key = Lower(name.catalog) + "." + Lower(name.schema) + "." + table;
+  auto [table, major] = SplitMajor(AsciiLower(name.table));
+  std::string key = AsciiLower(name.catalog) + "." + AsciiLower(name.schema) + "." + table;
   auto it = ports_.find(key);
   if (it == ports_.end()) {
     return NotFound("unknown data product port " + name.ToString() + " (see plexus products)");
   }
   const catalog::OutputPortRecord* chosen = nullptr;
   for (const auto& port : it->second) {
-    bool retired = Lower(port.status) == "retired";
+    bool retired = AsciiLower(port.status) == "retired";
     if (major >= 0 ? port.major == major : !retired) {
       chosen = &port;
       break;
@@ -57,7 +53,7 @@ Result<ResolvedRelation> PortResolver::Resolve(const TableName& name) const {
                                      std::to_string(major)
                                : "data product port " + key + " has no version being served");
   }
-  if (Lower(chosen->status) == "retired") {
+  if (AsciiLower(chosen->status) == "retired") {
     return FailedPrecondition(name.ToString() + " is retired and no longer served");
   }
   if (chosen->rows < 0) {

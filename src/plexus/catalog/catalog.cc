@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plexus/catalog/sqlite_db.h"
+#include "plexus/common/text.h"
 
 namespace plexus::catalog {
 
@@ -32,11 +33,6 @@ std::vector<std::string> FromJsonList(const std::string& text) {
   return out;
 }
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 const spec::SchemaObject* TableOf(const spec::Contract& contract, const std::string& port) {
   for (const auto& object : contract.schema) {
     if (object.name == port) return &object;
@@ -47,7 +43,7 @@ const spec::SchemaObject* TableOf(const spec::Contract& contract, const std::str
 std::vector<std::string> OwnersOf(const spec::Product& product) {
   std::vector<std::string> owners;
   for (const auto& member : product.team) {
-    if (Lower(member.role) == "owner") owners.push_back(member.username);
+    if (AsciiLower(member.role) == "owner") owners.push_back(member.username);
   }
   return owners;
 }
@@ -55,7 +51,6 @@ std::vector<std::string> OwnersOf(const spec::Product& product) {
 }  // namespace internal
 
 using internal::FromJsonList;
-using internal::Lower;
 using internal::ToJsonList;
 
 namespace {
@@ -101,7 +96,7 @@ std::string EngineTypeFor(const spec::Property& property) {
       {"boolean", "BOOLEAN"}, {"date", "DATE"},           {"timestamp", "TIMESTAMP"},
       {"time", "TIME"},       {"object", "JSON"},         {"array", "JSON"},
   };
-  std::string logical = Lower(property.logical_type);
+  std::string logical = AsciiLower(property.logical_type);
   for (const auto& [name, type] : kLogical) {
     if (logical == name) return type;
   }

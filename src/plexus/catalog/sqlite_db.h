@@ -82,7 +82,6 @@ class Transaction {
 /// ["a","b"] and back: list columns are stored as JSON text.
 std::string ToJsonList(const std::vector<std::string>& items);
 std::vector<std::string> FromJsonList(const std::string& text);
-std::string Lower(std::string s);
 /// The schema object a port's table is described by: named like the port, or the only one.
 const spec::SchemaObject* TableOf(const spec::Contract& contract, const std::string& port);
 /// Usernames of the product team's members whose role is owner.

@@ -1,3 +1,4 @@
+#include "plexus/common/text.h"
 #include "plexus/pipeline/contract_check.h"
 
 #include <regex>
@@ -7,11 +8,6 @@ namespace plexus::pipeline {
 namespace {
 
 using engine::QuoteIdentifier;
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 std::string JoinNames(const std::vector<std::string>& names) {
   std::string out;
@@ -34,14 +30,14 @@ Result<std::string> ConformingSelect(engine::Connection& conn, const std::string
   }
   PLEXUS_ASSIGN_OR_RETURN(auto probe, conn.Query("SELECT * FROM (" + sql + ") AS src LIMIT 0"));
   std::set<std::string> produced;
-  for (const auto& column : probe->columns()) produced.insert(Lower(column.name));
+  for (const auto& column : probe->columns()) produced.insert(AsciiLower(column.name));
   std::vector<std::string> missing, extra;
   std::set<std::string> declared;
   std::string select = "SELECT ";
   for (size_t i = 0; i < port.columns.size(); i++) {
     const auto& column = port.columns[i];
-    declared.insert(Lower(column.name));
-    if (!produced.count(Lower(column.name))) missing.push_back(column.name);
+    declared.insert(AsciiLower(column.name));
+    if (!produced.count(AsciiLower(column.name))) missing.push_back(column.name);
     if (!IsPlainTypeName(column.engine_type)) {
       return InvalidArgument("column " + column.name + ": '" + column.engine_type +
                              "' is not a type name");
@@ -51,7 +47,7 @@ Result<std::string> ConformingSelect(engine::Connection& conn, const std::string
               QuoteIdentifier(column.name);
   }
   for (const auto& column : probe->columns()) {
-    if (!declared.count(Lower(column.name))) extra.push_back(column.name);
+    if (!declared.count(AsciiLower(column.name))) extra.push_back(column.name);
   }
   if (!missing.empty()) {
     return FailedPrecondition("the result lacks column(s) the contract declares: " +

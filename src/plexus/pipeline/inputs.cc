@@ -1,3 +1,4 @@
+#include "plexus/common/text.h"
 #include "plexus/pipeline/inputs.h"
 
 #include <filesystem>
@@ -8,11 +9,6 @@ namespace {
 namespace fs = std::filesystem;
 using engine::QuoteIdentifier;
 using engine::QuoteLiteral;
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 bool IsOptionName(const std::string& name) {
   if (name.empty()) return false;
@@ -33,8 +29,8 @@ std::string OptionValue(const std::string& value) {
 }
 
 std::string FormatOf(const std::string& path, const std::string& declared) {
-  if (!declared.empty()) return Lower(declared);
-  std::string ext = Lower(fs::path(path).extension().string());
+  if (!declared.empty()) return AsciiLower(declared);
+  std::string ext = AsciiLower(fs::path(path).extension().string());
   if (ext == ".csv" || ext == ".tsv" || ext == ".txt") return "csv";
   if (ext == ".ndjson" || ext == ".jsonl") return "ndjson";
   if (ext == ".json") return "json";
@@ -89,7 +85,7 @@ Status InputSet::AddFile(engine::Connection& conn, const spec::PipelineInput& in
   PLEXUS_RETURN_IF_ERROR(conn.Execute("CREATE OR REPLACE TEMP VIEW " + QuoteIdentifier(view) +
                                       " AS SELECT * FROM " + reader));
   views_.push_back(view);
-  relations_[Lower(input.name)] = access::ResolvedRelation{"temp", "main", view, input.name};
+  relations_[AsciiLower(input.name)] = access::ResolvedRelation{"temp", "main", view, input.name};
   return Status::OK();
 }
 
@@ -121,7 +117,7 @@ Status InputSet::AddInputPort(const spec::PipelineInput& input) {
                               " has no published data yet: run " + upstream->domain + "." +
                               upstream->product + " first");
   }
-  relations_[Lower(input.name)] = access::ResolvedRelation{
+  relations_[AsciiLower(input.name)] = access::ResolvedRelation{
       catalog::Home::AttachName(upstream->domain), "main", upstream->PhysicalTable(),
       upstream->SqlName()};
   return Status::OK();
@@ -134,7 +130,7 @@ void InputSet::Drop(engine::Connection& conn) {
 
 Result<access::ResolvedRelation> InputSet::Resolve(const access::TableName& name) const {
   if (name.catalog.empty() && name.schema.empty()) {
-    auto it = relations_.find(Lower(name.table));
+    auto it = relations_.find(AsciiLower(name.table));
     if (it != relations_.end()) return it->second;
   }
   std::string known;
