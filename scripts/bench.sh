@@ -24,4 +24,7 @@ if [ ! -f "$work/.ready-$orders" ]; then
   touch "$work/.ready-$orders"
 fi
 "$here/build/plexus_bench" --home "$work/home" --out "$out" --repetitions "${BENCH_REPETITIONS:-5}"
+# Contract validation against a bare yaml-cpp parse of the same generated contracts.
+"$here/build/plexus_validate_bench" --out "$out" --count "${BENCH_CONTRACTS:-10000}" \
+  --rounds "${BENCH_VALIDATE_ROUNDS:-5}" --work "$work/contracts"
 echo "bench: reports in $out"

@@ -29,6 +29,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The JSON Schema validator the conformance test compares Plexus with (ajv, ajv-formats, yaml),
+# pinned by tests/conformance/package-lock.json, in third_party/conformance/node_modules.
+conformance="$here/third_party/conformance"
+conformance_lock="$here/tests/conformance/package-lock.json"
+if ! cmp -s "$conformance_lock" "$conformance/package-lock.json" \
+   || [ ! -d "$conformance/node_modules/ajv" ]; then
+  echo "bootstrap: installing the conformance test's npm packages into third_party/conformance"
+  mkdir -p "$conformance"
+  cp "$here/tests/conformance/package.json" "$conformance_lock" "$conformance/"
+  (cd "$conformance" && npm ci --silent --no-audit --no-fund >/dev/null)
+fi
+
 if [ -n "${DUCKDB_ROOT:-}" ]; then
   for f in include/duckdb.h lib/libduckdb.so; do
     [ -f "$DUCKDB_ROOT/$f" ] || { echo "bootstrap: DUCKDB_ROOT=$DUCKDB_ROOT has no $f" >&2; exit 1; }

@@ -19,10 +19,18 @@ constexpr Command kCommands[] = {
      plexus::cli::SetupRun},
     {"products", "List the registered data products", plexus::cli::SetupProducts},
     {"show", "Show one data product: ports, columns, lineage, runs", plexus::cli::SetupShow},
+    {"test", "Check a product's published data against its contracts' quality rules",
+     plexus::cli::SetupTest},
     {"lineage", "Show what a product reads and what reads it", plexus::cli::SetupLineage},
+    {"diff", "Show how the mesh's contracts differ from the applied ones, and who it breaks",
+     plexus::cli::SetupDiff},
     {"query", "Run a SQL query across data products", plexus::cli::SetupQuery},
     {"serve", "Serve the HTTP API on localhost", plexus::cli::SetupServe},
     {"generate", "Write the example mesh's seed files at any size", plexus::cli::SetupGenerate},
+    {"fmt", "Write ODCS/ODPS/Plexus YAML files in canonical form, losing no field",
+     plexus::cli::SetupFmt},
+    {"contract", "Export a contract as DDL or JSON Schema; infer one from a data file",
+     plexus::cli::SetupContract},
 };
 
 }  // namespace

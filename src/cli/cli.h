@@ -55,5 +55,19 @@ void SetupLineage(CLI::App& sub, Context& ctx);
 void SetupQuery(CLI::App& sub, Context& ctx);
 void SetupServe(CLI::App& sub, Context& ctx);
 void SetupGenerate(CLI::App& sub, Context& ctx);
+void SetupDiff(CLI::App& sub, Context& ctx);  ///< cmd_diff.cc
+
+/// The version gate of apply (cmd_diff.cc): refuses, printing each breaking change and the
+/// downstream columns that read it, when a port cannot move to its new contract; prints the
+/// warnings otherwise. Returns the mesh's column lineage, for the catalog.
+Result<std::vector<catalog::ColumnLineageRecord>> GateApply(const spec::Mesh& mesh,
+                                                            const catalog::Catalog& catalog);
+void SetupFmt(CLI::App& sub, Context& ctx);       ///< cmd_contract.cc
+void SetupContract(CLI::App& sub, Context& ctx);  ///< cmd_contract.cc: export, infer
+void SetupTest(CLI::App& sub, Context& ctx);
+
+/// One quality result as a line: status, severity, measured, threshold, rule (cmd_test.cc);
+/// the message and failing rows, when any, on indented lines below.
+std::string QualityLine(const catalog::QualityResultRecord& result);
 
 }  // namespace plexus::cli

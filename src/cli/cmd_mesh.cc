@@ -63,7 +63,13 @@ Status Apply(const Context& ctx) {
                            "; nothing was applied");
   }
   PLEXUS_ASSIGN_OR_RETURN(auto catalog, ctx.OpenCatalog());
+  PLEXUS_ASSIGN_OR_RETURN(auto column_lineage, GateApply(*mesh, *catalog));
   PLEXUS_ASSIGN_OR_RETURN(catalog::ApplyReport report, catalog->Apply(*mesh));
+  std::vector<std::string> applied;
+  for (const auto& domain : mesh->domains) {
+    for (const auto& bundle : domain.products) applied.push_back(domain.name + "." + bundle.product.name);
+  }
+  PLEXUS_RETURN_IF_ERROR(catalog->ReplaceColumnLineage(applied, column_lineage));
   for (const auto& p : report.created) std::cout << "created    " << p << "\n";
   for (const auto& p : report.updated) std::cout << "updated    " << p << "\n";
   for (const auto& p : report.unchanged) std::cout << "unchanged  " << p << "\n";

@@ -30,9 +30,14 @@ Status Products(const Context& ctx) {
             << std::setw(10) << "STATUS" << "OUTPUT PORTS (SQL name, rows)\n";
   for (const auto& p : products) {
     std::vector<std::string> ports;
+    std::map<std::string, int> newest;  // the plain SQL name serves the newest major
+    for (const auto& o : p.outputs) newest[o.name] = std::max(newest[o.name], o.major);
     for (const auto& o : p.outputs) {
-      ports.push_back(o.SqlName() + (o.major > 1 ? "__v" + std::to_string(o.major) : "") + " (" +
-                      RowsText(o) + ")");
+      std::string status = catalog::ServedStatus(o);
+      bool shown_status = status == "deprecated" || status == "retired";
+      ports.push_back(o.SqlName() +
+                      (o.major < newest[o.name] ? "__v" + std::to_string(o.major) : "") + " (" +
+                      RowsText(o) + (shown_status ? ", " + status : "") + ")");
     }
     std::cout << std::left << std::setw(44) << p.QualifiedName() << std::setw(10) << p.version
               << std::setw(10) << p.status << Join(ports) << "\n";
@@ -81,6 +86,18 @@ Status Show(const Context& ctx, const std::string& ref) {
   for (const auto& r : runs) {
     std::cout << "  run " << r.id << "  " << r.started_at << "  " << r.status << "  " << r.rows
               << " rows" << (r.reason.empty() ? "" : "  " + r.reason) << "\n";
+  }
+  PLEXUS_ASSIGN_OR_RETURN(auto quality, catalog->ListQualityResults(p.id));
+  std::string port;
+  for (const auto& q : quality) {
+    if (q.port != port) {
+      port = q.port;
+      std::cout << "  quality of " << p.QualifiedName() << "." << q.port << " (last checked "
+                << q.checked_at << (q.run_id > 0 ? " by run " + std::to_string(q.run_id)
+                                                  : " by plexus test")
+                << ")\n";
+    }
+    std::cout << "    " << QualityLine(q) << "\n";
   }
   return Status::OK();
 }

@@ -20,6 +20,9 @@ Status Query(const Context& ctx, const QueryArgs& args) {
   PLEXUS_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(home));
   PLEXUS_ASSIGN_OR_RETURN(auto service, access::QueryService::Open(home, catalog.get()));
   PLEXUS_ASSIGN_OR_RETURN(auto cursor, service->Query(args.sql));
+  for (const auto& warning : cursor->query.warnings) {
+    std::cerr << "plexus: warning: " << warning << "\n";
+  }
   std::ios::sync_with_stdio(false);
   return engine::WriteResult(*cursor->result, format, std::cout).status();
 }

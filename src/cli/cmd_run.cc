@@ -31,6 +31,10 @@ Status Run(const Context& ctx, const RunArgs& args) {
       std::cout << "ok      " << r.product;
       for (const auto& [port, rows] : r.rows) std::cout << "  " << port << ": " << rows << " rows";
       std::cout << "  (" << seconds << ")\n";
+      for (const auto& q : r.quality) {
+        if (q.status != "failed") continue;
+        std::cout << "        quality " << q.severity << ": " << QualityLine(q) << "\n";
+      }
     } else {
       failed++;
       std::cout << (r.status == "skipped" ? "skipped " : "FAILED  ") << r.product << ": "

@@ -34,19 +34,19 @@ def main():
     contract = next((product / "contracts").glob("*.odcs.yaml"))
     original_pipeline, original_contract = pipeline.read_text(), contract.read_text()
 
-    def px(*args):
-        return subprocess.run([plexus, "--mesh", str(mesh), "--home", str(tmp / "home"), *args],
+    def px(*args, home="home"):
+        return subprocess.run([plexus, "--mesh", str(mesh), "--home", str(tmp / home), *args],
                               capture_output=True, text=True, timeout=120)
 
     def order_count():
         r = px("query", "--format", "json", "SELECT count(*) AS n FROM orders.orders.orders")
         return json.loads(r.stdout)[0]["n"] if r.returncode == 0 else None
 
-    def case(name, pipeline_text, expect, contract_text=None):
+    def case(name, pipeline_text, expect, contract_text=None, home="home"):
         pipeline.write_text(pipeline_text)
         contract.write_text(contract_text or original_contract)
-        applied = px("apply")
-        run = px("run", "orders.orders") if applied.returncode == 0 else applied
+        applied = px("apply", home=home)
+        run = px("run", "orders.orders", home=home) if applied.returncode == 0 else applied
         said = run.stdout + run.stderr
         check(f"{name}: refused", run.returncode != 0, said)
         check(f"{name}: the reason names it", expect in said, said)
@@ -83,7 +83,9 @@ def main():
         case("a type that is not a type name", original_pipeline,
              "is not a type name",
              original_contract.replace("physicalType: VARCHAR",
-                                       "physicalType: \"VARCHAR) AS status, (SELECT 1\"", 1))
+                                       "physicalType: \"VARCHAR) AS status, (SELECT 1\"", 1),
+             # A fresh home: in the first one, apply would refuse the type change as breaking.
+             home="home-fresh")
         # Back to the original: the product builds again.
         pipeline.write_text(original_pipeline)
         contract.write_text(original_contract)

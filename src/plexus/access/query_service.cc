@@ -19,9 +19,23 @@ std::pair<std::string, int> SplitMajor(const std::string& table) {
   return {table.substr(0, at), major};
 }
 
+/// "orders.orders.orders__v1 is deprecated (end of life 2026-12-31): read orders.orders.orders
+/// (major 2)".
+std::string DeprecationWarning(const catalog::OutputPortRecord& port,
+                               const catalog::OutputPortRecord& newest) {
+  std::string text = port.SqlName() + "__v" + std::to_string(port.major) + " is deprecated";
+  if (!port.end_of_life.empty()) text += " (end of life " + port.end_of_life + ")";
+  else if (!port.end_of_support.empty()) text += " (end of support " + port.end_of_support + ")";
+  if (newest.major > port.major) {
+    text += ": move to " + newest.SqlName() + " (major " + std::to_string(newest.major) + ")";
+  }
+  return text;
+}
+
 }  // namespace
 
-PortResolver::PortResolver(const std::vector<catalog::OutputPortRecord>& ports) {
+PortResolver::PortResolver(const std::vector<catalog::OutputPortRecord>& ports)
+    : today_(catalog::NowUtc().substr(0, 10)) {
   for (const auto& port : ports) ports_[AsciiLower(port.SqlName())].push_back(port);
   for (auto& [name, majors] : ports_) {
     std::sort(majors.begin(), majors.end(),
@@ -42,7 +56,7 @@ Result<ResolvedRelation> PortResolver::Resolve(const TableName& name) const {
   }
   const catalog::OutputPortRecord* chosen = nullptr;
   for (const auto& port : it->second) {
-    bool retired = AsciiLower(port.status) == "retired";
+    bool retired = catalog::ServedStatus(port, today_) == "retired";
     if (major >= 0 ? port.major == major : !retired) {
       chosen = &port;
       break;
@@ -53,15 +67,22 @@ Result<ResolvedRelation> PortResolver::Resolve(const TableName& name) const {
                                      std::to_string(major)
                                : "data product port " + key + " has no version being served");
   }
-  if (AsciiLower(chosen->status) == "retired") {
-    return FailedPrecondition(name.ToString() + " is retired and no longer served");
+  std::string served = AsciiLower(catalog::ServedStatus(*chosen, today_));
+  if (served == "retired") {
+    return FailedPrecondition(name.ToString() + " is retired and no longer served" +
+                              (it->second.front().major > chosen->major
+                                   ? ": read " + key + " (major " +
+                                         std::to_string(it->second.front().major) + ") instead"
+                                   : std::string()));
   }
   if (chosen->rows < 0) {
     return FailedPrecondition(name.ToString() + " has no published data yet: run its pipeline (plexus run " +
                               chosen->domain + "." + chosen->product + ")");
   }
-  return ResolvedRelation{catalog::Home::AttachName(chosen->domain), "main",
-                          chosen->PhysicalTable(), chosen->SqlName()};
+  ResolvedRelation relation{catalog::Home::AttachName(chosen->domain), "main",
+                            chosen->PhysicalTable(), chosen->SqlName(), ""};
+  if (served == "deprecated") relation.warning = DeprecationWarning(*chosen, it->second.front());
+  return relation;
 }
 
 Result<std::unique_ptr<QueryService>> QueryService::Open(const catalog::Home& home,
@@ -103,7 +124,8 @@ namespace {
 std::string Fingerprint(const std::vector<catalog::OutputPortRecord>& ports) {
   std::string text;
   for (const auto& p : ports) {
-    text += p.SqlName() + '\x1f' + std::to_string(p.major) + '\x1f' + p.status + '\x1f' +
+    text += p.SqlName() + '\x1f' + std::to_string(p.major) + '\x1f' + catalog::ServedStatus(p) +
+            '\x1f' + p.end_of_life + '\x1f' +
             (p.rows < 0 ? "-" : "+") + '\x1e';
   }
   return text;

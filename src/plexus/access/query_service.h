@@ -24,8 +24,9 @@
 
 namespace plexus::access {
 
-/// Resolves domain.product.port (newest active major) and domain.product.port__vN (major N)
-/// to the published tables; refuses every other name.
+/// Resolves domain.product.port (newest major not retired) and domain.product.port__vN (major
+/// N) to the published tables; refuses every other name, and retired versions (by status or
+/// end of life). A deprecated version (by status or end of support) resolves with a warning.
 class PortResolver : public RelationResolver {
  public:
   explicit PortResolver(const std::vector<catalog::OutputPortRecord>& ports);
@@ -34,6 +35,7 @@ class PortResolver : public RelationResolver {
  private:
   /// "domain.product.port" -> majors of that port
   std::map<std::string, std::vector<catalog::OutputPortRecord>> ports_;
+  std::string today_;  ///< YYYY-MM-DD: the day lifecycle dates are judged against
 };
 
 class QueryService;
@@ -51,7 +53,7 @@ struct Cursor {
   QueryService* owner = nullptr;
   std::unique_ptr<Session> session;
   std::unique_ptr<engine::QueryResult> result;  // declared after session: destroyed first
-  GuardedQuery query;
+  GuardedQuery query;  ///< query.warnings: say them to the consumer (deprecated versions read)
 };
 
 class QueryService {

@@ -218,6 +218,10 @@ Status QueryWalker::WalkBaseTable(Json& ref, int depth) {
   if (StringMember(ref, "alias", ok).empty()) ref["alias"] = name.table;
   ref["table_name"] = std::move(relation.table);
   AddRelation(std::move(relation.logical_name));
+  if (!relation.warning.empty() &&
+      std::find(warnings_.begin(), warnings_.end(), relation.warning) == warnings_.end()) {
+    warnings_.push_back(std::move(relation.warning));
+  }
   return Status::OK();
 }
 

@@ -32,6 +32,8 @@ class QueryWalker {
 
   /// The logical names of the relations read, each once, in first-seen order.
   std::vector<std::string> TakeRelations() { return std::move(relations_); }
+  /// The resolver's warnings about the relations read, each once.
+  std::vector<std::string> TakeWarnings() { return std::move(warnings_); }
 
  private:
   Status WalkValue(nlohmann::json& value, int depth);
@@ -53,6 +55,7 @@ class QueryWalker {
   const RelationResolver& resolver_;
   std::vector<std::string> cte_scope_;  ///< lower-case CTE names visible here, innermost last
   std::vector<std::string> relations_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace plexus::access

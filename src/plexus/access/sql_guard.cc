@@ -163,7 +163,7 @@ Result<GuardedQuery> SqlGuard::Check(std::string_view sql, const RelationResolve
   }
   PLEXUS_ASSIGN_OR_RETURN(std::string guarded_sql,
                           RunPrepared(*statements_->deserialize, rewritten));
-  return GuardedQuery{std::move(guarded_sql), walker.TakeRelations()};
+  return GuardedQuery{std::move(guarded_sql), walker.TakeRelations(), walker.TakeWarnings()};
 }
 
 }  // namespace plexus::access

@@ -43,6 +43,7 @@ struct ResolvedRelation {
   std::string schema;   ///< e.g. main
   std::string table;    ///< e.g. orders__orders__v1
   std::string logical_name;  ///< what the query named, e.g. orders.orders.orders
+  std::string warning;       ///< said to the consumer with the result, e.g. a deprecated version
 };
 
 /// Maps the table names a query may read to relations. Must refuse (kPermissionDenied or
@@ -57,6 +58,7 @@ class RelationResolver {
 struct GuardedQuery {
   std::string sql;
   std::vector<std::string> relations;  ///< logical names, each once, in first-seen order
+  std::vector<std::string> warnings;   ///< the resolver's warnings, each once
 };
 
 class SqlGuard {

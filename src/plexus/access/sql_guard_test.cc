@@ -15,7 +15,7 @@ class TestResolver : public RelationResolver {
   Result<ResolvedRelation> Resolve(const TableName& name) const override {
     if (name.catalog == "orders" && name.schema == "orders" &&
         (name.table == "orders" || name.table == "orders__v1")) {
-      return ResolvedRelation{"plx_orders", "main", "orders__orders__v1", name.ToString()};
+      return ResolvedRelation{"plx_orders", "main", "orders__orders__v1", name.ToString(), ""};
     }
     return NotFound("unknown product port " + name.ToString());
   }

@@ -85,6 +85,23 @@ CREATE INDEX IF NOT EXISTS runs_by_product ON runs (product_id, id);
 CREATE TABLE IF NOT EXISTS publications (product_id TEXT NOT NULL, port TEXT NOT NULL,
   major INTEGER NOT NULL, rows INTEGER, run_id INTEGER, published_at TEXT,
   PRIMARY KEY (product_id, port, major));
+CREATE TABLE IF NOT EXISTS quality_rules (product_id TEXT NOT NULL, port TEXT NOT NULL,
+  major INTEGER NOT NULL, position INTEGER NOT NULL, rule TEXT NOT NULL,
+  PRIMARY KEY (product_id, port, major, position));
+CREATE TABLE IF NOT EXISTS quality_results (id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id INTEGER, product_id TEXT NOT NULL, port TEXT NOT NULL, major INTEGER NOT NULL,
+  rule_position INTEGER NOT NULL, rule TEXT, column_name TEXT, check_name TEXT,
+  status TEXT NOT NULL, measured REAL, unit TEXT, threshold TEXT, severity TEXT, samples TEXT,
+  message TEXT, checked_at TEXT);
+CREATE INDEX IF NOT EXISTS quality_results_by_product ON quality_results (product_id, id);
+CREATE TABLE IF NOT EXISTS port_versions (product_id TEXT NOT NULL, port TEXT NOT NULL,
+  major INTEGER NOT NULL, version TEXT, contract_id TEXT, contract_version TEXT,
+  contract_status TEXT, contract_source TEXT, status TEXT, end_of_support TEXT, end_of_life TEXT,
+  applied_at TEXT, PRIMARY KEY (product_id, port, major));
+CREATE TABLE IF NOT EXISTS column_lineage (downstream TEXT NOT NULL, downstream_port TEXT NOT NULL,
+  downstream_column TEXT NOT NULL, upstream TEXT NOT NULL, upstream_port TEXT NOT NULL,
+  upstream_column TEXT NOT NULL, input TEXT, direct INTEGER);
+CREATE INDEX IF NOT EXISTS column_lineage_by_upstream ON column_lineage (upstream, upstream_port);
 )sql";
 
 }  // namespace
@@ -179,6 +196,9 @@ Result<ApplyReport> Catalog::Apply(const spec::Mesh& mesh) {
   std::string now = NowUtc();
   Transaction tx(db_.get());
   PLEXUS_RETURN_IF_ERROR(tx.Begin());
+  // The version gate (catalog_versions.cc): nothing is applied when a port cannot move.
+  PLEXUS_ASSIGN_OR_RETURN(VersionReview review, ReviewVersionsLocked(mesh));
+  if (!review.ok()) return FailedPrecondition(review.RefusalText());
   PLEXUS_ASSIGN_OR_RETURN(auto mesh_stmt,
                           db_->Prepare("INSERT OR REPLACE INTO meshes VALUES (?, ?, ?, ?)"));
   PLEXUS_RETURN_IF_ERROR(
@@ -196,6 +216,7 @@ Result<ApplyReport> Catalog::Apply(const spec::Mesh& mesh) {
       PLEXUS_RETURN_IF_ERROR(ApplyProduct(domain, bundle, now, report));
     }
   }
+  PLEXUS_RETURN_IF_ERROR(RecordVersions(mesh, now));
   PLEXUS_RETURN_IF_ERROR(tx.Commit());
   return report;
 }

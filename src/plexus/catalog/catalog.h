@@ -21,6 +21,7 @@
 #include "plexus/catalog/home.h"
 #include "plexus/common/status.h"
 #include "plexus/spec/model.h"
+#include "plexus/spec/contract_diff.h"
 
 namespace plexus::catalog {
 
@@ -57,6 +58,9 @@ struct OutputPortRecord {
   /// Publication: rows < 0 means never published.
   int64_t rows = -1;
   std::string published_at;
+  /// Lifecycle (catalog_versions.cc): ISO dates from the contract, empty when not set.
+  std::string end_of_support;
+  std::string end_of_life;
 
   /// domain.product.port
   std::string SqlName() const { return domain + "." + product + "." + name; }
@@ -110,12 +114,79 @@ struct RunRecord {
   int64_t rows = 0;
 };
 
+/// The outcome of one quality rule of a port's contract, checked by a run (against its staging
+/// table) or on demand by `plexus test` (against the published table).
+struct QualityResultRecord {
+  int64_t id = 0;
+  int64_t run_id = 0;  ///< 0: an on-demand check (plexus test)
+  std::string product_id;
+  std::string port;
+  int major = 0;
+  int rule_position = 0;  ///< the rule's place in the port's rules (ListQualityRules order)
+  std::string rule;       ///< how the rule is named: its name, id, description, or metric
+  std::string column;     ///< the property it is attached to; empty: schema-level
+  std::string check;      ///< the metric (nullValues...) or the type (sql, custom, text)
+  std::string status;     ///< passed, failed, not_evaluated
+  bool has_measured = false;
+  double measured = 0;
+  std::string unit;       ///< rows or percent
+  std::string threshold;  ///< the comparison as written, e.g. "mustBeLessThan 5"
+  std::string severity;   ///< error, warning, info
+  std::string samples;    ///< JSON array of up to 5 failing rows, sensitive columns left out
+  std::string message;    ///< why it failed or was not evaluated
+  std::string checked_at;
+};
+
 /// One product-to-product edge: `downstream` reads `upstream`'s port through an input port.
 struct LineageEdge {
   std::string upstream;         ///< domain.product
   std::string upstream_port;    ///< port name
   std::string downstream;       ///< domain.product
   std::string downstream_input; ///< the downstream's input port name
+};
+
+/// Column-level lineage: `downstream`'s output column reads `upstream`'s port column through
+/// one of its pipeline's inputs (computed from the pipeline's SQL by pipeline/column_lineage.h).
+struct ColumnLineageRecord {
+  std::string downstream;         ///< domain.product
+  std::string downstream_port;
+  std::string downstream_column;
+  std::string upstream;           ///< domain.product
+  std::string upstream_port;
+  std::string upstream_column;    ///< "*": the whole port (the column could not be told)
+  std::string input;              ///< the downstream pipeline's input name
+  bool direct = true;             ///< false: read by a join, filter or grouping
+};
+
+/// What applying the mesh would change in one output port's contract (catalog_versions.cc).
+struct PortVersionReview {
+  std::string product;     ///< domain.product
+  std::string product_id;
+  std::string port;
+  std::string old_version;  ///< the port's version as last applied; empty: a new port
+  std::string new_version;
+  std::string old_contract_version;
+  std::string new_contract_version;
+  int old_major = 0;
+  int new_major = 0;
+  spec::ContractDiff diff;
+  std::vector<std::string> refusals;  ///< why it cannot be applied (empty: it can)
+  std::vector<std::string> warnings;
+  std::vector<std::string> notes;     ///< lifecycle moves of earlier majors
+
+  /// domain.product.port
+  std::string SqlName() const { return product + "." + port; }
+};
+
+/// The version and lifecycle gate's verdict on a mesh against the catalog.
+struct VersionReview {
+  std::vector<PortVersionReview> ports;  ///< every output port that exists in the catalog
+  std::vector<std::string> refusals;     ///< status transitions and version moves refused
+  std::vector<std::string> warnings;
+
+  bool ok() const;
+  /// Every refusal, of the ports and of the mesh, one per line.
+  std::string RefusalText() const;
 };
 
 struct ApplyReport {
@@ -147,12 +218,40 @@ class Catalog {
   Result<std::vector<RunRecord>> ListRuns(const std::string& product_id, int limit) const;
   Status RecordPublication(const OutputPortRecord& port, int64_t rows, int64_t run_id);
 
+  /// The version gate: each output port's contract in `mesh` diffed against the one last
+  /// applied, with the version moves and lifecycle transitions checked. Apply runs it too and
+  /// refuses the whole mesh when it is not ok() (catalog_versions.cc).
+  Result<VersionReview> ReviewVersions(const spec::Mesh& mesh) const;
+  /// Replaces the column lineage of the products named in `products` (domain.product).
+  Status ReplaceColumnLineage(const std::vector<std::string>& products,
+                              const std::vector<ColumnLineageRecord>& edges);
+  /// Every column lineage edge; upstream empty: all of them.
+  Result<std::vector<ColumnLineageRecord>> ListColumnLineage(const std::string& upstream = "") const;
+
+  /// The quality rules of a port's contract at its major, as applied: schema-level rules, then
+  /// each property's, in the contract's order (catalog_quality.cc).
+  Result<std::vector<spec::QualityRule>> ListQualityRules(const OutputPortRecord& port) const;
+  /// Records quality results (of a run, or of plexus test when run_id is 0), in one transaction.
+  Status RecordQualityResults(const std::vector<QualityResultRecord>& results);
+  /// run_id > 0: that run's results. Otherwise the results of the last check of each of the
+  /// product's ports (by a run or by plexus test). In port, major, rule order.
+  Result<std::vector<QualityResultRecord>> ListQualityResults(const std::string& product_id,
+                                                              int64_t run_id = 0) const;
+
  private:
   explicit Catalog(std::unique_ptr<internal::SqliteDb> db);
   Status Migrate();
   Status ApplyProduct(const spec::Domain& domain, const spec::ProductBundle& bundle,
                       const std::string& now, ApplyReport& report);
   Status LoadPorts(ProductRecord& product) const;
+  Result<VersionReview> ReviewVersionsLocked(const spec::Mesh& mesh) const;
+  /// Stores each port major's contract and lifecycle after ApplyProduct (Apply's transaction).
+  Status RecordVersions(const spec::Mesh& mesh, const std::string& now);
+  /// Fills the lifecycle dates of the product's ports (LoadPorts).
+  Status LoadLifecycle(ProductRecord& product) const;
+  /// Replaces the stored quality rules of a port at a major (during Apply's transaction).
+  Status ApplyQualityRules(const std::string& product_id, const std::string& port, int major,
+                           const spec::SchemaObject* table);
 
   mutable std::mutex mu_;
   std::unique_ptr<internal::SqliteDb> db_;
@@ -164,5 +263,8 @@ std::string EngineTypeFor(const spec::Property& property);
 int MajorOf(const std::string& version);
 /// Now, UTC, ISO 8601 with milliseconds.
 std::string NowUtc();
+/// A port major's lifecycle status on `today` (NowUtc() when empty): its status, made
+/// deprecated by its end of support and retired by its end of life.
+std::string ServedStatus(const OutputPortRecord& port, const std::string& today = "");
 
 }  // namespace plexus::catalog

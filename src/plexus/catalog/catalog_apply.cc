@@ -96,6 +96,8 @@ Status Catalog::ApplyProduct(const spec::Domain& domain, const spec::ProductBund
     PLEXUS_ASSIGN_OR_RETURN(auto clear, db_->Prepare(
         "DELETE FROM columns WHERE product_id = ? AND port = ? AND major = ?"));
     PLEXUS_RETURN_IF_ERROR(clear->Bind(1, p.id).Bind(2, out.name).Bind(3, int64_t{major}).Run());
+    PLEXUS_RETURN_IF_ERROR(ApplyQualityRules(
+        p.id, out.name, major, contract ? internal::TableOf(*contract, out.name) : nullptr));
     if (contract == nullptr) continue;
     const spec::SchemaObject* table = internal::TableOf(*contract, out.name);
     if (table == nullptr) continue;

@@ -82,6 +82,7 @@ Status Catalog::LoadPorts(ProductRecord& product) const {
     }
     product.outputs.push_back(std::move(port));
   }
+  PLEXUS_RETURN_IF_ERROR(LoadLifecycle(product));
   PLEXUS_ASSIGN_OR_RETURN(auto inputs, db_->Prepare(
       "SELECT i.name, i.version, i.contract_id, coalesce(o.product_id, ''), "
       "coalesce(p.domain, ''), coalesce(p.name, ''), coalesce(o.name, '') FROM input_ports i "

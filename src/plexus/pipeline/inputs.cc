@@ -85,7 +85,7 @@ Status InputSet::AddFile(engine::Connection& conn, const spec::PipelineInput& in
   PLEXUS_RETURN_IF_ERROR(conn.Execute("CREATE OR REPLACE TEMP VIEW " + QuoteIdentifier(view) +
                                       " AS SELECT * FROM " + reader));
   views_.push_back(view);
-  relations_[AsciiLower(input.name)] = access::ResolvedRelation{"temp", "main", view, input.name};
+  relations_[AsciiLower(input.name)] = access::ResolvedRelation{"temp", "main", view, input.name, ""};
   return Status::OK();
 }
 
@@ -112,6 +112,11 @@ Status InputSet::AddInputPort(const spec::PipelineInput& input) {
                     in->upstream_product + "." + in->upstream_port + " has no major version " +
                     std::to_string(major));
   }
+  if (catalog::ServedStatus(*upstream) == "retired") {  // a retired version is not served
+    return FailedPrecondition("input port " + in->name + ": upstream " + upstream->SqlName() +
+                              "__v" + std::to_string(upstream->major) +
+                              " is retired: move the input port to a served major");
+  }
   if (upstream->rows < 0) {
     return FailedPrecondition("upstream " + upstream->SqlName() +
                               " has no published data yet: run " + upstream->domain + "." +
@@ -119,7 +124,7 @@ Status InputSet::AddInputPort(const spec::PipelineInput& input) {
   }
   relations_[AsciiLower(input.name)] = access::ResolvedRelation{
       catalog::Home::AttachName(upstream->domain), "main", upstream->PhysicalTable(),
-      upstream->SqlName()};
+      upstream->SqlName(), ""};
   return Status::OK();
 }
 

@@ -11,6 +11,7 @@
 #include "plexus/engine/engine.h"
 #include "plexus/pipeline/contract_check.h"
 #include "plexus/pipeline/inputs.h"
+#include "plexus/pipeline/quality_check.h"
 #include "plexus/spec/parse.h"
 
 namespace plexus::pipeline {
@@ -118,8 +119,8 @@ Result<spec::Pipeline> AppliedPipeline(const ProductRecord& product) {
 class ProductRun {
  public:
   ProductRun(engine::Connection& conn, const ProductRecord& product,
-             const std::vector<OutputPortRecord>& all_ports)
-      : conn_(conn), product_(product), all_ports_(all_ports) {}
+             const std::vector<OutputPortRecord>& all_ports, const catalog::Catalog& catalog)
+      : conn_(conn), product_(product), all_ports_(all_ports), catalog_(catalog) {}
 
   Status Execute(RunReport& report) {
     if (product_.pipeline_text.empty()) {
@@ -148,6 +149,17 @@ class ProductRun {
         break;
       }
       report.rows[port->name] = *rows;
+      // The contract's quality rules, on the staging table: an error-severity failure stops here.
+      access::ResolvedRelation staging;
+      staging.catalog = catalog::Home::AttachName(port->domain);
+      staging.schema = "main";
+      staging.table = StagingName(*port);
+      staging.logical_name = port->SqlName();
+      status = CheckQuality(conn_, guard, catalog_, *port, staging, &report.quality);
+      if (!status.ok()) {
+        status = status.WithPrefix("output port " + port->SqlName());
+        break;
+      }
     }
     if (status.ok()) status = Publish(conn_, built);
     if (!status.ok()) DropStaging(conn_, built);
@@ -163,6 +175,7 @@ class ProductRun {
   engine::Connection& conn_;
   const ProductRecord& product_;
   const std::vector<OutputPortRecord>& all_ports_;
+  const catalog::Catalog& catalog_;
   std::vector<const OutputPortRecord*> published_;
 };
 
@@ -245,7 +258,7 @@ Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string
     }
     auto start = std::chrono::steady_clock::now();
     PLEXUS_ASSIGN_OR_RETURN(report.run_id, catalog_->StartRun(product->id));
-    ProductRun run(*conn, *product, ports);
+    ProductRun run(*conn, *product, ports, *catalog_);
     Status status = run.Execute(report);
     report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -262,6 +275,8 @@ Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string
         }
       }
     }
+    for (auto& result : report.quality) result.run_id = report.run_id;
+    PLEXUS_RETURN_IF_ERROR(catalog_->RecordQualityResults(report.quality));
     PLEXUS_RETURN_IF_ERROR(catalog_->FinishRun(report.run_id, report.status, report.reason, total));
     if (!status.ok()) failed.insert(product->id);
     reports.push_back(report);

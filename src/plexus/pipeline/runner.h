@@ -30,6 +30,9 @@ struct RunReport {
   std::map<std::string, int64_t> rows;  ///< output port -> rows published
   double seconds = 0;
   int64_t run_id = 0;
+  /// The quality rules checked, one result per rule of each output built (recorded in the
+  /// catalog with the run).
+  std::vector<catalog::QualityResultRecord> quality;
 };
 
 class PipelineRunner {

@@ -115,6 +115,8 @@ void Routes(httplib::Server& http, catalog::Catalog* catalog, access::QueryServi
     auto cursor = queries->Query(sql);
     if (!cursor.ok()) return SendError(res, cursor.status());
     std::shared_ptr<access::Cursor> shared(std::move(cursor).value());
+    // Deprecated versions read: one header per warning (RFC 9110 allows the repetition).
+    for (const auto& warning : shared->query.warnings) res.set_header("X-Plexus-Warning", warning);
     res.set_chunked_content_provider(
         ContentType(*format), [shared, f = *format](size_t, httplib::DataSink& sink) {
           std::ostringstream out;  // one sink write per chunk of rows

@@ -24,6 +24,36 @@ struct SourceLocation {
 
 // ---- ODCS v3.1.0 ----------------------------------------------------------------------------
 
+/// An ODCS data quality rule (DataQuality), schema-level or attached to one property.
+/// Evaluated on every run and by `plexus test` (pipeline/quality_check.h).
+struct QualityRule {
+  std::string id;
+  std::string name;
+  std::string description;
+  std::string dimension;  ///< accuracy, completeness, conformity, ...
+  std::string type;       ///< library (the default), sql, custom, text
+  std::string metric;     ///< library: nullValues, missingValues, invalidValues,
+                          ///< duplicateValues, rowCount (`metric`, or v3.0's `rule`)
+  // arguments
+  std::vector<std::string> valid_values;    ///< invalidValues: arguments.validValues, no null
+  std::string pattern;                      ///< invalidValues: arguments.pattern (a regex)
+  std::vector<std::string> missing_values;  ///< missingValues: arguments.missingValues, no null
+  bool has_missing_values = false;          ///< arguments.missingValues was written
+  std::vector<std::string> properties;      ///< schema-level duplicateValues: arguments.properties
+  // comparison: the measured value must satisfy `op` against `operands`
+  std::string op;                 ///< mustBe, mustNotBe, mustBeGreaterThan, ...; empty: none
+  std::vector<double> operands;   ///< one value, or [low, high] for (mustNot)BeBetween
+  std::string operand_text;       ///< the operand as written (for messages), e.g. [100, 120]
+  std::string unit;               ///< rows (default) or percent (of the table's rows)
+  std::string query;              ///< sql: the query, with {object} / {property} placeholders
+  std::string engine;             ///< custom
+  std::string implementation;     ///< custom, as text
+  std::string severity;           ///< error (the default), warning, info
+  std::string business_impact;
+  std::string column;             ///< the property it is attached to; empty: schema-level
+  SourceLocation location;
+};
+
 /// A column of a schema object (ODCS SchemaProperty).
 struct Property {
   std::string name;
@@ -37,6 +67,7 @@ struct Property {
   bool unique = false;
   std::string classification;  ///< e.g. public, internal, restricted, confidential, pii
   std::vector<std::string> tags;
+  std::vector<QualityRule> quality;  ///< property-level rules (column set)
   SourceLocation location;
 };
 
@@ -46,6 +77,7 @@ struct SchemaObject {
   std::string physical_name;
   std::string description;
   std::vector<Property> properties;
+  std::vector<QualityRule> quality;  ///< schema-level rules (column empty)
   SourceLocation location;
 };
 

@@ -44,6 +44,11 @@ Result<Product> ParseProductFile(const std::string& path, std::vector<Diagnostic
 /// objects and properties, logical types, quality rules, relationships, servers and SLAs.
 Result<Contract> ParseContractFile(const std::string& path, std::vector<Diagnostic>* problems);
 
+/// Parses an ODCS contract from its text, as ParseContractFile does; `name` stands for the file
+/// in diagnostics (e.g. "orders (as applied)"). The catalog keeps contracts as text.
+Result<Contract> ParseContractText(const std::string& text, const std::string& name,
+                                   std::vector<Diagnostic>* problems);
+
 /// Parses a Plexus pipeline.yaml (docs/mesh-format.md). References to ports and files are
 /// checked by ValidateMesh, which knows the product.
 Result<Pipeline> ParsePipelineFile(const std::string& path, std::vector<Diagnostic>* problems);

@@ -3,6 +3,7 @@
 // ODCS contract files (v3.1.0; v3.0.x accepted): the top level, description, team, schema
 // objects and their properties, after odcs-json-schema-v3.1.0.json. Quality rules,
 // relationships, servers and SLAs are checked in parse_contract_rules.cc.
+#include "plexus/spec/format_internal.h"
 #include "plexus/spec/yaml_reader_internal.h"
 
 namespace plexus::spec {
@@ -137,7 +138,7 @@ void ReadProperty(ContractContext& c, const YAML::Node& node, const std::string&
   CheckExtras(r, node, path);
   ReadTypeDetails(c, node, path, out->logical_type);
   CheckRelationships(r, node, path, /*property_level=*/true);
-  CheckQualityList(r, node, path, c.v31);
+  CheckQualityList(r, node, path, c.v31, &out->quality, out->name);
 }
 
 void ReadSchemaObject(ContractContext& c, const YAML::Node& node, const std::string& path,
@@ -164,7 +165,7 @@ void ReadSchemaObject(ContractContext& c, const YAML::Node& node, const std::str
     out->properties.push_back(std::move(property));
   }
   CheckRelationships(r, node, path, /*property_level=*/false);
-  CheckQualityList(r, node, path, c.v31);
+  CheckQualityList(r, node, path, c.v31, &out->quality);
 }
 
 void ReadTeam(YamlReader& r, const YAML::Node& root) {
@@ -250,6 +251,7 @@ Contract ReadContract(const YamlDocument& doc, std::vector<Diagnostic>* problems
     contract.schema.push_back(std::move(object));
   }
   ReadOtherSections(r, doc.root);
+  CheckValueFormats(r, doc.root, "odcs");
   return contract;
 }
 

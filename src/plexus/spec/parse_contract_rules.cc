@@ -154,18 +154,102 @@ void CheckTypeSpecific(YamlReader& r, const YAML::Node& rule, const std::string&
   if (type == "library" || type == "sql") CheckOperators(r, rule, path);
 }
 
-void CheckQualityRule(YamlReader& r, const YAML::Node& rule, const std::string& path, bool v31) {
+/// The scalar items of a list-valued argument as text; null items set `*has_null`.
+std::vector<std::string> ScalarItems(const YAML::Node& list, bool* has_null) {
+  std::vector<std::string> out;
+  if (!list.IsSequence()) return out;
+  for (const YAML::Node& item : list) {
+    if (item.IsNull()) {
+      if (has_null != nullptr) *has_null = true;
+    } else if (item.IsScalar()) {
+      out.push_back(item.Scalar());
+    }
+  }
+  return out;
+}
+
+/// The arguments the library metrics use (validValues, pattern, missingValues, properties).
+void FillArguments(const YamlReader& r, const YAML::Node& rule, QualityRule* out) {
+  YAML::Node args = r.Find(rule, "arguments");
+  if (!args.IsDefined() || !args.IsMap()) return;
+  out->valid_values = ScalarItems(r.Find(args, "validValues"), nullptr);
+  YAML::Node pattern = r.Find(args, "pattern");
+  if (pattern.IsDefined() && pattern.IsScalar()) out->pattern = pattern.Scalar();
+  YAML::Node missing = r.Find(args, "missingValues");
+  out->has_missing_values = missing.IsDefined() && missing.IsSequence();
+  out->missing_values = ScalarItems(missing, nullptr);
+  out->properties = ScalarItems(r.Find(args, "properties"), nullptr);
+}
+
+/// The comparison operator and its operand(s). mustBe / mustNotBe may be a boolean (true is 1).
+void FillOperator(const YamlReader& r, const YAML::Node& rule, QualityRule* out) {
+  for (std::string_view op : kOperators) {
+    YAML::Node value = r.Find(rule, op);
+    if (!value.IsDefined()) continue;
+    out->op = std::string(op);
+    YAML::Emitter emitter;
+    emitter << YAML::Flow << value;
+    out->operand_text = emitter.c_str();
+    std::vector<YAML::Node> items;
+    if (value.IsSequence()) {
+      for (const YAML::Node& item : value) items.push_back(item);
+    } else {
+      items.push_back(value);
+    }
+    for (const YAML::Node& item : items) {
+      double number = 0;
+      bool flag = false;
+      if (YAML::convert<double>::decode(item, number)) {
+        out->operands.push_back(number);
+      } else if (YAML::convert<bool>::decode(item, flag)) {
+        out->operands.push_back(flag ? 1 : 0);
+      }
+    }
+    return;
+  }
+}
+
+void CheckQualityRule(YamlReader& r, const YAML::Node& rule, const std::string& path, bool v31,
+                      QualityRule* out) {
   if (!r.ExpectMap(rule, path)) return;
   std::string type = EffectiveQualityType(r, rule, path);
   if (type == "?") return;  // an unknown type: reported, nothing else to check against
   if (v31) r.CheckKeys(rule, path, QualityKeysFor(type), {});
+  out->location = r.LocationOf(rule);
+  out->type = type.empty() ? "library" : type;
+  r.Enum(rule, "dimension", path, kDimensions, &out->dimension);
   std::string text;
-  r.Enum(rule, "dimension", path, kDimensions, &text);
-  for (std::string_view key : {"name", "description", "severity", "businessImpact", "method",
-                               "schedule", "scheduler", "unit"}) {
-    r.Text(rule, key, path, &text);
-  }
+  r.Text(rule, "id", path, &out->id);
+  r.Text(rule, "name", path, &out->name);
+  r.Text(rule, "description", path, &out->description);
+  r.Text(rule, "severity", path, &out->severity);
+  r.Text(rule, "businessImpact", path, &out->business_impact);
+  r.Text(rule, "unit", path, &out->unit);
+  for (std::string_view key : {"method", "schedule", "scheduler"}) r.Text(rule, key, path, &text);
   CheckTypeSpecific(r, rule, path, type);
+  if (out->type == "library") {
+    YAML::Node metric = r.Find(rule, "metric");
+    if (!metric.IsDefined()) metric = r.Find(rule, "rule");  // v3.0.x spelling
+    if (metric.IsDefined() && metric.IsScalar()) out->metric = metric.Scalar();
+    FillArguments(r, rule, out);
+  }
+  YAML::Node query = r.Find(rule, "query");
+  if (query.IsDefined() && query.IsScalar()) out->query = query.Scalar();
+  YAML::Node engine = r.Find(rule, "engine");
+  if (engine.IsDefined() && engine.IsScalar()) out->engine = engine.Scalar();
+  YAML::Node implementation = r.Find(rule, "implementation");
+  if (implementation.IsDefined()) {
+    if (implementation.IsScalar()) {
+      out->implementation = implementation.Scalar();
+    } else {
+      YAML::Emitter emitter;
+      emitter << implementation;
+      out->implementation = emitter.c_str();
+    }
+  }
+  FillOperator(r, rule, out);
+  if (out->severity.empty()) out->severity = "error";
+  if (out->unit.empty()) out->unit = "rows";
 }
 
 bool IsReference(const std::string& text) {
@@ -200,10 +284,14 @@ std::string_view CheckEnd(YamlReader& r, const YAML::Node& rel, std::string_view
 
 }  // namespace
 
-void CheckQualityList(YamlReader& r, const YAML::Node& map, const std::string& path, bool v31) {
+void CheckQualityList(YamlReader& r, const YAML::Node& map, const std::string& path, bool v31,
+                      std::vector<QualityRule>* out, const std::string& column) {
   std::vector<YAML::Node> rules = r.List(map, "quality", path);
   for (size_t i = 0; i < rules.size(); ++i) {
-    CheckQualityRule(r, rules[i], ItemPath(FieldPath(path, "quality"), i), v31);
+    QualityRule rule;
+    rule.column = column;
+    CheckQualityRule(r, rules[i], ItemPath(FieldPath(path, "quality"), i), v31, &rule);
+    if (out != nullptr && !rule.type.empty()) out->push_back(std::move(rule));
   }
 }
 

@@ -2,6 +2,7 @@
 //
 // ODPS v1.0.0 product files: the object shapes of odps-json-schema-v1.0.0.json (top level,
 // description, ports, team, members, and the untyped lists beside them).
+#include "plexus/spec/format_internal.h"
 #include "plexus/spec/yaml_reader_internal.h"
 
 namespace plexus::spec {
@@ -14,7 +15,9 @@ const KeyList kProductKeys = {
     "tags",       "inputPorts",           "outputPorts",    "managementPorts", "support",
     "team",       "productCreatedTs"};
 const KeyList kProductRequired = {"apiVersion", "kind", "id", "status"};
-const KeyList kSupportedOdps = {"v1.0.0"};
+/// The ODPS v1.0.0 schema reads v0.9.0 documents too (its apiVersion enum lists both, and the
+/// official examples are v0.9.0): they are read with v1.0.0's rules.
+const KeyList kSupportedOdps = {"v0.9.0", "v1.0.0"};
 const KeyList kDescriptionKeys = {"purpose", "limitations", "usage", "authoritativeDefinitions",
                                   "customProperties"};
 const KeyList kInputPortKeys = {"name", "version", "contractId", "tags", "customProperties",
@@ -124,7 +127,8 @@ void ReadHeader(YamlReader& r, const YAML::Node& root, Product* product) {
   if (r.Text(root, "apiVersion", "", &product->api_version) &&
       !Contains(kSupportedOdps, product->api_version)) {
     r.Report(r.ValueLocation(root, "apiVersion"), "apiVersion",
-             "unsupported ODPS version '" + product->api_version + "' (supported: v1.0.0)");
+             "unsupported ODPS version '" + product->api_version +
+                 "' (supported: " + JoinKeys(kSupportedOdps) + ")");
   }
   r.Enum(root, "kind", "", {"DataProduct"}, &product->kind);
   r.Text(root, "id", "", &product->id);
@@ -154,6 +158,7 @@ Product ReadProduct(const YamlDocument& doc, std::vector<Diagnostic>* problems) 
   CheckExtras(r, doc.root, "");
   r.CheckObjectList(doc.root, "managementPorts", "", kManagementPortKeys, {"name", "content"});
   r.CheckObjectList(doc.root, "support", "", kSupportKeys, {"channel", "url"});
+  CheckValueFormats(r, doc.root, "odps");
   return product;
 }
 

@@ -73,7 +73,7 @@ TEST(SpecParseTest, ValidProductFillsTheModel) {
 
 TEST(SpecParseTest, ProductCollectsEveryProblem) {
   std::string path = WriteFile(ScratchDir() / "product.odps.yaml",
-                               "apiVersion: v0.9.0\n"       // 1: unsupported
+                               "apiVersion: v0.8.0\n"       // 1: unsupported
                                "kind: DataProdukt\n"        // 2: wrong kind
                                "name: orders\n"             // 3
                                "status: shipped\n"          // 4: bad status

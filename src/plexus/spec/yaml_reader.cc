@@ -133,9 +133,15 @@ std::string_view KindName(const YAML::Node& node) {
 }
 
 Result<YamlDocument> LoadYaml(const std::string& path, std::vector<Diagnostic>* problems) {
+  PLEXUS_ASSIGN_OR_RETURN(std::string text, ReadText(path));
+  return ParseYamlText(std::move(text), path, problems);
+}
+
+Result<YamlDocument> ParseYamlText(std::string text, const std::string& path,
+                                   std::vector<Diagnostic>* problems) {
   YamlDocument doc;
   doc.file = path;
-  PLEXUS_ASSIGN_OR_RETURN(doc.text, ReadText(path));
+  doc.text = std::move(text);
   try {
     doc.root = YAML::Load(doc.text);
   } catch (const YAML::Exception& e) {

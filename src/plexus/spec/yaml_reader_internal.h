@@ -31,6 +31,9 @@ struct YamlDocument {
 /// Reads and parses `path`. kNotFound / kIOError when the file cannot be read; on a YAML
 /// syntax error adds a diagnostic at the parser's (1-based) mark and returns kInvalidArgument.
 Result<YamlDocument> LoadYaml(const std::string& path, std::vector<Diagnostic>* problems);
+/// Parses `text` as the content of `file` (named in diagnostics), like LoadYaml.
+Result<YamlDocument> ParseYamlText(std::string text, const std::string& file,
+                                   std::vector<Diagnostic>* problems);
 
 /// `parent.key`, or `key` at the top.
 std::string FieldPath(const std::string& parent, std::string_view key);
@@ -111,8 +114,11 @@ Domain ReadDomain(const YamlDocument& doc, std::vector<Diagnostic>* problems);
 Mesh ReadMeshFile(const YamlDocument& doc, std::vector<Diagnostic>* problems);
 
 /// ODCS checks on the parts of a contract the model does not type (parse_contract_rules.cc).
+/// Checks a `quality` list; appends each rule to `out` (when not null), attached to `column`
+/// (empty for a schema object's rules).
 void CheckQualityList(YamlReader& reader, const YAML::Node& map, const std::string& path,
-                      bool v31);
+                      bool v31, std::vector<QualityRule>* out = nullptr,
+                      const std::string& column = "");
 void CheckRelationships(YamlReader& reader, const YAML::Node& map, const std::string& path,
                         bool property_level);
 void CheckServers(YamlReader& reader, const YAML::Node& root);
