@@ -9,6 +9,7 @@
 
 #include "plexus/catalog/sqlite_db.h"
 #include "plexus/common/text.h"
+#include "plexus/spec/contract_diff.h"
 
 namespace plexus::catalog {
 
@@ -108,16 +109,7 @@ CREATE INDEX IF NOT EXISTS column_lineage_by_upstream ON column_lineage (upstrea
 
 std::string EngineTypeFor(const spec::Property& property) {
   if (!property.physical_type.empty()) return property.physical_type;
-  static const std::pair<const char*, const char*> kLogical[] = {
-      {"string", "VARCHAR"}, {"integer", "BIGINT"},       {"number", "DOUBLE"},
-      {"boolean", "BOOLEAN"}, {"date", "DATE"},           {"timestamp", "TIMESTAMP"},
-      {"time", "TIME"},       {"object", "JSON"},         {"array", "JSON"},
-  };
-  std::string logical = AsciiLower(property.logical_type);
-  for (const auto& [name, type] : kLogical) {
-    if (logical == name) return type;
-  }
-  return "VARCHAR";
+  return spec::EngineTypeForLogical(property.logical_type);
 }
 
 int MajorOf(const std::string& version) {

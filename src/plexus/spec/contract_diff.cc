@@ -258,12 +258,16 @@ std::string ColumnEngineType(const Property& property) {
     }
     return t.args.empty() ? out : out + ")";
   }
+  return EngineTypeForLogical(property.logical_type);
+}
+
+std::string EngineTypeForLogical(std::string_view logical_type) {
   static const std::pair<const char*, const char*> kLogical[] = {
       {"string", "VARCHAR"},   {"integer", "BIGINT"}, {"number", "DOUBLE"},
       {"boolean", "BOOLEAN"},  {"date", "DATE"},      {"timestamp", "TIMESTAMP"},
       {"time", "TIME"},        {"object", "JSON"},    {"array", "JSON"},
   };
-  std::string logical = AsciiLower(property.logical_type);
+  std::string logical = AsciiLower(logical_type);
   for (const auto& [name, type] : kLogical) {
     if (logical == name) return type;
   }

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "plexus/spec/model.h"
@@ -67,6 +68,9 @@ ContractDiff DiffContracts(const Contract& before, const Contract& after);
 /// The DuckDB type a column is stored as: physicalType when set (upper case, spaces trimmed),
 /// else from logicalType (string VARCHAR, integer BIGINT, number DOUBLE, ...).
 std::string ColumnEngineType(const Property& property);
+/// The DuckDB type an ODCS logicalType is stored as when no physicalType is given
+/// (string -> VARCHAR, integer -> BIGINT, number -> DOUBLE, ...; unknown -> VARCHAR).
+std::string EngineTypeForLogical(std::string_view logical_type);
 
 enum class TypeChange {
   kSame,
