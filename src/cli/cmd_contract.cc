@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "plexus/common/file.h"
 #include "plexus/spec/format.h"
 #include "tools/contract_tools.h"
 
@@ -21,14 +22,6 @@ struct FmtOptions {
   bool check = false;
   bool write = false;
 };
-
-Result<std::string> ReadFileText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound(path + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 Status WriteFileText(const std::string& path, const std::string& text) {
   std::string temp = path + ".plexus-fmt.tmp";

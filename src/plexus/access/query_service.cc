@@ -136,6 +136,13 @@ constexpr size_t kMaxAcceptedStatements = 4096;
 }  // namespace
 
 Status QueryService::Refresh() {
+  // A domain's data file appears only with a publication, which changes the catalog: an
+  // unchanged catalog means nothing to re-read or attach.
+  PLEXUS_ASSIGN_OR_RETURN(auto generation, catalog_->Generation());
+  {
+    std::lock_guard lock(mu_);
+    if (resolver_ != nullptr && generation == generation_) return Status::OK();
+  }
   PLEXUS_ASSIGN_OR_RETURN(auto ports, catalog_->ListOutputPorts());
   std::string fingerprint = Fingerprint(ports);
   PLEXUS_ASSIGN_OR_RETURN(auto session, TakeSession());
@@ -148,6 +155,7 @@ Status QueryService::Refresh() {
     ports_fingerprint_ = std::move(fingerprint);
     accepted_.clear();
   }
+  generation_ = generation;
   return Status::OK();
 }
 

@@ -86,6 +86,7 @@ class QueryService {
   std::mutex mu_;
   std::shared_ptr<const PortResolver> resolver_;  // guarded by mu_
   std::string ports_fingerprint_;                 // guarded by mu_
+  std::pair<int64_t, int64_t> generation_{-1, -1};  // of the catalog last read; guarded by mu_
   std::vector<std::string> attached_;             // guarded by mu_
   std::vector<std::unique_ptr<Session>> idle_;    // guarded by mu_
   /// SQL text -> accepted statement, for the current resolver; guarded by mu_.

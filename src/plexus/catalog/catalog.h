@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "plexus/catalog/home.h"
@@ -217,6 +218,10 @@ class Catalog {
   /// Newest first; product_id empty: every product.
   Result<std::vector<RunRecord>> ListRuns(const std::string& product_id, int limit) const;
   Status RecordPublication(const OutputPortRecord& port, int64_t rows, int64_t run_id);
+
+  /// Changes whenever the catalog changes, through this Catalog or any other connection
+  /// (another plexus process): cheap, so readers can skip re-reading an unchanged catalog.
+  Result<std::pair<int64_t, int64_t>> Generation() const;
 
   /// The version gate: each output port's contract in `mesh` diffed against the one last
   /// applied, with the version moves and lifecycle transitions checked. Apply runs it too and

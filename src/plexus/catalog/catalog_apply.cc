@@ -3,6 +3,7 @@
 
 #include "plexus/catalog/catalog.h"
 #include "plexus/catalog/sqlite_db.h"
+#include "plexus/common/file.h"
 
 namespace plexus::catalog {
 
@@ -10,16 +11,6 @@ using internal::Statement;
 
 namespace {
 
-std::string ReadPipelineText(const std::string& path) {
-  std::string text;
-  if (FILE* f = std::fopen(path.c_str(), "rb")) {
-    char buf[8192];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
-    std::fclose(f);
-  }
-  return text;
-}
 
 }  // namespace
 
@@ -28,7 +19,10 @@ Status Catalog::ApplyProduct(const spec::Domain& domain, const spec::ProductBund
   const spec::Product& p = bundle.product;
   std::string qualified = domain.name + "." + p.name;
   std::string pipeline_file = bundle.pipeline ? bundle.dir + "/pipeline.yaml" : "";
-  std::string pipeline_text = bundle.pipeline ? ReadPipelineText(pipeline_file) : "";
+  std::string pipeline_text;
+  if (bundle.pipeline) {
+    PLEXUS_ASSIGN_OR_RETURN(pipeline_text, ReadFileText(pipeline_file));
+  }
 
   // What changed: the product text, its pipeline, or any of its contracts.
   PLEXUS_ASSIGN_OR_RETURN(auto old, db_->Prepare(

@@ -197,4 +197,12 @@ Status Catalog::RecordPublication(const OutputPortRecord& port, int64_t rows, in
       .Bind(4, rows).Bind(5, run_id).Bind(6, NowUtc()).Run();
 }
 
+Result<std::pair<int64_t, int64_t>> Catalog::Generation() const {
+  std::lock_guard lock(mu_);
+  // data_version moves when another connection commits; total changes when this one writes.
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("PRAGMA data_version"));
+  PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  return std::make_pair(row ? stmt->Int(0) : 0, db_->TotalChanges());
+}
+
 }  // namespace plexus::catalog

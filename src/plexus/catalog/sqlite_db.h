@@ -51,6 +51,8 @@ class SqliteDb {
   Status Execute(std::string_view sql);
   Result<std::unique_ptr<Statement>> Prepare(std::string_view sql);
   int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
+  /// Rows this connection has changed since it opened.
+  int64_t TotalChanges() const { return sqlite3_total_changes64(db_); }
 
  private:
   explicit SqliteDb(sqlite3* db) : db_(db) {}

@@ -2,12 +2,11 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <set>
 
 #include "plexus/access/sql_guard.h"
+#include "plexus/common/file.h"
 #include "plexus/engine/engine.h"
 #include "plexus/pipeline/contract_check.h"
 #include "plexus/pipeline/inputs.h"
@@ -105,15 +104,13 @@ void DropStaging(engine::Connection& conn, const std::vector<const OutputPortRec
 /// The pipeline as applied: pipeline.yaml must still read as it did at the last apply, so a run
 /// never builds from descriptors the catalog has not checked.
 Result<spec::Pipeline> AppliedPipeline(const ProductRecord& product) {
-  std::ifstream in(product.pipeline_file, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) return IOError("cannot read " + product.pipeline_file);
+  PLEXUS_ASSIGN_OR_RETURN(std::string text, ReadFileText(product.pipeline_file));
   if (text != product.pipeline_text) {
     return FailedPrecondition(product.pipeline_file +
                               " changed since the last apply: run plexus apply first");
   }
   std::vector<spec::Diagnostic> problems;
-  return spec::ParsePipelineFile(product.pipeline_file, &problems);
+  return spec::ParsePipelineText(text, product.pipeline_file, &problems);
 }
 
 class ProductRun {
@@ -182,8 +179,7 @@ class ProductRun {
 /// A hardened engine with every domain the run touches attached: written domains read-write,
 /// the others read-only. File reads are limited to the home and the products' folders.
 Result<std::unique_ptr<engine::Database>> OpenRunEngine(
-    const catalog::Home& home, const std::vector<const ProductRecord*>& products,
-    const std::vector<ProductRecord>& all) {
+    const catalog::Home& home, const std::vector<const ProductRecord*>& products) {
   engine::DatabaseOptions options;
   options.hardened = true;
   options.allowed_directories = {home.DataDir(), home.TempDir()};
@@ -196,7 +192,6 @@ Result<std::unique_ptr<engine::Database>> OpenRunEngine(
       if (!in.upstream_domain.empty()) reads.insert(in.upstream_domain);
     }
   }
-  (void)all;
   PLEXUS_ASSIGN_OR_RETURN(auto db, engine::Database::Open(options));
   PLEXUS_ASSIGN_OR_RETURN(auto conn, db->Connect());
   for (const auto& domain : writes) {
@@ -237,7 +232,7 @@ Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string
   }
   std::vector<const ProductRecord*> order = InDependencyOrder(all, chosen);
   PLEXUS_ASSIGN_OR_RETURN(auto ports, catalog_->ListOutputPorts());
-  PLEXUS_ASSIGN_OR_RETURN(auto db, OpenRunEngine(home_, order, all));
+  PLEXUS_ASSIGN_OR_RETURN(auto db, OpenRunEngine(home_, order));
   PLEXUS_ASSIGN_OR_RETURN(auto conn, db->Connect());
 
   std::vector<RunReport> reports;

@@ -52,6 +52,9 @@ Result<Contract> ParseContractText(const std::string& text, const std::string& n
 /// Parses a Plexus pipeline.yaml (docs/mesh-format.md). References to ports and files are
 /// checked by ValidateMesh, which knows the product.
 Result<Pipeline> ParsePipelineFile(const std::string& path, std::vector<Diagnostic>* problems);
+/// Parses a pipeline.yaml from its text; `name` stands for the file in diagnostics.
+Result<Pipeline> ParsePipelineText(const std::string& text, const std::string& name,
+                                   std::vector<Diagnostic>* problems);
 
 /// Loads the mesh in `dir`: mesh.yaml, domains/*/domain.yaml, domains/*/*/product.odps.yaml,
 /// domains/*/*/contracts/*.odcs.yaml and domains/*/*/pipeline.yaml. Fills absolute dirs,

@@ -143,4 +143,15 @@ Result<Pipeline> ParsePipelineFile(const std::string& path, std::vector<Diagnost
   return pipeline;
 }
 
+Result<Pipeline> ParsePipelineText(const std::string& text, const std::string& name,
+                                   std::vector<Diagnostic>* problems) {
+  std::vector<Diagnostic> local;
+  std::vector<Diagnostic>* sink = problems != nullptr ? problems : &local;
+  size_t first = sink->size();
+  PLEXUS_ASSIGN_OR_RETURN(internal::YamlDocument doc, internal::ParseYamlText(text, name, sink));
+  Pipeline pipeline = internal::ReadPipeline(doc, sink);
+  PLEXUS_RETURN_IF_ERROR(ProblemsStatus(*sink, first));
+  return pipeline;
+}
+
 }  // namespace plexus::spec

@@ -3,6 +3,8 @@
 // YamlReader, file loading, Diagnostic and the shared helpers of the spec module.
 #include "plexus/spec/yaml_reader_internal.h"
 
+#include "plexus/common/file.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -55,18 +57,6 @@ const KeyList kAuthoritativeDefinitionRequired = {"type", "url"};
 const KeyList kStatuses = {"proposed", "draft", "active", "deprecated", "retired"};
 
 namespace {
-
-Result<std::string> ReadText(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return NotFound(path + ": no such file");
-  if (std::filesystem::is_directory(path, ec)) return IOError(path + ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IOError(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return IOError(path + ": read failed");
-  return text.str();
-}
 
 /// Levenshtein distance, for "did you mean" on unknown keys.
 size_t EditDistance(std::string_view a, std::string_view b) {
@@ -133,7 +123,7 @@ std::string_view KindName(const YAML::Node& node) {
 }
 
 Result<YamlDocument> LoadYaml(const std::string& path, std::vector<Diagnostic>* problems) {
-  PLEXUS_ASSIGN_OR_RETURN(std::string text, ReadText(path));
+  PLEXUS_ASSIGN_OR_RETURN(std::string text, ReadFileText(path));
   return ParseYamlText(std::move(text), path, problems);
 }
 
