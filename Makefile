@@ -30,7 +30,7 @@ demo: build
 
 # Benchmarks: writes bench/results/*.json and *.md. BENCH_ORDERS sets the data size.
 bench: build
-	@scripts/bench.sh
+	@BUILD=$(BUILD) scripts/bench.sh
 
 format:
 	@find src bench -name '*.h' -o -name '*.cc' | xargs clang-format -i

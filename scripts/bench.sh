@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # make bench: generates the example mesh's data at scale (BENCH_ORDERS orders, default
 # 10,000,000; customers = orders / 6), builds every product, then runs the benchmarks.
-# Reports land in bench/results/ (JSON and Markdown).
+# Reports land in bench/results/ (JSON and Markdown). BUILD names the build directory
+# (default build, as in the Makefile).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
+bin="${BUILD:-build}"
+[[ "$bin" = /* ]] || bin="$here/$bin"
 orders="${BENCH_ORDERS:-10000000}"
 customers="${BENCH_CUSTOMERS:-$((orders / 6))}"
-work="${BENCH_WORK:-$here/build/bench-work}"
+work="${BENCH_WORK:-$bin/bench-work}"
 out="$here/bench/results"
 mkdir -p "$out"
-plexus="$here/build/plexus"
+plexus="$bin/plexus"
 
 if [ ! -f "$work/.ready-$orders" ]; then
   echo "bench: generating $orders orders, $customers customers in $work"
@@ -23,8 +26,11 @@ if [ ! -f "$work/.ready-$orders" ]; then
     "$plexus" --mesh "$work/mesh" --home "$work/home" run --all
   touch "$work/.ready-$orders"
 fi
-"$here/build/plexus_bench" --home "$work/home" --out "$out" --repetitions "${BENCH_REPETITIONS:-5}"
+"$bin/plexus_bench" --home "$work/home" --out "$out" --repetitions "${BENCH_REPETITIONS:-5}"
+# Access control: guard + rewrite + audit per statement; masked queries vs masks by hand.
+"$bin/plexus_access_bench" --home "$work/home" --out "$out" \
+  --statements "${BENCH_STATEMENTS:-2000}" --repetitions "${BENCH_ACCESS_REPETITIONS:-15}"
 # Contract validation against a bare yaml-cpp parse of the same generated contracts.
-"$here/build/plexus_validate_bench" --out "$out" --count "${BENCH_CONTRACTS:-10000}" \
+"$bin/plexus_validate_bench" --out "$out" --count "${BENCH_CONTRACTS:-10000}" \
   --rounds "${BENCH_VALIDATE_ROUNDS:-5}" --work "$work/contracts"
 echo "bench: reports in $out"

@@ -35,13 +35,32 @@ px query "$sql"
 step "7. The guard refuses what a consumer may not do" "plexus query \"SELECT * FROM read_csv('/etc/passwd')\""
 px query "SELECT * FROM read_csv('/etc/passwd')" || true
 
+step "8. A consumer asks for access; the product's owner approves" \
+     "plexus principal create nora --attr country=NL; plexus --token \$NORA access request ..."
+nora="$(px principal create nora --attr country=NL --token | sed -n 's/^token (shown once): //p')"
+grace="$(px token issue grace 2>/dev/null)"
+px --token "$nora" query "SELECT count(*) FROM marketing.customer_lifetime_value.customer_lifetime_value" || true
+px --token "$nora" access request marketing.customer_lifetime_value --purpose "churn study, Dutch market"
+px --token "$grace" access approve 1 --reason "ok for the churn study"
+step "9. Nora's view: customers filtered to her country (row filter), email hashed (pii mask)" \
+     "plexus --token \$NORA query ..."
+px --token "$nora" query "SELECT c.country, count(*) AS customers, round(sum(l.lifetime_value), 2) AS lifetime_value,
+       min(c.email) AS an_email
+FROM marketing.customer_lifetime_value.customer_lifetime_value AS l
+JOIN customers.customers.customers AS c USING (customer_id) GROUP BY c.country"
+step "10. Everything is audited, in a hash chain" "plexus audit --limit 6; plexus audit verify"
+px audit --limit 6
+px audit verify
+
 if [ "${PLEXUS_DEMO_NO_SERVE:-0}" = "1" ]; then exit 0; fi
-step "8. Serve the mesh over HTTP (Ctrl-C stops)" "plexus serve --port $port"
+step "11. Serve the mesh over HTTP (Ctrl-C stops)" "plexus serve --port $port"
 cat <<MSG
-Try, from another terminal:
-  curl -s http://127.0.0.1:$port/api/v1/products
-  curl -s http://127.0.0.1:$port/api/v1/products/marketing.customer_lifetime_value
-  curl -s -X POST http://127.0.0.1:$port/api/v1/query -H 'Content-Type: application/json' \\
-       -d '{"sql": "SELECT count(*) AS n FROM orders.orders.orders"}'
+Try, from another terminal (nora's token; every route but /healthz needs one):
+  export TOKEN=$nora
+  curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$port/api/v1/products
+  curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$port/api/v1/access/grants
+  curl -s -X POST http://127.0.0.1:$port/api/v1/query -H "Authorization: Bearer \$TOKEN" \\
+       -H 'Content-Type: application/json' \\
+       -d '{"sql": "SELECT country, count(*) AS n FROM customers.customers.customers GROUP BY 1"}'
 MSG
 exec "$plexus" --mesh "$mesh" --home "$home" serve --port "$port"

@@ -31,6 +31,14 @@ constexpr Command kCommands[] = {
      plexus::cli::SetupFmt},
     {"contract", "Export a contract as DDL or JSON Schema; infer one from a data file",
      plexus::cli::SetupContract},
+    {"access", "Request, approve, deny, grant and revoke access to data products",
+     plexus::cli::SetupAccess},
+    {"principal", "Create and manage users and service principals (admins)",
+     plexus::cli::SetupPrincipal},
+    {"group", "Add principals to groups and remove them (admins)", plexus::cli::SetupGroup},
+    {"token", "Issue, list and revoke API tokens", plexus::cli::SetupToken},
+    {"audit", "Search the audit trail, or verify that nobody edited it",
+     plexus::cli::SetupAudit},
 };
 
 }  // namespace
@@ -44,6 +52,9 @@ int main(int argc, char** argv) {
   app.add_option("--mesh", ctx.global.mesh, "Mesh folder (holding mesh.yaml)")
       ->capture_default_str();
   app.add_option("--home", ctx.global.home, "Platform home (catalog and data); default <mesh>/.plexus");
+  app.add_option("--token", ctx.global.token,
+                 "Act as this API token's principal (default: $PLEXUS_TOKEN, else the home's "
+                 "admin)");
   for (const Command& command : kCommands) {
     command.setup(*app.add_subcommand(command.name, command.summary), ctx);
   }

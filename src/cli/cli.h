@@ -7,11 +7,14 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "plexus/access/access_admin.h"
+#include "plexus/access/access_policy.h"
 #include "plexus/catalog/catalog.h"
 #include "plexus/common/status.h"
 #include "plexus/spec/parse.h"
@@ -21,6 +24,9 @@ namespace plexus::cli {
 struct GlobalOptions {
   std::string mesh = ".";  ///< the mesh folder (holding mesh.yaml)
   std::string home;        ///< default: <mesh>/.plexus
+  /// --token, or PLEXUS_TOKEN: act as that token's principal. Set but empty is a bad token,
+  /// never "no token": a script whose token variable came out empty must not run as admin.
+  std::optional<std::string> token;
 };
 
 /// The chosen subcommand's work; set by the subcommand's callback, run by main.
@@ -33,7 +39,24 @@ struct Context {
   std::string HomeDir() const { return global.home.empty() ? global.mesh + "/.plexus" : global.home; }
   Result<catalog::Home> OpenHome() const { return catalog::Home::Prepare(HomeDir()); }
   Result<std::unique_ptr<catalog::Catalog>> OpenCatalog() const;
+  /// Who the command acts as: the principal of --token (or PLEXUS_TOKEN); without a token,
+  /// the home's mesh admin `admin` (local peer authentication: whoever can open the home's
+  /// files is its owner), created on first use.
+  Result<access::Principal> SignIn(catalog::Catalog& catalog) const;
 };
+
+/// The home's mesh admin `admin`, created on first use (the local CLI without a token).
+Result<access::Principal> LocalAdmin(catalog::Catalog& catalog);
+
+/// Work done as the signed-in principal, through the access layer's administrative door.
+using AdminWork = std::function<Status(access::AccessAdmin&, const access::Principal&)>;
+/// Opens the catalog, signs in and runs `work` as the signed-in principal.
+Status AsActor(const Context& ctx, const AdminWork& work);
+/// Makes `sub` run make()'s work as the signed-in principal (bound once options are parsed).
+void AdminLeaf(CLI::App* sub, Context& ctx, std::function<AdminWork()> make);
+
+/// The name of the mesh admin a home is created with.
+inline constexpr const char* kLocalAdmin = "admin";
 
 /// Prints the problems (one per line, file:line:column: field: message) to stderr.
 void PrintProblems(const std::vector<spec::Diagnostic>& problems);
@@ -56,6 +79,12 @@ void SetupQuery(CLI::App& sub, Context& ctx);
 void SetupServe(CLI::App& sub, Context& ctx);
 void SetupGenerate(CLI::App& sub, Context& ctx);
 void SetupDiff(CLI::App& sub, Context& ctx);  ///< cmd_diff.cc
+// cmd_access.cc: principals, groups, tokens, access requests and grants, the audit trail.
+void SetupPrincipal(CLI::App& sub, Context& ctx);
+void SetupGroup(CLI::App& sub, Context& ctx);
+void SetupToken(CLI::App& sub, Context& ctx);
+void SetupAccess(CLI::App& sub, Context& ctx);
+void SetupAudit(CLI::App& sub, Context& ctx);
 
 /// The version gate of apply (cmd_diff.cc): refuses, printing each breaking change and the
 /// downstream columns that read it, when a port cannot move to its new contract; prints the

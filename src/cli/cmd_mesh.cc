@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "cli/starter_mesh.h"
+#include "plexus/access/access_rules.h"
 
 namespace plexus::cli {
 namespace fs = std::filesystem;
@@ -18,8 +19,15 @@ bool EndsWith(const std::string& s, std::string_view suffix) {
 /// Validates one path: a mesh folder, or one descriptor file chosen by its name.
 Status ValidatePath(const std::string& path, std::vector<spec::Diagnostic>& problems) {
   std::string name = fs::path(path).filename().string();
-  if (fs::is_directory(path)) return spec::LoadMesh(path, &problems).status();
-  if (name == "mesh.yaml") return spec::LoadMesh(fs::path(path).parent_path().string(), &problems).status();
+  if (fs::is_directory(path) || name == "mesh.yaml") {
+    auto mesh = spec::LoadMesh(fs::is_directory(path) ? path : fs::path(path).parent_path().string(),
+                               &problems);
+    if (!mesh.ok()) return mesh.status();
+    size_t before = problems.size();
+    PLEXUS_RETURN_IF_ERROR(access::CheckAccessRules(*mesh, &problems));
+    if (problems.size() > before) return InvalidArgument("the mesh's access rules have problems");
+    return Status::OK();
+  }
   if (EndsWith(name, ".odps.yaml") || EndsWith(name, ".odps.yml")) {
     return spec::ParseProductFile(path, &problems).status();
   }
@@ -62,9 +70,18 @@ Status Apply(const Context& ctx) {
                            (problems.size() == 1 ? " problem" : " problems") +
                            "; nothing was applied");
   }
+  PLEXUS_RETURN_IF_ERROR(access::CheckAccessRules(*mesh, &problems));
+  if (!problems.empty()) {
+    PrintProblems(problems);
+    return InvalidArgument("the mesh's access rules have " + std::to_string(problems.size()) +
+                           (problems.size() == 1 ? " problem" : " problems") +
+                           "; nothing was applied");
+  }
   PLEXUS_ASSIGN_OR_RETURN(auto catalog, ctx.OpenCatalog());
+  PLEXUS_ASSIGN_OR_RETURN(access::Principal actor, ctx.SignIn(*catalog));
+  if (!actor.admin) return PermissionDenied("plexus apply needs a mesh admin");
   PLEXUS_ASSIGN_OR_RETURN(auto column_lineage, GateApply(*mesh, *catalog));
-  PLEXUS_ASSIGN_OR_RETURN(catalog::ApplyReport report, catalog->Apply(*mesh));
+  PLEXUS_ASSIGN_OR_RETURN(catalog::ApplyReport report, catalog->Apply(*mesh, actor.name));
   std::vector<std::string> applied;
   for (const auto& domain : mesh->domains) {
     for (const auto& bundle : domain.products) applied.push_back(domain.name + "." + bundle.product.name);
@@ -80,7 +97,20 @@ Status Apply(const Context& ctx) {
   return Status::OK();
 }
 
-Status Init(const std::string& dir) {
+/// Creates the home's catalog and its first mesh admin, and shows the admin's API token once.
+Status CreateFirstAdmin(const Context& ctx, const std::string& dir) {
+  Context at_dir = ctx;
+  at_dir.global.mesh = dir;
+  PLEXUS_ASSIGN_OR_RETURN(auto catalog, at_dir.OpenCatalog());
+  PLEXUS_ASSIGN_OR_RETURN(access::Principal admin, LocalAdmin(*catalog));
+  PLEXUS_ASSIGN_OR_RETURN(std::string token,
+                          catalog->IssueToken(admin.name, "created by plexus init", "", admin.name));
+  std::cout << "mesh admin: " << admin.name << "\n"
+            << "admin API token (shown once, only its hash is kept): " << token << "\n";
+  return Status::OK();
+}
+
+Status Init(const Context& ctx, const std::string& dir) {
   if (fs::exists(fs::path(dir) / "mesh.yaml")) {
     return AlreadyExists(dir + " already holds a mesh (mesh.yaml)");
   }
@@ -92,7 +122,9 @@ Status Init(const std::string& dir) {
     out << file.content;
     if (!out) return IOError("cannot write " + path.string());
   }
-  std::cout << "created a mesh in " << dir << "\nnext:\n"
+  std::cout << "created a mesh in " << dir << "\n";
+  PLEXUS_RETURN_IF_ERROR(CreateFirstAdmin(ctx, dir));
+  std::cout << "next:\n"
             << "  plexus --mesh " << dir << " apply\n"
             << "  plexus --mesh " << dir << " run --all\n"
             << "  plexus --mesh " << dir << " query \"SELECT * FROM sales.daily_revenue.daily_revenue\"\n";
@@ -104,7 +136,7 @@ Status Init(const std::string& dir) {
 void SetupInit(CLI::App& sub, Context& ctx) {
   auto dir = std::make_shared<std::string>(".");
   sub.add_option("dir", *dir, "Folder to create the mesh in")->capture_default_str();
-  sub.callback([&ctx, dir] { ctx.action = [dir] { return Init(*dir); }; });
+  sub.callback([&ctx, dir] { ctx.action = [&ctx, dir] { return Init(ctx, *dir); }; });
 }
 
 void SetupValidate(CLI::App& sub, Context& ctx) {

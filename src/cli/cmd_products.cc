@@ -19,9 +19,35 @@ std::string RowsText(const catalog::OutputPortRecord& port) {
   return port.rows < 0 ? "not published" : std::to_string(port.rows) + " rows";
 }
 
+/// The products the signed-in principal may see, hidden ports left out.
+Result<std::vector<catalog::ProductRecord>> VisibleProducts(const Context& ctx,
+                                                            catalog::Catalog& catalog) {
+  PLEXUS_ASSIGN_OR_RETURN(access::Principal principal, ctx.SignIn(catalog));
+  PLEXUS_ASSIGN_OR_RETURN(auto policy, access::AccessPolicy::Load(catalog));
+  PLEXUS_ASSIGN_OR_RETURN(auto all, catalog.ListProducts());
+  std::vector<catalog::ProductRecord> visible;
+  for (auto& product : all) {
+    auto shown = policy->Visible(principal, std::move(product));
+    if (shown.ok()) visible.push_back(std::move(shown).value());
+  }
+  return visible;
+}
+
+/// One product, if the signed-in principal may see it (an unknown and a hidden one read alike).
+Result<catalog::ProductRecord> VisibleProduct(const Context& ctx, catalog::Catalog& catalog,
+                                              const std::string& ref) {
+  PLEXUS_ASSIGN_OR_RETURN(access::Principal principal, ctx.SignIn(catalog));
+  PLEXUS_ASSIGN_OR_RETURN(auto policy, access::AccessPolicy::Load(catalog));
+  auto product = catalog.GetProduct(ref);
+  auto visible = product.ok() ? policy->Visible(principal, std::move(product).value())
+                              : Result<catalog::ProductRecord>(product.status());
+  if (!visible.ok()) return NotFound("unknown data product " + ref + " (see plexus products)");
+  return visible;
+}
+
 Status Products(const Context& ctx) {
   PLEXUS_ASSIGN_OR_RETURN(auto catalog, ctx.OpenCatalog());
-  PLEXUS_ASSIGN_OR_RETURN(auto products, catalog->ListProducts());
+  PLEXUS_ASSIGN_OR_RETURN(auto products, VisibleProducts(ctx, *catalog));
   if (products.empty()) {
     std::cout << "no products registered: run plexus apply\n";
     return Status::OK();
@@ -61,7 +87,7 @@ void PrintColumns(const catalog::OutputPortRecord& port) {
 
 Status Show(const Context& ctx, const std::string& ref) {
   PLEXUS_ASSIGN_OR_RETURN(auto catalog, ctx.OpenCatalog());
-  PLEXUS_ASSIGN_OR_RETURN(auto p, catalog->GetProduct(ref));
+  PLEXUS_ASSIGN_OR_RETURN(auto p, VisibleProduct(ctx, *catalog, ref));
   std::cout << p.QualifiedName() << "  (version " << p.version << ", " << p.status << ")\n"
             << "  id:       " << p.id << "\n"
             << "  purpose:  " << p.purpose << "\n";
@@ -117,7 +143,7 @@ void PrintTree(const std::multimap<std::string, std::string>& edges, const std::
 
 Status Lineage(const Context& ctx, const std::string& ref) {
   PLEXUS_ASSIGN_OR_RETURN(auto catalog, ctx.OpenCatalog());
-  PLEXUS_ASSIGN_OR_RETURN(auto product, catalog->GetProduct(ref));
+  PLEXUS_ASSIGN_OR_RETURN(auto product, VisibleProduct(ctx, *catalog, ref));
   PLEXUS_ASSIGN_OR_RETURN(auto edges, catalog->ListLineage());
   std::multimap<std::string, std::string> up, down;
   for (const auto& e : edges) {

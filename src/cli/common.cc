@@ -1,3 +1,4 @@
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/cli.h"
@@ -7,6 +8,38 @@ namespace plexus::cli {
 Result<std::unique_ptr<catalog::Catalog>> Context::OpenCatalog() const {
   PLEXUS_ASSIGN_OR_RETURN(catalog::Home home, OpenHome());
   return catalog::Catalog::Open(home);
+}
+
+Result<access::Principal> Context::SignIn(catalog::Catalog& catalog) const {
+  std::optional<std::string> secret = global.token;
+  if (!secret.has_value()) {
+    if (const char* env = std::getenv("PLEXUS_TOKEN"); env != nullptr) secret = env;
+  }
+  if (secret.has_value()) return access::AuthenticateToken(catalog, *secret);
+  return LocalAdmin(catalog);
+}
+
+Result<access::Principal> LocalAdmin(catalog::Catalog& catalog) {
+  auto admin = catalog.GetPrincipal(kLocalAdmin);
+  if (!admin.ok() && admin.status().code() == StatusCode::kNotFound) {
+    catalog::PrincipalRecord record;
+    record.name = kLocalAdmin;
+    record.kind = "user";
+    record.admin = true;
+    PLEXUS_RETURN_IF_ERROR(catalog.CreatePrincipal(record, "local"));
+  }
+  return access::LoadPrincipal(catalog, kLocalAdmin);
+}
+
+Status AsActor(const Context& ctx, const AdminWork& work) {
+  PLEXUS_ASSIGN_OR_RETURN(auto catalog, ctx.OpenCatalog());
+  PLEXUS_ASSIGN_OR_RETURN(access::Principal actor, ctx.SignIn(*catalog));
+  access::AccessAdmin admin(catalog.get());
+  return work(admin, actor);
+}
+
+void AdminLeaf(CLI::App* sub, Context& ctx, std::function<AdminWork()> make) {
+  sub->callback([&ctx, make] { ctx.action = [&ctx, make] { return AsActor(ctx, make()); }; });
 }
 
 void PrintProblems(const std::vector<spec::Diagnostic>& problems) {

@@ -1,20 +1,19 @@
 #!/usr/bin/env python3
 """The CLI's contract with scripts: exit codes (0 ok, 1 user error with one line, 2 bad usage),
 --help on every subcommand, and `plexus init` giving a mesh that applies, runs and answers."""
+import pathlib
 import argparse
 import shutil
 import subprocess
 import sys
 import tempfile
 
-RESULTS = {"passed": 0, "failed": 0}
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+from checks import RESULTS, check  # noqa: E402
+
+
 COMMANDS = ["init", "validate", "apply", "run", "products", "show", "lineage", "query",
             "serve", "generate"]
-
-
-def check(name, condition, detail=""):
-    RESULTS["passed" if condition else "failed"] += 1
-    print(("ok    " if condition else "FAIL  ") + name + ("" if condition else f" {detail}"))
 
 
 def main():

@@ -6,6 +6,7 @@ product listing and detail, a streamed cross-domain query in JSON/CSV/NDJSON, an
 requests get a 4xx with a JSON error (refused SQL 403, malformed body 400, unknown product
 404) while the server keeps serving.
 """
+import pathlib
 import argparse
 import json
 import os
@@ -18,21 +19,19 @@ import time
 import urllib.error
 import urllib.request
 
-RESULTS = {"passed": 0, "failed": 0}
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+from checks import RESULTS, check  # noqa: E402
 
 
-def check(name, condition, detail=""):
-    if condition:
-        RESULTS["passed"] += 1
-        print(f"ok    {name}")
-    else:
-        RESULTS["failed"] += 1
-        print(f"FAIL  {name} {detail}")
+TOKEN = {"value": None}  # the admin's API token, issued after apply
 
 
-def request(base, path, body=None, content_type="application/json"):
+def request(base, path, body=None, content_type="application/json", token="default"):
     data = None if body is None else (body if isinstance(body, bytes) else body.encode())
     req = urllib.request.Request(base + path, data=data, method="POST" if data else "GET")
+    token = TOKEN["value"] if token == "default" else token
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
     if data is not None:
         req.add_header("Content-Type", content_type)
     try:
@@ -53,6 +52,10 @@ def main():
         base_cmd = [args.plexus, "--mesh", args.mesh, "--home", home]
         subprocess.run(base_cmd + ["apply"], check=True, capture_output=True)
         subprocess.run(base_cmd + ["run", "--all"], check=True, capture_output=True)
+        issued = subprocess.run(base_cmd + ["token", "issue", "--label", "http test"],
+                                check=True, capture_output=True, text=True)
+        TOKEN["value"] = issued.stdout.strip()
+        check("token issue prints one plx_ token", TOKEN["value"].startswith("plx_"), issued.stdout)
         server = subprocess.Popen(base_cmd + ["serve", "--port", "0"], stdout=subprocess.PIPE,
                                   text=True)
         line = server.stdout.readline()
@@ -62,8 +65,14 @@ def main():
             return
         base = f"http://127.0.0.1:{match.group(1)}"
 
-        status, _, body = request(base, "/healthz")
-        check("healthz answers 200", status == 200)
+        status, _, body = request(base, "/healthz", token=None)
+        check("healthz answers 200 without signing in", status == 200)
+        for token, what in [(None, "no token"), ("plx_nope_nope", "an unknown token"),
+                            ("garbage", "a malformed token")]:
+            status, _, body = request(base, "/api/v1/products", token=token)
+            check(f"{what}: 401 with a JSON error",
+                  status == 401 and json.loads(body)["error"]["code"] == "unauthenticated",
+                  (status, body))
 
         status, ctype, body = request(base, "/api/v1/products")
         products = json.loads(body)["products"]

@@ -13,13 +13,11 @@ import subprocess
 import sys
 import tempfile
 
-RESULTS = {"passed": 0, "failed": 0}
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+from checks import RESULTS, check  # noqa: E402
+
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def check(name, condition, detail=""):
-    RESULTS["passed" if condition else "failed"] += 1
-    print(("ok    " if condition else "FAIL  ") + name + ("" if condition else f"  {detail}"))
 
 
 def main():

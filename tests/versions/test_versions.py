@@ -16,13 +16,20 @@ import sys
 import tempfile
 import urllib.request
 
-RESULTS = {"passed": 0, "failed": 0}
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+from checks import RESULTS, check  # noqa: E402
+
+
+def with_lifecycle(contract_text, item):
+    """Adds a customProperties item to a contract: into its list when it has one."""
+    marker = "\ncustomProperties:\n"
+    if marker in contract_text:
+        at = contract_text.index(marker) + len(marker)
+        return contract_text[:at] + item + contract_text[at:]
+    return contract_text + "customProperties:\n" + item
+
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def check(name, condition, detail=""):
-    RESULTS["passed" if condition else "failed"] += 1
-    print(("ok    " if condition else "FAIL  ") + name + ("" if condition else f"  {detail}"))
 
 
 def without_property(text, name):
@@ -35,6 +42,7 @@ def without_property(text, name):
 
 def http_warning(px, tmp, mesh, plexus):
     """Over HTTP, a query of deprecated v1 carries X-Plexus-Warning; one of v2 does not."""
+    token = px("token", "issue").stdout.strip()
     server = subprocess.Popen([plexus, "--mesh", str(mesh), "--home", str(tmp / "home"), "serve",
                                "--port", "0"], stdout=subprocess.PIPE, text=True)
     try:
@@ -47,6 +55,7 @@ def http_warning(px, tmp, mesh, plexus):
             req = urllib.request.Request(f"http://127.0.0.1:{match.group(1)}/api/v1/query",
                                          data=json.dumps({"sql": sql}).encode(), method="POST")
             req.add_header("Content-Type", "application/json")
+            req.add_header("Authorization", "Bearer " + token)
             with urllib.request.urlopen(req, timeout=30) as resp:
                 resp.read()
                 return resp.status, resp.headers.get_all("X-Plexus-Warning") or []
@@ -134,9 +143,10 @@ def main():
 
         # 3. Deprecate v1 (customProperties previousMajors in the current contract).
         v2 = contract.read_text()
-        lifecycle = ("customProperties:\n  - property: previousMajors\n    value:\n"
-                     "      - major: 1\n        status: {status}\n        endOfLife: 2099-12-31\n")
-        contract.write_text(v2 + lifecycle.format(status="deprecated"))
+        lifecycle_item = ("  - property: previousMajors\n    value:\n"
+                          "      - major: 1\n        status: {status}\n        endOfLife: 2099-12-31\n")
+
+        contract.write_text(with_lifecycle(v2, lifecycle_item.format(status="deprecated")))
         applied = px("apply")
         check("deprecate v1: applied", applied.returncode == 0, applied.stderr)
         r = px("query", "SELECT count(*) AS n FROM orders.orders.orders__v1")
@@ -153,7 +163,7 @@ def main():
         http_warning(px, tmp, mesh, plexus)
 
         # 4. Retire v1: no longer served.
-        contract.write_text(v2 + lifecycle.format(status="retired"))
+        contract.write_text(with_lifecycle(v2, lifecycle_item.format(status="retired")))
         applied = px("apply")
         check("retire v1: applied", applied.returncode == 0, applied.stderr)
         r = px("query", "SELECT count(*) AS n FROM orders.orders.orders__v1")
@@ -165,12 +175,12 @@ def main():
               "orders.orders.orders__v1 is retired" in run.stdout + run.stderr, run.stdout + run.stderr)
 
         # 5. Illegal transitions.
-        contract.write_text(v2 + lifecycle.format(status="active"))
+        contract.write_text(with_lifecycle(v2, lifecycle_item.format(status="active")))
         applied = px("apply")
         check("retired -> active: refused", applied.returncode == 1, applied.stdout)
         check("retired -> active: says why",
               "cannot go from retired to active" in applied.stderr, applied.stderr)
-        contract.write_text(v2 + lifecycle.format(status="retired"))
+        contract.write_text(with_lifecycle(v2, lifecycle_item.format(status="retired")))
         product.write_text(re.sub(r"^status: active$", "status: draft", product.read_text(),
                                   count=1, flags=re.M))
         applied = px("apply")

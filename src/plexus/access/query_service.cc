@@ -1,92 +1,11 @@
-#include "plexus/common/text.h"
 #include "plexus/access/query_service.h"
 
 #include <algorithm>
 #include <filesystem>
 
 namespace plexus::access {
-namespace {
-
-/// "orders__v2" -> ("orders", 2); "orders" -> ("orders", -1).
-std::pair<std::string, int> SplitMajor(const std::string& table) {
-  size_t at = table.rfind("__v");
-  if (at == std::string::npos || at + 3 >= table.size()) return {table, -1};
-  int major = 0;
-  for (size_t i = at + 3; i < table.size(); i++) {
-    if (!std::isdigit(static_cast<unsigned char>(table[i]))) return {table, -1};
-    major = major * 10 + (table[i] - '0');
-  }
-  return {table.substr(0, at), major};
-}
-
-/// "orders.orders.orders__v1 is deprecated (end of life 2026-12-31): read orders.orders.orders
-/// (major 2)".
-std::string DeprecationWarning(const catalog::OutputPortRecord& port,
-                               const catalog::OutputPortRecord& newest) {
-  std::string text = port.SqlName() + "__v" + std::to_string(port.major) + " is deprecated";
-  if (!port.end_of_life.empty()) text += " (end of life " + port.end_of_life + ")";
-  else if (!port.end_of_support.empty()) text += " (end of support " + port.end_of_support + ")";
-  if (newest.major > port.major) {
-    text += ": move to " + newest.SqlName() + " (major " + std::to_string(newest.major) + ")";
-  }
-  return text;
-}
-
-}  // namespace
-
-PortResolver::PortResolver(const std::vector<catalog::OutputPortRecord>& ports)
-    : today_(catalog::NowUtc().substr(0, 10)) {
-  for (const auto& port : ports) ports_[AsciiLower(port.SqlName())].push_back(port);
-  for (auto& [name, majors] : ports_) {
-    std::sort(majors.begin(), majors.end(),
-              [](const auto& a, const auto& b) { return a.major > b.major; });
-  }
-}
-
-Result<ResolvedRelation> PortResolver::Resolve(const TableName& name) const {
-  if (name.catalog.empty() || name.schema.empty()) {
-    return NotFound("unknown table " + name.ToString() +
-                    ": data products are named domain.product.port (see plexus products)");
-  }
-  auto [table, major] = SplitMajor(AsciiLower(name.table));
-  std::string key = AsciiLower(name.catalog) + "." + AsciiLower(name.schema) + "." + table;
-  auto it = ports_.find(key);
-  if (it == ports_.end()) {
-    return NotFound("unknown data product port " + name.ToString() + " (see plexus products)");
-  }
-  const catalog::OutputPortRecord* chosen = nullptr;
-  for (const auto& port : it->second) {
-    bool retired = catalog::ServedStatus(port, today_) == "retired";
-    if (major >= 0 ? port.major == major : !retired) {
-      chosen = &port;
-      break;
-    }
-  }
-  if (chosen == nullptr) {
-    return NotFound(major >= 0 ? "data product port " + key + " has no major version " +
-                                     std::to_string(major)
-                               : "data product port " + key + " has no version being served");
-  }
-  std::string served = AsciiLower(catalog::ServedStatus(*chosen, today_));
-  if (served == "retired") {
-    return FailedPrecondition(name.ToString() + " is retired and no longer served" +
-                              (it->second.front().major > chosen->major
-                                   ? ": read " + key + " (major " +
-                                         std::to_string(it->second.front().major) + ") instead"
-                                   : std::string()));
-  }
-  if (chosen->rows < 0) {
-    return FailedPrecondition(name.ToString() + " has no published data yet: run its pipeline (plexus run " +
-                              chosen->domain + "." + chosen->product + ")");
-  }
-  ResolvedRelation relation{catalog::Home::AttachName(chosen->domain), "main",
-                            chosen->PhysicalTable(), chosen->SqlName(), ""};
-  if (served == "deprecated") relation.warning = DeprecationWarning(*chosen, it->second.front());
-  return relation;
-}
-
 Result<std::unique_ptr<QueryService>> QueryService::Open(const catalog::Home& home,
-                                                         const catalog::Catalog* catalog) {
+                                                         catalog::Catalog* catalog) {
   std::unique_ptr<QueryService> service(new QueryService(home, catalog));
   engine::DatabaseOptions options;
   options.hardened = true;
@@ -120,18 +39,20 @@ Status QueryService::AttachNewDomains(engine::Connection& conn) {
 
 namespace {
 
-/// Everything about the ports that changes how a name resolves.
-std::string Fingerprint(const std::vector<catalog::OutputPortRecord>& ports) {
-  std::string text;
-  for (const auto& p : ports) {
-    text += p.SqlName() + '\x1f' + std::to_string(p.major) + '\x1f' + catalog::ServedStatus(p) +
-            '\x1f' + p.end_of_life + '\x1f' +
-            (p.rows < 0 ? "-" : "+") + '\x1e';
-  }
-  return text;
-}
-
 constexpr size_t kMaxAcceptedStatements = 4096;
+constexpr size_t kMaxAuditedSqlBytes = 8192;
+
+/// The products (domain.product) a query's relations (domain.product.port) belong to.
+std::vector<std::string> ProductsOf(const std::vector<std::string>& relations) {
+  std::vector<std::string> products;
+  for (const auto& relation : relations) {
+    std::string product = relation.substr(0, relation.rfind('.'));
+    if (std::find(products.begin(), products.end(), product) == products.end()) {
+      products.push_back(std::move(product));
+    }
+  }
+  return products;
+}
 
 }  // namespace
 
@@ -141,22 +62,23 @@ Status QueryService::Refresh() {
   PLEXUS_ASSIGN_OR_RETURN(auto generation, catalog_->Generation());
   {
     std::lock_guard lock(mu_);
-    if (resolver_ != nullptr && generation == generation_) return Status::OK();
+    if (policy_ != nullptr && generation == generation_) return Status::OK();
   }
-  PLEXUS_ASSIGN_OR_RETURN(auto ports, catalog_->ListOutputPorts());
-  std::string fingerprint = Fingerprint(ports);
+  PLEXUS_ASSIGN_OR_RETURN(auto policy, AccessPolicy::Load(*catalog_));
   PLEXUS_ASSIGN_OR_RETURN(auto session, TakeSession());
   std::lock_guard lock(mu_);
   Status attached = AttachNewDomains(*session->connection);
   idle_.push_back(std::move(session));
   PLEXUS_RETURN_IF_ERROR(attached);
-  if (resolver_ == nullptr || fingerprint != ports_fingerprint_) {
-    resolver_ = std::make_shared<const PortResolver>(ports);
-    ports_fingerprint_ = std::move(fingerprint);
-    accepted_.clear();
-  }
+  policy_ = std::move(policy);
+  accepted_.clear();
   generation_ = generation;
   return Status::OK();
+}
+
+std::shared_ptr<const AccessPolicy> QueryService::policy() {
+  std::lock_guard lock(mu_);
+  return policy_;
 }
 
 Result<std::unique_ptr<Session>> QueryService::TakeSession() {
@@ -184,33 +106,90 @@ Cursor::~Cursor() {
   if (owner != nullptr && session != nullptr) owner->ReturnSession(std::move(session));
 }
 
-Result<GuardedQuery> QueryService::Check(Session& session, std::string_view sql) {
-  std::shared_ptr<const PortResolver> resolver;
+void Cursor::Finish(int64_t rows, const Status& status) {
+  if (finished || owner == nullptr) return;
+  finished = true;
+  catalog::AuditRecord record;
+  record.principal = principal;
+  record.action = "query.done";
+  record.products = ProductsOf(query.relations);
+  record.decision = status.ok() ? "allow" : "error";
+  record.rows = rows;
+  record.detail = door + (status.ok() ? "" : ": " + ConsumerErrorMessage(status.message()));
+  (void)owner->catalog_->AppendAudit(std::move(record));  // the answer is already out
+}
+
+Result<GuardedQuery> QueryService::Check(Session& session, const QueryRequest& request,
+                                         std::string_view sql) {
+  std::string now = catalog::NowUtc();
+  std::string key = request.principal->name + '\x1f';
+  for (const auto& domain : request.only_domains) key += domain + ',';
+  key += '\x1f';
+  key += sql;
+  std::shared_ptr<const AccessPolicy> policy;
   {
     std::lock_guard lock(mu_);
-    auto hit = accepted_.find(sql);
-    if (hit != accepted_.end()) {
+    auto hit = accepted_.find(key);
+    if (hit != accepted_.end() &&
+        (hit->second.valid_until.empty() || now < hit->second.valid_until)) {
       cache_hits_++;
-      return hit->second;
+      return hit->second.query;
     }
-    resolver = resolver_;
+    policy = policy_;
   }
+  if (policy == nullptr) return Internal("the access policy is not loaded");
+  PrincipalResolver resolver(policy, *request.principal, now, request.only_domains);
   // Refusals are not cached: they are cheap to recompute and may pass after a refresh.
-  PLEXUS_ASSIGN_OR_RETURN(GuardedQuery query, session.guard->Check(sql, *resolver));
+  PLEXUS_ASSIGN_OR_RETURN(GuardedQuery query, session.guard->Check(sql, resolver));
   std::lock_guard lock(mu_);
-  if (resolver == resolver_) {
+  if (policy == policy_) {
     if (accepted_.size() >= kMaxAcceptedStatements) accepted_.clear();
-    accepted_.emplace(std::string(sql), query);
+    accepted_[key] = Accepted{query, resolver.valid_until()};
   }
   return query;
 }
 
-Result<std::unique_ptr<Cursor>> QueryService::Query(std::string_view sql) {
+Status QueryService::Audit(const QueryRequest& request, std::string_view sql,
+                           const GuardedQuery* query, const Status& refusal) {
+  catalog::AuditRecord record;
+  record.principal = request.principal->name;
+  record.action = "query";
+  record.object = std::string(sql.substr(0, kMaxAuditedSqlBytes));
+  if (query != nullptr) record.products = ProductsOf(query->relations);
+  record.decision = refusal.ok() ? "allow" : "deny";
+  record.detail = request.door;
+  if (!request.previewed_by.empty()) record.detail += ", previewed by " + request.previewed_by;
+  if (!refusal.ok()) record.detail += ": " + refusal.message();
+  auto appended = catalog_->AppendAudit(std::move(record));
+  if (!appended.ok()) {
+    return Internal("the audit trail cannot be written, so the query is not answered: " +
+                    appended.status().message());
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<Cursor>> QueryService::Query(const QueryRequest& request,
+                                                    std::string_view sql) {
+  if (request.principal == nullptr) return Unauthenticated("no principal: sign in first");
   auto cursor = std::make_unique<Cursor>();
   cursor->owner = this;
+  cursor->principal = request.principal->name;
+  cursor->door = request.door;
   PLEXUS_ASSIGN_OR_RETURN(cursor->session, TakeSession());
-  PLEXUS_ASSIGN_OR_RETURN(cursor->query, Check(*cursor->session, sql));
-  PLEXUS_ASSIGN_OR_RETURN(cursor->result, cursor->session->connection->Query(cursor->query.sql));
+  auto checked = Check(*cursor->session, request, sql);
+  if (!checked.ok()) {
+    PLEXUS_RETURN_IF_ERROR(Audit(request, sql, nullptr, checked.status()));
+    return checked.status();
+  }
+  cursor->query = std::move(checked).value();
+  PLEXUS_RETURN_IF_ERROR(Audit(request, sql, &cursor->query, Status::OK()));
+  auto result = cursor->session->connection->Query(cursor->query.sql);
+  if (!result.ok()) {
+    Status error(result.status().code(), ConsumerErrorMessage(result.status().message()));
+    cursor->Finish(0, error);
+    return error;
+  }
+  cursor->result = std::move(result).value();
   return cursor;
 }
 

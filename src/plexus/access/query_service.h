@@ -2,11 +2,14 @@
 //
 // The consumers' door to the data: a hardened, in-memory DuckDB with every domain's data file
 // attached read-only, the configuration locked, and every SQL text passed through the SqlGuard
-// with the catalog's product ports as the only names that resolve.
+// with the ports the principal may read as the only names that resolve, each rewritten to apply
+// the principal's masks and row filter (access_policy.h). Every query, allowed or refused, is
+// written to the audit trail before its answer.
 //
 //   PLEXUS_ASSIGN_OR_RETURN(auto service, QueryService::Open(home, catalog.get()));
-//   PLEXUS_ASSIGN_OR_RETURN(auto cursor, service->Query("SELECT * FROM orders.orders.orders"));
-//   ... cursor->result->Fetch() until nullptr ...
+//   QueryRequest request{&principal, "cli"};
+//   PLEXUS_ASSIGN_OR_RETURN(auto cursor, service->Query(request, "SELECT * FROM o.o.o"));
+//   ... cursor->result->Fetch() until nullptr ...; cursor->Finish(rows, status);
 //
 // Thread safety: Query may be called from several threads at once (one connection each).
 #pragma once
@@ -18,25 +21,12 @@
 #include <string>
 #include <vector>
 
+#include "plexus/access/access_policy.h"
 #include "plexus/access/sql_guard.h"
 #include "plexus/catalog/catalog.h"
 #include "plexus/engine/engine.h"
 
 namespace plexus::access {
-
-/// Resolves domain.product.port (newest major not retired) and domain.product.port__vN (major
-/// N) to the published tables; refuses every other name, and retired versions (by status or
-/// end of life). A deprecated version (by status or end of support) resolves with a warning.
-class PortResolver : public RelationResolver {
- public:
-  explicit PortResolver(const std::vector<catalog::OutputPortRecord>& ports);
-  Result<ResolvedRelation> Resolve(const TableName& name) const override;
-
- private:
-  /// "domain.product.port" -> majors of that port
-  std::map<std::string, std::vector<catalog::OutputPortRecord>> ports_;
-  std::string today_;  ///< YYYY-MM-DD: the day lifecycle dates are judged against
-};
 
 class QueryService;
 
@@ -46,26 +36,45 @@ struct Session {
   std::unique_ptr<SqlGuard> guard;
 };
 
+/// Who asks, and through which door; the audit trail records both.
+struct QueryRequest {
+  const Principal* principal = nullptr;  ///< required: no principal, no data
+  std::string door;                      ///< cli, http, wire, pipeline
+  /// A preview (plexus query --as): who previews; only_domains limits an owner's preview to
+  /// the domains it owns (empty: no limit, for admins).
+  std::string previewed_by;
+  std::vector<std::string> only_domains;
+};
+
 /// A query being read: its streaming result, on a session that goes back to the service's
 /// pool when the cursor is destroyed. Must not outlive the QueryService.
 struct Cursor {
   ~Cursor();
+  /// Records in the audit trail how the answer ended: rows sent, or the error. Once.
+  void Finish(int64_t rows, const Status& status);
   QueryService* owner = nullptr;
   std::unique_ptr<Session> session;
   std::unique_ptr<engine::QueryResult> result;  // declared after session: destroyed first
   GuardedQuery query;  ///< query.warnings: say them to the consumer (deprecated versions read)
+  std::string principal;
+  std::string door;
+  bool finished = false;
 };
 
 class QueryService {
  public:
   static Result<std::unique_ptr<QueryService>> Open(const catalog::Home& home,
-                                                    const catalog::Catalog* catalog);
+                                                    catalog::Catalog* catalog);
 
-  /// Guards, rewrites and runs one query; the result streams from the returned cursor.
-  Result<std::unique_ptr<Cursor>> Query(std::string_view sql);
-  /// Re-reads the ports from the catalog and attaches newly created domain data files. When
-  /// the ports changed, the cache of accepted statements is emptied.
+  /// Guards, rewrites and runs one query as `request.principal`, after writing the audit
+  /// record (a refusal is audited too); the result streams from the returned cursor. Errors
+  /// of the engine are passed through ConsumerErrorMessage (no rewritten SQL, no salt).
+  Result<std::unique_ptr<Cursor>> Query(const QueryRequest& request, std::string_view sql);
+  /// Re-reads ports, grants and principals' rights when the catalog changed, and attaches
+  /// newly created domain data files; the cache of accepted statements is emptied then.
   Status Refresh();
+  /// The current access policy (for listing what a principal may see).
+  std::shared_ptr<const AccessPolicy> policy();
 
   /// Statements answered from the cache of accepted (checked and rewritten) statements.
   int64_t guard_cache_hits() const { return cache_hits_; }
@@ -74,23 +83,31 @@ class QueryService {
   friend struct Cursor;
   Result<std::unique_ptr<Session>> TakeSession();
   void ReturnSession(std::unique_ptr<Session> session);
-  Result<GuardedQuery> Check(Session& session, std::string_view sql);
+  Result<GuardedQuery> Check(Session& session, const QueryRequest& request, std::string_view sql);
+  /// Writes the audit record of a query; kInternal when the trail cannot be written (the
+  /// query is then not answered).
+  Status Audit(const QueryRequest& request, std::string_view sql, const GuardedQuery* query,
+               const Status& refusal);
 
-  QueryService(catalog::Home home, const catalog::Catalog* catalog)
+  QueryService(catalog::Home home, catalog::Catalog* catalog)
       : home_(std::move(home)), catalog_(catalog) {}
   Status AttachNewDomains(engine::Connection& conn);
 
   catalog::Home home_;
-  const catalog::Catalog* catalog_;
+  catalog::Catalog* catalog_;
   std::unique_ptr<engine::Database> db_;
   std::mutex mu_;
-  std::shared_ptr<const PortResolver> resolver_;  // guarded by mu_
-  std::string ports_fingerprint_;                 // guarded by mu_
+  std::shared_ptr<const AccessPolicy> policy_;    // guarded by mu_
   std::pair<int64_t, int64_t> generation_{-1, -1};  // of the catalog last read; guarded by mu_
   std::vector<std::string> attached_;             // guarded by mu_
   std::vector<std::unique_ptr<Session>> idle_;    // guarded by mu_
-  /// SQL text -> accepted statement, for the current resolver; guarded by mu_.
-  std::map<std::string, GuardedQuery, std::less<>> accepted_;
+  /// principal, preview scope and SQL text -> accepted statement, for the current policy;
+  /// guarded by mu_.
+  struct Accepted {
+    GuardedQuery query;
+    std::string valid_until;  ///< the earliest expiry of the grants it relied on; empty: none
+  };
+  std::map<std::string, Accepted, std::less<>> accepted_;
   std::atomic<int64_t> cache_hits_{0};
 };
 

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "plexus/access/function_allowlist.h"
+#include "plexus/access/secured_relation.h"
 
 namespace plexus::access {
 namespace {
@@ -206,23 +207,61 @@ Status QueryWalker::WalkBaseTable(Json& ref, int depth) {
                  std::string(StringMember(ref, "schema_name", ok)),
                  std::string(StringMember(ref, "table_name", ok))};
   if (!ok || name.table.empty()) return Unrecognised("a table name");
+  if (secured_source_ != nullptr) return CheckSecuredSource(ref, name, depth);
   // Only an unqualified name can bind to a CTE (DuckDB's binder looks for CTEs first).
   if (name.catalog.empty() && name.schema.empty() && IsCteInScope(ToLower(name.table))) {
     return WalkMembers(ref, depth);
   }
   PLEXUS_ASSIGN_OR_RETURN(ResolvedRelation relation, resolver_.Resolve(name));
   PLEXUS_RETURN_IF_ERROR(WalkMembers(ref, depth));  // e.g. TABLESAMPLE
-  ref["catalog_name"] = std::move(relation.catalog);
-  ref["schema_name"] = std::move(relation.schema);
   // Keep the name the user wrote visible, so `SELECT orders.x FROM a.b.orders` still binds.
   if (StringMember(ref, "alias", ok).empty()) ref["alias"] = name.table;
-  ref["table_name"] = std::move(relation.table);
+  if (relation.secured_select.empty()) {
+    ref["catalog_name"] = relation.catalog;
+    ref["schema_name"] = relation.schema;
+    ref["table_name"] = relation.table;
+  } else {
+    PLEXUS_RETURN_IF_ERROR(SpliceSecuredSelect(ref, relation, depth));
+  }
   AddRelation(std::move(relation.logical_name));
   if (!relation.warning.empty() &&
       std::find(warnings_.begin(), warnings_.end(), relation.warning) == warnings_.end()) {
     warnings_.push_back(std::move(relation.warning));
   }
   return Status::OK();
+}
+
+Status QueryWalker::SpliceSecuredSelect(Json& ref, const ResolvedRelation& relation, int depth) {
+  if (relation.principal == nullptr || !parse_secured_) {
+    return Internal("the secured relation " + relation.logical_name + " has no principal");
+  }
+  PLEXUS_ASSIGN_OR_RETURN(Json node, parse_secured_(relation.secured_select));
+  PLEXUS_RETURN_IF_ERROR(SubstitutePrincipal(node, *relation.principal));
+  // Walked for its functions and its one table; the user's CTEs are not visible to it.
+  std::vector<std::string> user_scope = std::move(cte_scope_);
+  cte_scope_.clear();
+  secured_source_ = &relation;
+  secured_source_reads_ = 0;
+  secured_columns_ = SecuredColumnNames(node);
+  Status status = WalkValue(node, depth + 1);
+  secured_source_ = nullptr;
+  cte_scope_ = std::move(user_scope);
+  if (!status.ok()) {
+    return status.WithPrefix("the access rules of " + relation.logical_name);
+  }
+  ref = SecuredSubqueryRef(std::move(ref), std::move(node));
+  return Status::OK();
+}
+
+Status QueryWalker::CheckSecuredSource(Json& ref, const TableName& name, int depth) {
+  const ResolvedRelation& source = *secured_source_;
+  bool own =
+      name.catalog == source.catalog && name.schema == source.schema && name.table == source.table;
+  if (!own || secured_source_reads_++ > 0) {
+    return PermissionDenied("a row filter or mask may not read a table" +
+                            (own ? std::string() : " (it reads " + name.ToString() + ")"));
+  }
+  return WalkMembers(ref, depth);
 }
 
 Status QueryWalker::WalkTableFunction(Json& ref, int depth) {
@@ -254,7 +293,25 @@ Status QueryWalker::WalkExpression(Json& expression, int depth) {
   if (*expression_class == "FUNCTION" || *expression_class == "WINDOW") {
     PLEXUS_RETURN_IF_ERROR(CheckFunctionName(expression, "function", false));
   }
+  if (secured_source_ != nullptr && *expression_class == "COLUMN_REF") {
+    PLEXUS_RETURN_IF_ERROR(CheckSecuredColumn(expression));
+  }
   return WalkMembers(expression, depth);
+}
+
+Status QueryWalker::CheckSecuredColumn(const Json& column_ref) const {
+  auto parts = column_ref.find("column_names");
+  if (parts == column_ref.end() || !parts->is_array()) return Unrecognised("a column reference");
+  std::string written;
+  for (const Json& part : *parts) {
+    if (!part.is_string()) return Unrecognised("a column reference");
+    written += (written.empty() ? "" : ".") + part.get<std::string>();
+  }
+  bool known = parts->size() == 1 && std::find(secured_columns_.begin(), secured_columns_.end(),
+                                               ToLower(written)) != secured_columns_.end();
+  if (known) return Status::OK();
+  return PermissionDenied("a row filter or mask may name only the port's own columns, not " +
+                          written);
 }
 
 }  // namespace plexus::access

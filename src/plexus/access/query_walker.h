@@ -2,8 +2,12 @@
 //
 // Walks one statement of json_serialize_sql's output, checks it against the guard's rules and
 // rewrites its table references in place. SqlGuard::Check makes one walker per call.
+// A secured relation (ResolvedRelation::secured_select) becomes a derived table: its SELECT is
+// parsed (through `parse_secured`), its principal functions become constants, and it is walked
+// like the user's query except that its one table reference must be the relation's own
+// physical table (never the resolver, never a CTE).
 //
-//   QueryWalker walker(resolver);
+//   QueryWalker walker(resolver, parse_secured);
 //   PLEXUS_RETURN_IF_ERROR(walker.Walk(document["statements"][0]));
 //   std::vector<std::string> relations = walker.TakeRelations();
 //
@@ -11,6 +15,7 @@
 // refused. Thread safety: one walker per thread.
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -22,10 +27,15 @@
 
 namespace plexus::access {
 
+/// Parses a platform-written SELECT (ResolvedRelation::secured_select) into its query node
+/// (json_serialize_sql's statements[0].node); the walker gets its own copy.
+using SecuredSelectParser = std::function<Result<nlohmann::json>(const std::string& sql)>;
+
 class QueryWalker {
  public:
   /// `resolver` must outlive the walker.
-  explicit QueryWalker(const RelationResolver& resolver) : resolver_(resolver) {}
+  QueryWalker(const RelationResolver& resolver, SecuredSelectParser parse_secured)
+      : resolver_(resolver), parse_secured_(std::move(parse_secured)) {}
 
   /// Checks `statement` ({"node": {...}}) and rewrites its table references in place.
   Status Walk(nlohmann::json& statement);
@@ -47,12 +57,23 @@ class QueryWalker {
   Status WalkCtes(nlohmann::json& cte_map, int depth);
   Status WalkTableRef(nlohmann::json& ref, int depth);
   Status WalkBaseTable(nlohmann::json& ref, int depth);
+  /// Replaces `ref` by the derived table of a secured relation and walks that table.
+  Status SpliceSecuredSelect(nlohmann::json& ref, const ResolvedRelation& relation, int depth);
+  /// Inside a secured relation's SELECT: `name` must be its physical table, read once.
+  Status CheckSecuredSource(nlohmann::json& ref, const TableName& name, int depth);
   Status WalkTableFunction(nlohmann::json& ref, int depth);
   Status WalkExpression(nlohmann::json& expression, int depth);
+  /// Inside a secured relation's SELECT: a column reference must name one of its columns.
+  Status CheckSecuredColumn(const nlohmann::json& column_ref) const;
   bool IsCteInScope(std::string_view lower_name) const;
   void AddRelation(std::string logical_name);
 
   const RelationResolver& resolver_;
+  SecuredSelectParser parse_secured_;
+  /// Set while walking a secured relation's SELECT: the one table it may read.
+  const ResolvedRelation* secured_source_ = nullptr;
+  int secured_source_reads_ = 0;
+  std::vector<std::string> secured_columns_;  ///< names its expressions may use (lower case)
   std::vector<std::string> cte_scope_;  ///< lower-case CTE names visible here, innermost last
   std::vector<std::string> relations_;
   std::vector<std::string> warnings_;

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "plexus/access/function_allowlist.h"
 #include "plexus/access/query_walker.h"
@@ -15,6 +16,9 @@ namespace plexus::access {
 struct SqlGuard::ParserStatements {
   std::unique_ptr<engine::PreparedStatement> serialize;
   std::unique_ptr<engine::PreparedStatement> deserialize;
+  /// Secured relations' SELECTs (ResolvedRelation::secured_select), parsed: their query node
+  /// by text. Bounded: emptied when full (there is one text per port and reader profile).
+  std::unordered_map<std::string, nlohmann::json> secured_nodes;
 };
 
 namespace {
@@ -115,7 +119,39 @@ Result<std::string> RunPrepared(engine::PreparedStatement& statement, std::strin
   return chunk->Text(0, 0);
 }
 
+constexpr size_t kMaxCachedSecuredSelects = 256;
+
+// The query node of a platform-written SELECT, parsed once per guard. Its text holds secrets
+// (a mask's salt): no message of this function quotes it.
+Result<Json> ParseSecuredSelect(engine::PreparedStatement& serialize,
+                                std::unordered_map<std::string, Json>& cache,
+                                const std::string& sql) {
+  if (auto it = cache.find(sql); it != cache.end()) return it->second;
+  if (sql.find('\0') != std::string::npos) return InvalidArgument("the access rules hold a NUL");
+  PLEXUS_ASSIGN_OR_RETURN(std::string serialized, RunPrepared(serialize, sql));
+  Json document = Json::parse(serialized, nullptr, /*allow_exceptions=*/false);
+  Status verdict = CheckVerdict(document, sql);
+  if (!verdict.ok()) {
+    return InvalidArgument("the access rules do not form one SELECT: " + verdict.message());
+  }
+  const Json& statement = document["statements"][0];
+  auto node = statement.find("node");
+  if (node == statement.end() || !node->is_object()) {
+    return Internal("json_serialize_sql returned no query node");
+  }
+  if (cache.size() >= kMaxCachedSecuredSelects) cache.clear();
+  return cache.emplace(sql, std::move(*node)).first->second;
+}
+
 }  // namespace
+
+std::string ConsumerErrorMessage(std::string_view engine_message) {
+  // DuckDB adds context after the first line: candidate bindings, "LINE 1: <the SQL>" with a
+  // caret. The SQL is the rewritten one (physical names, a mask's salt): none of it is shown.
+  std::string_view first = engine_message.substr(0, engine_message.find('\n'));
+  while (!first.empty() && (first.back() == ' ' || first.back() == '\r')) first.remove_suffix(1);
+  return std::string(first);
+}
 
 std::string TableName::ToString() const {
   std::string out;
@@ -153,7 +189,10 @@ Result<GuardedQuery> SqlGuard::Check(std::string_view sql, const RelationResolve
   Json document = Json::parse(serialized, nullptr, /*allow_exceptions=*/false);
   PLEXUS_RETURN_IF_ERROR(CheckVerdict(document, sql));
 
-  QueryWalker walker(resolver);
+  ParserStatements& statements = *statements_;
+  QueryWalker walker(resolver, [&statements](const std::string& secured_sql) {
+    return ParseSecuredSelect(*statements.serialize, statements.secured_nodes, secured_sql);
+  });
   std::string rewritten;
   try {
     PLEXUS_RETURN_IF_ERROR(walker.Walk(document["statements"][0]));

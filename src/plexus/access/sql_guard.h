@@ -12,11 +12,16 @@
 //   PLEXUS_ASSIGN_OR_RETURN(GuardedQuery q, guard.Check(sql, resolver));
 //   PLEXUS_ASSIGN_OR_RETURN(auto result, conn.Query(q.sql));
 //
+// A relation the resolver returns with a secured_select (masks.h) becomes a derived table that
+// applies the reader's column masks and row filter before any clause of the query sees a row.
+// Errors of running guarded SQL go to consumers through ConsumerErrorMessage only.
+//
 // A refusal is Status kPermissionDenied (a statement, function or name that is not allowed) or
 // kInvalidArgument (SQL that does not parse); its message names what was refused.
 // Thread safety: SqlGuard uses its parser connection; one thread at a time.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,15 +41,39 @@ struct TableName {
   std::string ToString() const;
 };
 
-/// Where a table name points. Today a physical table; later issues may return a subquery
-/// (masks and row filters) through the same seam.
+/// Who a secured relation is read as: in its SELECT, principal_name(),
+/// principal_attr('key') and principal_in_group('group') become constants of these values
+/// (an attribute the principal lacks becomes NULL, so a filter on it keeps no row).
+struct PrincipalContext {
+  std::string name;
+  std::map<std::string, std::string> attributes;
+  std::vector<std::string> groups;  ///< sorted
+};
+
+/// Where a table name points: a physical table, or (secured_select set) a derived table that
+/// applies the reader's column masks and row filter to it.
 struct ResolvedRelation {
   std::string catalog;  ///< attached database name, e.g. plx_orders
   std::string schema;   ///< e.g. main
   std::string table;    ///< e.g. orders__orders__v1
   std::string logical_name;  ///< what the query named, e.g. orders.orders.orders
   std::string warning;       ///< said to the consumer with the result, e.g. a deprecated version
+  /// When not empty: a SELECT over catalog.schema.table, written by the platform (access
+  /// module, masks.h), that replaces the reference as a derived table aliased to the name the
+  /// user wrote, so no other clause of the query sees the raw rows. Its principal functions
+  /// are replaced by constants of `principal` (required then); it is not resolved, but it is
+  /// walked: its functions must be on the allowlist and it may read its own table only, once.
+  /// It holds secrets (a hash mask's salt): run its errors through ConsumerErrorMessage.
+  std::string secured_select{};
+  std::shared_ptr<const PrincipalContext> principal{};
 };
+
+/// The part of a DuckDB error message (from running guarded SQL) that may be shown to the
+/// consumer: its first line ("Binder Error: Referenced column "x" not found in FROM clause!").
+/// DuckDB's later lines echo the SQL it ran ("LINE 1: ...") and candidate bindings: with the
+/// guard's rewrite that SQL holds physical names and a hash mask's salt. Every caller that
+/// reports an error of executing GuardedQuery::sql to a consumer must pass it through this.
+std::string ConsumerErrorMessage(std::string_view engine_message);
 
 /// Maps the table names a query may read to relations. Must refuse (kPermissionDenied or
 /// kNotFound with a clear message) every name it does not know: deny by default.

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "plexus/catalog/access_internal.h"
+#include "plexus/catalog/crypto.h"
 #include "plexus/catalog/sqlite_db.h"
 #include "plexus/common/text.h"
 #include "plexus/spec/contract_diff.h"
@@ -56,7 +58,7 @@ using internal::ToJsonList;
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -72,11 +74,12 @@ CREATE TABLE IF NOT EXISTS contracts (id TEXT PRIMARY KEY, product_id TEXT NOT N
   version TEXT, status TEXT, source TEXT, applied_at TEXT);
 CREATE TABLE IF NOT EXISTS output_ports (product_id TEXT NOT NULL, name TEXT NOT NULL,
   major INTEGER NOT NULL, version TEXT, description TEXT, contract_id TEXT, contract_version TEXT,
-  status TEXT, PRIMARY KEY (product_id, name, major));
+  status TEXT, visibility TEXT, row_filter TEXT, row_filter_exempt TEXT,
+  PRIMARY KEY (product_id, name, major));
 CREATE TABLE IF NOT EXISTS columns (product_id TEXT NOT NULL, port TEXT NOT NULL,
   major INTEGER NOT NULL, position INTEGER NOT NULL, name TEXT NOT NULL, logical_type TEXT,
   physical_type TEXT, engine_type TEXT, required INTEGER, primary_key INTEGER, is_unique INTEGER,
-  classification TEXT, description TEXT, business_name TEXT,
+  classification TEXT, description TEXT, business_name TEXT, mask TEXT, mask_clear_for TEXT,
   PRIMARY KEY (product_id, port, major, position));
 CREATE TABLE IF NOT EXISTS input_ports (product_id TEXT NOT NULL, name TEXT NOT NULL,
   version TEXT, contract_id TEXT, PRIMARY KEY (product_id, name, contract_id));
@@ -103,7 +106,68 @@ CREATE TABLE IF NOT EXISTS column_lineage (downstream TEXT NOT NULL, downstream_
   downstream_column TEXT NOT NULL, upstream TEXT NOT NULL, upstream_port TEXT NOT NULL,
   upstream_column TEXT NOT NULL, input TEXT, direct INTEGER);
 CREATE INDEX IF NOT EXISTS column_lineage_by_upstream ON column_lineage (upstream, upstream_port);
+)sql"
+// Access (schema version 2): principals, groups, roles, credentials, requests, grants, audit.
+R"sql(
+CREATE TABLE IF NOT EXISTS principals (name TEXT PRIMARY KEY COLLATE NOCASE, kind TEXT NOT NULL,
+  admin INTEGER NOT NULL DEFAULT 0, disabled INTEGER NOT NULL DEFAULT 0,
+  attributes TEXT NOT NULL DEFAULT '{}', created_at TEXT, created_by TEXT, scram_verifier TEXT);
+CREATE TABLE IF NOT EXISTS group_members (group_name TEXT NOT NULL COLLATE NOCASE,
+  principal TEXT NOT NULL COLLATE NOCASE, added_at TEXT, added_by TEXT,
+  PRIMARY KEY (group_name, principal));
+CREATE TABLE IF NOT EXISTS domain_roles (domain TEXT NOT NULL,
+  principal TEXT NOT NULL COLLATE NOCASE, role TEXT NOT NULL, PRIMARY KEY (domain, principal));
+CREATE TABLE IF NOT EXISTS tokens (id TEXT PRIMARY KEY, principal TEXT NOT NULL COLLATE NOCASE,
+  secret_sha256 TEXT NOT NULL, label TEXT, created_at TEXT, created_by TEXT,
+  expires_at TEXT NOT NULL DEFAULT '', revoked_at TEXT NOT NULL DEFAULT '',
+  last_used_at TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS tokens_by_principal ON tokens (principal);
+CREATE TABLE IF NOT EXISTS access_requests (id INTEGER PRIMARY KEY AUTOINCREMENT,
+  principal TEXT NOT NULL COLLATE NOCASE, target TEXT NOT NULL, purpose TEXT NOT NULL,
+  expires_at TEXT NOT NULL DEFAULT '', status TEXT NOT NULL, created_at TEXT,
+  decided_by TEXT NOT NULL DEFAULT '', decided_at TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '', grant_id INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS grants (id INTEGER PRIMARY KEY AUTOINCREMENT,
+  grantee TEXT NOT NULL COLLATE NOCASE, grantee_kind TEXT NOT NULL, target TEXT NOT NULL,
+  purpose TEXT NOT NULL DEFAULT '', expires_at TEXT NOT NULL DEFAULT '', granted_by TEXT,
+  granted_at TEXT, request_id INTEGER NOT NULL DEFAULT 0,
+  revoked_at TEXT NOT NULL DEFAULT '', revoked_by TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS grants_by_grantee ON grants (grantee);
+CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, at TEXT NOT NULL,
+  principal TEXT NOT NULL, action TEXT NOT NULL, object TEXT NOT NULL, products TEXT NOT NULL,
+  decision TEXT NOT NULL, rows INTEGER NOT NULL, detail TEXT NOT NULL, prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_by_at ON audit (at);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 )sql";
+
+/// Version 1 -> 2: the access columns of tables that version 1 created without them.
+constexpr const char* kMigrateTo2 = R"sql(
+ALTER TABLE output_ports ADD COLUMN visibility TEXT;
+ALTER TABLE output_ports ADD COLUMN row_filter TEXT;
+ALTER TABLE output_ports ADD COLUMN row_filter_exempt TEXT;
+ALTER TABLE columns ADD COLUMN mask TEXT;
+ALTER TABLE columns ADD COLUMN mask_clear_for TEXT;
+)sql";
+
+/// The audit record of an Apply: the mesh, the products applied, the principals created.
+Status AppendApplyRecord(SqliteDb& db, const spec::Mesh& mesh,
+                         const std::vector<std::string>& created, const std::string& actor) {
+  std::vector<std::string> applied;
+  for (const auto& domain : mesh.domains) {
+    for (const auto& bundle : domain.products) {
+      applied.push_back(domain.name + "." + bundle.product.name);
+    }
+  }
+  std::string detail = created.empty() ? "" : "principals created: " + ToJsonList(created);
+  return internal::AppendAuditRecord(
+             db, internal::ChangeRecord(actor, "apply", mesh.name, detail, std::move(applied)))
+      .status();
+}
 
 }  // namespace
 
@@ -175,14 +239,55 @@ Status Catalog::Migrate() {
     return FailedPrecondition("the catalog was written by a newer plexus (schema version " +
                               std::to_string(version) + ")");
   }
+  if (version == 1) {
+    PLEXUS_RETURN_IF_ERROR(db_->Execute(kMigrateTo2));
+  }
   if (version < kSchemaVersion) {
     PLEXUS_ASSIGN_OR_RETURN(auto insert, db_->Prepare("INSERT INTO schema_version VALUES (?)"));
     PLEXUS_RETURN_IF_ERROR(insert->Bind(1, int64_t{kSchemaVersion}).Run());
   }
+  // The salt of hash masks: made once, from the CSPRNG, when the catalog is created (or
+  // migrated to version 2).
+  PLEXUS_ASSIGN_OR_RETURN(std::string salt, internal::RandomBytes(32));
+  PLEXUS_ASSIGN_OR_RETURN(auto put_salt, db_->Prepare(
+      "INSERT OR IGNORE INTO settings (key, value) VALUES ('mask_salt', ?)"));
+  PLEXUS_RETURN_IF_ERROR(put_salt->Bind(1, internal::Hex(salt)).Run());
+  PLEXUS_RETURN_IF_ERROR(CreateGenerationTriggers());
   return tx.Commit();
 }
 
-Result<ApplyReport> Catalog::Apply(const spec::Mesh& mesh) {
+Status Catalog::CreateGenerationTriggers() {
+  // Generation() is a counter that every change of what readers cache moves: not the audit
+  // trail (every query appends to it) nor tokens (each sign-in records its use), so a query
+  // does not throw away the readers' caches.
+  PLEXUS_RETURN_IF_ERROR(db_->Execute(
+      "INSERT OR IGNORE INTO settings (key, value) VALUES ('generation', '0')"));
+  static constexpr const char* kTables[] = {
+      "meshes", "domains", "products", "contracts", "output_ports", "columns", "input_ports",
+      "publications", "quality_rules", "port_versions", "column_lineage", "principals",
+      "group_members", "domain_roles", "access_requests", "grants"};
+  for (const char* table : kTables) {
+    for (const char* op : {"INSERT", "UPDATE", "DELETE"}) {
+      std::string name = std::string("generation_") + table + "_" + op;
+      PLEXUS_RETURN_IF_ERROR(db_->Execute(
+          "CREATE TRIGGER IF NOT EXISTS " + name + " AFTER " + op + " ON " + table +
+          " BEGIN UPDATE settings SET value = CAST(value AS INTEGER) + 1"
+          " WHERE key = 'generation'; END"));
+    }
+  }
+  return Status::OK();
+}
+
+Result<std::string> Catalog::MaskSalt() const {
+  std::lock_guard lock(mu_);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt,
+                          db_->Prepare("SELECT value FROM settings WHERE key = 'mask_salt'"));
+  PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) return Internal("the catalog has no mask salt");
+  return stmt->Text(0);
+}
+
+Result<ApplyReport> Catalog::Apply(const spec::Mesh& mesh, const std::string& actor) {
   std::lock_guard lock(mu_);
   ApplyReport report;
   std::string now = NowUtc();
@@ -205,10 +310,13 @@ Result<ApplyReport> Catalog::Apply(const spec::Mesh& mesh) {
                                .Bind(5, now)
                                .Run());
     for (const auto& bundle : domain.products) {
-      PLEXUS_RETURN_IF_ERROR(ApplyProduct(domain, bundle, now, report));
+      PLEXUS_RETURN_IF_ERROR(ApplyProduct(mesh.access, domain, bundle, now, report));
     }
   }
   PLEXUS_RETURN_IF_ERROR(RecordVersions(mesh, now));
+  PLEXUS_ASSIGN_OR_RETURN(std::vector<std::string> created,
+                          internal::SyncDomainRoles(*db_, mesh, now));
+  PLEXUS_RETURN_IF_ERROR(AppendApplyRecord(*db_, mesh, created, actor));
   PLEXUS_RETURN_IF_ERROR(tx.Commit());
   return report;
 }

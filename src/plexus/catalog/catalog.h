@@ -13,12 +13,14 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "plexus/catalog/access_records.h"
 #include "plexus/catalog/home.h"
 #include "plexus/common/status.h"
 #include "plexus/spec/model.h"
@@ -41,6 +43,11 @@ struct ColumnRecord {
   std::string classification;
   std::string description;
   std::string business_name;
+  /// Access, resolved at apply from the property's `mask` or the mesh's rule for its
+  /// classification: the mask consumers outside the domain see (empty: clear), and the groups
+  /// (or `admin`) that see the clear value anyway.
+  std::string mask;
+  std::vector<std::string> mask_clear_for;
 };
 
 /// An output port at one major version.
@@ -62,6 +69,11 @@ struct OutputPortRecord {
   /// Lifecycle (catalog_versions.cc): ISO dates from the contract, empty when not set.
   std::string end_of_support;
   std::string end_of_life;
+  /// Access, from the contract (or the mesh's default): public, restricted or private; the
+  /// row filter predicate (empty: none) and the groups exempt from it.
+  std::string visibility = "restricted";
+  std::string row_filter;
+  std::vector<std::string> row_filter_exempt;
 
   /// domain.product.port
   std::string SqlName() const { return domain + "." + product + "." + name; }
@@ -202,8 +214,10 @@ class Catalog {
   ~Catalog();
 
   /// Registers or updates every domain, product, contract and port of the mesh, in one
-  /// transaction. The mesh must already be valid (spec::LoadMesh).
-  Result<ApplyReport> Apply(const spec::Mesh& mesh);
+  /// transaction. The mesh must already be valid (spec::LoadMesh). Also syncs each domain's
+  /// roles from domain.yaml (owners, members, its service principal; principals it names are
+  /// created) and appends one `apply` audit record by `actor`.
+  Result<ApplyReport> Apply(const spec::Mesh& mesh, const std::string& actor = "local");
 
   Result<std::vector<ProductRecord>> ListProducts() const;
   /// By ODPS id or by domain.product.
@@ -219,8 +233,9 @@ class Catalog {
   Result<std::vector<RunRecord>> ListRuns(const std::string& product_id, int limit) const;
   Status RecordPublication(const OutputPortRecord& port, int64_t rows, int64_t run_id);
 
-  /// Changes whenever the catalog changes, through this Catalog or any other connection
-  /// (another plexus process): cheap, so readers can skip re-reading an unchanged catalog.
+  /// Changes whenever what readers cache changes (not the audit trail, not token use), through
+  /// this Catalog or any other connection (another plexus process): cheap, so readers can skip
+  /// re-reading an unchanged catalog.
   Result<std::pair<int64_t, int64_t>> Generation() const;
 
   /// The version gate: each output port's contract in `mesh` diffed against the one last
@@ -243,11 +258,88 @@ class Catalog {
   Result<std::vector<QualityResultRecord>> ListQualityResults(const std::string& product_id,
                                                               int64_t run_id = 0) const;
 
+  // ---- Principals, groups (catalog_principals.cc), credentials (catalog_credentials.cc) -----
+  // Every change below takes the acting principal (`actor`) and appends its audit record in
+  // the same transaction: a change is never stored without its record. Refusals of the
+  // access layer are audited by the access layer (AppendAudit).
+
+  /// kAlreadyExists when the name is taken (case-insensitively); kInvalidArgument for a bad
+  /// name or kind.
+  Status CreatePrincipal(const PrincipalRecord& principal, const std::string& actor);
+  /// kNotFound when unknown. Fills groups and domain_roles.
+  Result<PrincipalRecord> GetPrincipal(const std::string& name) const;
+  Result<std::vector<PrincipalRecord>> ListPrincipals() const;
+  Status SetPrincipalAdmin(const std::string& name, bool admin, const std::string& actor);
+  Status SetPrincipalDisabled(const std::string& name, bool disabled, const std::string& actor);
+  /// An empty value removes the attribute.
+  Status SetPrincipalAttribute(const std::string& name, const std::string& key,
+                               const std::string& value, const std::string& actor);
+  /// Groups exist when they have members; adding creates, removing the last member drops.
+  Status AddGroupMember(const std::string& group, const std::string& principal,
+                        const std::string& actor);
+  Status RemoveGroupMember(const std::string& group, const std::string& principal,
+                           const std::string& actor);
+  /// group -> members (sorted).
+  Result<std::map<std::string, std::vector<std::string>>> ListGroups() const;
+
+  /// Issues an API token for `principal`; returns the secret, shown once: only its SHA-256 is
+  /// stored. `expires_at` empty: never.
+  Result<std::string> IssueToken(const std::string& principal, const std::string& label,
+                                 const std::string& expires_at, const std::string& actor);
+  /// The principal a token secret belongs to. kUnauthenticated (one message for every case,
+  /// so a caller learns nothing) when unknown, revoked, expired, malformed, or its principal
+  /// is disabled. Records last use.
+  Result<PrincipalRecord> AuthenticateToken(const std::string& secret) const;
+  Result<std::vector<TokenRecord>> ListTokens(const std::string& principal) const;
+  Status RevokeToken(const std::string& token_id, const std::string& actor);
+  /// Stores a SCRAM-SHA-256 verifier (RFC 7677, PostgreSQL's text form
+  /// SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>); never the password.
+  Status SetPassword(const std::string& principal, const std::string& password,
+                     const std::string& actor);
+  /// The stored verifier; kNotFound when none.
+  Result<std::string> GetScramVerifier(const std::string& principal) const;
+  /// Checks a password against the stored verifier (kUnauthenticated when it does not match).
+  Status VerifyPassword(const std::string& principal, const std::string& password) const;
+
+  // ---- Access requests and grants (catalog_grants.cc) ---------------------------------------
+  Result<int64_t> CreateAccessRequest(const AccessRequestRecord& request,
+                                      const std::string& actor);
+  Result<AccessRequestRecord> GetAccessRequest(int64_t id) const;
+  /// principal / target / status empty: any. Newest first.
+  Result<std::vector<AccessRequestRecord>> ListAccessRequests(const std::string& principal,
+                                                              const std::string& target,
+                                                              const std::string& status) const;
+  /// Approves (creating the grant, with the request's expiry) or denies a pending request.
+  /// kFailedPrecondition when it is not pending.
+  Result<AccessRequestRecord> DecideAccessRequest(int64_t id, bool approve,
+                                                  const std::string& reason,
+                                                  const std::string& actor);
+  Result<int64_t> CreateGrant(const GrantRecord& grant, const std::string& actor);
+  Result<GrantRecord> GetGrant(int64_t id) const;
+  Status RevokeGrant(int64_t id, const std::string& actor);
+  /// grantee / target empty: any; active_at non-empty: only grants active then.
+  Result<std::vector<GrantRecord>> ListGrants(const std::string& grantee,
+                                              const std::string& target,
+                                              const std::string& active_at) const;
+
+  // ---- Audit trail (catalog_audit.cc) -------------------------------------------------------
+  /// Appends one record (seq, at, prev_hash and hash are filled in); returns its seq.
+  Result<int64_t> AppendAudit(AuditRecord record);
+  Result<std::vector<AuditRecord>> SearchAudit(const AuditFilter& filter) const;
+  /// Recomputes the whole chain.
+  Result<AuditVerification> VerifyAudit() const;
+
+  /// A random secret made when the catalog was created (32 bytes, hex): the salt of hash masks.
+  Result<std::string> MaskSalt() const;
+
  private:
   explicit Catalog(std::unique_ptr<internal::SqliteDb> db);
   Status Migrate();
-  Status ApplyProduct(const spec::Domain& domain, const spec::ProductBundle& bundle,
-                      const std::string& now, ApplyReport& report);
+  /// Triggers that move Generation()'s counter on every change readers cache.
+  Status CreateGenerationTriggers();
+  Status ApplyProduct(const spec::MeshAccess& access, const spec::Domain& domain,
+                      const spec::ProductBundle& bundle, const std::string& now,
+                      ApplyReport& report);
   Status LoadPorts(ProductRecord& product) const;
   Result<VersionReview> ReviewVersionsLocked(const spec::Mesh& mesh) const;
   /// Stores each port major's contract and lifecycle after ApplyProduct (Apply's transaction).

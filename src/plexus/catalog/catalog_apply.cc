@@ -1,9 +1,14 @@
-// Catalog::Apply's per-product work: what changed, then products, contracts, ports, columns.
+// Catalog::Apply's per-product work: what changed, then products, contracts, ports, columns
+// (with their access: visibility, row filter, masks); and the domain roles of domain.yaml.
+#include <map>
+#include <set>
 #include <string>
 
+#include "plexus/catalog/access_internal.h"
 #include "plexus/catalog/catalog.h"
 #include "plexus/catalog/sqlite_db.h"
 #include "plexus/common/file.h"
+#include "plexus/common/text.h"
 
 namespace plexus::catalog {
 
@@ -11,11 +16,99 @@ using internal::Statement;
 
 namespace {
 
+/// The columns of a port at a major, with the mask each resolves to.
+Status WriteColumns(internal::SqliteDb& db, const std::string& product_id,
+                    const std::string& port, int major, const spec::SchemaObject& table,
+                    const spec::MeshAccess& access) {
+  int64_t position = 0;
+  for (const auto& prop : table.properties) {
+    std::vector<std::string> clear_for;
+    std::string mask = spec::EffectiveMask(access, prop, &clear_for);
+    PLEXUS_ASSIGN_OR_RETURN(auto col, db.Prepare(
+        "INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    PLEXUS_RETURN_IF_ERROR(
+        col->Bind(1, product_id).Bind(2, port).Bind(3, int64_t{major}).Bind(4, position++)
+            .Bind(5, prop.name).Bind(6, prop.logical_type).Bind(7, prop.physical_type)
+            .Bind(8, EngineTypeFor(prop)).Bind(9, int64_t{prop.required || prop.primary_key})
+            .Bind(10, int64_t{prop.primary_key}).Bind(11, int64_t{prop.unique})
+            .Bind(12, prop.classification).Bind(13, prop.description)
+            .Bind(14, prop.business_name).Bind(15, mask)
+            .Bind(16, internal::ToJsonList(clear_for)).Run());
+  }
+  return Status::OK();
+}
+
+/// A domain's roles from its domain.yaml: lower-case name -> (name, role). An owner listed in
+/// members stays owner; the service principal is always service.
+std::map<std::string, std::pair<std::string, std::string>> RolesOf(const spec::Domain& domain) {
+  std::map<std::string, std::pair<std::string, std::string>> roles;
+  for (const auto& name : domain.members) roles[AsciiLower(name)] = {name, "member"};
+  for (const auto& name : domain.owners) roles[AsciiLower(name)] = {name, "owner"};
+  std::string service = ServicePrincipalName(domain.name);
+  roles[AsciiLower(service)] = {service, "service"};
+  return roles;
+}
+
+/// Creates the principal unless it exists (any case); true when it was created.
+Result<bool> EnsurePrincipal(internal::SqliteDb& db, const std::string& name,
+                             const std::string& kind, const std::string& now) {
+  if (internal::StoredPrincipalName(db, name).ok()) return false;
+  PLEXUS_ASSIGN_OR_RETURN(auto put, db.Prepare(
+      "INSERT INTO principals (name, kind, created_at, created_by) VALUES (?, ?, ?, 'apply')"));
+  PLEXUS_RETURN_IF_ERROR(put->Bind(1, name).Bind(2, kind).Bind(3, now).Run());
+  return true;
+}
+
+/// Drops the roles of domains that are no longer in the mesh.
+Status DropRolesOfRemovedDomains(internal::SqliteDb& db, const std::set<std::string>& domains) {
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db.Prepare("SELECT DISTINCT domain FROM domain_roles"));
+  std::vector<std::string> gone;
+  while (true) {
+    PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    if (!domains.count(stmt->Text(0))) gone.push_back(stmt->Text(0));
+  }
+  for (const auto& domain : gone) {
+    PLEXUS_ASSIGN_OR_RETURN(auto drop, db.Prepare("DELETE FROM domain_roles WHERE domain = ?"));
+    PLEXUS_RETURN_IF_ERROR(drop->Bind(1, domain).Run());
+  }
+  return Status::OK();
+}
 
 }  // namespace
 
-Status Catalog::ApplyProduct(const spec::Domain& domain, const spec::ProductBundle& bundle,
-                             const std::string& now, ApplyReport& report) {
+namespace internal {
+
+Result<std::vector<std::string>> SyncDomainRoles(SqliteDb& db, const spec::Mesh& mesh,
+                                                 const std::string& now) {
+  std::vector<std::string> created;
+  std::set<std::string> domains;
+  for (const auto& domain : mesh.domains) {
+    domains.insert(domain.name);
+    PLEXUS_ASSIGN_OR_RETURN(auto clear, db.Prepare("DELETE FROM domain_roles WHERE domain = ?"));
+    PLEXUS_RETURN_IF_ERROR(clear->Bind(1, domain.name).Run());
+    for (const auto& [key, entry] : RolesOf(domain)) {
+      const auto& [name, role] = entry;
+      PLEXUS_RETURN_IF_ERROR(
+          CheckPrincipalName(name, "principal").WithPrefix("domain " + domain.name));
+      std::string kind = role == "service" ? "service" : "user";
+      PLEXUS_ASSIGN_OR_RETURN(bool made, EnsurePrincipal(db, name, kind, now));
+      if (made) created.push_back(name);
+      PLEXUS_ASSIGN_OR_RETURN(auto put, db.Prepare(
+          "INSERT INTO domain_roles (domain, principal, role) VALUES (?, "
+          "(SELECT name FROM principals WHERE name = ?), ?)"));
+      PLEXUS_RETURN_IF_ERROR(put->Bind(1, domain.name).Bind(2, name).Bind(3, role).Run());
+    }
+  }
+  PLEXUS_RETURN_IF_ERROR(DropRolesOfRemovedDomains(db, domains));
+  return created;
+}
+
+}  // namespace internal
+
+Status Catalog::ApplyProduct(const spec::MeshAccess& access, const spec::Domain& domain,
+                             const spec::ProductBundle& bundle, const std::string& now,
+                             ApplyReport& report) {
   const spec::Product& p = bundle.product;
   std::string qualified = domain.name + "." + p.name;
   std::string pipeline_file = bundle.pipeline ? bundle.dir + "/pipeline.yaml" : "";
@@ -79,33 +172,26 @@ Status Catalog::ApplyProduct(const spec::Domain& domain, const spec::ProductBund
     const spec::Contract* contract =
         contract_it == bundle.contracts.end() ? nullptr : &contract_it->second;
     PLEXUS_ASSIGN_OR_RETURN(auto o, db_->Prepare(
-        "INSERT OR REPLACE INTO output_ports VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+        "INSERT OR REPLACE INTO output_ports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     PLEXUS_RETURN_IF_ERROR(o->Bind(1, p.id).Bind(2, out.name).Bind(3, int64_t{major})
                                .Bind(4, out.version).Bind(5, out.description)
                                .Bind(6, out.contract_id)
                                .Bind(7, contract ? contract->version : "")
                                .Bind(8, contract && !contract->status.empty() ? contract->status
                                                                               : p.status)
+                               .Bind(9, contract ? spec::EffectiveVisibility(access, *contract)
+                                                 : access.default_visibility)
+                               .Bind(10, contract ? contract->row_filter : "")
+                               .Bind(11, ToJsonList(contract ? contract->row_filter_exempt
+                                                             : std::vector<std::string>{}))
                                .Run());
     PLEXUS_ASSIGN_OR_RETURN(auto clear, db_->Prepare(
         "DELETE FROM columns WHERE product_id = ? AND port = ? AND major = ?"));
     PLEXUS_RETURN_IF_ERROR(clear->Bind(1, p.id).Bind(2, out.name).Bind(3, int64_t{major}).Run());
-    PLEXUS_RETURN_IF_ERROR(ApplyQualityRules(
-        p.id, out.name, major, contract ? internal::TableOf(*contract, out.name) : nullptr));
-    if (contract == nullptr) continue;
-    const spec::SchemaObject* table = internal::TableOf(*contract, out.name);
-    if (table == nullptr) continue;
-    int64_t position = 0;
-    for (const auto& prop : table->properties) {
-      PLEXUS_ASSIGN_OR_RETURN(auto col, db_->Prepare(
-          "INSERT INTO columns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-      PLEXUS_RETURN_IF_ERROR(
-          col->Bind(1, p.id).Bind(2, out.name).Bind(3, int64_t{major}).Bind(4, position++)
-              .Bind(5, prop.name).Bind(6, prop.logical_type).Bind(7, prop.physical_type)
-              .Bind(8, EngineTypeFor(prop)).Bind(9, int64_t{prop.required || prop.primary_key})
-              .Bind(10, int64_t{prop.primary_key}).Bind(11, int64_t{prop.unique})
-              .Bind(12, prop.classification).Bind(13, prop.description)
-              .Bind(14, prop.business_name).Run());
+    const spec::SchemaObject* table = contract ? internal::TableOf(*contract, out.name) : nullptr;
+    PLEXUS_RETURN_IF_ERROR(ApplyQualityRules(p.id, out.name, major, table));
+    if (table != nullptr) {
+      PLEXUS_RETURN_IF_ERROR(WriteColumns(*db_, p.id, out.name, major, *table, access));
     }
   }
   return Status::OK();

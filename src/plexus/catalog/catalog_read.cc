@@ -36,7 +36,8 @@ ProductRecord ReadProduct(const Statement& s) {
 constexpr const char* kPortQuery =
     "SELECT o.product_id, p.domain, p.name, o.name, o.description, o.version, o.major, "
     "o.contract_id, o.contract_version, o.status, coalesce(pub.rows, -1), "
-    "coalesce(pub.published_at, '') FROM output_ports o JOIN products p ON p.id = o.product_id "
+    "coalesce(pub.published_at, ''), coalesce(o.visibility, 'restricted'), "
+    "coalesce(o.row_filter, ''), coalesce(o.row_filter_exempt, '') FROM output_ports o JOIN products p ON p.id = o.product_id "
     "LEFT JOIN publications pub ON pub.product_id = o.product_id AND pub.port = o.name AND "
     "pub.major = o.major ";
 
@@ -54,6 +55,9 @@ OutputPortRecord ReadPort(const Statement& s) {
   o.status = s.Text(9);
   o.rows = s.Int(10);
   o.published_at = s.Text(11);
+  o.visibility = s.Text(12).empty() ? "restricted" : s.Text(12);
+  o.row_filter = s.Text(13);
+  o.row_filter_exempt = FromJsonList(s.Text(14));
   return o;
 }
 
@@ -69,7 +73,8 @@ Status Catalog::LoadPorts(ProductRecord& product) const {
     OutputPortRecord port = ReadPort(*ports);
     PLEXUS_ASSIGN_OR_RETURN(auto col_stmt, db_->Prepare(
         "SELECT name, logical_type, physical_type, engine_type, required, primary_key, is_unique, "
-        "classification, description, business_name FROM columns WHERE product_id = ? AND "
+        "classification, description, business_name, coalesce(mask, ''), "
+        "coalesce(mask_clear_for, '') FROM columns WHERE product_id = ? AND "
         "port = ? AND major = ? ORDER BY position"));
     auto& c = *col_stmt;
     c.Bind(1, port.product_id).Bind(2, port.name).Bind(3, int64_t{port.major});
@@ -78,7 +83,8 @@ Status Catalog::LoadPorts(ProductRecord& product) const {
       if (!crow) break;
       port.columns.push_back(ColumnRecord{c.Text(0), c.Text(1), c.Text(2), c.Text(3),
                                           c.Int(4) != 0, c.Int(5) != 0, c.Int(6) != 0,
-                                          c.Text(7), c.Text(8), c.Text(9)});
+                                          c.Text(7), c.Text(8), c.Text(9), c.Text(10),
+                                          FromJsonList(c.Text(11))});
     }
     product.outputs.push_back(std::move(port));
   }
@@ -199,10 +205,12 @@ Status Catalog::RecordPublication(const OutputPortRecord& port, int64_t rows, in
 
 Result<std::pair<int64_t, int64_t>> Catalog::Generation() const {
   std::lock_guard lock(mu_);
-  // data_version moves when another connection commits; total changes when this one writes.
-  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("PRAGMA data_version"));
+  // A counter moved by triggers on every table a reader caches (catalog.cc), by any
+  // connection: the audit trail and token use leave it alone.
+  PLEXUS_ASSIGN_OR_RETURN(
+      auto stmt, db_->Prepare("SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'generation'"));
   PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
-  return std::make_pair(row ? stmt->Int(0) : 0, db_->TotalChanges());
+  return std::make_pair(row ? stmt->Int(0) : 0, int64_t{0});
 }
 
 }  // namespace plexus::catalog

@@ -22,6 +22,9 @@ Status AlreadyExists(std::string message) {
 Status PermissionDenied(std::string message) {
   return Status(StatusCode::kPermissionDenied, std::move(message));
 }
+Status Unauthenticated(std::string message) {
+  return Status(StatusCode::kUnauthenticated, std::move(message));
+}
 Status FailedPrecondition(std::string message) {
   return Status(StatusCode::kFailedPrecondition, std::move(message));
 }
@@ -42,6 +45,7 @@ constexpr CodeInfo kCodeTable[] = {
     {StatusCode::kNotFound, "not found", 404, "42P01"},
     {StatusCode::kAlreadyExists, "already exists", 409, "42710"},
     {StatusCode::kPermissionDenied, "permission denied", 403, "42501"},
+    {StatusCode::kUnauthenticated, "unauthenticated", 401, "28000"},
     {StatusCode::kFailedPrecondition, "failed precondition", 409, "55000"},
     {StatusCode::kIOError, "I/O error", 500, "58030"},
     {StatusCode::kInternal, "internal error", 500, "XX000"},

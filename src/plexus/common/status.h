@@ -25,6 +25,7 @@ enum class StatusCode {
   kNotFound,            ///< a named thing does not exist
   kAlreadyExists,       ///< a named thing exists and may not be created again
   kPermissionDenied,    ///< the access layer refused
+  kUnauthenticated,     ///< no valid credential: unknown principal, bad or expired token
   kFailedPrecondition,  ///< the state does not allow it (e.g. a breaking change)
   kIOError,             ///< the file system or a network peer failed
   kInternal,            ///< a bug or an unexpected engine failure
@@ -56,6 +57,7 @@ Status InvalidArgument(std::string message);
 Status NotFound(std::string message);
 Status AlreadyExists(std::string message);
 Status PermissionDenied(std::string message);
+Status Unauthenticated(std::string message);
 Status FailedPrecondition(std::string message);
 Status IOError(std::string message);
 Status Internal(std::string message);

@@ -1,6 +1,7 @@
 #include "plexus/common/text.h"
 #include "plexus/pipeline/inputs.h"
 
+#include <algorithm>
 #include <filesystem>
 
 namespace plexus::pipeline {
@@ -89,6 +90,29 @@ Status InputSet::AddFile(engine::Connection& conn, const spec::PipelineInput& in
   return Status::OK();
 }
 
+Status InputSet::Secure(const catalog::OutputPortRecord& upstream,
+                        access::ResolvedRelation& relation) const {
+  switch (policy_->Decide(reader_, upstream, catalog::NowUtc())) {
+    case access::PortAccess::kClear:
+      return Status::OK();
+    case access::PortAccess::kSecured: {
+      PLEXUS_ASSIGN_OR_RETURN(relation.secured_select,
+                              policy_->SecuredSelectFor(reader_, upstream));
+      if (!relation.secured_select.empty()) relation.principal = reader_.context;
+      return Status::OK();
+    }
+    case access::PortAccess::kHidden:
+      return PermissionDenied(upstream.SqlName() + " is private to domain " + upstream.domain);
+    case access::PortAccess::kDenied:
+      break;
+  }
+  return PermissionDenied("the pipeline runs as " + reader_.name + ", which may not read " +
+                          upstream.SqlName() + " (restricted): an owner of domain " +
+                          upstream.domain + " grants it with plexus access grant " +
+                          upstream.domain + "." + upstream.product + " --to " + reader_.name +
+                          " --purpose TEXT");
+}
+
 Status InputSet::AddInputPort(const spec::PipelineInput& input) {
   const catalog::InputPortRecord* in = nullptr;
   for (const auto& candidate : product_.inputs) {
@@ -122,9 +146,16 @@ Status InputSet::AddInputPort(const spec::PipelineInput& input) {
                               " has no published data yet: run " + upstream->domain + "." +
                               upstream->product + " first");
   }
-  relations_[AsciiLower(input.name)] = access::ResolvedRelation{
-      catalog::Home::AttachName(upstream->domain), "main", upstream->PhysicalTable(),
-      upstream->SqlName(), ""};
+  access::ResolvedRelation relation{catalog::Home::AttachName(upstream->domain), "main",
+                                    upstream->PhysicalTable(), upstream->SqlName(), "", "",
+                                    nullptr};
+  PLEXUS_RETURN_IF_ERROR(Secure(*upstream, relation));
+  relations_[AsciiLower(input.name)] = std::move(relation);
+  std::string product = upstream->domain + "." + upstream->product;
+  if (std::find(upstream_products_.begin(), upstream_products_.end(), product) ==
+      upstream_products_.end()) {
+    upstream_products_.push_back(product);
+  }
   return Status::OK();
 }
 

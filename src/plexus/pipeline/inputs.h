@@ -7,9 +7,11 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "plexus/access/access_policy.h"
 #include "plexus/access/sql_guard.h"
 #include "plexus/catalog/catalog.h"
 #include "plexus/engine/engine.h"
@@ -19,9 +21,13 @@ namespace plexus::pipeline {
 
 class InputSet : public access::RelationResolver {
  public:
+  /// The input ports are read as `reader` (the domain's service principal) under `policy`:
+  /// an upstream port it may not read fails the run; masks and row filters apply as for any
+  /// consumer outside the upstream's domain.
   InputSet(const catalog::ProductRecord& product,
-           const std::vector<catalog::OutputPortRecord>& ports)
-      : product_(product), ports_(ports) {}
+           const std::vector<catalog::OutputPortRecord>& ports,
+           std::shared_ptr<const access::AccessPolicy> policy, const access::Principal& reader)
+      : product_(product), ports_(ports), policy_(std::move(policy)), reader_(reader) {}
 
   /// Creates the views of the file inputs and resolves the input ports.
   Status Prepare(engine::Connection& conn, const spec::Pipeline& pipeline);
@@ -29,15 +35,23 @@ class InputSet : public access::RelationResolver {
   void Drop(engine::Connection& conn);
   /// Input names, in the pipeline's order.
   const std::vector<std::string>& names() const { return names_; }
+  /// The upstream products (domain.product) read through input ports.
+  const std::vector<std::string>& upstream_products() const { return upstream_products_; }
 
   Result<access::ResolvedRelation> Resolve(const access::TableName& name) const override;
 
  private:
   Status AddFile(engine::Connection& conn, const spec::PipelineInput& input);
   Status AddInputPort(const spec::PipelineInput& input);
+  /// Applies the reader's access to an upstream port: refused, or masks and row filter.
+  Status Secure(const catalog::OutputPortRecord& upstream,
+                access::ResolvedRelation& relation) const;
 
   const catalog::ProductRecord& product_;
   const std::vector<catalog::OutputPortRecord>& ports_;
+  std::shared_ptr<const access::AccessPolicy> policy_;
+  const access::Principal& reader_;
+  std::vector<std::string> upstream_products_;
   std::map<std::string, access::ResolvedRelation> relations_;
   std::vector<std::string> names_;
   std::vector<std::string> views_;

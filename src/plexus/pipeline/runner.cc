@@ -116,16 +116,28 @@ Result<spec::Pipeline> AppliedPipeline(const ProductRecord& product) {
 class ProductRun {
  public:
   ProductRun(engine::Connection& conn, const ProductRecord& product,
-             const std::vector<OutputPortRecord>& all_ports, const catalog::Catalog& catalog)
-      : conn_(conn), product_(product), all_ports_(all_ports), catalog_(catalog) {}
+             const std::vector<OutputPortRecord>& all_ports, const catalog::Catalog& catalog,
+             std::shared_ptr<const access::AccessPolicy> policy)
+      : conn_(conn), product_(product), all_ports_(all_ports), catalog_(catalog),
+        policy_(std::move(policy)) {}
 
   Status Execute(RunReport& report) {
     if (product_.pipeline_text.empty()) {
       return FailedPrecondition("product " + product_.QualifiedName() + " has no pipeline.yaml");
     }
     PLEXUS_ASSIGN_OR_RETURN(spec::Pipeline pipeline, AppliedPipeline(product_));
-    InputSet inputs(product_, all_ports_);
-    PLEXUS_RETURN_IF_ERROR(inputs.Prepare(conn_, pipeline));
+    // The domain's pipelines read as its service principal, through the same access layer as
+    // every consumer.
+    std::string reader_name = catalog::ServicePrincipalName(product_.domain);
+    auto reader = access::LoadPrincipal(catalog_, reader_name);
+    if (!reader.ok()) {
+      return FailedPrecondition("the service principal " + reader_name +
+                                " is missing or disabled: run plexus apply");
+    }
+    InputSet inputs(product_, all_ports_, policy_, *reader);
+    Status prepared = inputs.Prepare(conn_, pipeline);
+    upstream_products_ = inputs.upstream_products();
+    PLEXUS_RETURN_IF_ERROR(prepared);
     access::SqlGuard guard(&conn_);
     std::vector<const OutputPortRecord*> ports = CurrentOutputs(product_);
     std::vector<const OutputPortRecord*> built;
@@ -167,14 +179,33 @@ class ProductRun {
   }
 
   const std::vector<const OutputPortRecord*>& published() const { return published_; }
+  /// The upstream products the run read (or tried to read) through input ports.
+  const std::vector<std::string>& upstream_products() const { return upstream_products_; }
 
  private:
   engine::Connection& conn_;
   const ProductRecord& product_;
   const std::vector<OutputPortRecord>& all_ports_;
   const catalog::Catalog& catalog_;
+  std::shared_ptr<const access::AccessPolicy> policy_;
   std::vector<const OutputPortRecord*> published_;
+  std::vector<std::string> upstream_products_;
 };
+
+/// The audit record of one product's run: its service principal read its inputs.
+catalog::AuditRecord RunAudit(const ProductRecord& product, const RunReport& report,
+                              const std::vector<std::string>& upstream, int64_t rows) {
+  catalog::AuditRecord record;
+  record.principal = catalog::ServicePrincipalName(product.domain);
+  record.action = "pipeline.run";
+  record.object = product.QualifiedName();
+  record.products = upstream;
+  record.decision = report.status == "succeeded" ? "allow" : "error";
+  record.rows = rows;
+  record.detail = "pipeline, run " + std::to_string(report.run_id) +
+                  (report.reason.empty() ? "" : ": " + report.reason);
+  return record;
+}
 
 /// A hardened engine with every domain the run touches attached: written domains read-write,
 /// the others read-only. File reads are limited to the home and the products' folders.
@@ -232,6 +263,7 @@ Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string
   }
   std::vector<const ProductRecord*> order = InDependencyOrder(all, chosen);
   PLEXUS_ASSIGN_OR_RETURN(auto ports, catalog_->ListOutputPorts());
+  PLEXUS_ASSIGN_OR_RETURN(auto policy, access::AccessPolicy::Load(*catalog_));
   PLEXUS_ASSIGN_OR_RETURN(auto db, OpenRunEngine(home_, order));
   PLEXUS_ASSIGN_OR_RETURN(auto conn, db->Connect());
 
@@ -253,7 +285,7 @@ Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string
     }
     auto start = std::chrono::steady_clock::now();
     PLEXUS_ASSIGN_OR_RETURN(report.run_id, catalog_->StartRun(product->id));
-    ProductRun run(*conn, *product, ports, *catalog_);
+    ProductRun run(*conn, *product, ports, *catalog_, policy);
     Status status = run.Execute(report);
     report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -273,6 +305,8 @@ Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string
     for (auto& result : report.quality) result.run_id = report.run_id;
     PLEXUS_RETURN_IF_ERROR(catalog_->RecordQualityResults(report.quality));
     PLEXUS_RETURN_IF_ERROR(catalog_->FinishRun(report.run_id, report.status, report.reason, total));
+    PLEXUS_RETURN_IF_ERROR(
+        catalog_->AppendAudit(RunAudit(*product, report, run.upstream_products(), total)).status());
     if (!status.ok()) failed.insert(product->id);
     reports.push_back(report);
   }

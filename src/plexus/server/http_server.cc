@@ -1,5 +1,6 @@
 #include "plexus/server/http_server.h"
 
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <sstream>
@@ -9,30 +10,92 @@
 
 #include <nlohmann/json.hpp>
 
+#include "plexus/access/access_admin.h"
 #include "plexus/access/query_service.h"
 #include "plexus/engine/result_writer.h"
+#include "plexus/server/http_internal.h"
 #include "plexus/server/product_json.h"
 
 namespace plexus::server {
-namespace {
+namespace internal {
 
 using nlohmann::json;
 
+namespace {
 std::string CodeName(StatusCode code) {
   std::string name(StatusCodeName(code));
   for (char& c : name) c = c == ' ' ? '_' : static_cast<char>(std::tolower(c));
   return name;
 }
+}  // namespace
 
 void SendError(httplib::Response& res, const Status& status) {
   res.status = HttpStatusFor(status.code());
+  if (status.code() == StatusCode::kUnauthenticated) {
+    res.set_header("WWW-Authenticate", "Bearer realm=\"plexus\"");
+  }
   json body = {{"error", {{"code", CodeName(status.code())}, {"message", status.message()}}}};
   res.set_content(body.dump() + "\n", "application/json");
 }
 
-/// The SQL and format of a query request: a JSON body {"sql", "format"} or plain SQL text.
-Status ParseQueryRequest(const httplib::Request& req, std::string& sql, std::string& format) {
+void SendJson(httplib::Response& res, const json& body, int status) {
+  res.status = status;
+  res.set_content(body.dump(2) + "\n", "application/json");
+}
+
+Result<access::Principal> SignIn(const httplib::Request& req, const catalog::Catalog& catalog) {
+  std::string header = req.get_header_value("Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) {
+    return Unauthenticated(
+        "sign in: send the header Authorization: Bearer <token> (see plexus token issue)");
+  }
+  return access::AuthenticateToken(catalog, header.substr(kBearer.size()));
+}
+
+Result<json> BodyObject(const httplib::Request& req,
+                        std::initializer_list<std::string_view> allowed) {
+  json body = json::parse(req.body, nullptr, false);
+  if (!body.is_object()) return InvalidArgument("the body must be a JSON object");
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      std::string fields;
+      for (auto name : allowed) fields += (fields.empty() ? "" : ", ") + std::string(name);
+      return InvalidArgument("field " + key + " may not be set here (allowed: " + fields + ")");
+    }
+  }
+  return body;
+}
+
+Result<std::string> StringField(const json& body, std::string_view key) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) return std::string();
+  if (!it->is_string()) return InvalidArgument("field " + std::string(key) + " must be text");
+  return it->get<std::string>();
+}
+
+httplib::Server::Handler SignedIn(const catalog::Catalog* catalog, SignedInHandler handler) {
+  return [catalog, handler](const httplib::Request& req, httplib::Response& res) {
+    auto principal = SignIn(req, *catalog);
+    if (!principal.ok()) return SendError(res, principal.status());
+    handler(req, res, *principal);
+  };
+}
+
+}  // namespace internal
+
+namespace {
+
+using nlohmann::json;
+using internal::SendError;
+using internal::SignedIn;
+
+/// The SQL, format and previewed principal of a query request: a JSON body {"sql", "format",
+/// "as"} or plain SQL text (format and as then from the query string).
+Status ParseQueryRequest(const httplib::Request& req, std::string& sql, std::string& format,
+                         std::string& as) {
   format = req.has_param("format") ? req.get_param_value("format") : "json";
+  as = req.get_param_value("as");
   std::string type = req.get_header_value("Content-Type");
   if (type.rfind("application/json", 0) != 0) {
     sql = req.body;
@@ -43,6 +106,7 @@ Status ParseQueryRequest(const httplib::Request& req, std::string& sql, std::str
     }
     sql = body["sql"].get<std::string>();
     if (body.contains("format") && body["format"].is_string()) format = body["format"];
+    if (body.contains("as") && body["as"].is_string()) as = body["as"];
   }
   if (sql.empty()) return InvalidArgument("no SQL in the request");
   return Status::OK();
@@ -83,28 +147,45 @@ void HttpServer::Wait() {
 
 namespace {
 
-void Routes(httplib::Server& http, catalog::Catalog* catalog, access::QueryService* queries) {
-  http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("{\"status\":\"ok\"}\n", "application/json");
-  });
-  http.Get("/api/v1/products", [catalog](const httplib::Request&, httplib::Response& res) {
+void ProductRoutes(httplib::Server& http, catalog::Catalog* catalog,
+                   access::QueryService* queries) {
+  http.Get("/api/v1/products", SignedIn(catalog, [catalog, queries](const auto&, auto& res,
+                                                                     const auto& principal) {
+    Status refreshed = queries->Refresh();
+    if (!refreshed.ok()) return SendError(res, refreshed);
+    auto policy = queries->policy();
     auto products = catalog->ListProducts();
     if (!products.ok()) return SendError(res, products.status());
     json list = json::array();
-    for (const auto& p : *products) list.push_back(ProductSummaryJson(p));
+    for (auto& p : *products) {
+      auto visible = policy->Visible(principal, std::move(p));
+      if (visible.ok()) list.push_back(ProductSummaryJson(*visible));
+    }
     res.set_content(json{{"products", list}}.dump(2) + "\n", "application/json");
-  });
-  http.Get(R"(/api/v1/products/([^/]+))", [catalog](const httplib::Request& req,
-                                                    httplib::Response& res) {
+  }));
+  http.Get(R"(/api/v1/products/([^/]+))", SignedIn(catalog, [catalog, queries](
+                                                                const auto& req, auto& res,
+                                                                const auto& principal) {
+    Status refreshed = queries->Refresh();
+    if (!refreshed.ok()) return SendError(res, refreshed);
     auto product = catalog->GetProduct(req.matches[1].str());
-    if (!product.ok()) return SendError(res, product.status());
-    auto runs = catalog->ListRuns(product->id, 10);
+    auto visible = product.ok() ? queries->policy()->Visible(principal, std::move(product).value())
+                                : Result<catalog::ProductRecord>(product.status());
+    if (!visible.ok()) {  // unknown and hidden read alike
+      return SendError(res, NotFound("unknown data product " + req.matches[1].str() +
+                                     " (see /api/v1/products)"));
+    }
+    auto runs = catalog->ListRuns(visible->id, 10);
     if (!runs.ok()) return SendError(res, runs.status());
-    res.set_content(ProductDetailJson(*product, *runs).dump(2) + "\n", "application/json");
-  });
-  http.Post("/api/v1/query", [queries](const httplib::Request& req, httplib::Response& res) {
-    std::string sql, format_name;
-    Status parsed = ParseQueryRequest(req, sql, format_name);
+    res.set_content(ProductDetailJson(*visible, *runs).dump(2) + "\n", "application/json");
+  }));
+}
+
+void QueryRoute(httplib::Server& http, catalog::Catalog* catalog, access::QueryService* queries) {
+  http.Post("/api/v1/query", SignedIn(catalog, [catalog, queries](const auto& req, auto& res,
+                                                                   const auto& actor) {
+    std::string sql, format_name, as;
+    Status parsed = ParseQueryRequest(req, sql, format_name, as);
     if (!parsed.ok()) return SendError(res, parsed);
     auto format = engine::ParseResultFormat(format_name);
     if (!format.ok() || *format == engine::ResultFormat::kTable) {
@@ -112,7 +193,17 @@ void Routes(httplib::Server& http, catalog::Catalog* catalog, access::QueryServi
     }
     Status refreshed = queries->Refresh();
     if (!refreshed.ok()) return SendError(res, refreshed);
-    auto cursor = queries->Query(sql);
+    access::QueryRequest request{&actor, "http", "", {}};
+    access::Principal previewed;
+    if (!as.empty()) {
+      access::AccessAdmin admin(catalog);
+      auto preview = admin.Preview(actor, as, &request.only_domains);
+      if (!preview.ok()) return SendError(res, preview.status());
+      previewed = std::move(preview).value();
+      request.principal = &previewed;
+      request.previewed_by = actor.name;
+    }
+    auto cursor = queries->Query(request, sql);
     if (!cursor.ok()) return SendError(res, cursor.status());
     std::shared_ptr<access::Cursor> shared(std::move(cursor).value());
     // Deprecated versions read: one header per warning (RFC 9110 allows the repetition).
@@ -123,11 +214,21 @@ void Routes(httplib::Server& http, catalog::Catalog* catalog, access::QueryServi
           auto rows = engine::WriteResult(*shared->result, f, out);
           std::string text = out.str();
           if (!text.empty()) sink.write(text.data(), text.size());
+          shared->Finish(rows.ok() ? *rows : 0, rows.status());
           if (!rows.ok()) return false;  // aborts the response: the client sees it truncated
           sink.done();
           return true;
         });
+  }));
+}
+
+void Routes(httplib::Server& http, catalog::Catalog* catalog, access::QueryService* queries) {
+  http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{\"status\":\"ok\"}\n", "application/json");
   });
+  ProductRoutes(http, catalog, queries);
+  QueryRoute(http, catalog, queries);
+  internal::AccessRoutes(http, catalog);
   http.set_exception_handler([](const httplib::Request&, httplib::Response& res,
                                 std::exception_ptr ep) {
     std::string what = "unexpected error";

@@ -68,6 +68,10 @@ struct Property {
   std::string classification;  ///< e.g. public, internal, restricted, confidential, pii
   std::vector<std::string> tags;
   std::vector<QualityRule> quality;  ///< property-level rules (column set)
+  /// Access (customProperties `mask`): how consumers outside the domain see the column:
+  /// redact, hash, partial(N), null, year, or sql(EXPR) with {column}; empty: from the mesh's
+  /// classification rules (MeshAccess::masks).
+  std::string mask;
   SourceLocation location;
 };
 
@@ -94,6 +98,14 @@ struct Contract {
   std::string description;  ///< description.purpose
   std::vector<SchemaObject> schema;
   std::vector<std::string> tags;
+  /// Access (customProperties): `visibility` public, restricted or private (empty: the mesh's
+  /// default); `rowFilter`, a SQL predicate over the port's columns that may call
+  /// principal_attr('key'), principal_name() and principal_in_group('group');
+  /// `rowFilterExempt`, the groups (or `admin`) that read every row.
+  std::string visibility;
+  std::string row_filter;
+  std::vector<std::string> row_filter_exempt;
+  SourceLocation row_filter_location;
   SourceLocation location;  ///< the document (file, line 1)
   std::string source_text;  ///< the YAML as written
 };
@@ -192,8 +204,22 @@ struct Domain {
   std::string source_text;                ///< domain.yaml as written
 };
 
+/// How the mesh masks a classification (mesh.yaml `access.masks.<classification>`).
+struct MaskRule {
+  std::string mask;                    ///< as Property::mask
+  std::vector<std::string> clear_for;  ///< groups (or `admin`) that see the clear value
+  SourceLocation location;             ///< the rule in mesh.yaml
+};
+
+/// mesh.yaml `access`: the mesh-wide defaults of the access layer.
+struct MeshAccess {
+  std::string default_visibility = "restricted";  ///< of a port whose contract says nothing
+  std::map<std::string, MaskRule> masks;          ///< lower-case classification -> rule
+};
+
 struct Mesh {
   std::string name;
+  MeshAccess access;
   std::string description;
   std::vector<std::string> policy_files;  ///< governance/*.yaml, relative to the mesh folder
   std::vector<Domain> domains;
@@ -201,5 +227,13 @@ struct Mesh {
   SourceLocation location;  ///< mesh.yaml (line 1)
   std::string source_text;  ///< mesh.yaml as written
 };
+
+/// The mask a column gets: its own `mask`, else the mesh's rule for its classification
+/// (case-insensitive), else none (empty). `clear_for` (may be null) receives the groups of the
+/// mesh's rule for the classification, also when the column names its own mask.
+std::string EffectiveMask(const MeshAccess& access, const Property& property,
+                          std::vector<std::string>* clear_for);
+/// The visibility of a port: its contract's, else the mesh's default.
+std::string EffectiveVisibility(const MeshAccess& access, const Contract& contract);
 
 }  // namespace plexus::spec

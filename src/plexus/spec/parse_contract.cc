@@ -77,6 +77,42 @@ void CheckExtras(YamlReader& r, const YAML::Node& map, const std::string& path) 
 void ReadProperty(ContractContext& c, const YAML::Node& node, const std::string& path,
                   bool is_item, Property* out);
 
+/// The customProperties Plexus's access layer acts on: `visibility`, `rowFilter` and
+/// `rowFilterExempt` on the contract (`contract` set), `mask` on a property (`property` set).
+/// Other custom properties are left to their tools.
+void ReadAccessProperties(YamlReader& r, const YAML::Node& map, const std::string& path,
+                          Contract* contract, Property* property) {
+  YAML::Node list = r.Find(map, "customProperties");
+  if (!list.IsDefined() || !list.IsSequence()) return;  // CheckExtras reports the shape
+  std::string list_path = FieldPath(path, "customProperties");
+  for (size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node& item = list[i];
+    std::string name;
+    if (!item.IsMap() || !item["property"] || !item["property"].IsScalar()) continue;
+    name = item["property"].Scalar();
+    std::string field = FieldPath(list_path, name);
+    std::string item_path = ItemPath(list_path, i);
+    if (contract != nullptr && name == "rowFilterExempt") {
+      r.TextList(item, "value", item_path, &contract->row_filter_exempt);
+      continue;
+    }
+    std::string* out = nullptr;
+    if (contract != nullptr && name == "visibility") out = &contract->visibility;
+    if (contract != nullptr && name == "rowFilter") out = &contract->row_filter;
+    if (property != nullptr && name == "mask") out = &property->mask;
+    if (out == nullptr) continue;
+    if (!r.NonEmptyText(item, "value", item_path, out)) continue;
+    if (contract != nullptr && name == "rowFilter") {
+      contract->row_filter_location = r.ValueLocation(item, "value");
+    }
+    if (contract != nullptr && name == "visibility" &&
+        !Contains({"public", "restricted", "private"}, *out)) {
+      r.Report(r.ValueLocation(item, "value"), field,
+               "visibility must be one of public, restricted, private (not '" + *out + "')");
+    }
+  }
+}
+
 /// The parts of a property that depend on its logical type: options, nested properties, items.
 void ReadTypeDetails(ContractContext& c, const YAML::Node& node, const std::string& path,
                      const std::string& logical_type) {
@@ -122,6 +158,7 @@ void ReadProperty(ContractContext& c, const YAML::Node& node, const std::string&
   r.Bool(node, "unique", path, &out->unique);
   r.Text(node, "classification", path, &out->classification);
   r.TextList(node, "tags", path, &out->tags);
+  if (!is_item) ReadAccessProperties(r, node, path, nullptr, out);
   bool flag = false;
   int position = 0;
   std::string text;
@@ -211,6 +248,7 @@ void ReadHeader(YamlReader& r, const YAML::Node& root, Contract* contract) {
   r.Text(root, "domain", "", &contract->domain);
   r.Text(root, "dataProduct", "", &contract->data_product);
   r.TextList(root, "tags", "", &contract->tags);
+  ReadAccessProperties(r, root, "", contract, nullptr);
   std::string text;
   for (std::string_view key : {"tenant", "slaDefaultElement", "contractCreatedTs"}) {
     r.Text(root, key, "", &text);

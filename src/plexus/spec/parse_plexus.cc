@@ -2,6 +2,7 @@
 //
 // Plexus's own documents (docs/mesh-format.md): pipeline.yaml, domain.yaml and mesh.yaml.
 // Unknown keys are refused like in the standards, so a typo never passes silently.
+#include "plexus/common/text.h"
 #include "plexus/spec/yaml_reader_internal.h"
 
 namespace plexus::spec {
@@ -15,7 +16,9 @@ const KeyList kOutputKeys = {"port", "sql"};
 const KeyList kFormats = {"csv", "json", "ndjson", "parquet"};
 const KeyList kDomainKeys = {"apiVersion", "kind", "name", "description", "owners", "members",
                              "policies"};
-const KeyList kMeshKeys = {"apiVersion", "kind", "name", "description", "policies"};
+const KeyList kMeshKeys = {"apiVersion", "kind", "name", "description", "policies", "access"};
+const KeyList kMeshAccessKeys = {"defaultVisibility", "masks"};
+const KeyList kMaskRuleKeys = {"mask", "clearFor"};
 
 /// apiVersion plexus/v1 and the expected kind.
 void CheckPlexusHeader(YamlReader& r, const YAML::Node& root, std::string_view kind) {
@@ -117,6 +120,28 @@ Domain ReadDomain(const YamlDocument& doc, std::vector<Diagnostic>* problems) {
   return domain;
 }
 
+/// mesh.yaml `access`: the default visibility of ports and the masks by classification.
+void ReadMeshAccess(YamlReader& r, const YAML::Node& root, MeshAccess* access) {
+  YAML::Node node = r.Find(root, "access");
+  if (!node.IsDefined() || !r.ExpectMap(node, "access")) return;
+  r.CheckKeys(node, "access", kMeshAccessKeys, {});
+  r.Enum(node, "defaultVisibility", "access", {"public", "restricted", "private"},
+         &access->default_visibility);
+  YAML::Node masks = r.Find(node, "masks");
+  if (!masks.IsDefined() || !r.ExpectMap(masks, "access.masks")) return;
+  for (const auto& entry : masks) {
+    std::string classification = AsciiLower(entry.first.Scalar());
+    std::string path = "access.masks." + classification;
+    if (!r.ExpectMap(entry.second, path)) continue;
+    r.CheckKeys(entry.second, path, kMaskRuleKeys, {"mask"});
+    MaskRule rule;
+    rule.location = r.LocationOf(entry.second);
+    r.NonEmptyText(entry.second, "mask", path, &rule.mask);
+    r.TextList(entry.second, "clearFor", path, &rule.clear_for);
+    access->masks[classification] = std::move(rule);
+  }
+}
+
 Mesh ReadMeshFile(const YamlDocument& doc, std::vector<Diagnostic>* problems) {
   YamlReader r(doc.file, problems);
   Mesh mesh;
@@ -128,6 +153,7 @@ Mesh ReadMeshFile(const YamlDocument& doc, std::vector<Diagnostic>* problems) {
   r.Text(doc.root, "name", "", &mesh.name);
   r.Text(doc.root, "description", "", &mesh.description);
   r.TextList(doc.root, "policies", "", &mesh.policy_files);
+  ReadMeshAccess(r, doc.root, &mesh.access);
   return mesh;
 }
 

@@ -268,5 +268,73 @@ TEST(SpecParseTest, AppendsToExistingProblemsAndCountsOnlyItsOwn) {
   EXPECT_NE(product.status().message().find("(and 2 more problems)"), std::string::npos);
 }
 
+TEST(SpecParseTest, AccessCustomPropertiesFillTheModel) {
+  std::string path = WriteFile(ScratchDir() / "access.odcs.yaml",
+                               "apiVersion: v3.1.0\n"                                  // 1
+                               "kind: DataContract\n"                                  // 2
+                               "id: c1\n"                                              // 3
+                               "version: 1.0.0\n"                                      // 4
+                               "status: active\n"                                      // 5
+                               "customProperties:\n"                                   // 6
+                               "  - property: visibility\n"                            // 7
+                               "    value: public\n"                                   // 8
+                               "  - property: rowFilter\n"                             // 9
+                               "    value: region = principal_attr('region')\n"        // 10
+                               "  - property: rowFilterExempt\n"                       // 11
+                               "    value: [admin, auditors]\n"                        // 12
+                               "  - property: somebodyElses\n"                         // 13
+                               "    value: {any: thing}\n"                             // 14
+                               "schema:\n"                                             // 15
+                               "  - name: orders\n"                                    // 16
+                               "    properties:\n"                                     // 17
+                               "      - name: email\n"                                 // 18
+                               "        classification: pii\n"                         // 19
+                               "        customProperties:\n"                           // 20
+                               "          - property: mask\n"                          // 21
+                               "            value: partial(4)\n");                     // 22
+  std::vector<Diagnostic> problems;
+  Result<Contract> contract = ParseContractFile(path, &problems);
+  ASSERT_TRUE(contract.ok()) << Dump(problems);
+  EXPECT_EQ(contract->visibility, "public");
+  EXPECT_EQ(contract->row_filter, "region = principal_attr('region')");
+  EXPECT_EQ(contract->row_filter_location.line, 10);
+  EXPECT_EQ(contract->row_filter_exempt, (std::vector<std::string>{"admin", "auditors"}));
+  EXPECT_EQ(contract->schema[0].properties[0].mask, "partial(4)");
+
+  MeshAccess access;
+  access.masks["pii"] = MaskRule{"hash", {"privacy"}, {}};
+  std::vector<std::string> clear_for;
+  EXPECT_EQ(EffectiveMask(access, contract->schema[0].properties[0], &clear_for), "partial(4)");
+  EXPECT_EQ(clear_for, std::vector<std::string>{"privacy"});
+  Property plain = contract->schema[0].properties[0];
+  plain.mask.clear();
+  plain.classification = "PII";
+  EXPECT_EQ(EffectiveMask(access, plain, nullptr), "hash");
+  plain.classification = "internal";
+  EXPECT_EQ(EffectiveMask(access, plain, &clear_for), "");
+  EXPECT_TRUE(clear_for.empty());
+  EXPECT_EQ(EffectiveVisibility(access, Contract{}), "restricted");  // deny by default
+}
+
+TEST(SpecParseTest, BadVisibilityNamesItsLine) {
+  std::string path = WriteFile(ScratchDir() / "vis.odcs.yaml",
+                               "apiVersion: v3.1.0\n"                 // 1
+                               "kind: DataContract\n"                 // 2
+                               "id: c1\n"                             // 3
+                               "version: 1.0.0\n"                     // 4
+                               "status: active\n"                     // 5
+                               "customProperties:\n"                  // 6
+                               "  - property: visibility\n"           // 7
+                               "    value: everyone\n"                // 8
+                               "  - property: rowFilter\n"            // 9
+                               "    value: ''\n");                    // 10
+  std::vector<Diagnostic> problems;
+  Result<Contract> contract = ParseContractFile(path, &problems);
+  ASSERT_FALSE(contract.ok());
+  ExpectProblem(problems, path, "customProperties.visibility", 8, 12, "public, restricted, private");
+  ExpectProblem(problems, path, "customProperties[1].value", 10, 12, "empty");
+  EXPECT_EQ(problems.size(), 2u) << Dump(problems);
+}
+
 }  // namespace
 }  // namespace plexus::spec

@@ -1,0 +1,263 @@
+#include "plexus/access/access_policy.h"
+
+#include <algorithm>
+
+#include "plexus/access/masks.h"
+#include "plexus/common/text.h"
+
+namespace plexus::access {
+namespace {
+
+/// "orders__v2" -> ("orders", 2); "orders" -> ("orders", -1).
+std::pair<std::string, int> SplitMajor(const std::string& table) {
+  size_t at = table.rfind("__v");
+  if (at == std::string::npos || at + 3 >= table.size()) return {table, -1};
+  int major = 0;
+  for (size_t i = at + 3; i < table.size(); i++) {
+    if (!std::isdigit(static_cast<unsigned char>(table[i]))) return {table, -1};
+    major = major * 10 + (table[i] - '0');
+  }
+  return {table.substr(0, at), major};
+}
+
+/// "orders.orders.orders__v1 is deprecated (end of life 2026-12-31): move to
+/// orders.orders.orders (major 2)".
+std::string DeprecationWarning(const catalog::OutputPortRecord& port,
+                               const catalog::OutputPortRecord& newest) {
+  std::string text = port.SqlName() + "__v" + std::to_string(port.major) + " is deprecated";
+  if (!port.end_of_life.empty()) text += " (end of life " + port.end_of_life + ")";
+  else if (!port.end_of_support.empty()) text += " (end of support " + port.end_of_support + ")";
+  if (newest.major > port.major) {
+    text += ": move to " + newest.SqlName() + " (major " + std::to_string(newest.major) + ")";
+  }
+  return text;
+}
+
+Status UnknownPort(const TableName& name) {
+  return NotFound("unknown data product port " + name.ToString() + " (see plexus products)");
+}
+
+}  // namespace
+
+bool Principal::OwnsDomain(const std::string& domain) const {
+  auto it = domain_roles.find(domain);
+  return it != domain_roles.end() && it->second == "owner";
+}
+
+bool Principal::HasAnyRole(const std::vector<std::string>& roles) const {
+  for (const auto& role : roles) {
+    if (admin && AsciiLower(role) == "admin") return true;
+    if (kind == "service" && AsciiLower(role) == "service") return true;
+    for (const auto& group : groups) {
+      if (AsciiLower(group) == AsciiLower(role)) return true;
+    }
+  }
+  return false;
+}
+
+Principal PrincipalFrom(const catalog::PrincipalRecord& record) {
+  Principal principal;
+  principal.name = record.name;
+  principal.kind = record.kind;
+  principal.admin = record.admin;
+  principal.attributes = record.attributes;
+  principal.groups = record.groups;
+  std::sort(principal.groups.begin(), principal.groups.end());
+  principal.domain_roles = record.domain_roles;
+  auto context = std::make_shared<PrincipalContext>();
+  context->name = record.name;
+  context->attributes = record.attributes;
+  context->groups = principal.groups;
+  principal.context = std::move(context);
+  return principal;
+}
+
+Result<Principal> LoadPrincipal(const catalog::Catalog& catalog, const std::string& name) {
+  auto record = catalog.GetPrincipal(name);
+  if (!record.ok() || record->disabled) return Unauthenticated("unknown principal " + name);
+  return PrincipalFrom(*record);
+}
+
+Result<Principal> AuthenticateToken(const catalog::Catalog& catalog, const std::string& secret) {
+  auto record = catalog.AuthenticateToken(secret);
+  if (!record.ok()) return Unauthenticated("invalid or expired token");
+  return PrincipalFrom(*record);
+}
+
+AccessPolicy::AccessPolicy(std::vector<catalog::OutputPortRecord> ports,
+                           std::vector<catalog::GrantRecord> grants, std::string salt)
+    : grants_(std::move(grants)), salt_(std::move(salt)) {
+  for (auto& port : ports) ports_[AsciiLower(port.SqlName())].push_back(std::move(port));
+  for (auto& [name, majors] : ports_) {
+    std::sort(majors.begin(), majors.end(),
+              [](const auto& a, const auto& b) { return a.major > b.major; });
+  }
+}
+
+Result<std::shared_ptr<const AccessPolicy>> AccessPolicy::Load(const catalog::Catalog& catalog) {
+  PLEXUS_ASSIGN_OR_RETURN(auto ports, catalog.ListOutputPorts());
+  // Every grant not revoked; expiry is judged per decision, so an expired grant stops at once.
+  PLEXUS_ASSIGN_OR_RETURN(auto grants, catalog.ListGrants("", "", ""));
+  grants.erase(std::remove_if(grants.begin(), grants.end(),
+                              [](const auto& g) { return !g.revoked_at.empty(); }),
+               grants.end());
+  PLEXUS_ASSIGN_OR_RETURN(std::string salt, catalog.MaskSalt());
+  return std::make_shared<const AccessPolicy>(std::move(ports), std::move(grants),
+                                              std::move(salt));
+}
+
+bool AccessPolicy::HasGrant(const Principal& principal, const catalog::OutputPortRecord& port,
+                            const std::string& now, std::string* grant_expiry) const {
+  std::string product = AsciiLower(port.domain + "." + port.product);
+  std::string port_name = AsciiLower(port.SqlName());
+  bool found = false;
+  std::string latest_expiry;  // the grant that lasts longest decides how long the answer holds
+  for (const auto& grant : grants_) {
+    if (!grant.ActiveAt(now)) continue;
+    if (grant.target != product && grant.target != port_name) continue;
+    bool mine = grant.grantee_kind == "group"
+                    ? std::binary_search(principal.groups.begin(), principal.groups.end(),
+                                         grant.grantee)
+                    : AsciiLower(grant.grantee) == AsciiLower(principal.name);
+    if (!mine) continue;
+    if (!found || grant.expires_at.empty() ||
+        (!latest_expiry.empty() && grant.expires_at > latest_expiry)) {
+      latest_expiry = grant.expires_at;
+    }
+    found = true;
+  }
+  if (found && grant_expiry != nullptr) *grant_expiry = latest_expiry;
+  return found;
+}
+
+PortAccess AccessPolicy::Decide(const Principal& principal, const catalog::OutputPortRecord& port,
+                                const std::string& now, std::string* grant_expiry) const {
+  if (principal.InDomain(port.domain)) return PortAccess::kClear;
+  if (port.visibility == "public") return PortAccess::kSecured;
+  if (port.visibility == "restricted") {
+    if (principal.admin || HasGrant(principal, port, now, grant_expiry)) {
+      return PortAccess::kSecured;
+    }
+    return PortAccess::kDenied;
+  }
+  return PortAccess::kHidden;  // private, or a visibility this build does not know
+}
+
+bool AccessPolicy::CanSee(const Principal& principal,
+                          const catalog::ProductRecord& product) const {
+  if (principal.InDomain(product.domain)) return true;
+  for (const auto& port : product.outputs) {
+    if (port.visibility == "public" || port.visibility == "restricted") return true;
+  }
+  return false;
+}
+
+Result<catalog::ProductRecord> AccessPolicy::Visible(const Principal& principal,
+                                                     catalog::ProductRecord product) const {
+  if (!CanSee(principal, product)) return NotFound("unknown data product " + product.QualifiedName());
+  if (!principal.InDomain(product.domain)) {
+    std::erase_if(product.outputs, [](const auto& p) { return p.visibility == "private"; });
+  }
+  return product;
+}
+
+Result<std::string> AccessPolicy::SecuredSelectFor(const Principal& principal,
+                                                   const catalog::OutputPortRecord& port) const {
+  std::vector<ColumnView> columns;
+  bool masked = false;
+  for (const auto& column : port.columns) {
+    ColumnView view{column.name, column.engine_type, ""};
+    if (!column.mask.empty() && !principal.HasAnyRole(column.mask_clear_for)) {
+      view.mask = column.mask;
+      masked = true;
+    }
+    columns.push_back(std::move(view));
+  }
+  std::string filter =
+      port.row_filter.empty() || principal.HasAnyRole(port.row_filter_exempt) ? std::string()
+                                                                              : port.row_filter;
+  if (!masked && filter.empty()) return std::string();
+  if (columns.empty()) return PermissionDenied("port " + port.SqlName() + " has no columns");
+  return SecuredSelect(catalog::Home::AttachName(port.domain), "main", port.PhysicalTable(),
+                       columns, filter, salt_);
+}
+
+PrincipalResolver::PrincipalResolver(std::shared_ptr<const AccessPolicy> policy,
+                                     const Principal& principal, std::string now,
+                                     std::vector<std::string> only_domains)
+    : policy_(std::move(policy)),
+      principal_(principal),
+      now_(std::move(now)),
+      today_(now_.substr(0, 10)),
+      only_domains_(std::move(only_domains)) {}
+
+Result<ResolvedRelation> PrincipalResolver::Resolve(const TableName& name) const {
+  if (name.catalog.empty() || name.schema.empty()) {
+    return NotFound("unknown table " + name.ToString() +
+                    ": data products are named domain.product.port (see plexus products)");
+  }
+  auto [table, major] = SplitMajor(AsciiLower(name.table));
+  std::string key = AsciiLower(name.catalog) + "." + AsciiLower(name.schema) + "." + table;
+  auto it = policy_->ports().find(key);
+  if (it == policy_->ports().end()) return UnknownPort(name);
+  const auto& majors = it->second;
+  const catalog::OutputPortRecord& newest = majors.front();
+  if (!only_domains_.empty() && std::find(only_domains_.begin(), only_domains_.end(),
+                                          newest.domain) == only_domains_.end()) {
+    return PermissionDenied("a preview reads only the ports of the domains you own: " + key +
+                            " is not one of them");
+  }
+  // Visibility before anything else: a hidden port must read exactly like an unknown name.
+  std::string expiry;
+  PortAccess access = policy_->Decide(principal_, newest, now_, &expiry);
+  if (access == PortAccess::kHidden) return UnknownPort(name);
+  if (access == PortAccess::kDenied) {
+    return PermissionDenied("permission denied for data product port " + key +
+                            ": it is restricted; ask for access with plexus access request " +
+                            newest.domain + "." + newest.product + " --purpose TEXT");
+  }
+  const catalog::OutputPortRecord* chosen = nullptr;
+  for (const auto& port : majors) {
+    bool retired = catalog::ServedStatus(port, today_) == "retired";
+    if (major >= 0 ? port.major == major : !retired) {
+      chosen = &port;
+      break;
+    }
+  }
+  if (chosen == nullptr) {
+    return NotFound(major >= 0 ? "data product port " + key + " has no major version " +
+                                     std::to_string(major)
+                               : "data product port " + key + " has no version being served");
+  }
+  if (chosen != &newest) {  // an older major may be shared differently
+    access = policy_->Decide(principal_, *chosen, now_, &expiry);
+    if (access == PortAccess::kHidden) return UnknownPort(name);
+    if (access == PortAccess::kDenied) {
+      return PermissionDenied("permission denied for data product port " + name.ToString());
+    }
+  }
+  std::string served = AsciiLower(catalog::ServedStatus(*chosen, today_));
+  if (served == "retired") {
+    return FailedPrecondition(name.ToString() + " is retired and no longer served" +
+                              (newest.major > chosen->major
+                                   ? ": read " + key + " (major " +
+                                         std::to_string(newest.major) + ") instead"
+                                   : std::string()));
+  }
+  if (chosen->rows < 0) {
+    return FailedPrecondition(name.ToString() +
+                              " has no published data yet: run its pipeline (plexus run " +
+                              chosen->domain + "." + chosen->product + ")");
+  }
+  ResolvedRelation relation{catalog::Home::AttachName(chosen->domain), "main",
+                            chosen->PhysicalTable(), chosen->SqlName(), "", "", nullptr};
+  if (served == "deprecated") relation.warning = DeprecationWarning(*chosen, newest);
+  if (access == PortAccess::kSecured) {
+    PLEXUS_ASSIGN_OR_RETURN(relation.secured_select, policy_->SecuredSelectFor(principal_, *chosen));
+    if (!relation.secured_select.empty()) relation.principal = principal_.context;
+  }
+  if (!expiry.empty() && (valid_until_.empty() || expiry < valid_until_)) valid_until_ = expiry;
+  return relation;
+}
+
+}  // namespace plexus::access

@@ -1,0 +1,117 @@
+// File: plexus/access/access_policy.h
+//
+// Who may read which port, and what they see. One policy object is built from the catalog
+// (ports with their visibility, masks and row filters; active grants; the mask salt) and asked,
+// per principal, for a RelationResolver: the guard then rewrites each port the principal reads
+// into the derived table that applies its masks and row filter (masks.h).
+//
+//   PLEXUS_ASSIGN_OR_RETURN(Principal alice, LoadPrincipal(*catalog, "alice"));
+//   PrincipalResolver resolver(policy, alice, NowUtc());
+//   PLEXUS_ASSIGN_OR_RETURN(GuardedQuery q, guard.Check(sql, resolver));
+//
+// The rules (docs/adr/0006-access-control.md):
+// - members, owners and the service principal of a port's domain read it in the clear;
+// - private ports exist for nobody else: they resolve like unknown names;
+// - public ports: any signed-in principal; restricted ports: mesh admins and principals with
+//   an active grant (to them or one of their groups) on the product or the port;
+// - outside the domain, masks apply unless the principal is in the rule's clearFor (a group,
+//   or `admin` for mesh admins), and the row filter applies unless it is in rowFilterExempt.
+// Anything unexpected denies. Thread safety: an AccessPolicy is immutable once built; share it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plexus/access/sql_guard.h"
+#include "plexus/catalog/catalog.h"
+
+namespace plexus::access {
+
+/// A signed-in principal, as the access layer judges it.
+struct Principal {
+  std::string name;
+  std::string kind;  ///< user or service
+  bool admin = false;
+  std::map<std::string, std::string> attributes;
+  std::vector<std::string> groups;                  ///< sorted
+  std::map<std::string, std::string> domain_roles;  ///< domain -> owner, member, service
+  std::shared_ptr<const PrincipalContext> context;  ///< for row filters
+
+  /// True when the principal is an owner, member or the service principal of `domain`.
+  bool InDomain(const std::string& domain) const { return domain_roles.count(domain) != 0; }
+  bool OwnsDomain(const std::string& domain) const;
+  /// True when one of `roles` names a group of the principal, or is `admin` and it is a mesh
+  /// admin, or `service` and it is a service principal.
+  bool HasAnyRole(const std::vector<std::string>& roles) const;
+};
+
+Principal PrincipalFrom(const catalog::PrincipalRecord& record);
+/// kUnauthenticated ("unknown principal NAME") when unknown or disabled.
+Result<Principal> LoadPrincipal(const catalog::Catalog& catalog, const std::string& name);
+/// kUnauthenticated with one message for every bad token.
+Result<Principal> AuthenticateToken(const catalog::Catalog& catalog, const std::string& secret);
+
+/// How a principal may read one port major.
+enum class PortAccess { kHidden, kDenied, kClear, kSecured };
+
+class AccessPolicy {
+ public:
+  AccessPolicy(std::vector<catalog::OutputPortRecord> ports,
+               std::vector<catalog::GrantRecord> grants, std::string salt);
+  /// Reads the ports, the grants not revoked and the mask salt from the catalog.
+  static Result<std::shared_ptr<const AccessPolicy>> Load(const catalog::Catalog& catalog);
+
+  /// The ports (all majors) by lower-case domain.product.port, newest major first.
+  const std::map<std::string, std::vector<catalog::OutputPortRecord>>& ports() const {
+    return ports_;
+  }
+  /// The decision for one port major at `now` (ISO 8601). `grant_expiry` (may be null)
+  /// receives the expiry of the grant relied on, when it expires.
+  PortAccess Decide(const Principal& principal, const catalog::OutputPortRecord& port,
+                    const std::string& now, std::string* grant_expiry = nullptr) const;
+  /// True when the principal may know the product exists (it has a port that is not hidden).
+  bool CanSee(const Principal& principal, const catalog::ProductRecord& product) const;
+  /// The product as the principal may see it, hidden ports left out; kNotFound (worded as for
+  /// an unknown name) when it may not know the product exists.
+  Result<catalog::ProductRecord> Visible(const Principal& principal,
+                                         catalog::ProductRecord product) const;
+  /// The SELECT that applies the principal's masks and row filter to the port; empty when
+  /// nothing applies (the physical table is read as is).
+  Result<std::string> SecuredSelectFor(const Principal& principal,
+                                       const catalog::OutputPortRecord& port) const;
+
+ private:
+  bool HasGrant(const Principal& principal, const catalog::OutputPortRecord& port,
+                const std::string& now, std::string* grant_expiry) const;
+
+  std::map<std::string, std::vector<catalog::OutputPortRecord>> ports_;
+  std::vector<catalog::GrantRecord> grants_;
+  std::string salt_;
+};
+
+/// Resolves the port names a principal may read (PortResolver's naming and version rules),
+/// each to the relation the principal sees. A hidden port reads as an unknown name; a
+/// restricted one without a grant is refused with how to ask for access.
+class PrincipalResolver : public RelationResolver {
+ public:
+  /// `only_domains` non-empty: only ports of those domains resolve (an owner previewing
+  /// another principal's view sees no more than its own domains).
+  PrincipalResolver(std::shared_ptr<const AccessPolicy> policy, const Principal& principal,
+                    std::string now, std::vector<std::string> only_domains = {});
+  Result<ResolvedRelation> Resolve(const TableName& name) const override;
+
+  /// The earliest expiry of the grants the resolved names relied on; empty: none.
+  const std::string& valid_until() const { return valid_until_; }
+
+ private:
+  std::shared_ptr<const AccessPolicy> policy_;
+  const Principal& principal_;
+  std::string now_;
+  std::string today_;
+  std::vector<std::string> only_domains_;
+  mutable std::string valid_until_;
+};
+
+}  // namespace plexus::access

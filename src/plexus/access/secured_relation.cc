@@ -1,0 +1,176 @@
+#include "plexus/access/secured_relation.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace plexus::access {
+namespace {
+
+using Json = nlohmann::json;
+
+// As the walker's limit (query_walker.cc): the platform's SELECT is small, a
+// user's filter inside it is bounded by DuckDB's parser.
+constexpr int kMaxDepth = 4000;
+
+Json ValueOf(std::string_view type_id, const Json &value) {
+  Json out = {{"type", {{"id", type_id}, {"type_info", nullptr}}}, {"is_null", value.is_null()}};
+  if (!value.is_null()) out["value"] = value;
+  return out;
+}
+
+Json Constant(std::string_view type_id, const Json &value, const Json &function) {
+  Json constant = {{"class", "CONSTANT"},
+                   {"type", "VALUE_CONSTANT"},
+                   {"alias", ""},
+                   {"query_location", function.value("query_location", Json(0))},
+                   {"value", ValueOf(type_id, value)}};
+  if (!value.is_null()) {
+    constant["alias"] = function.value("alias", std::string());
+    return constant;
+  }
+  // A typed NULL, so `col = principal_attr('x')` binds as it would with a
+  // value.
+  return {{"class", "CAST"},
+          {"type", "OPERATOR_CAST"},
+          {"alias", function.value("alias", std::string())},
+          {"query_location", constant["query_location"]},
+          {"child", std::move(constant)},
+          {"cast_type", {{"id", type_id}, {"type_info", nullptr}}},
+          {"try_cast", false}};
+}
+
+std::string Lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+std::string LowerName(const Json &function) {
+  return Lower(function.value("function_name", std::string()));
+}
+
+// The one string-constant argument of a principal function.
+Result<std::string> ConstantArgument(const Json &function, std::string_view name) {
+  auto children = function.find("children");
+  bool one = children != function.end() && children->is_array() && children->size() == 1;
+  const Json *argument = one ? &(*children)[0] : nullptr;
+  if (argument != nullptr && argument->value("class", std::string()) == "CONSTANT") {
+    const Json &value = argument->value("value", Json::object());
+    bool text = value.contains("type") && value["type"].value("id", std::string()) == "VARCHAR";
+    if (text && !value.value("is_null", true) && value.contains("value") &&
+        value["value"].is_string()) {
+      return value["value"].get<std::string>();
+    }
+  }
+  return PermissionDenied(std::string(name) + " takes one string constant, e.g. " +
+                          std::string(name) + "('region')");
+}
+
+// The constant that replaces `function` when it is a principal function; null
+// otherwise.
+Result<Json> PrincipalValue(const Json &function, const PrincipalContext &principal) {
+  bool plain = function.value("catalog", std::string()).empty() &&
+               function.value("schema", std::string()).empty();
+  std::string name = plain ? LowerName(function) : std::string();
+  if (name == "principal_name") {
+    auto children = function.find("children");
+    if (children != function.end() && children->is_array() && !children->empty()) {
+      return PermissionDenied("principal_name takes no argument");
+    }
+    return Constant("VARCHAR", principal.name, function);
+  }
+  if (name == "principal_attr") {
+    PLEXUS_ASSIGN_OR_RETURN(std::string key, ConstantArgument(function, name));
+    auto it = principal.attributes.find(key);
+    return Constant("VARCHAR", it == principal.attributes.end() ? Json() : Json(it->second),
+                    function);
+  }
+  if (name == "principal_in_group") {
+    PLEXUS_ASSIGN_OR_RETURN(std::string group, ConstantArgument(function, name));
+    bool member = std::binary_search(principal.groups.begin(), principal.groups.end(), group);
+    return Constant("BOOLEAN", member, function);
+  }
+  return Json();
+}
+
+Status Substitute(Json &value, const PrincipalContext &principal, int depth) {
+  if (depth > kMaxDepth) return InvalidArgument("the access rules nest too deeply");
+  if (value.is_object() && value.value("class", std::string()) == "FUNCTION") {
+    PLEXUS_ASSIGN_OR_RETURN(Json constant, PrincipalValue(value, principal));
+    if (!constant.is_null()) {
+      value = std::move(constant);
+      return Status::OK();
+    }
+  }
+  if (value.is_object() || value.is_array()) {
+    for (Json &child : value) PLEXUS_RETURN_IF_ERROR(Substitute(child, principal, depth + 1));
+  }
+  return Status::OK();
+}
+
+void AddColumnNames(const Json &value, std::vector<std::string> &names) {
+  if (value.is_object() && value.value("class", std::string()) == "COLUMN_REF") {
+    auto parts = value.find("column_names");
+    if (parts != value.end() && parts->is_array() && parts->size() == 1 &&
+        (*parts)[0].is_string()) {
+      names.push_back(Lower((*parts)[0].get<std::string>()));
+    }
+    return;
+  }
+  if (value.is_object() || value.is_array()) {
+    for (const Json &child : value) AddColumnNames(child, names);
+  }
+}
+
+void AddLambdaParameters(const Json &value, std::vector<std::string> &names, int depth) {
+  if (depth > kMaxDepth || !(value.is_object() || value.is_array())) return;
+  if (value.is_object() && value.value("class", std::string()) == "LAMBDA") {
+    if (auto lhs = value.find("lhs"); lhs != value.end()) AddColumnNames(*lhs, names);
+  }
+  for (const Json &child : value) AddLambdaParameters(child, names, depth + 1);
+}
+
+}  // namespace
+
+std::vector<std::string> SecuredColumnNames(const Json &node) {
+  std::vector<std::string> names;
+  auto select_list = node.find("select_list");
+  if (node.value("type", std::string()) != "SELECT_NODE" || select_list == node.end() ||
+      !select_list->is_array()) {
+    return names;
+  }
+  for (const Json &expression : *select_list) {
+    std::string alias = expression.value("alias", std::string());
+    if (!alias.empty()) {
+      names.push_back(Lower(alias));
+    } else {
+      AddColumnNames(expression, names);  // a bare column: SELECT "id"
+    }
+  }
+  AddLambdaParameters(node, names, 0);
+  return names;
+}
+
+Status SubstitutePrincipal(Json &value, const PrincipalContext &principal) {
+  return Substitute(value, principal, 0);
+}
+
+Json SecuredSubqueryRef(Json base_ref, Json node) {
+  auto take = [&base_ref](const char *key, Json fallback) {
+    auto it = base_ref.find(key);
+    return it == base_ref.end() ? fallback : std::move(*it);
+  };
+  Json ref = Json::object();
+  ref["type"] = "SUBQUERY";
+  ref["alias"] = take("alias", "");
+  ref["sample"] = take("sample", nullptr);
+  ref["query_location"] = take("query_location", Json(UINT64_MAX));
+  ref["subquery"] = {{"node", std::move(node)}, {"named_param_map", Json::array()}};
+  ref["column_name_alias"] = take("column_name_alias", Json::array());
+  return ref;
+}
+
+}  // namespace plexus::access

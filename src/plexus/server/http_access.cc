@@ -1,0 +1,316 @@
+// The access-control routes of the HTTP API: the same AccessAdmin calls as the CLI.
+//   GET    /api/v1/me
+//   GET    /api/v1/access/requests[?status=]      POST /api/v1/access/requests
+//   GET    /api/v1/access/requests/{id}           POST /api/v1/access/requests/{id}/{approve|deny}
+//   GET    /api/v1/access/grants[?all=true]       POST /api/v1/access/grants
+//   DELETE /api/v1/access/grants/{id}
+//   GET    /api/v1/principals                     POST /api/v1/principals
+//   PUT    /api/v1/principals/{name}/attributes/{key}   POST|DELETE .../groups/{group}
+//   GET    /api/v1/tokens[?principal=]            POST /api/v1/tokens   DELETE /api/v1/tokens/{id}
+//   GET    /api/v1/audit[?principal=&action=&product=&decision=&since=&until=&text=&limit=]
+//   GET    /api/v1/audit/verify
+#include <nlohmann/json.hpp>
+
+#include "plexus/access/access_admin.h"
+#include "plexus/server/http_internal.h"
+
+namespace plexus::server::internal {
+namespace {
+
+using nlohmann::json;
+
+json RequestJson(const catalog::AccessRequestRecord& r) {
+  return {{"id", r.id},           {"principal", r.principal},   {"target", r.target},
+          {"purpose", r.purpose}, {"expires_at", r.expires_at}, {"status", r.status},
+          {"created_at", r.created_at}, {"decided_by", r.decided_by},
+          {"decided_at", r.decided_at}, {"reason", r.reason},   {"grant_id", r.grant_id}};
+}
+
+json GrantJson(const catalog::GrantRecord& g) {
+  return {{"id", g.id},
+          {"grantee", g.grantee},
+          {"grantee_kind", g.grantee_kind},
+          {"target", g.target},
+          {"purpose", g.purpose},
+          {"expires_at", g.expires_at},
+          {"granted_by", g.granted_by},
+          {"granted_at", g.granted_at},
+          {"request_id", g.request_id},
+          {"revoked_at", g.revoked_at},
+          {"revoked_by", g.revoked_by},
+          {"active", g.ActiveAt(catalog::NowUtc())}};
+}
+
+json PrincipalJson(const catalog::PrincipalRecord& p) {
+  return {{"name", p.name},         {"kind", p.kind},     {"admin", p.admin},
+          {"disabled", p.disabled}, {"groups", p.groups}, {"attributes", p.attributes},
+          {"domain_roles", p.domain_roles}, {"created_at", p.created_at}};
+}
+
+json AuditJson(const catalog::AuditRecord& r) {
+  return {{"seq", r.seq},         {"at", r.at},         {"principal", r.principal},
+          {"action", r.action},   {"object", r.object}, {"products", r.products},
+          {"decision", r.decision}, {"rows", r.rows},   {"detail", r.detail},
+          {"hash", r.hash}};
+}
+
+/// The number in a route's capture; kInvalidArgument when it is not one.
+Result<int64_t> IdParam(const httplib::Request& req, size_t index) {
+  try {
+    return std::stoll(req.matches[index].str());
+  } catch (...) {
+    return InvalidArgument("not a number: " + req.matches[index].str());
+  }
+}
+
+template <typename T, typename ToJson>
+void SendList(httplib::Response& res, const Result<std::vector<T>>& list, const char* key,
+              ToJson to_json) {
+  if (!list.ok()) return SendError(res, list.status());
+  json items = json::array();
+  for (const auto& item : *list) items.push_back(to_json(item));
+  SendJson(res, {{key, items}});
+}
+
+void RequestRoutes(httplib::Server& http, catalog::Catalog* catalog) {
+  http.Get("/api/v1/access/requests", SignedIn(catalog, [catalog](const auto& req, auto& res,
+                                                                   const auto& actor) {
+    access::AccessAdmin admin(catalog);
+    SendList(res, admin.ListRequests(actor, req.get_param_value("status")), "requests",
+             RequestJson);
+  }));
+  http.Get(R"(/api/v1/access/requests/(\d+))",
+           SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+             access::AccessAdmin admin(catalog);
+             auto id = IdParam(req, 1);
+             auto list = admin.ListRequests(actor, "");
+             if (!id.ok() || !list.ok()) return SendError(res, id.ok() ? list.status() : id.status());
+             for (const auto& r : *list) {
+               if (r.id == *id) return SendJson(res, RequestJson(r));
+             }
+             SendError(res, NotFound("no access request " + std::to_string(*id)));
+           }));
+  http.Post("/api/v1/access/requests",
+            SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+              auto body = BodyObject(req, {"target", "purpose", "expires_at"});
+              if (!body.ok()) return SendError(res, body.status());
+              auto target = StringField(*body, "target");
+              auto purpose = StringField(*body, "purpose");
+              auto expires = StringField(*body, "expires_at");
+              for (const auto* field : {&target, &purpose, &expires}) {
+                if (!field->ok()) return SendError(res, field->status());
+              }
+              access::AccessAdmin admin(catalog);
+              auto id = admin.RequestAccess(actor, *target, *purpose, *expires);
+              if (!id.ok()) return SendError(res, id.status());
+              auto request = catalog->GetAccessRequest(*id);
+              if (!request.ok()) return SendError(res, request.status());
+              SendJson(res, RequestJson(*request), 201);
+            }));
+  http.Post(R"(/api/v1/access/requests/(\d+)/(approve|deny))",
+            SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+              auto id = IdParam(req, 1);
+              if (!id.ok()) return SendError(res, id.status());
+              auto body = req.body.empty() ? Result<json>(json::object())
+                                           : BodyObject(req, {"reason"});
+              if (!body.ok()) return SendError(res, body.status());
+              auto reason = StringField(*body, "reason");
+              if (!reason.ok()) return SendError(res, reason.status());
+              access::AccessAdmin admin(catalog);
+              auto decided = admin.Decide(actor, *id, req.matches[2].str() == "approve", *reason);
+              if (!decided.ok()) return SendError(res, decided.status());
+              SendJson(res, RequestJson(*decided));
+            }));
+}
+
+void GrantRoutes(httplib::Server& http, catalog::Catalog* catalog) {
+  http.Get("/api/v1/access/grants", SignedIn(catalog, [catalog](const auto& req, auto& res,
+                                                                 const auto& actor) {
+    access::AccessAdmin admin(catalog);
+    SendList(res, admin.ListGrants(actor, req.get_param_value("all") != "true"), "grants",
+             GrantJson);
+  }));
+  http.Post("/api/v1/access/grants",
+            SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+              auto body = BodyObject(
+                  req, {"target", "grantee", "grantee_kind", "purpose", "expires_at"});
+              if (!body.ok()) return SendError(res, body.status());
+              catalog::GrantRecord grant;
+              std::pair<const char*, std::string*> fields[] = {
+                  {"target", &grant.target},   {"grantee", &grant.grantee},
+                  {"grantee_kind", &grant.grantee_kind}, {"purpose", &grant.purpose},
+                  {"expires_at", &grant.expires_at}};
+              for (auto& [key, out] : fields) {
+                auto value = StringField(*body, key);
+                if (!value.ok()) return SendError(res, value.status());
+                *out = *value;
+              }
+              if (grant.grantee_kind.empty()) grant.grantee_kind = "principal";
+              access::AccessAdmin admin(catalog);
+              auto id = admin.Grant(actor, grant);
+              if (!id.ok()) return SendError(res, id.status());
+              auto stored = catalog->GetGrant(*id);
+              if (!stored.ok()) return SendError(res, stored.status());
+              SendJson(res, GrantJson(*stored), 201);
+            }));
+  http.Delete(R"(/api/v1/access/grants/(\d+))",
+              SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+                auto id = IdParam(req, 1);
+                if (!id.ok()) return SendError(res, id.status());
+                access::AccessAdmin admin(catalog);
+                Status revoked = admin.Revoke(actor, *id);
+                if (!revoked.ok()) return SendError(res, revoked);
+                SendJson(res, {{"revoked", *id}});
+              }));
+}
+
+void PrincipalRoutes(httplib::Server& http, catalog::Catalog* catalog) {
+  http.Get("/api/v1/me", SignedIn(catalog, [catalog](const auto&, auto& res, const auto& actor) {
+    auto record = catalog->GetPrincipal(actor.name);
+    if (!record.ok()) return SendError(res, record.status());
+    SendJson(res, PrincipalJson(*record));
+  }));
+  http.Get("/api/v1/principals",
+           SignedIn(catalog, [catalog](const auto&, auto& res, const auto& actor) {
+             access::AccessAdmin admin(catalog);
+             SendList(res, admin.ListPrincipals(actor), "principals", PrincipalJson);
+           }));
+  http.Post("/api/v1/principals",
+            SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+              auto body = BodyObject(req, {"name", "kind", "admin", "attributes"});
+              if (!body.ok()) return SendError(res, body.status());
+              catalog::PrincipalRecord p;
+              auto name = StringField(*body, "name");
+              auto kind = StringField(*body, "kind");
+              if (!name.ok() || !kind.ok()) {
+                return SendError(res, name.ok() ? kind.status() : name.status());
+              }
+              p.name = *name;
+              p.kind = kind->empty() ? "user" : *kind;
+              p.admin = body->value("admin", false);
+              if (body->contains("attributes")) {
+                const json& attrs = (*body)["attributes"];
+                if (!attrs.is_object()) {
+                  return SendError(res, InvalidArgument("attributes must be an object"));
+                }
+                for (const auto& [key, value] : attrs.items()) {
+                  if (!value.is_string()) {
+                    return SendError(res, InvalidArgument("attribute " + key + " must be text"));
+                  }
+                  p.attributes[key] = value.template get<std::string>();
+                }
+              }
+              access::AccessAdmin admin(catalog);
+              Status created = admin.CreatePrincipal(actor, p);
+              if (!created.ok()) return SendError(res, created);
+              auto stored = catalog->GetPrincipal(p.name);
+              if (!stored.ok()) return SendError(res, stored.status());
+              SendJson(res, PrincipalJson(*stored), 201);
+            }));
+  http.Put(R"(/api/v1/principals/([^/]+)/attributes/([^/]+))",
+           SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+             auto body = BodyObject(req, {"value"});
+             if (!body.ok()) return SendError(res, body.status());
+             auto value = StringField(*body, "value");
+             if (!value.ok()) return SendError(res, value.status());
+             access::AccessAdmin admin(catalog);
+             Status set = admin.SetAttribute(actor, req.matches[1].str(), req.matches[2].str(),
+                                             *value);
+             if (!set.ok()) return SendError(res, set);
+             SendJson(res, {{"updated", req.matches[1].str()}});
+           }));
+  auto group_change = [catalog](bool add) {
+    return SignedIn(catalog, [catalog, add](const auto& req, auto& res, const auto& actor) {
+      access::AccessAdmin admin(catalog);
+      std::string name = req.matches[1].str(), group = req.matches[2].str();
+      Status changed = add ? admin.AddGroupMember(actor, group, name)
+                           : admin.RemoveGroupMember(actor, group, name);
+      if (!changed.ok()) return SendError(res, changed);
+      SendJson(res, {{"principal", name}, {"group", group}, {"member", add}});
+    });
+  };
+  http.Post(R"(/api/v1/principals/([^/]+)/groups/([^/]+))", group_change(true));
+  http.Delete(R"(/api/v1/principals/([^/]+)/groups/([^/]+))", group_change(false));
+}
+
+void TokenRoutes(httplib::Server& http, catalog::Catalog* catalog) {
+  http.Get("/api/v1/tokens", SignedIn(catalog, [catalog](const auto& req, auto& res,
+                                                          const auto& actor) {
+    access::AccessAdmin admin(catalog);
+    SendList(res, admin.ListTokens(actor, req.get_param_value("principal")), "tokens",
+             [](const catalog::TokenRecord& t) {
+               return json{{"id", t.id},           {"principal", t.principal},
+                           {"label", t.label},     {"created_at", t.created_at},
+                           {"expires_at", t.expires_at}, {"revoked_at", t.revoked_at},
+                           {"last_used_at", t.last_used_at}};
+             });
+  }));
+  http.Post("/api/v1/tokens",
+            SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+              auto body = BodyObject(req, {"principal", "label", "expires_at"});
+              if (!body.ok()) return SendError(res, body.status());
+              auto principal = StringField(*body, "principal");
+              auto label = StringField(*body, "label");
+              auto expires = StringField(*body, "expires_at");
+              for (const auto* field : {&principal, &label, &expires}) {
+                if (!field->ok()) return SendError(res, field->status());
+              }
+              access::AccessAdmin admin(catalog);
+              std::string whose = principal->empty() ? actor.name : *principal;
+              auto secret = admin.IssueToken(actor, whose, *label, *expires);
+              if (!secret.ok()) return SendError(res, secret.status());
+              SendJson(res, {{"principal", whose}, {"token", *secret}}, 201);
+            }));
+  http.Delete(R"(/api/v1/tokens/([^/]+))",
+              SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+                access::AccessAdmin admin(catalog);
+                Status revoked = admin.RevokeToken(actor, req.matches[1].str());
+                if (!revoked.ok()) return SendError(res, revoked);
+                SendJson(res, {{"revoked", req.matches[1].str()}});
+              }));
+}
+
+void AuditRoutes(httplib::Server& http, catalog::Catalog* catalog) {
+  http.Get("/api/v1/audit", SignedIn(catalog, [catalog](const auto& req, auto& res,
+                                                         const auto& actor) {
+    catalog::AuditFilter filter;
+    filter.principal = req.get_param_value("principal");
+    filter.action = req.get_param_value("action");
+    filter.product = req.get_param_value("product");
+    filter.decision = req.get_param_value("decision");
+    filter.since = req.get_param_value("since");
+    filter.until = req.get_param_value("until");
+    filter.text = req.get_param_value("text");
+    if (req.has_param("limit")) {
+      try {
+        filter.limit = std::clamp(std::stoi(req.get_param_value("limit")), 1, 10000);
+      } catch (...) {
+        return SendError(res, InvalidArgument("limit must be a number"));
+      }
+    }
+    access::AccessAdmin admin(catalog);
+    SendList(res, admin.SearchAudit(actor, filter), "records", AuditJson);
+  }));
+  http.Get("/api/v1/audit/verify",
+           SignedIn(catalog, [catalog](const auto&, auto& res, const auto& actor) {
+             access::AccessAdmin admin(catalog);
+             auto report = admin.VerifyAudit(actor);
+             if (!report.ok()) return SendError(res, report.status());
+             SendJson(res, {{"ok", report->ok},
+                            {"records", report->records},
+                            {"first_bad_seq", report->first_bad_seq},
+                            {"message", report->message}});
+           }));
+}
+
+}  // namespace
+
+void AccessRoutes(httplib::Server& http, catalog::Catalog* catalog) {
+  RequestRoutes(http, catalog);
+  GrantRoutes(http, catalog);
+  PrincipalRoutes(http, catalog);
+  TokenRoutes(http, catalog);
+  AuditRoutes(http, catalog);
+}
+
+}  // namespace plexus::server::internal

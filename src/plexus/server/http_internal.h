@@ -1,0 +1,48 @@
+// File: plexus/server/http_internal.h (internal to the server module)
+//
+// What the HTTP handlers share: JSON errors from a Status, signing in with a bearer token, and
+// reading a JSON body that may hold only the fields a caller may set.
+#pragma once
+
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "plexus/access/access_policy.h"
+#include "plexus/access/query_service.h"
+#include "plexus/catalog/catalog.h"
+
+namespace plexus::server::internal {
+
+/// {"error": {"code": "permission_denied", "message": "..."}} with the code table's status.
+void SendError(httplib::Response& res, const Status& status);
+/// A JSON answer (status 200 unless set).
+void SendJson(httplib::Response& res, const nlohmann::json& body, int status = 200);
+
+/// The principal of the request's `Authorization: Bearer <token>`; kUnauthenticated (401,
+/// with WWW-Authenticate) when it is missing or not valid.
+Result<access::Principal> SignIn(const httplib::Request& req, const catalog::Catalog& catalog);
+
+/// The request body as a JSON object holding only `allowed` fields: a field a caller may not
+/// set (owner, grantee of a request, granted_by...) is refused, never ignored.
+Result<nlohmann::json> BodyObject(const httplib::Request& req,
+                                  std::initializer_list<std::string_view> allowed);
+/// A string field of `body`, or "" when absent; kInvalidArgument when not a string.
+Result<std::string> StringField(const nlohmann::json& body, std::string_view key);
+
+/// What a signed-in handler receives.
+using SignedInHandler = std::function<void(const httplib::Request&, httplib::Response&,
+                                           const access::Principal&)>;
+/// Wraps a handler: signs in first (401 when that fails).
+httplib::Server::Handler SignedIn(const catalog::Catalog* catalog, SignedInHandler handler);
+
+/// Registers /api/v1/me, /api/v1/access/..., /api/v1/principals, /api/v1/tokens and
+/// /api/v1/audit (http_access.cc).
+void AccessRoutes(httplib::Server& http, catalog::Catalog* catalog);
+
+}  // namespace plexus::server::internal
