@@ -41,6 +41,7 @@ namespace {
 
 constexpr size_t kMaxAcceptedStatements = 4096;
 constexpr size_t kMaxAuditedSqlBytes = 8192;
+constexpr size_t kMaxPreparedPerSession = 256;
 
 /// The products (domain.product) a query's relations (domain.product.port) belong to.
 std::vector<std::string> ProductsOf(const std::vector<std::string>& relations) {
@@ -168,6 +169,19 @@ Status QueryService::Audit(const QueryRequest& request, std::string_view sql,
   return Status::OK();
 }
 
+Result<std::unique_ptr<engine::QueryResult>> QueryService::Execute(Session& session,
+                                                                   const std::string& sql) {
+  auto it = session.prepared.find(sql);
+  if (it == session.prepared.end()) {
+    if (session.prepared.size() >= kMaxPreparedPerSession) session.prepared.clear();
+    PLEXUS_ASSIGN_OR_RETURN(auto statement, session.connection->Prepare(sql));
+    it = session.prepared.emplace(sql, std::move(statement)).first;
+  }
+  auto result = it->second->Execute();
+  if (!result.ok()) session.prepared.erase(it);  // e.g. a table replaced since: prepare anew
+  return result;
+}
+
 Result<std::unique_ptr<Cursor>> QueryService::Query(const QueryRequest& request,
                                                     std::string_view sql) {
   if (request.principal == nullptr) return Unauthenticated("no principal: sign in first");
@@ -183,7 +197,7 @@ Result<std::unique_ptr<Cursor>> QueryService::Query(const QueryRequest& request,
   }
   cursor->query = std::move(checked).value();
   PLEXUS_RETURN_IF_ERROR(Audit(request, sql, &cursor->query, Status::OK()));
-  auto result = cursor->session->connection->Query(cursor->query.sql);
+  auto result = Execute(*cursor->session, cursor->query.sql);
   if (!result.ok()) {
     Status error(result.status().code(), ConsumerErrorMessage(result.status().message()));
     cursor->Finish(0, error);
