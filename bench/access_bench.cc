@@ -477,11 +477,15 @@ Status RunBench(const Args &args) {
       {"per_statement", nlohmann::json::array()}};
   for (const auto &s : series)
     report["per_statement"].push_back(SeriesJson(s));
-  double p50_repeated = Quantile(series[0].us, 0.5),
-         p50_distinct = Quantile(series[1].us, 0.5);
-  bool path_met = p50_repeated < 200 && p50_distinct < 200;
-  report["per_statement_target"] = "p50 < 200 us (repeated and distinct)";
-  report["per_statement_met"] = path_met;
+  // The measure: what guard + rewrite + audit add to a statement, i.e. the whole path
+  // minus the same statement with the masks written inline, run on raw DuckDB (paired).
+  double p50_repeated = Quantile(series[11].us, 0.5),
+         p50_distinct = Quantile(series[12].us, 0.5);
+  bool repeated_met = p50_repeated < 200, distinct_met = p50_distinct < 200;
+  report["per_statement_target"] =
+      "p50 of guard + rewrite + audit (path - raw inline) < 200 us";
+  report["per_statement_met_repeated"] = repeated_met;
+  report["per_statement_met_distinct"] = distinct_met;
   std::string md_a = StatementTable(series);
   std::cout << md_a << std::flush;
 
@@ -546,9 +550,10 @@ Status RunBench(const Args &args) {
   report["masked_met"] = geomean <= 1.15;
 
   std::string summary_a =
-      "\np50 per statement: repeated **" + Fixed(p50_repeated, 0) +
-      " us**, distinct **" + Fixed(p50_distinct, 0) +
-      " us** (target < 200 us: " + (path_met ? "met" : "NOT met") + ")\n";
+      "\np50 guard + rewrite + audit per statement (path - raw inline): repeated **" +
+      Fixed(p50_repeated, 0) + " us** (" + (repeated_met ? "met" : "NOT met") +
+      "), distinct **" + Fixed(p50_distinct, 0) + " us** (" +
+      (distinct_met ? "met" : "NOT met") + "); target < 200 us\n";
   std::string summary_b =
       "\nGeometric mean guarded/inline: **" + Fixed(geomean, 3) +
       "** (target <= 1.15: " + (geomean <= 1.15 ? "met" : "NOT met") +
