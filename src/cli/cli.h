@@ -55,6 +55,9 @@ Status AsActor(const Context& ctx, const AdminWork& work);
 /// Makes `sub` run make()'s work as the signed-in principal (bound once options are parsed).
 void AdminLeaf(CLI::App* sub, Context& ctx, std::function<AdminWork()> make);
 
+/// `text`, or "-" when empty (a column of a listing).
+inline std::string OrDash(const std::string& text) { return text.empty() ? "-" : text; }
+
 /// The name of the mesh admin a home is created with.
 inline constexpr const char* kLocalAdmin = "admin";
 

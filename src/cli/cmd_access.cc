@@ -8,8 +8,6 @@
 namespace plexus::cli {
 namespace {
 
-std::string OrDash(const std::string& text) { return text.empty() ? "-" : text; }
-
 void PrintRequest(const catalog::AccessRequestRecord& r) {
   std::cout << "#" << r.id << "  " << r.status << "  " << r.principal << " -> " << r.target
             << "  purpose: " << r.purpose << "  expires: " << OrDash(r.expires_at);

@@ -6,8 +6,6 @@
 namespace plexus::cli {
 namespace {
 
-std::string OrDash(const std::string& text) { return text.empty() ? "-" : text; }
-
 void PrintPrincipal(const catalog::PrincipalRecord& p) {
   std::cout << p.name << "  " << p.kind << (p.admin ? "  admin" : "")
             << (p.disabled ? "  DISABLED" : "");

@@ -18,6 +18,9 @@ std::string ProductOf(const std::string& target) {
   return second == std::string::npos ? target : target.substr(0, second);
 }
 
+/// domain of a target domain.product[.port].
+std::string DomainOf(const std::string& target) { return target.substr(0, target.find('.')); }
+
 }  // namespace
 
 Status AccessAdmin::Refuse(const Principal& actor, const std::string& action,
@@ -182,7 +185,7 @@ Result<std::vector<catalog::AccessRequestRecord>> AccessAdmin::ListRequests(
   if (actor.admin) return all;
   std::vector<catalog::AccessRequestRecord> mine;
   for (auto& request : all) {
-    std::string domain = request.target.substr(0, request.target.find('.'));
+    std::string domain = DomainOf(request.target);
     if (AsciiLower(request.principal) == AsciiLower(actor.name) || actor.OwnsDomain(domain)) {
       mine.push_back(std::move(request));
     }
@@ -209,7 +212,7 @@ Result<int64_t> AccessAdmin::Grant(const Principal& actor, catalog::GrantRecord 
 Status AccessAdmin::Revoke(const Principal& actor, int64_t grant_id) {
   auto grant = catalog_->GetGrant(grant_id);
   if (!grant.ok()) return NotFound("no grant " + std::to_string(grant_id));
-  std::string domain = grant->target.substr(0, grant->target.find('.'));
+  std::string domain = DomainOf(grant->target);
   PLEXUS_RETURN_IF_ERROR(RequireOwner(actor, domain, "grant.revoke", std::to_string(grant_id)));
   return catalog_->RevokeGrant(grant_id, actor.name);
 }
@@ -221,11 +224,8 @@ Result<std::vector<catalog::GrantRecord>> AccessAdmin::ListGrants(const Principa
   if (actor.admin) return all;
   std::vector<catalog::GrantRecord> visible;
   for (auto& grant : all) {
-    std::string domain = grant.target.substr(0, grant.target.find('.'));
-    bool mine = grant.grantee_kind == "group"
-                    ? std::binary_search(actor.groups.begin(), actor.groups.end(), grant.grantee)
-                    : AsciiLower(grant.grantee) == AsciiLower(actor.name);
-    if (mine || actor.OwnsDomain(domain)) visible.push_back(std::move(grant));
+    std::string domain = DomainOf(grant.target);
+    if (GrantedTo(grant, actor) || actor.OwnsDomain(domain)) visible.push_back(std::move(grant));
   }
   return visible;
 }

@@ -72,6 +72,13 @@ Principal PrincipalFrom(const catalog::PrincipalRecord& record) {
   return principal;
 }
 
+bool GrantedTo(const catalog::GrantRecord& grant, const Principal& principal) {
+  if (grant.grantee_kind == "group") {
+    return std::binary_search(principal.groups.begin(), principal.groups.end(), grant.grantee);
+  }
+  return AsciiLower(grant.grantee) == AsciiLower(principal.name);
+}
+
 Result<Principal> LoadPrincipal(const catalog::Catalog& catalog, const std::string& name) {
   auto record = catalog.GetPrincipal(name);
   if (!record.ok() || record->disabled) return Unauthenticated("unknown principal " + name);
@@ -115,11 +122,7 @@ bool AccessPolicy::HasGrant(const Principal& principal, const catalog::OutputPor
   for (const auto& grant : grants_) {
     if (!grant.ActiveAt(now)) continue;
     if (grant.target != product && grant.target != port_name) continue;
-    bool mine = grant.grantee_kind == "group"
-                    ? std::binary_search(principal.groups.begin(), principal.groups.end(),
-                                         grant.grantee)
-                    : AsciiLower(grant.grantee) == AsciiLower(principal.name);
-    if (!mine) continue;
+    if (!GrantedTo(grant, principal)) continue;
     if (!found || grant.expires_at.empty() ||
         (!latest_expiry.empty() && grant.expires_at > latest_expiry)) {
       latest_expiry = grant.expires_at;

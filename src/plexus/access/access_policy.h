@@ -48,6 +48,8 @@ struct Principal {
 };
 
 Principal PrincipalFrom(const catalog::PrincipalRecord& record);
+/// True when `grant` goes to the principal or to one of its groups (active or not).
+bool GrantedTo(const catalog::GrantRecord& grant, const Principal& principal);
 /// kUnauthenticated ("unknown principal NAME") when unknown or disabled.
 Result<Principal> LoadPrincipal(const catalog::Catalog& catalog, const std::string& name);
 /// kUnauthenticated with one message for every bad token.

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "plexus/access/guard_test_fixture.h"
 #include "plexus/access/masks.h"
 #include "plexus/access/sql_guard.h"
 
@@ -58,19 +59,10 @@ class SecuredResolver : public RelationResolver {
   }
 };
 
-class SecuredQueryTest : public ::testing::Test {
+class SecuredQueryTest : public GuardFixture {
  protected:
   void SetUp() override {
-    auto db = engine::Database::Open({});
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(db).value();
-    auto conn = db_->Connect();
-    ASSERT_TRUE(conn.ok());
-    conn_ = std::move(conn).value();
-    auto parser = db_->Connect();
-    ASSERT_TRUE(parser.ok());
-    parser_ = std::move(parser).value();
-    Status setup = conn_->Execute(
+    OpenEngine(
         "ATTACH ':memory:' AS plx_crm; ATTACH ':memory:' AS plx_sales;"
         "CREATE TABLE plx_crm.main.customers__customers__v1 ("
         "  id INTEGER, email VARCHAR, region VARCHAR, amount INTEGER);"
@@ -86,16 +78,8 @@ class SecuredQueryTest : public ::testing::Test {
         "  (100, 'alice@example.com', 'EU'), (101, 'bob@example.com', 'US'),"
         "  (102, 'alice@example.com', 'EU');"
         "CREATE TABLE secret AS SELECT 42 AS x;");
-    ASSERT_TRUE(setup.ok()) << setup.ToString();
-    guard_ = std::make_unique<SqlGuard>(parser_.get());
+    if (HasFatalFailure()) return;
     resolver_.principal = Reader("ada", {{"region", "EU"}}, {"analysts"});
-  }
-
-  void TearDown() override {
-    guard_.reset();
-    parser_.reset();
-    conn_.reset();
-    db_.reset();
   }
 
   static std::shared_ptr<const PrincipalContext> Reader(
@@ -153,10 +137,6 @@ class SecuredQueryTest : public ::testing::Test {
 
   using Rows = std::vector<std::string>;
 
-  std::unique_ptr<engine::Database> db_;
-  std::unique_ptr<engine::Connection> conn_;
-  std::unique_ptr<engine::Connection> parser_;
-  std::unique_ptr<SqlGuard> guard_;
   SecuredResolver resolver_;
   GuardedQuery last_;
   std::string last_error_;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "plexus/access/guard_test_fixture.h"
+
 #include <string>
 #include <vector>
 
@@ -21,35 +23,17 @@ class TestResolver : public RelationResolver {
   }
 };
 
-class SqlGuardTest : public ::testing::Test {
+class SqlGuardTest : public GuardFixture {
  protected:
   void SetUp() override {
-    auto db = engine::Database::Open({});
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(db).value();
-    auto conn = db_->Connect();
-    ASSERT_TRUE(conn.ok());
-    conn_ = std::move(conn).value();
-    auto parser = db_->Connect();
-    ASSERT_TRUE(parser.ok());
-    parser_ = std::move(parser).value();
-    ASSERT_TRUE(conn_
-                    ->Execute("ATTACH ':memory:' AS plx_orders;"
-                              "CREATE TABLE plx_orders.main.orders__orders__v1 ("
-                              "  id INTEGER, customer VARCHAR, amount DECIMAL(10, 2));"
-                              "INSERT INTO plx_orders.main.orders__orders__v1 VALUES"
-                              "  (1, 'ada', 10.50), (2, 'bob', 20.00), (3, 'ada', 5.25),"
-                              "  (4, 'cy', 40.00);"
-                              "CREATE TABLE secret AS SELECT 42 AS x;")
-                    .ok());
-    guard_ = std::make_unique<SqlGuard>(parser_.get());
-  }
-
-  void TearDown() override {
-    guard_.reset();
-    parser_.reset();
-    conn_.reset();
-    db_.reset();
+    OpenEngine(
+        "ATTACH ':memory:' AS plx_orders;"
+        "CREATE TABLE plx_orders.main.orders__orders__v1 ("
+        "  id INTEGER, customer VARCHAR, amount DECIMAL(10, 2));"
+        "INSERT INTO plx_orders.main.orders__orders__v1 VALUES"
+        "  (1, 'ada', 10.50), (2, 'bob', 20.00), (3, 'ada', 5.25),"
+        "  (4, 'cy', 40.00);"
+        "CREATE TABLE secret AS SELECT 42 AS x;");
   }
 
   // Guards `sql`, runs the result and returns its rows as "a|b" strings.
@@ -98,10 +82,6 @@ class SqlGuardTest : public ::testing::Test {
 
   using Rows = std::vector<std::string>;
 
-  std::unique_ptr<engine::Database> db_;
-  std::unique_ptr<engine::Connection> conn_;
-  std::unique_ptr<engine::Connection> parser_;
-  std::unique_ptr<SqlGuard> guard_;
   TestResolver resolver_;
   GuardedQuery last_;
 };

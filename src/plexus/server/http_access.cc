@@ -92,16 +92,12 @@ void RequestRoutes(httplib::Server& http, catalog::Catalog* catalog) {
            }));
   http.Post("/api/v1/access/requests",
             SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
-              auto body = BodyObject(req, {"target", "purpose", "expires_at"});
-              if (!body.ok()) return SendError(res, body.status());
-              auto target = StringField(*body, "target");
-              auto purpose = StringField(*body, "purpose");
-              auto expires = StringField(*body, "expires_at");
-              for (const auto* field : {&target, &purpose, &expires}) {
-                if (!field->ok()) return SendError(res, field->status());
-              }
+              std::string target, purpose, expires;
+              Status read = ReadTextBody(
+                  req, {{"target", &target}, {"purpose", &purpose}, {"expires_at", &expires}});
+              if (!read.ok()) return SendError(res, read);
               access::AccessAdmin admin(catalog);
-              auto id = admin.RequestAccess(actor, *target, *purpose, *expires);
+              auto id = admin.RequestAccess(actor, target, purpose, expires);
               if (!id.ok()) return SendError(res, id.status());
               auto request = catalog->GetAccessRequest(*id);
               if (!request.ok()) return SendError(res, request.status());
@@ -111,13 +107,12 @@ void RequestRoutes(httplib::Server& http, catalog::Catalog* catalog) {
             SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
               auto id = IdParam(req, 1);
               if (!id.ok()) return SendError(res, id.status());
-              auto body = req.body.empty() ? Result<json>(json::object())
-                                           : BodyObject(req, {"reason"});
-              if (!body.ok()) return SendError(res, body.status());
-              auto reason = StringField(*body, "reason");
-              if (!reason.ok()) return SendError(res, reason.status());
+              std::string reason;
+              Status read = req.body.empty() ? Status::OK()
+                                             : ReadTextBody(req, {{"reason", &reason}});
+              if (!read.ok()) return SendError(res, read);
               access::AccessAdmin admin(catalog);
-              auto decided = admin.Decide(actor, *id, req.matches[2].str() == "approve", *reason);
+              auto decided = admin.Decide(actor, *id, req.matches[2].str() == "approve", reason);
               if (!decided.ok()) return SendError(res, decided.status());
               SendJson(res, RequestJson(*decided));
             }));
@@ -132,19 +127,13 @@ void GrantRoutes(httplib::Server& http, catalog::Catalog* catalog) {
   }));
   http.Post("/api/v1/access/grants",
             SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
-              auto body = BodyObject(
-                  req, {"target", "grantee", "grantee_kind", "purpose", "expires_at"});
-              if (!body.ok()) return SendError(res, body.status());
               catalog::GrantRecord grant;
-              std::pair<const char*, std::string*> fields[] = {
-                  {"target", &grant.target},   {"grantee", &grant.grantee},
-                  {"grantee_kind", &grant.grantee_kind}, {"purpose", &grant.purpose},
-                  {"expires_at", &grant.expires_at}};
-              for (auto& [key, out] : fields) {
-                auto value = StringField(*body, key);
-                if (!value.ok()) return SendError(res, value.status());
-                *out = *value;
-              }
+              Status read = ReadTextBody(req, {{"target", &grant.target},
+                                               {"grantee", &grant.grantee},
+                                               {"grantee_kind", &grant.grantee_kind},
+                                               {"purpose", &grant.purpose},
+                                               {"expires_at", &grant.expires_at}});
+              if (!read.ok()) return SendError(res, read);
               if (grant.grantee_kind.empty()) grant.grantee_kind = "principal";
               access::AccessAdmin admin(catalog);
               auto id = admin.Grant(actor, grant);
@@ -209,13 +198,12 @@ void PrincipalRoutes(httplib::Server& http, catalog::Catalog* catalog) {
             }));
   http.Put(R"(/api/v1/principals/([^/]+)/attributes/([^/]+))",
            SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
-             auto body = BodyObject(req, {"value"});
-             if (!body.ok()) return SendError(res, body.status());
-             auto value = StringField(*body, "value");
-             if (!value.ok()) return SendError(res, value.status());
+             std::string value;
+             Status read = ReadTextBody(req, {{"value", &value}});
+             if (!read.ok()) return SendError(res, read);
              access::AccessAdmin admin(catalog);
              Status set = admin.SetAttribute(actor, req.matches[1].str(), req.matches[2].str(),
-                                             *value);
+                                             value);
              if (!set.ok()) return SendError(res, set);
              SendJson(res, {{"updated", req.matches[1].str()}});
            }));
@@ -247,17 +235,13 @@ void TokenRoutes(httplib::Server& http, catalog::Catalog* catalog) {
   }));
   http.Post("/api/v1/tokens",
             SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
-              auto body = BodyObject(req, {"principal", "label", "expires_at"});
-              if (!body.ok()) return SendError(res, body.status());
-              auto principal = StringField(*body, "principal");
-              auto label = StringField(*body, "label");
-              auto expires = StringField(*body, "expires_at");
-              for (const auto* field : {&principal, &label, &expires}) {
-                if (!field->ok()) return SendError(res, field->status());
-              }
+              std::string principal, label, expires;
+              Status read = ReadTextBody(
+                  req, {{"principal", &principal}, {"label", &label}, {"expires_at", &expires}});
+              if (!read.ok()) return SendError(res, read);
               access::AccessAdmin admin(catalog);
-              std::string whose = principal->empty() ? actor.name : *principal;
-              auto secret = admin.IssueToken(actor, whose, *label, *expires);
+              std::string whose = principal.empty() ? actor.name : principal;
+              auto secret = admin.IssueToken(actor, whose, label, expires);
               if (!secret.ok()) return SendError(res, secret.status());
               SendJson(res, {{"principal", whose}, {"token", *secret}}, 201);
             }));

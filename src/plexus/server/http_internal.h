@@ -8,6 +8,8 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <httplib.h>
 
@@ -34,6 +36,10 @@ Result<nlohmann::json> BodyObject(const httplib::Request& req,
                                   std::initializer_list<std::string_view> allowed);
 /// A string field of `body`, or "" when absent; kInvalidArgument when not a string.
 Result<std::string> StringField(const nlohmann::json& body, std::string_view key);
+/// A body of text fields only (BodyObject with these names), read into `fields`; an absent
+/// field leaves its string empty.
+Status ReadTextBody(const httplib::Request& req,
+                    std::initializer_list<std::pair<std::string_view, std::string*>> fields);
 
 /// What a signed-in handler receives.
 using SignedInHandler = std::function<void(const httplib::Request&, httplib::Response&,

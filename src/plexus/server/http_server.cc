@@ -53,8 +53,9 @@ Result<access::Principal> SignIn(const httplib::Request& req, const catalog::Cat
   return access::AuthenticateToken(catalog, header.substr(kBearer.size()));
 }
 
-Result<json> BodyObject(const httplib::Request& req,
-                        std::initializer_list<std::string_view> allowed) {
+namespace {
+Result<json> ParseBodyObject(const httplib::Request& req,
+                             const std::vector<std::string_view>& allowed) {
   json body = json::parse(req.body, nullptr, false);
   if (!body.is_object()) return InvalidArgument("the body must be a JSON object");
   for (const auto& [key, value] : body.items()) {
@@ -65,6 +66,23 @@ Result<json> BodyObject(const httplib::Request& req,
     }
   }
   return body;
+}
+}  // namespace
+
+Result<json> BodyObject(const httplib::Request& req,
+                        std::initializer_list<std::string_view> allowed) {
+  return ParseBodyObject(req, std::vector<std::string_view>(allowed));
+}
+
+Status ReadTextBody(const httplib::Request& req,
+                    std::initializer_list<std::pair<std::string_view, std::string*>> fields) {
+  std::vector<std::string_view> allowed;
+  for (const auto& field : fields) allowed.push_back(field.first);
+  PLEXUS_ASSIGN_OR_RETURN(json body, ParseBodyObject(req, allowed));
+  for (const auto& [key, out] : fields) {
+    PLEXUS_ASSIGN_OR_RETURN(*out, StringField(body, key));
+  }
+  return Status::OK();
 }
 
 Result<std::string> StringField(const json& body, std::string_view key) {
