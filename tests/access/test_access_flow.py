@@ -170,6 +170,12 @@ def request_and_approve(px, http, nora, grace, seed):
     status, http_rows = http.query(JOIN_SQL, nora)
     check("HTTP: the same answer as the CLI", status == 200 and http_rows == rows,
           (status, str(http_rows)[:300]))
+    # The PostgreSQL-style name: schema "domain.product", table port. Same masks and filter.
+    two_part = JOIN_SQL.replace("customers.customers.customers",
+                                '"customers.customers".customers')
+    rc, same, err = px.query(two_part, token=nora)
+    check('CLI: "customers.customers".customers reads as customers.customers.customers',
+          rc == 0 and same == rows, err or str(same)[:300])
     return grant_id, rows
 
 

@@ -195,12 +195,19 @@ PrincipalResolver::PrincipalResolver(std::shared_ptr<const AccessPolicy> policy,
       only_domains_(std::move(only_domains)) {}
 
 Result<ResolvedRelation> PrincipalResolver::Resolve(const TableName& name) const {
-  if (name.catalog.empty() || name.schema.empty()) {
+  // Over PostgreSQL a product is a schema: "domain.product".port is domain.product.port.
+  size_t dot = name.schema.find('.');
+  bool product_schema = name.catalog.empty() && dot != std::string::npos &&
+                        dot > 0 && dot + 1 < name.schema.size() &&
+                        name.schema.find('.', dot + 1) == std::string::npos;
+  if (!product_schema && (name.catalog.empty() || name.schema.empty())) {
     return NotFound("unknown table " + name.ToString() +
                     ": data products are named domain.product.port (see plexus products)");
   }
+  std::string domain = product_schema ? name.schema.substr(0, dot) : name.catalog;
+  std::string product = product_schema ? name.schema.substr(dot + 1) : name.schema;
   auto [table, major] = SplitMajor(AsciiLower(name.table));
-  std::string key = AsciiLower(name.catalog) + "." + AsciiLower(name.schema) + "." + table;
+  std::string key = AsciiLower(domain) + "." + AsciiLower(product) + "." + table;
   auto it = policy_->ports().find(key);
   if (it == policy_->ports().end()) return UnknownPort(name);
   const auto& majors = it->second;
