@@ -12,6 +12,10 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libcpp-httplib-dev libasio-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # The real PostgreSQL clients the wire tests connect with (tests/wire), and a PostgreSQL
+  # server with pgbench for the wire benchmark. The JDK runs the JDBC test as a single-file
+  # source program (java File.java); psycopg2 is Debian's, run with /usr/bin/python3.
+  postgresql-client postgresql python3-psycopg2 libpostgresql-jdbc-java openjdk-17-jdk-headless
 )
 
 missing=()
@@ -39,6 +43,17 @@ if ! cmp -s "$conformance_lock" "$conformance/package-lock.json" \
   mkdir -p "$conformance"
   cp "$here/tests/conformance/package.json" "$conformance_lock" "$conformance/"
   (cd "$conformance" && npm ci --silent --no-audit --no-fund >/dev/null)
+fi
+
+# node-postgres (npm pg) for the wire tests, pinned by tests/wire/package-lock.json, in
+# third_party/wire/node_modules.
+wire="$here/third_party/wire"
+wire_lock="$here/tests/wire/package-lock.json"
+if ! cmp -s "$wire_lock" "$wire/package-lock.json" || [ ! -d "$wire/node_modules/pg" ]; then
+  echo "bootstrap: installing the wire tests' npm packages into third_party/wire"
+  mkdir -p "$wire"
+  cp "$here/tests/wire/package.json" "$wire_lock" "$wire/"
+  (cd "$wire" && npm ci --silent --no-audit --no-fund >/dev/null)
 fi
 
 if [ -n "${DUCKDB_ROOT:-}" ]; then

@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
   app.add_option("--token", ctx.global.token,
                  "Act as this API token's principal (default: $PLEXUS_TOKEN, else the home's "
                  "admin)");
+  app.add_option("--server", ctx.global.server,
+                 "Talk to this running plexus server (default: $PLEXUS_SERVER, else the server "
+                 "holding the home, if one runs)");
   for (const Command& command : kCommands) {
     command.setup(*app.add_subcommand(command.name, command.summary), ctx);
   }

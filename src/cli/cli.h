@@ -17,6 +17,7 @@
 #include "plexus/access/access_policy.h"
 #include "plexus/catalog/catalog.h"
 #include "plexus/common/status.h"
+#include "plexus/server/http_client.h"
 #include "plexus/spec/parse.h"
 
 namespace plexus::cli {
@@ -27,6 +28,8 @@ struct GlobalOptions {
   /// --token, or PLEXUS_TOKEN: act as that token's principal. Set but empty is a bad token,
   /// never "no token": a script whose token variable came out empty must not run as admin.
   std::optional<std::string> token;
+  /// --server, or PLEXUS_SERVER: the URL of a running plexus server to talk to.
+  std::string server;
 };
 
 /// The chosen subcommand's work; set by the subcommand's callback, run by main.
@@ -43,6 +46,11 @@ struct Context {
   /// the home's mesh admin `admin` (local peer authentication: whoever can open the home's
   /// files is its owner), created on first use.
   Result<access::Principal> SignIn(catalog::Catalog& catalog) const;
+  /// The running server the command goes through, if any: --server (or PLEXUS_SERVER) with
+  /// the token of --token (or PLEXUS_TOKEN); else the live server holding the home
+  /// (<home>/server.json), as --token's principal or else the home's admin (the file's token,
+  /// readable only by the home's owner). nullopt: work on the home's files.
+  Result<std::optional<server::RemoteServer>> Server() const;
 };
 
 /// The home's mesh admin `admin`, created on first use (the local CLI without a token).

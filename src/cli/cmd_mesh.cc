@@ -61,6 +61,10 @@ Status Validate(const Context& ctx, std::vector<std::string> paths) {
 }
 
 Status Apply(const Context& ctx) {
+  PLEXUS_ASSIGN_OR_RETURN(auto remote, ctx.Server());
+  if (remote.has_value()) {  // a running server holds the home: it applies, as we would
+    return server::RemoteApply(*remote, ctx.global.mesh, std::cout, std::cerr);
+  }
   std::vector<spec::Diagnostic> problems;
   auto mesh = spec::LoadMesh(ctx.global.mesh, &problems);
   if (!mesh.ok()) {

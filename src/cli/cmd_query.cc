@@ -5,6 +5,7 @@
 #include "plexus/access/query_service.h"
 #include "plexus/engine/result_writer.h"
 #include "plexus/server/http_server.h"
+#include "plexus/server/serve.h"
 
 namespace plexus::cli {
 namespace {
@@ -17,6 +18,11 @@ struct QueryArgs {
 
 Status Query(const Context& ctx, const QueryArgs& args) {
   PLEXUS_ASSIGN_OR_RETURN(engine::ResultFormat format, engine::ParseResultFormat(args.format));
+  PLEXUS_ASSIGN_OR_RETURN(auto remote, ctx.Server());
+  if (remote.has_value()) {  // a running server holds the home's files: ask it
+    std::ios::sync_with_stdio(false);
+    return server::RemoteQuery(*remote, args.sql, args.format, args.as, std::cout, std::cerr);
+  }
   PLEXUS_ASSIGN_OR_RETURN(catalog::Home home, ctx.OpenHome());
   PLEXUS_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(home));
   PLEXUS_ASSIGN_OR_RETURN(access::Principal actor, ctx.SignIn(*catalog));
@@ -51,10 +57,36 @@ void SetupQuery(CLI::App& sub, Context& ctx) {
 }
 
 void SetupServe(CLI::App& sub, Context& ctx) {
-  auto options = std::make_shared<server::HttpOptions>();
-  sub.add_option("--host", options->host, "Address to listen on")->capture_default_str();
-  sub.add_option("--port", options->port, "HTTP port")->capture_default_str();
-  sub.callback([&ctx, options] {
+  auto options = std::make_shared<server::ServeOptions>();
+  sub.add_option("--host", options->http.host, "Address of the HTTP API")->capture_default_str();
+  sub.add_option("--port", options->http.port, "HTTP port (0: any free port)")
+      ->capture_default_str();
+  sub.add_option("--pg-host", options->pg.host, "Address of the PostgreSQL wire protocol")
+      ->capture_default_str();
+  auto pg_port = sub.add_option("--pg-port", options->pg.port,
+                                "PostgreSQL wire protocol port (0: any free port)")
+                     ->capture_default_str();
+  sub.add_option("--tls-cert", options->pg.tls_cert,
+                 "PEM certificate for the wire protocol (default: a self-signed one made in "
+                 "<home>/tls/)");
+  sub.add_option("--tls-key", options->pg.tls_key, "PEM key of --tls-cert");
+  sub.add_option("--max-connections", options->pg.max_connections,
+                 "Wire protocol connections at once; the next ones are refused (53300)")
+      ->capture_default_str();
+  auto statement_timeout = std::make_shared<double>(0);
+  auto idle_timeout = std::make_shared<double>(0);
+  sub.add_option("--statement-timeout", *statement_timeout,
+                 "Seconds a wire statement may run before it is cancelled (0: no limit)");
+  sub.add_option("--idle-timeout", *idle_timeout,
+                 "Seconds an idle wire session is kept before it is closed (0: no limit)");
+  sub.add_flag("--allow-cleartext-password", options->pg.allow_cleartext_password,
+               "Ask wire clients for their password in clear inside TLS (default: SCRAM)");
+  sub.add_flag("--no-pg", [options](int64_t) { options->pg_enabled = false; },
+               "Serve HTTP only");
+  sub.callback([&ctx, options, statement_timeout, idle_timeout, pg_port] {
+    options->pg_port_required = pg_port->count() > 0;
+    options->pg.statement_timeout_ms = static_cast<int64_t>(*statement_timeout * 1000);
+    options->pg.idle_timeout_ms = static_cast<int64_t>(*idle_timeout * 1000);
     ctx.action = [&ctx, options] {
       PLEXUS_ASSIGN_OR_RETURN(catalog::Home home, ctx.OpenHome());
       return server::Serve(home, *options);

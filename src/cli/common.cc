@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/cli.h"
+#include "plexus/server/server_file.h"
 
 namespace plexus::cli {
 
@@ -17,6 +18,33 @@ Result<access::Principal> Context::SignIn(catalog::Catalog& catalog) const {
   }
   if (secret.has_value()) return access::AuthenticateToken(catalog, *secret);
   return LocalAdmin(catalog);
+}
+
+Result<std::optional<server::RemoteServer>> Context::Server() const {
+  std::optional<std::string> token = global.token;
+  if (!token.has_value()) {
+    if (const char* env = std::getenv("PLEXUS_TOKEN"); env != nullptr) token = env;
+  }
+  std::string url = global.server;
+  if (url.empty()) {
+    if (const char* env = std::getenv("PLEXUS_SERVER"); env != nullptr) url = env;
+  }
+  auto found = server::FindServer(HomeDir());
+  if (!found.ok() && found.status().code() != StatusCode::kNotFound) return found.status();
+  if (url.empty()) {
+    if (!found.ok()) return std::optional<server::RemoteServer>();
+    url = found->http_url;
+  }
+  while (url.size() > 1 && url.back() == '/') url.pop_back();
+  if (!token.has_value()) {
+    // The home's admin token: only for the server that holds this very home.
+    if (!found.ok() || found->http_url != url || found->admin_token.empty()) {
+      return InvalidArgument("talking to the server at " + url +
+                             " needs a token: --token or PLEXUS_TOKEN");
+    }
+    token = found->admin_token;
+  }
+  return std::optional<server::RemoteServer>(server::RemoteServer{url, *token});
 }
 
 Result<access::Principal> LocalAdmin(catalog::Catalog& catalog) {

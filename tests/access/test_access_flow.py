@@ -347,7 +347,7 @@ def main():
                                 "--token", check_ok=True))
         px.run("group", "add", "privacy_officers", "priya", check_ok=True)
 
-        server = subprocess.Popen(px.base + ["serve", "--port", "0"], stdout=subprocess.PIPE,
+        server = subprocess.Popen(px.base + ["serve", "--port", "0", "--pg-port", "0"], stdout=subprocess.PIPE,
                                   text=True)
         match = re.search(r"http://127\.0\.0\.1:(\d+)/", server.stdout.readline())
         check("serve prints its address", match is not None)

@@ -125,7 +125,7 @@ def token_of(proc):
 
 
 def start_server(px):
-    server = subprocess.Popen(px.base + ["serve", "--port", "0"], stdout=subprocess.PIPE,
+    server = subprocess.Popen(px.base + ["serve", "--port", "0", "--pg-port", "0"], stdout=subprocess.PIPE,
                               text=True)
     match = re.search(r"http://127\.0\.0\.1:(\d+)/", server.stdout.readline())
     if not match:

@@ -56,7 +56,7 @@ def main():
                                 check=True, capture_output=True, text=True)
         TOKEN["value"] = issued.stdout.strip()
         check("token issue prints one plx_ token", TOKEN["value"].startswith("plx_"), issued.stdout)
-        server = subprocess.Popen(base_cmd + ["serve", "--port", "0"], stdout=subprocess.PIPE,
+        server = subprocess.Popen(base_cmd + ["serve", "--port", "0", "--no-pg"], stdout=subprocess.PIPE,
                                   text=True)
         line = server.stdout.readline()
         match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)

@@ -44,7 +44,7 @@ def http_warning(px, tmp, mesh, plexus):
     """Over HTTP, a query of deprecated v1 carries X-Plexus-Warning; one of v2 does not."""
     token = px("token", "issue").stdout.strip()
     server = subprocess.Popen([plexus, "--mesh", str(mesh), "--home", str(tmp / "home"), "serve",
-                               "--port", "0"], stdout=subprocess.PIPE, text=True)
+                               "--port", "0", "--pg-port", "0"], stdout=subprocess.PIPE, text=True)
     try:
         match = re.search(r"http://127\.0\.0\.1:(\d+)/", server.stdout.readline())
         check("serve starts", match is not None)

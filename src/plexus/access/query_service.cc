@@ -102,8 +102,26 @@ void QueryService::ReturnSession(std::unique_ptr<Session> session) {
   idle_.push_back(std::move(session));
 }
 
+void QueryInterrupter::Interrupt() {
+  std::lock_guard lock(mu_);
+  if (connection_ != nullptr) connection_->Interrupt();
+}
+
+void QueryInterrupter::Attach(engine::Connection* connection) {
+  std::lock_guard lock(mu_);
+  connection_ = connection;
+}
+
+void QueryInterrupter::Detach() {
+  std::lock_guard lock(mu_);  // after this no Interrupt() reaches the connection
+  connection_ = nullptr;
+}
+
 Cursor::~Cursor() {
   result.reset();  // the result reads from the session's connection: close it first
+  // Before the session goes back to the pool, where a late interrupt would stop another
+  // principal's query.
+  if (interrupter != nullptr) interrupter->Detach();
   if (owner != nullptr && session != nullptr) owner->ReturnSession(std::move(session));
 }
 
@@ -169,21 +187,36 @@ Status QueryService::Audit(const QueryRequest& request, std::string_view sql,
   return Status::OK();
 }
 
-Result<std::unique_ptr<engine::QueryResult>> QueryService::Execute(Session& session,
-                                                                   const std::string& sql) {
+Result<engine::PreparedStatement*> QueryService::Prepared(Session& session,
+                                                          const std::string& sql) {
   auto it = session.prepared.find(sql);
   if (it == session.prepared.end()) {
     if (session.prepared.size() >= kMaxPreparedPerSession) session.prepared.clear();
     PLEXUS_ASSIGN_OR_RETURN(auto statement, session.connection->Prepare(sql));
     it = session.prepared.emplace(sql, std::move(statement)).first;
   }
-  auto result = it->second->Execute();
-  if (!result.ok()) session.prepared.erase(it);  // e.g. a table replaced since: prepare anew
+  return it->second.get();
+}
+
+Result<std::unique_ptr<engine::QueryResult>> QueryService::Execute(
+    Session& session, const std::string& sql,
+    const std::vector<engine::ParameterValue>& parameters) {
+  PLEXUS_ASSIGN_OR_RETURN(engine::PreparedStatement * statement, Prepared(session, sql));
+  if (parameters.size() != statement->parameter_count()) {
+    return InvalidArgument("the statement has " + std::to_string(statement->parameter_count()) +
+                           " parameters but " + std::to_string(parameters.size()) +
+                           " values were given");
+  }
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    PLEXUS_RETURN_IF_ERROR(statement->Bind(i + 1, parameters[i]));
+  }
+  auto result = statement->Execute();
+  if (!result.ok()) session.prepared.erase(sql);  // e.g. a table replaced since: prepare anew
   return result;
 }
 
-Result<std::unique_ptr<Cursor>> QueryService::Query(const QueryRequest& request,
-                                                    std::string_view sql) {
+Result<std::unique_ptr<Cursor>> QueryService::Checked(const QueryRequest& request,
+                                                      std::string_view sql) {
   if (request.principal == nullptr) return Unauthenticated("no principal: sign in first");
   auto cursor = std::make_unique<Cursor>();
   cursor->owner = this;
@@ -196,8 +229,24 @@ Result<std::unique_ptr<Cursor>> QueryService::Query(const QueryRequest& request,
     return checked.status();
   }
   cursor->query = std::move(checked).value();
+  return cursor;
+}
+
+Result<std::unique_ptr<Cursor>> QueryService::Query(const QueryRequest& request,
+                                                    std::string_view sql) {
+  return Query(request, sql, {});
+}
+
+Result<std::unique_ptr<Cursor>> QueryService::Query(
+    const QueryRequest& request, std::string_view sql,
+    const std::vector<engine::ParameterValue>& parameters) {
+  PLEXUS_ASSIGN_OR_RETURN(auto cursor, Checked(request, sql));
   PLEXUS_RETURN_IF_ERROR(Audit(request, sql, &cursor->query, Status::OK()));
-  auto result = Execute(*cursor->session, cursor->query.sql);
+  if (request.interrupter != nullptr) {
+    cursor->interrupter = request.interrupter;
+    request.interrupter->Attach(cursor->session->connection.get());
+  }
+  auto result = Execute(*cursor->session, cursor->query.sql, parameters);
   if (!result.ok()) {
     Status error(result.status().code(), ConsumerErrorMessage(result.status().message()));
     cursor->Finish(0, error);
@@ -205,6 +254,24 @@ Result<std::unique_ptr<Cursor>> QueryService::Query(const QueryRequest& request,
   }
   cursor->result = std::move(result).value();
   return cursor;
+}
+
+Result<StatementShape> QueryService::Describe(const QueryRequest& request,
+                                              std::string_view sql) {
+  PLEXUS_ASSIGN_OR_RETURN(auto cursor, Checked(request, sql));
+  cursor->finished = true;  // nothing ran: no query.done record
+  auto statement = Prepared(*cursor->session, cursor->query.sql);
+  if (!statement.ok()) {
+    return Status(statement.status().code(),
+                  ConsumerErrorMessage(statement.status().message()));
+  }
+  StatementShape shape;
+  shape.columns = (*statement)->columns();
+  for (size_t i = 1; i <= (*statement)->parameter_count(); ++i) {
+    shape.parameter_types.push_back((*statement)->parameter_type(i));
+  }
+  shape.warnings = cursor->query.warnings;
+  return shape;
 }
 
 }  // namespace plexus::access

@@ -30,6 +30,24 @@ namespace plexus::access {
 
 class QueryService;
 
+/// Lets another thread stop the query a request runs (a wire protocol cancel request, a
+/// statement timeout). The service attaches the session's connection while the query runs,
+/// from before execution until its cursor is destroyed. Thread safe.
+class QueryInterrupter {
+ public:
+  /// Interrupts the running query, if any (the reader then gets an error); a no-op between
+  /// queries.
+  void Interrupt();
+
+ private:
+  friend class QueryService;
+  friend struct Cursor;
+  void Attach(engine::Connection* connection);
+  void Detach();
+  std::mutex mu_;
+  engine::Connection* connection_ = nullptr;  // guarded by mu_
+};
+
 /// A connection of the service with its guard (whose parser statements stay prepared).
 struct Session {
   std::unique_ptr<engine::Connection> connection;
@@ -48,6 +66,16 @@ struct QueryRequest {
   /// the domains it owns (empty: no limit, for admins).
   std::string previewed_by;
   std::vector<std::string> only_domains;
+  /// Optional: lets another thread interrupt the query (must outlive the cursor).
+  QueryInterrupter* interrupter = nullptr;
+};
+
+/// What a statement answers, known without running it (the wire protocol's Describe).
+struct StatementShape {
+  std::vector<engine::ColumnInfo> columns;
+  /// One per $n placeholder, as DuckDB inferred it (kUnknown when it could not).
+  std::vector<engine::TypeId> parameter_types;
+  std::vector<std::string> warnings;  ///< deprecated versions read
 };
 
 /// A query being read: its streaming result, on a session that goes back to the service's
@@ -63,6 +91,7 @@ struct Cursor {
   std::string principal;
   std::string door;
   bool finished = false;
+  QueryInterrupter* interrupter = nullptr;  ///< detached when the cursor goes
 };
 
 class QueryService {
@@ -74,6 +103,13 @@ class QueryService {
   /// record (a refusal is audited too); the result streams from the returned cursor. Errors
   /// of the engine are passed through ConsumerErrorMessage (no rewritten SQL, no salt).
   Result<std::unique_ptr<Cursor>> Query(const QueryRequest& request, std::string_view sql);
+  /// The same with values for the statement's $1..$n placeholders (one per placeholder).
+  Result<std::unique_ptr<Cursor>> Query(const QueryRequest& request, std::string_view sql,
+                                        const std::vector<engine::ParameterValue>& parameters);
+  /// Guards and prepares `sql` without running it: its result columns and parameter types.
+  /// A refusal is audited (as for Query) and returned; an accepted statement is audited when
+  /// it runs.
+  Result<StatementShape> Describe(const QueryRequest& request, std::string_view sql);
   /// Re-reads ports, grants and principals' rights when the catalog changed, and attaches
   /// newly created domain data files; the cache of accepted statements is emptied then.
   Status Refresh();
@@ -89,8 +125,13 @@ class QueryService {
   void ReturnSession(std::unique_ptr<Session> session);
   Result<GuardedQuery> Check(Session& session, const QueryRequest& request, std::string_view sql);
   /// Runs accepted SQL on the session, through its cache of prepared statements.
-  static Result<std::unique_ptr<engine::QueryResult>> Execute(Session& session,
-                                                              const std::string& sql);
+  static Result<std::unique_ptr<engine::QueryResult>> Execute(
+      Session& session, const std::string& sql,
+      const std::vector<engine::ParameterValue>& parameters);
+  /// The session's prepared statement of accepted SQL (prepared on first use).
+  static Result<engine::PreparedStatement*> Prepared(Session& session, const std::string& sql);
+  /// Takes a session and guards `sql` on it; a refusal is audited.
+  Result<std::unique_ptr<Cursor>> Checked(const QueryRequest& request, std::string_view sql);
   /// Writes the audit record of a query; kInternal when the trail cannot be written (the
   /// query is then not answered).
   Status Audit(const QueryRequest& request, std::string_view sql, const GuardedQuery* query,

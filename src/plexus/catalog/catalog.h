@@ -202,6 +202,32 @@ struct VersionReview {
   std::string RefusalText() const;
 };
 
+/// A contract as applied (catalog_contracts.cc): its ODCS text exactly as stored.
+struct ContractRecord {
+  std::string id;
+  std::string product_id;
+  std::string version;
+  std::string status;
+  std::string source_text;  ///< the .odcs.yaml as applied
+  std::string applied_at;
+};
+
+/// One output port major as applied: its version, contract and lifecycle (catalog_contracts.cc).
+struct PortVersionRecord {
+  std::string product_id;
+  std::string port;
+  int major = 0;
+  std::string version;
+  std::string contract_id;
+  std::string contract_version;
+  std::string contract_status;
+  std::string status;
+  std::string end_of_support;
+  std::string end_of_life;
+  std::string applied_at;
+  std::string contract_source;  ///< the contract's ODCS text for this major
+};
+
 struct ApplyReport {
   std::vector<std::string> created;    ///< domain.product
   std::vector<std::string> updated;
@@ -247,6 +273,11 @@ class Catalog {
                               const std::vector<ColumnLineageRecord>& edges);
   /// Every column lineage edge; upstream empty: all of them.
   Result<std::vector<ColumnLineageRecord>> ListColumnLineage(const std::string& upstream = "") const;
+
+  /// The product's contracts as applied, by id (catalog_contracts.cc).
+  Result<std::vector<ContractRecord>> ListContracts(const std::string& product_id) const;
+  /// Every applied major of every output port of the product, by port then major.
+  Result<std::vector<PortVersionRecord>> ListPortVersions(const std::string& product_id) const;
 
   /// The quality rules of a port's contract at its major, as applied: schema-level rules, then
   /// each property's, in the contract's order (catalog_quality.cc).

@@ -2,6 +2,7 @@
 
 #include <duckdb.h>
 
+#include "plexus/engine/type_node.h"
 #include "plexus/engine/value_text.h"
 
 namespace plexus::engine {
@@ -144,20 +145,17 @@ Status Connection::Execute(std::string_view sql) {
 
 struct QueryResult::Handle {
   duckdb_result result{};
-  std::vector<duckdb_logical_type> types;
-  ~Handle() {
-    for (auto& t : types) duckdb_destroy_logical_type(&t);
-    duckdb_destroy_result(&result);
-  }
+  std::vector<internal::TypeNode> nodes;  // one per column
+  ~Handle() { duckdb_destroy_result(&result); }
 };
 
 QueryResult::QueryResult(std::unique_ptr<Handle> handle) : handle_(std::move(handle)) {
   idx_t n = duckdb_column_count(&handle_->result);
   for (idx_t i = 0; i < n; i++) {
-    duckdb_logical_type type = duckdb_column_logical_type(&handle_->result, i);
-    handle_->types.push_back(type);
-    columns_.push_back(ColumnInfo{duckdb_column_name(&handle_->result, i),
-                                  internal::TypeName(type), internal::JsonKindOf(type)});
+    handle_->nodes.push_back(
+        internal::MakeTypeNode(duckdb_column_logical_type(&handle_->result, i)));
+    columns_.push_back(
+        internal::MakeColumnInfo(duckdb_column_name(&handle_->result, i), handle_->nodes.back()));
   }
 }
 QueryResult::~QueryResult() = default;
@@ -168,7 +166,7 @@ int64_t QueryResult::rows_changed() const {
 
 struct DataChunk::Handle {
   duckdb_data_chunk chunk = nullptr;
-  const std::vector<duckdb_logical_type>* types = nullptr;  // owned by the QueryResult
+  const std::vector<internal::TypeNode>* nodes = nullptr;  // owned by the QueryResult
   std::vector<duckdb_vector> vectors;
   std::vector<uint64_t*> validity;
   ~Handle() {
@@ -196,8 +194,8 @@ bool DataChunk::IsNull(size_t column, size_t row) const {
 
 void DataChunk::AppendText(size_t column, size_t row, std::string& out) const {
   if (IsNull(column, row)) return;
-  internal::AppendVectorValue(handle_->vectors[column], (*handle_->types)[column], row, out,
-                              false);
+  internal::AppendVectorValue(handle_->vectors[column], (*handle_->nodes)[column].type.get(), row,
+                              out, false);
 }
 
 std::string DataChunk::Text(size_t column, size_t row) const {
@@ -206,15 +204,19 @@ std::string DataChunk::Text(size_t column, size_t row) const {
   return out;
 }
 
+VectorRef DataChunk::Column(size_t column) const {
+  return VectorRef(handle_->vectors[column], &(*handle_->nodes)[column]);
+}
+
 int64_t DataChunk::GetInt64(size_t column, size_t row) const {
   if (IsNull(column, row)) return 0;
   return static_cast<int64_t>(
-      internal::NumericValue(handle_->vectors[column], (*handle_->types)[column], row));
+      internal::NumericValue(handle_->vectors[column], (*handle_->nodes)[column].type.get(), row));
 }
 
 double DataChunk::GetDouble(size_t column, size_t row) const {
   if (IsNull(column, row)) return 0;
-  return internal::NumericValue(handle_->vectors[column], (*handle_->types)[column], row);
+  return internal::NumericValue(handle_->vectors[column], (*handle_->nodes)[column].type.get(), row);
 }
 
 Result<std::unique_ptr<DataChunk>> QueryResult::Fetch() {
@@ -226,7 +228,7 @@ Result<std::unique_ptr<DataChunk>> QueryResult::Fetch() {
   }
   auto h = std::make_unique<DataChunk::Handle>();
   h->chunk = chunk;
-  h->types = &handle_->types;
+  h->nodes = &handle_->nodes;
   return std::unique_ptr<DataChunk>(new DataChunk(std::move(h)));
 }
 
@@ -269,6 +271,72 @@ Status PreparedStatement::BindDouble(size_t i, double v) {
 }
 Status PreparedStatement::BindText(size_t i, std::string_view v) {
   return BindState(duckdb_bind_varchar_length(handle_->stmt, i, v.data(), v.size()), i);
+}
+
+TypeId PreparedStatement::parameter_type(size_t index) const {
+  duckdb_logical_type type = duckdb_param_logical_type(handle_->stmt, index);
+  if (type == nullptr) return TypeId::kUnknown;
+  TypeId id = internal::TypeIdOf(type);
+  duckdb_destroy_logical_type(&type);
+  return id;
+}
+
+std::vector<ColumnInfo> PreparedStatement::columns() const {
+  std::vector<ColumnInfo> columns;
+  idx_t n = duckdb_prepared_statement_column_count(handle_->stmt);
+  for (idx_t i = 0; i < n; i++) {
+    internal::TypeNode node = internal::MakeTypeNode(
+        duckdb_prepared_statement_column_logical_type(handle_->stmt, i));
+    const char* name = duckdb_prepared_statement_column_name(handle_->stmt, i);
+    columns.push_back(internal::MakeColumnInfo(name ? name : "", node));
+  }
+  return columns;
+}
+
+Status PreparedStatement::Bind(size_t i, const ParameterValue& value) {
+  duckdb_prepared_statement stmt = handle_->stmt;
+  switch (value.kind) {
+    case ParameterValue::Kind::kNull: return BindNull(i);
+    case ParameterValue::Kind::kBool:
+      return BindState(duckdb_bind_boolean(stmt, i, value.bool_value), i);
+    case ParameterValue::Kind::kInt64: return BindInt64(i, value.int_value);
+    case ParameterValue::Kind::kDouble: return BindDouble(i, value.double_value);
+    case ParameterValue::Kind::kText: return BindText(i, value.bytes);
+    case ParameterValue::Kind::kBlob:
+      return BindState(duckdb_bind_blob(stmt, i, value.bytes.data(), value.bytes.size()), i);
+  }
+  return InvalidArgument("unknown parameter kind");
+}
+
+ParameterValue ParameterValue::Bool(bool v) {
+  ParameterValue p;
+  p.kind = Kind::kBool;
+  p.bool_value = v;
+  return p;
+}
+ParameterValue ParameterValue::Int64(int64_t v) {
+  ParameterValue p;
+  p.kind = Kind::kInt64;
+  p.int_value = v;
+  return p;
+}
+ParameterValue ParameterValue::Double(double v) {
+  ParameterValue p;
+  p.kind = Kind::kDouble;
+  p.double_value = v;
+  return p;
+}
+ParameterValue ParameterValue::Text(std::string v) {
+  ParameterValue p;
+  p.kind = Kind::kText;
+  p.bytes = std::move(v);
+  return p;
+}
+ParameterValue ParameterValue::Blob(std::string v) {
+  ParameterValue p;
+  p.kind = Kind::kBlob;
+  p.bytes = std::move(v);
+  return p;
 }
 
 Result<std::unique_ptr<QueryResult>> PreparedStatement::Execute() {

@@ -62,11 +62,127 @@ class Database {
   std::unique_ptr<Handle> handle_;
 };
 
+/// A value's type, for encoders outside the engine (the PostgreSQL wire protocol). TIMESTAMP_S
+/// and TIMESTAMP_MS are kTimestamp (read in microseconds); TIMESTAMP_NS is kTimestampNs (read
+/// in microseconds too, truncated). kJson is DuckDB's JSON (a VARCHAR alias). kUnknown: a
+/// parameter whose type DuckDB could not infer (`SELECT $1`).
+enum class TypeId : uint8_t {
+  kBoolean, kTinyInt, kSmallInt, kInteger, kBigInt, kHugeInt,
+  kUTinyInt, kUSmallInt, kUInteger, kUBigInt, kUHugeInt,
+  kFloat, kDouble, kDecimal, kVarchar, kJson, kBlob,
+  kDate, kTime, kTimeTz, kTimestamp, kTimestampNs, kTimestampTz, kInterval, kUuid,
+  kList, kArray, kStruct, kMap, kEnum, kNull, kUnknown, kOther,
+};
+
 /// One column of a result: its name, its type as DuckDB spells it, and how JSON writes it.
 struct ColumnInfo {
   std::string name;
   std::string type_name;  ///< e.g. "BIGINT", "DECIMAL(18,2)", "VARCHAR[]"
   JsonKind json_kind = JsonKind::kString;
+  TypeId type_id = TypeId::kOther;
+  /// DECIMAL width and scale: of the column, or of the elements of a LIST/ARRAY of DECIMAL.
+  uint8_t width = 0;
+  uint8_t scale = 0;
+  /// The element type of a LIST or ARRAY (kOther otherwise).
+  TypeId element_type = TypeId::kOther;
+};
+
+namespace internal {
+struct TypeNode;  // engine-internal: a result column's type tree
+}
+
+/// A signed DECIMAL/HUGEINT/integer as its unscaled integer: the value is unscaled / 10^scale.
+struct DecimalValue {
+  __int128 unscaled = 0;
+  uint8_t scale = 0;
+};
+
+/// An INTERVAL as DuckDB (and PostgreSQL) keep it.
+struct IntervalValue {
+  int32_t months = 0;
+  int32_t days = 0;
+  int64_t micros = 0;
+};
+
+/// A TIME WITH TIME ZONE: microseconds of the day and the offset east of UTC, in seconds.
+struct TimeTzValue {
+  int64_t micros = 0;
+  int32_t offset_seconds = 0;
+};
+
+/// The elements of one LIST or ARRAY cell: rows [offset, offset + length) of the child.
+struct ListEntry {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
+/// A non-owning view of one column of a DataChunk (or of a list's child), valid while the
+/// chunk lives. Made once per chunk and column: the data pointer, validity mask and type are
+/// looked up then, so the accessors do no allocation and no type lookup. Each accessor reads
+/// the types its comment lists; on another type it returns 0 / empty (never undefined
+/// behaviour). Rows must be < the chunk's size (or inside a ListEntry for a child).
+class VectorRef {
+ public:
+  VectorRef() = default;
+  TypeId type_id() const { return type_id_; }
+  /// DECIMAL scale (0 for other types).
+  uint8_t scale() const { return scale_; }
+  bool IsNull(size_t row) const {
+    return validity_ != nullptr && !((validity_[row / 64] >> (row % 64)) & 1);
+  }
+  /// BOOLEAN.
+  bool Bool(size_t row) const;
+  /// BOOLEAN and the integers up to BIGINT / UINTEGER (UBIGINT wraps: use Decimal).
+  int64_t Int64(size_t row) const;
+  /// FLOAT, DOUBLE, and any other numeric type converted.
+  double Double(size_t row) const;
+  /// VARCHAR, JSON, BLOB (raw bytes), ENUM (its label): no copy.
+  std::string_view String(size_t row) const;
+  /// DATE: days since 1970-01-01 (INT32_MAX / -INT32_MAX are infinity / -infinity).
+  int32_t Date(size_t row) const;
+  /// TIME: micros of the day; every TIMESTAMP kind: micros since 1970-01-01 (UTC for
+  /// TIMESTAMPTZ); INT64_MAX / -INT64_MAX are infinity / -infinity. TIME_TZ: its local micros.
+  int64_t Micros(size_t row) const;
+  TimeTzValue TimeTz(size_t row) const;
+  IntervalValue Interval(size_t row) const;
+  /// UUID: the 16 bytes in network order, as PostgreSQL sends them.
+  void Uuid(size_t row, uint8_t out[16]) const;
+  /// DECIMAL, HUGEINT, and every integer type (scale 0). UHUGEINT above 2^127 is clamped.
+  DecimalValue Decimal(size_t row) const;
+  /// LIST, ARRAY and MAP (a MAP's child is a STRUCT of key and value).
+  ListEntry List(size_t row) const;
+  /// The element vector of a LIST/ARRAY/MAP, or child `index` of a STRUCT.
+  VectorRef Child(size_t index = 0) const;
+  /// Appends DuckDB's own rendering of a non-NULL value (nested types too).
+  void AppendText(size_t row, std::string& out) const;
+
+ private:
+  friend class DataChunk;
+  VectorRef(void* vector, const internal::TypeNode* node);
+  void* vector_ = nullptr;  // duckdb_vector
+  const internal::TypeNode* node_ = nullptr;
+  const void* data_ = nullptr;
+  const uint64_t* validity_ = nullptr;
+  TypeId type_id_ = TypeId::kOther;
+  uint8_t scale_ = 0;
+};
+
+/// A value to bind to a prepared statement parameter. Text bound to a typed parameter is cast
+/// by DuckDB (`WHERE d = $1` with a DATE column and '2024-01-31'); blobs stay bytes.
+struct ParameterValue {
+  enum class Kind : uint8_t { kNull, kBool, kInt64, kDouble, kText, kBlob };
+  Kind kind = Kind::kNull;
+  bool bool_value = false;
+  int64_t int_value = 0;
+  double double_value = 0;
+  std::string bytes;  ///< kText and kBlob
+
+  static ParameterValue Null() { return {}; }
+  static ParameterValue Bool(bool v);
+  static ParameterValue Int64(int64_t v);
+  static ParameterValue Double(double v);
+  static ParameterValue Text(std::string v);
+  static ParameterValue Blob(std::string v);
 };
 
 /// One chunk (up to 2048 rows) of a result. Reads straight from DuckDB's vectors.
@@ -87,6 +203,9 @@ class DataChunk {
   int64_t GetInt64(size_t column, size_t row) const;
   /// Numeric value of any numeric column (integers, decimals, floats); 0 for NULL.
   double GetDouble(size_t column, size_t row) const;
+  /// Typed access to column `column` for this chunk (see VectorRef); cheap, make it once per
+  /// chunk and column.
+  VectorRef Column(size_t column) const;
 
  private:
   friend class QueryResult;
@@ -125,6 +244,13 @@ class PreparedStatement {
   PreparedStatement& operator=(const PreparedStatement&) = delete;
 
   size_t parameter_count() const;
+  /// The type DuckDB inferred for parameter `index` (1-based); kUnknown when it could not.
+  TypeId parameter_type(size_t index) const;
+  /// The result columns, known without running the statement (empty for a statement with no
+  /// result, e.g. a SET).
+  std::vector<ColumnInfo> columns() const;
+  /// Binds one value (see ParameterValue).
+  Status Bind(size_t index, const ParameterValue& value);
   Status BindNull(size_t index);
   Status BindInt64(size_t index, int64_t value);
   Status BindDouble(size_t index, double value);

@@ -13,6 +13,7 @@
 
 #include "plexus/access/access_admin.h"
 #include "plexus/server/http_internal.h"
+#include "plexus/server/http_routes.h"
 
 namespace plexus::server::internal {
 namespace {
@@ -56,31 +57,22 @@ json AuditJson(const catalog::AuditRecord& r) {
 
 /// The number in a route's capture; kInvalidArgument when it is not one.
 Result<int64_t> IdParam(const httplib::Request& req, size_t index) {
-  try {
-    return std::stoll(req.matches[index].str());
-  } catch (...) {
-    return InvalidArgument("not a number: " + req.matches[index].str());
+  std::string text = req.matches[index].str();
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+    return InvalidArgument("not a number: " + text);
   }
+  return std::stoll(text);
 }
 
-template <typename T, typename ToJson>
-void SendList(httplib::Response& res, const Result<std::vector<T>>& list, const char* key,
-              ToJson to_json) {
-  if (!list.ok()) return SendError(res, list.status());
-  json items = json::array();
-  for (const auto& item : *list) items.push_back(to_json(item));
-  SendJson(res, {{key, items}});
-}
-
-void RequestRoutes(httplib::Server& http, catalog::Catalog* catalog) {
-  http.Get("/api/v1/access/requests", SignedIn(catalog, [catalog](const auto& req, auto& res,
+void RequestRoutes(RouteTable& routes, catalog::Catalog* catalog) {
+  routes.Get("/api/v1/access/requests", "Access requests the caller may see (?status=pending...)", [catalog](const auto& req, auto& res,
                                                                    const auto& actor) {
     access::AccessAdmin admin(catalog);
-    SendList(res, admin.ListRequests(actor, req.get_param_value("status")), "requests",
+    SendPage(req, res, admin.ListRequests(actor, req.get_param_value("status")), "requests",
              RequestJson);
-  }));
-  http.Get(R"(/api/v1/access/requests/(\d+))",
-           SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+  }).Tag("access").Paged().Query("status", "pending, approved, denied or withdrawn");
+  routes.Get("/api/v1/access/requests/{id}", "One access request",
+           [catalog](const auto& req, auto& res, const auto& actor) {
              access::AccessAdmin admin(catalog);
              auto id = IdParam(req, 1);
              auto list = admin.ListRequests(actor, "");
@@ -89,9 +81,9 @@ void RequestRoutes(httplib::Server& http, catalog::Catalog* catalog) {
                if (r.id == *id) return SendJson(res, RequestJson(r));
              }
              SendError(res, NotFound("no access request " + std::to_string(*id)));
-           }));
-  http.Post("/api/v1/access/requests",
-            SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+           }).Tag("access");
+  routes.Post("/api/v1/access/requests", "Ask for access to a product or port, for oneself",
+            [catalog](const auto& req, auto& res, const auto& actor) {
               std::string target, purpose, expires;
               Status read = ReadTextBody(
                   req, {{"target", &target}, {"purpose", &purpose}, {"expires_at", &expires}});
@@ -102,9 +94,9 @@ void RequestRoutes(httplib::Server& http, catalog::Catalog* catalog) {
               auto request = catalog->GetAccessRequest(*id);
               if (!request.ok()) return SendError(res, request.status());
               SendJson(res, RequestJson(*request), 201);
-            }));
-  http.Post(R"(/api/v1/access/requests/(\d+)/(approve|deny))",
-            SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+            }).Tag("access").Created().Body("{\"target\", \"purpose\", \"expires_at\"}");
+  auto decide = [catalog](bool approve) -> SignedInHandler {
+    return [catalog, approve](const auto& req, auto& res, const auto& actor) {
               auto id = IdParam(req, 1);
               if (!id.ok()) return SendError(res, id.status());
               std::string reason;
@@ -112,21 +104,26 @@ void RequestRoutes(httplib::Server& http, catalog::Catalog* catalog) {
                                              : ReadTextBody(req, {{"reason", &reason}});
               if (!read.ok()) return SendError(res, read);
               access::AccessAdmin admin(catalog);
-              auto decided = admin.Decide(actor, *id, req.matches[2].str() == "approve", reason);
+              auto decided = admin.Decide(actor, *id, approve, reason);
               if (!decided.ok()) return SendError(res, decided.status());
               SendJson(res, RequestJson(*decided));
-            }));
+            };
+  };
+  routes.Post("/api/v1/access/requests/{id}/approve", "Approve a pending request (owners, admins)", decide(true))
+      .Tag("access").Body("{\"reason\"} (optional)");
+  routes.Post("/api/v1/access/requests/{id}/deny", "Deny a pending request (owners, admins)", decide(false))
+      .Tag("access").Body("{\"reason\"} (optional)");
 }
 
-void GrantRoutes(httplib::Server& http, catalog::Catalog* catalog) {
-  http.Get("/api/v1/access/grants", SignedIn(catalog, [catalog](const auto& req, auto& res,
+void GrantRoutes(RouteTable& routes, catalog::Catalog* catalog) {
+  routes.Get("/api/v1/access/grants", "Grants the caller may see (?all=true: revoked and expired too)", [catalog](const auto& req, auto& res,
                                                                  const auto& actor) {
     access::AccessAdmin admin(catalog);
-    SendList(res, admin.ListGrants(actor, req.get_param_value("all") != "true"), "grants",
+    SendPage(req, res, admin.ListGrants(actor, req.get_param_value("all") != "true"), "grants",
              GrantJson);
-  }));
-  http.Post("/api/v1/access/grants",
-            SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+  }).Tag("access").Paged().Query("all", "true: revoked and expired grants too", "boolean");
+  routes.Post("/api/v1/access/grants", "Grant access directly (owners of the domain, admins)",
+            [catalog](const auto& req, auto& res, const auto& actor) {
               catalog::GrantRecord grant;
               Status read = ReadTextBody(req, {{"target", &grant.target},
                                                {"grantee", &grant.grantee},
@@ -141,31 +138,31 @@ void GrantRoutes(httplib::Server& http, catalog::Catalog* catalog) {
               auto stored = catalog->GetGrant(*id);
               if (!stored.ok()) return SendError(res, stored.status());
               SendJson(res, GrantJson(*stored), 201);
-            }));
-  http.Delete(R"(/api/v1/access/grants/(\d+))",
-              SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+            }).Tag("access").Created().Body("{\"target\", \"grantee\", \"grantee_kind\", \"purpose\", \"expires_at\"}");
+  routes.Delete("/api/v1/access/grants/{id}", "Revoke a grant",
+              [catalog](const auto& req, auto& res, const auto& actor) {
                 auto id = IdParam(req, 1);
                 if (!id.ok()) return SendError(res, id.status());
                 access::AccessAdmin admin(catalog);
                 Status revoked = admin.Revoke(actor, *id);
                 if (!revoked.ok()) return SendError(res, revoked);
                 SendJson(res, {{"revoked", *id}});
-              }));
+              }).Tag("access");
 }
 
-void PrincipalRoutes(httplib::Server& http, catalog::Catalog* catalog) {
-  http.Get("/api/v1/me", SignedIn(catalog, [catalog](const auto&, auto& res, const auto& actor) {
+void PrincipalRoutes(RouteTable& routes, catalog::Catalog* catalog) {
+  routes.Get("/api/v1/me", "The signed-in principal", [catalog](const auto&, auto& res, const auto& actor) {
     auto record = catalog->GetPrincipal(actor.name);
     if (!record.ok()) return SendError(res, record.status());
     SendJson(res, PrincipalJson(*record));
-  }));
-  http.Get("/api/v1/principals",
-           SignedIn(catalog, [catalog](const auto&, auto& res, const auto& actor) {
+  }).Tag("principals");
+  routes.Get("/api/v1/principals", "Principals (admins: all; others: themselves)",
+           [catalog](const auto& req, auto& res, const auto& actor) {
              access::AccessAdmin admin(catalog);
-             SendList(res, admin.ListPrincipals(actor), "principals", PrincipalJson);
-           }));
-  http.Post("/api/v1/principals",
-            SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+             SendPage(req, res, admin.ListPrincipals(actor), "principals", PrincipalJson);
+           }).Tag("principals").Paged();
+  routes.Post("/api/v1/principals", "Create a principal (admins)",
+            [catalog](const auto& req, auto& res, const auto& actor) {
               auto body = BodyObject(req, {"name", "kind", "admin", "attributes"});
               if (!body.ok()) return SendError(res, body.status());
               catalog::PrincipalRecord p;
@@ -195,9 +192,9 @@ void PrincipalRoutes(httplib::Server& http, catalog::Catalog* catalog) {
               auto stored = catalog->GetPrincipal(p.name);
               if (!stored.ok()) return SendError(res, stored.status());
               SendJson(res, PrincipalJson(*stored), 201);
-            }));
-  http.Put(R"(/api/v1/principals/([^/]+)/attributes/([^/]+))",
-           SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+            }).Tag("principals").Created().Body("{\"name\", \"kind\", \"admin\", \"attributes\"}");
+  routes.Put("/api/v1/principals/{name}/attributes/{key}", "Set (or with an empty value remove) an attribute (admins)",
+           [catalog](const auto& req, auto& res, const auto& actor) {
              std::string value;
              Status read = ReadTextBody(req, {{"value", &value}});
              if (!read.ok()) return SendError(res, read);
@@ -206,9 +203,9 @@ void PrincipalRoutes(httplib::Server& http, catalog::Catalog* catalog) {
                                              value);
              if (!set.ok()) return SendError(res, set);
              SendJson(res, {{"updated", req.matches[1].str()}});
-           }));
+           }).Tag("principals").Body("{\"value\"}");
   auto group_change = [catalog](bool add) {
-    return SignedIn(catalog, [catalog, add](const auto& req, auto& res, const auto& actor) {
+    return SignedInHandler([catalog, add](const auto& req, auto& res, const auto& actor) {
       access::AccessAdmin admin(catalog);
       std::string name = req.matches[1].str(), group = req.matches[2].str();
       Status changed = add ? admin.AddGroupMember(actor, group, name)
@@ -217,24 +214,28 @@ void PrincipalRoutes(httplib::Server& http, catalog::Catalog* catalog) {
       SendJson(res, {{"principal", name}, {"group", group}, {"member", add}});
     });
   };
-  http.Post(R"(/api/v1/principals/([^/]+)/groups/([^/]+))", group_change(true));
-  http.Delete(R"(/api/v1/principals/([^/]+)/groups/([^/]+))", group_change(false));
+  routes.Post("/api/v1/principals/{name}/groups/{group}", "Add a principal to a group (admins)",
+              group_change(true))
+      .Tag("principals");
+  routes.Delete("/api/v1/principals/{name}/groups/{group}",
+                "Remove a principal from a group (admins)", group_change(false))
+      .Tag("principals");
 }
 
-void TokenRoutes(httplib::Server& http, catalog::Catalog* catalog) {
-  http.Get("/api/v1/tokens", SignedIn(catalog, [catalog](const auto& req, auto& res,
+void TokenRoutes(RouteTable& routes, catalog::Catalog* catalog) {
+  routes.Get("/api/v1/tokens", "API tokens (own; admins: ?principal=)", [catalog](const auto& req, auto& res,
                                                           const auto& actor) {
     access::AccessAdmin admin(catalog);
-    SendList(res, admin.ListTokens(actor, req.get_param_value("principal")), "tokens",
+    SendPage(req, res, admin.ListTokens(actor, req.get_param_value("principal")), "tokens",
              [](const catalog::TokenRecord& t) {
                return json{{"id", t.id},           {"principal", t.principal},
                            {"label", t.label},     {"created_at", t.created_at},
                            {"expires_at", t.expires_at}, {"revoked_at", t.revoked_at},
                            {"last_used_at", t.last_used_at}};
              });
-  }));
-  http.Post("/api/v1/tokens",
-            SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+  }).Tag("tokens").Paged().Query("principal", "whose tokens (admins)");
+  routes.Post("/api/v1/tokens", "Issue an API token (the secret is shown once)",
+            [catalog](const auto& req, auto& res, const auto& actor) {
               std::string principal, label, expires;
               Status read = ReadTextBody(
                   req, {{"principal", &principal}, {"label", &label}, {"expires_at", &expires}});
@@ -244,18 +245,18 @@ void TokenRoutes(httplib::Server& http, catalog::Catalog* catalog) {
               auto secret = admin.IssueToken(actor, whose, label, expires);
               if (!secret.ok()) return SendError(res, secret.status());
               SendJson(res, {{"principal", whose}, {"token", *secret}}, 201);
-            }));
-  http.Delete(R"(/api/v1/tokens/([^/]+))",
-              SignedIn(catalog, [catalog](const auto& req, auto& res, const auto& actor) {
+            }).Tag("tokens").Created().Body("{\"principal\", \"label\", \"expires_at\"}");
+  routes.Delete("/api/v1/tokens/{id}", "Revoke an API token",
+              [catalog](const auto& req, auto& res, const auto& actor) {
                 access::AccessAdmin admin(catalog);
                 Status revoked = admin.RevokeToken(actor, req.matches[1].str());
                 if (!revoked.ok()) return SendError(res, revoked);
                 SendJson(res, {{"revoked", req.matches[1].str()}});
-              }));
+              }).Tag("tokens");
 }
 
-void AuditRoutes(httplib::Server& http, catalog::Catalog* catalog) {
-  http.Get("/api/v1/audit", SignedIn(catalog, [catalog](const auto& req, auto& res,
+void AuditRoutes(RouteTable& routes, catalog::Catalog* catalog) {
+  routes.Get("/api/v1/audit", "Search the audit trail (admins), newest first", [catalog](const auto& req, auto& res,
                                                          const auto& actor) {
     catalog::AuditFilter filter;
     filter.principal = req.get_param_value("principal");
@@ -265,18 +266,14 @@ void AuditRoutes(httplib::Server& http, catalog::Catalog* catalog) {
     filter.since = req.get_param_value("since");
     filter.until = req.get_param_value("until");
     filter.text = req.get_param_value("text");
-    if (req.has_param("limit")) {
-      try {
-        filter.limit = std::clamp(std::stoi(req.get_param_value("limit")), 1, 10000);
-      } catch (...) {
-        return SendError(res, InvalidArgument("limit must be a number"));
-      }
-    }
+    auto page = ReadPage(req);
+    if (!page.ok()) return SendError(res, page.status());
+    filter.limit = static_cast<int>(page->offset + page->limit + 1);  // one more: is there a next?
     access::AccessAdmin admin(catalog);
-    SendList(res, admin.SearchAudit(actor, filter), "records", AuditJson);
-  }));
-  http.Get("/api/v1/audit/verify",
-           SignedIn(catalog, [catalog](const auto&, auto& res, const auto& actor) {
+    SendPage(req, res, admin.SearchAudit(actor, filter), "records", AuditJson);
+  }).Tag("audit").Paged().Query("principal", "who").Query("action", "what was done").Query("product", "domain.product").Query("decision", "allowed or denied").Query("since", "ISO time").Query("until", "ISO time").Query("text", "words in the record");
+  routes.Get("/api/v1/audit/verify", "Recompute the audit trail's hash chain (admins)",
+           [catalog](const auto&, auto& res, const auto& actor) {
              access::AccessAdmin admin(catalog);
              auto report = admin.VerifyAudit(actor);
              if (!report.ok()) return SendError(res, report.status());
@@ -284,17 +281,17 @@ void AuditRoutes(httplib::Server& http, catalog::Catalog* catalog) {
                             {"records", report->records},
                             {"first_bad_seq", report->first_bad_seq},
                             {"message", report->message}});
-           }));
+           }).Tag("audit");
 }
 
 }  // namespace
 
-void AccessRoutes(httplib::Server& http, catalog::Catalog* catalog) {
-  RequestRoutes(http, catalog);
-  GrantRoutes(http, catalog);
-  PrincipalRoutes(http, catalog);
-  TokenRoutes(http, catalog);
-  AuditRoutes(http, catalog);
+void AccessRoutes(RouteTable& routes, catalog::Catalog* catalog) {
+  RequestRoutes(routes, catalog);
+  GrantRoutes(routes, catalog);
+  PrincipalRoutes(routes, catalog);
+  TokenRoutes(routes, catalog);
+  AuditRoutes(routes, catalog);
 }
 
 }  // namespace plexus::server::internal

@@ -47,8 +47,34 @@ using SignedInHandler = std::function<void(const httplib::Request&, httplib::Res
 /// Wraps a handler: signs in first (401 when that fails).
 httplib::Server::Handler SignedIn(const catalog::Catalog* catalog, SignedInHandler handler);
 
-/// Registers /api/v1/me, /api/v1/access/..., /api/v1/principals, /api/v1/tokens and
-/// /api/v1/audit (http_access.cc).
-void AccessRoutes(httplib::Server& http, catalog::Catalog* catalog);
+class RouteTable;
+
+/// Each file's routes, declared in the one route table (http_routes.h):
+/// /api/v1/me, /api/v1/access/..., /api/v1/principals, /api/v1/tokens, /api/v1/audit
+/// (http_access.cc).
+void AccessRoutes(RouteTable& routes, catalog::Catalog* catalog);
+/// /api/v1/products[/{ref}[/contracts|/versions]] (http_products.cc).
+void ProductRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries);
+/// /api/v1/lineage, /api/v1/search, /api/v1/runs, /api/v1/quality (http_catalog.cc).
+void CatalogRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries);
+/// POST /api/v1/query, streaming (http_query.cc).
+void QueryRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries);
+/// /api/v1/mesh/validate, /api/v1/mesh/diff, /api/v1/mesh/apply: admins (http_mesh.cc).
+void MeshRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries);
+
+/// The error code of a Status as the API spells it: not_found, permission_denied...
+std::string ErrorCode(StatusCode code);
+/// Refreshes the query service's view of the catalog, then the policy (for listing what a
+/// principal may see).
+Result<std::shared_ptr<const access::AccessPolicy>> CurrentPolicy(access::QueryService& queries);
+/// One product the principal may see; an unknown and a hidden one read alike (kNotFound).
+Result<catalog::ProductRecord> VisibleProduct(const catalog::Catalog& catalog,
+                                              const access::AccessPolicy& policy,
+                                              const access::Principal& principal,
+                                              const std::string& ref);
+/// Every product the principal may see (hidden ports left out).
+Result<std::vector<catalog::ProductRecord>> VisibleProducts(const catalog::Catalog& catalog,
+                                                            const access::AccessPolicy& policy,
+                                                            const access::Principal& principal);
 
 }  // namespace plexus::server::internal

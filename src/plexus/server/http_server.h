@@ -1,11 +1,9 @@
 // File: plexus/server/http_server.h
 //
-// The HTTP JSON API (cpp-httplib), first cut:
-//   GET  /healthz                   liveness
-//   GET  /api/v1/products           every registered product with its output ports
-//   GET  /api/v1/products/{ref}     one product (by id or domain.product): ports, columns, runs
-//   POST /api/v1/query              {"sql": "...", "format": "json|csv|ndjson"} or a text/plain
-//                                   SQL body; the result streams chunk by chunk
+// The HTTP JSON API (cpp-httplib) under /api/v1: every route is declared once in a route
+// table (http_routes.h) that also writes the OpenAPI 3 document served at
+// /api/v1/openapi.json; /healthz (alive) and /readyz (catalog readable, query service open)
+// need no token. Query results stream chunk by chunk (CSV, JSON, NDJSON).
 // Errors are JSON {"error": {"code": "...", "message": "..."}} with the HTTP status from the
 // one code table (common/status.h). Every query passes the same QueryService (and SqlGuard)
 // as the CLI. A handler that throws answers 500; the server carries on.
@@ -17,11 +15,22 @@
 #include "plexus/catalog/catalog.h"
 #include "plexus/common/status.h"
 
+namespace plexus::access {
+class QueryService;
+}
+
 namespace plexus::server {
 
 struct HttpOptions {
   std::string host = "127.0.0.1";
   int port = 8080;
+};
+
+/// What a server may share with other doors (the wire listener): when set, the caller owns
+/// them and keeps them alive longer than the server; when null, Start opens its own.
+struct HttpShared {
+  catalog::Catalog* catalog = nullptr;
+  access::QueryService* queries = nullptr;
 };
 
 /// A running HTTP server; stops when destroyed.
@@ -30,9 +39,12 @@ class HttpServer {
   /// Opens the catalog and the query service and binds `options.host:port` (port 0: any free
   /// port; see port()). Serves on a background thread.
   static Result<std::unique_ptr<HttpServer>> Start(const catalog::Home& home,
-                                                   const HttpOptions& options);
+                                                   const HttpOptions& options,
+                                                   HttpShared shared = {});
   ~HttpServer();
   int port() const;
+  /// http://host:port
+  std::string url() const;
   /// Blocks until Stop() (or a signal handler calling it).
   void Wait();
   void Stop();
@@ -42,8 +54,5 @@ class HttpServer {
   explicit HttpServer(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
-
-/// Starts a server and serves until SIGINT or SIGTERM.
-Status Serve(const catalog::Home& home, const HttpOptions& options);
 
 }  // namespace plexus::server

@@ -1,0 +1,273 @@
+// Reading the catalog beyond products: lineage, search, runs and quality results, the CLI's
+// lineage, show and test answers. Everything is cut to what the caller may see: an edge, run
+// or result of a product the caller cannot see is left out, as if it did not exist.
+//   GET /api/v1/products/{ref}/lineage      upstream and downstream products, column lineage
+//   GET /api/v1/products/{ref}/quality      last quality results (?run=ID: that run's)
+//   GET /api/v1/search?q=                   ranked products (paged)
+//   GET /api/v1/runs[?product=]             pipeline runs, newest first (paged)
+//   GET /api/v1/runs/{id}                   one run with its quality results
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "plexus/access/query_service.h"
+#include "plexus/server/http_internal.h"
+#include "plexus/server/http_routes.h"
+#include "plexus/server/product_json.h"
+#include "plexus/server/product_search.h"
+
+namespace plexus::server::internal {
+namespace {
+
+using nlohmann::json;
+
+/// Runs kept for listing: the catalog is asked for at most this many, newest first.
+constexpr int kMaxRunsListed = 100000;
+
+json RunJson(const catalog::RunRecord& r) {
+  return {{"id", r.id},           {"product", r.product}, {"product_id", r.product_id},
+          {"started_at", r.started_at}, {"finished_at", r.finished_at},
+          {"status", r.status},   {"reason", r.reason},   {"rows", r.rows}};
+}
+
+json QualityJson(const catalog::QualityResultRecord& q) {
+  json samples = json::parse(q.samples.empty() ? "[]" : q.samples, nullptr, false);
+  return {{"run_id", q.run_id == 0 ? json(nullptr) : json(q.run_id)},
+          {"port", q.port},
+          {"major", q.major},
+          {"rule", q.rule},
+          {"column", q.column},
+          {"check", q.check},
+          {"status", q.status},
+          {"measured", q.has_measured ? json(q.measured) : json(nullptr)},
+          {"unit", q.unit},
+          {"threshold", q.threshold},
+          {"severity", q.severity},
+          {"samples", samples.is_discarded() ? json::array() : samples},
+          {"message", q.message},
+          {"checked_at", q.checked_at}};
+}
+
+/// Names (domain.product) and ids of the products the principal may see.
+struct VisibleSet {
+  std::vector<catalog::ProductRecord> products;
+  std::set<std::string> names;
+  std::set<std::string> ids;
+};
+
+Result<VisibleSet> LoadVisible(const catalog::Catalog& catalog, access::QueryService& queries,
+                               const access::Principal& principal) {
+  PLEXUS_ASSIGN_OR_RETURN(auto policy, CurrentPolicy(queries));
+  VisibleSet out;
+  PLEXUS_ASSIGN_OR_RETURN(out.products, VisibleProducts(catalog, *policy, principal));
+  for (const auto& p : out.products) {
+    out.names.insert(p.QualifiedName());
+    out.ids.insert(p.id);
+  }
+  return out;
+}
+
+/// The product `ref` (id or domain.product) among the visible ones.
+const catalog::ProductRecord* FindVisible(const VisibleSet& visible, const std::string& ref) {
+  for (const auto& p : visible.products) {
+    if (p.id == ref || p.QualifiedName() == ref) return &p;
+  }
+  return nullptr;
+}
+
+/// Every product reachable from `start` along `edges` (name -> next names), start excluded.
+std::set<std::string> Reachable(const std::multimap<std::string, std::string>& edges,
+                                const std::string& start) {
+  std::set<std::string> seen;
+  std::vector<std::string> todo{start};
+  while (!todo.empty()) {
+    std::string node = todo.back();
+    todo.pop_back();
+    auto [begin, end] = edges.equal_range(node);
+    for (auto it = begin; it != end; ++it) {
+      if (it->second != start && seen.insert(it->second).second) todo.push_back(it->second);
+    }
+  }
+  return seen;
+}
+
+Result<json> LineageJson(const catalog::Catalog& catalog, const VisibleSet& visible,
+                         const std::string& name) {
+  PLEXUS_ASSIGN_OR_RETURN(auto edges, catalog.ListLineage());
+  std::multimap<std::string, std::string> up, down;
+  json edge_list = json::array();
+  for (const auto& e : edges) {
+    if (!visible.names.count(e.upstream) || !visible.names.count(e.downstream)) continue;
+    up.emplace(e.downstream, e.upstream);
+    down.emplace(e.upstream, e.downstream);
+  }
+  std::set<std::string> upstream = Reachable(up, name), downstream = Reachable(down, name);
+  for (const auto& e : edges) {
+    auto in_side = [&](const std::set<std::string>& side) {
+      return (side.count(e.upstream) || e.upstream == name) &&
+             (side.count(e.downstream) || e.downstream == name);
+    };
+    if (!in_side(upstream) && !in_side(downstream)) continue;
+    edge_list.push_back({{"upstream", e.upstream},
+                         {"upstream_port", e.upstream_port},
+                         {"downstream", e.downstream},
+                         {"downstream_input", e.downstream_input}});
+  }
+  PLEXUS_ASSIGN_OR_RETURN(auto columns, catalog.ListColumnLineage());
+  json column_list = json::array();
+  for (const auto& c : columns) {
+    if ((c.upstream != name && c.downstream != name) || !visible.names.count(c.upstream) ||
+        !visible.names.count(c.downstream)) {
+      continue;
+    }
+    column_list.push_back({{"downstream", c.downstream + "." + c.downstream_port},
+                           {"downstream_column", c.downstream_column},
+                           {"upstream", c.upstream + "." + c.upstream_port},
+                           {"upstream_column", c.upstream_column},
+                           {"input", c.input},
+                           {"direct", c.direct}});
+  }
+  return json{{"product", name},
+              {"upstream", upstream},
+              {"downstream", downstream},
+              {"edges", edge_list},
+              {"columns", column_list}};
+}
+
+/// Answers with `then(visible, product)` when the route's {ref} is a product the caller sees.
+template <typename Then>
+void WithVisible(catalog::Catalog* catalog, access::QueryService* queries,
+                 const httplib::Request& req, httplib::Response& res,
+                 const access::Principal& principal, Then then) {
+  auto visible = LoadVisible(*catalog, *queries, principal);
+  if (!visible.ok()) return SendError(res, visible.status());
+  const catalog::ProductRecord* product = FindVisible(*visible, req.matches[1].str());
+  if (product == nullptr) {
+    return SendError(res, NotFound("unknown data product " + req.matches[1].str() +
+                                   " (see /api/v1/products)"));
+  }
+  then(*visible, *product);
+}
+
+void LineageAndQualityRoutes(RouteTable& routes, catalog::Catalog* catalog,
+                             access::QueryService* queries) {
+  routes.Get("/api/v1/products/{ref}/lineage",
+             "What the product reads and what reads it (transitively), with column lineage",
+             [catalog, queries](const auto& req, auto& res, const auto& principal) {
+               WithVisible(catalog, queries, req, res, principal,
+                           [&](const VisibleSet& visible, const catalog::ProductRecord& p) {
+                             auto lineage = LineageJson(*catalog, visible, p.QualifiedName());
+                             if (!lineage.ok()) return SendError(res, lineage.status());
+                             SendJson(res, *lineage);
+                           });
+             })
+      .Tag("lineage");
+  routes.Get("/api/v1/products/{ref}/quality",
+             "The last quality check of each port (or one run's), as plexus show prints",
+             [catalog, queries](const auto& req, auto& res, const auto& principal) {
+               WithVisible(catalog, queries, req, res, principal,
+                           [&](const VisibleSet&, const catalog::ProductRecord& p) {
+                             int64_t run = 0;
+                             std::string text = req.get_param_value("run");
+                             if (!text.empty()) {
+                               if (text.find_first_not_of("0123456789") != std::string::npos ||
+                                   text.size() > 18) {
+                                 return SendError(res, InvalidArgument("run must be a number"));
+                               }
+                               run = std::stoll(text);
+                             }
+                             auto results = catalog->ListQualityResults(p.id, run);
+                             if (!results.ok()) return SendError(res, results.status());
+                             std::vector<catalog::QualityResultRecord> shown;
+                             for (auto& q : *results) {
+                               for (const auto& port : p.outputs) {
+                                 if (port.name == q.port) {
+                                   shown.push_back(std::move(q));
+                                   break;
+                                 }
+                               }
+                             }
+                             SendPage(req, res, shown, "results", QualityJson);
+                           });
+             })
+      .Tag("quality")
+      .Paged()
+      .Query("run", "a run's id: that run's results", "integer");
+}
+
+void RunRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries) {
+  routes.Get("/api/v1/runs", "Pipeline runs of the products the caller may see, newest first",
+             [catalog, queries](const auto& req, auto& res, const auto& principal) {
+               auto visible = LoadVisible(*catalog, *queries, principal);
+               if (!visible.ok()) return SendError(res, visible.status());
+               std::string product_id;
+               if (req.has_param("product")) {
+                 const auto* p = FindVisible(*visible, req.get_param_value("product"));
+                 if (p == nullptr) {
+                   return SendError(res, NotFound("unknown data product " +
+                                                  req.get_param_value("product")));
+                 }
+                 product_id = p->id;
+               }
+               auto runs = catalog->ListRuns(product_id, kMaxRunsListed);
+               if (!runs.ok()) return SendError(res, runs.status());
+               std::vector<catalog::RunRecord> shown;
+               for (auto& r : *runs) {
+                 if (visible->ids.count(r.product_id)) shown.push_back(std::move(r));
+               }
+               SendPage(req, res, shown, "runs", RunJson);
+             })
+      .Tag("runs")
+      .Paged()
+      .Query("product", "domain.product or id: only its runs");
+  routes.Get("/api/v1/runs/{id}", "One pipeline run with its quality results",
+             [catalog, queries](const auto& req, auto& res, const auto& principal) {
+               auto visible = LoadVisible(*catalog, *queries, principal);
+               if (!visible.ok()) return SendError(res, visible.status());
+               auto runs = catalog->ListRuns("", kMaxRunsListed);
+               if (!runs.ok()) return SendError(res, runs.status());
+               for (const auto& r : *runs) {
+                 if (std::to_string(r.id) != req.matches[1].str() ||
+                     !visible->ids.count(r.product_id)) {
+                   continue;
+                 }
+                 auto results = catalog->ListQualityResults(r.product_id, r.id);
+                 if (!results.ok()) return SendError(res, results.status());
+                 json run = RunJson(r);
+                 run["quality"] = json::array();
+                 for (const auto& q : *results) run["quality"].push_back(QualityJson(q));
+                 return SendJson(res, run);
+               }
+               SendError(res, NotFound("no run " + req.matches[1].str()));
+             })
+      .Tag("runs");
+}
+
+}  // namespace
+
+void CatalogRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries) {
+  LineageAndQualityRoutes(routes, catalog, queries);
+  RunRoutes(routes, catalog, queries);
+  routes.Get("/api/v1/search",
+             "Data products matching words in their names, tags, columns and descriptions",
+             [catalog, queries](const auto& req, auto& res, const auto& principal) {
+               std::string q = req.get_param_value("q");
+               if (q.find_first_not_of(" \t") == std::string::npos) {
+                 return SendError(res, InvalidArgument("search needs words: ?q=orders"));
+               }
+               auto visible = LoadVisible(*catalog, *queries, principal);
+               if (!visible.ok()) return SendError(res, visible.status());
+               std::vector<SearchHit> hits = SearchProducts(visible->products, q);
+               SendPage(req, res, hits, "results", [](const SearchHit& hit) {
+                 json item = ProductSummaryJson(*hit.product);
+                 item["score"] = hit.score;
+                 item["matched"] = hit.matched;
+                 return item;
+               });
+             })
+      .Tag("search")
+      .Paged()
+      .Query("q", "words to find (all must match)");
+}
+
+}  // namespace plexus::server::internal

@@ -1,0 +1,136 @@
+#include "plexus/server/http_client.h"
+
+#include <filesystem>
+#include <vector>
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "plexus/server/http_internal.h"
+
+namespace plexus::server {
+namespace {
+
+using nlohmann::json;
+
+/// A query may run long: the client waits this long for the next bytes.
+constexpr time_t kReadTimeoutSeconds = 24 * 3600;
+
+/// The Status an error answer stands for: its code (by the API's name) and its message.
+Status StatusOfAnswer(int http_status, const std::string& body) {
+  json doc = json::parse(body, nullptr, false);
+  std::string code, message = "the server answered HTTP " + std::to_string(http_status);
+  if (doc.is_object() && doc.contains("error") && doc["error"].is_object()) {
+    code = doc["error"].value("code", "");
+    message = doc["error"].value("message", message);
+  }
+  for (StatusCode c : {StatusCode::kInvalidArgument, StatusCode::kNotFound,
+                       StatusCode::kAlreadyExists, StatusCode::kPermissionDenied,
+                       StatusCode::kUnauthenticated, StatusCode::kFailedPrecondition,
+                       StatusCode::kIOError}) {
+    if (internal::ErrorCode(c) == code) return Status(c, message);
+  }
+  if (http_status == 404) return NotFound(message);
+  if (http_status == 413 || (http_status >= 400 && http_status < 500)) {
+    return InvalidArgument(message);
+  }
+  return Internal(message);
+}
+
+/// The error's details lines, if any.
+std::vector<std::string> DetailsOf(const std::string& body) {
+  json doc = json::parse(body, nullptr, false);
+  std::vector<std::string> lines;
+  if (!doc.is_object() || !doc.contains("error") || !doc["error"].is_object()) return lines;
+  const json& details = doc["error"].value("details", json::array());
+  for (const auto& line : details) {
+    if (line.is_string()) lines.push_back(line.get<std::string>());
+  }
+  return lines;
+}
+
+struct Answer {
+  int status = 0;
+  std::vector<std::string> warnings;  ///< X-Plexus-Warning headers
+  std::string body;                   ///< the error's body, or a success's when not streamed
+};
+
+/// POSTs a JSON body; a successful answer's body goes to `out` when given (as it arrives).
+Result<Answer> Post(const RemoteServer& server, const std::string& path, const json& body,
+                    std::ostream* out) {
+  httplib::Client client(server.url);
+  client.set_read_timeout(kReadTimeoutSeconds, 0);
+  httplib::Request req;
+  req.method = "POST";
+  req.path = path;
+  req.headers = {{"Authorization", "Bearer " + server.token}};
+  req.set_header("Content-Type", "application/json");
+  req.body = body.dump();
+  Answer answer;
+  req.response_handler = [&answer](const httplib::Response& res) {
+    answer.status = res.status;
+    auto [begin, end] = res.headers.equal_range("X-Plexus-Warning");
+    for (auto it = begin; it != end; ++it) answer.warnings.push_back(it->second);
+    return true;
+  };
+  req.content_receiver = [&answer, out](const char* data, size_t size, uint64_t, uint64_t) {
+    if (out != nullptr && answer.status >= 200 && answer.status < 300) {
+      out->write(data, static_cast<std::streamsize>(size));
+    } else {
+      answer.body.append(data, size);
+    }
+    return true;
+  };
+  auto result = client.send(req);
+  if (!result) {
+    return IOError("cannot reach the plexus server at " + server.url + ": " +
+                   httplib::to_string(result.error()));
+  }
+  answer.status = result->status;
+  return answer;
+}
+
+}  // namespace
+
+Status RemoteQuery(const RemoteServer& server, const std::string& sql, const std::string& format,
+                   const std::string& as, std::ostream& out, std::ostream& err) {
+  json body = {{"sql", sql}, {"format", format}};
+  if (!as.empty()) body["as"] = as;
+  PLEXUS_ASSIGN_OR_RETURN(Answer answer, Post(server, "/api/v1/query", body, &out));
+  for (const auto& warning : answer.warnings) err << "plexus: warning: " << warning << "\n";
+  out.flush();
+  if (answer.status < 200 || answer.status >= 300) {
+    return StatusOfAnswer(answer.status, answer.body);
+  }
+  return Status::OK();
+}
+
+Status RemoteApply(const RemoteServer& server, const std::string& mesh_dir, std::ostream& out,
+                   std::ostream& err) {
+  std::error_code ec;
+  std::string path = std::filesystem::absolute(mesh_dir, ec).lexically_normal().string();
+  if (path.size() > 1 && path.back() == '/') path.pop_back();
+  PLEXUS_ASSIGN_OR_RETURN(Answer answer,
+                          Post(server, "/api/v1/mesh/apply", {{"path", path}}, nullptr));
+  if (answer.status < 200 || answer.status >= 300) {
+    for (const auto& line : DetailsOf(answer.body)) err << line << "\n";
+    return StatusOfAnswer(answer.status, answer.body);
+  }
+  json report = json::parse(answer.body, nullptr, false);
+  if (!report.is_object()) return Internal("the server's apply report is not JSON");
+  for (const auto& w : report.value("warnings", json::array())) {
+    err << "plexus: warning: " << w.get<std::string>() << "\n";
+  }
+  auto names = [&](const char* key) { return report.value(key, json::array()); };
+  for (const auto& p : names("created")) out << "created    " << p.get<std::string>() << "\n";
+  for (const auto& p : names("updated")) out << "updated    " << p.get<std::string>() << "\n";
+  for (const auto& p : names("unchanged")) out << "unchanged  " << p.get<std::string>() << "\n";
+  size_t created = names("created").size(), updated = names("updated").size();
+  out << "applied mesh " << report.value("mesh", "") << ": " << report.value("domains", 0)
+      << " domains, " << created + updated + names("unchanged").size() << " products ("
+      << created << " created, " << updated << " updated)\n";
+  return Status::OK();
+}
+
+}  // namespace plexus::server

@@ -1,0 +1,175 @@
+// File: plexus/server/pg_connection.h (server-internal)
+//
+// One client connection of the wire protocol server, run by its own thread: startup (TLS,
+// sign-in, parameters), then the message loop (simple and extended query, COPY TO STDOUT).
+// pg_connection.cc holds the startup, sign-in and loop; pg_connection_query.cc the statements.
+// Thread safety: Run() on the connection's thread; Cancel(), Tick() and Shutdown() from any
+// thread (the cancel requests, the server's watchdog, Stop).
+#pragma once
+
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plexus/access/access_policy.h"
+#include "plexus/access/query_service.h"
+#include "plexus/server/pg_metadata.h"
+#include "plexus/server/pg_protocol.h"
+#include "plexus/server/pg_server.h"
+#include "plexus/server/pg_types.h"
+
+namespace plexus::server::pg {
+
+/// What every connection of one server shares. Outlives the connections.
+struct ServerContext {
+  catalog::Catalog* catalog = nullptr;
+  access::QueryService* queries = nullptr;
+  MetadataCatalog* metadata = nullptr;
+  PgOptions options;
+  MessageLimits limits;
+  asio::ssl::context* tls = nullptr;
+  /// Stops the running query of connection `pid` when `secret` matches (a CancelRequest).
+  std::function<void(int32_t pid, int32_t secret)> cancel;
+};
+
+/// An error for the client: what ErrorResponse carries, and whether the connection ends.
+struct WireFailure {
+  ErrorFields fields;
+  bool fatal = false;
+};
+
+/// A statement prepared by Parse (named, or the unnamed one).
+struct WireStatement {
+  std::string text;                 ///< as the client sent it
+  Statement classified;             ///< pg_metadata.h's routing
+  std::vector<int32_t> param_oids;  ///< of Parse, completed by the describe
+  std::vector<engine::ColumnInfo> columns;
+  std::unique_ptr<MetadataStatement> catalog_statement;  ///< kCatalog
+  bool returns_rows = false;
+};
+
+/// A bound statement (Bind) being executed, possibly in several Execute steps.
+struct Portal {
+  std::shared_ptr<WireStatement> statement;
+  std::vector<engine::ParameterValue> parameters;
+  std::vector<int16_t> result_formats;  ///< one per column (0 text, 1 binary)
+  std::unique_ptr<access::Cursor> cursor;          // kData, once started
+  std::unique_ptr<MetadataCursor> catalog_cursor;  // kCatalog, once started
+  std::unique_ptr<RowEncoder> encoder;             // once started
+  std::unique_ptr<engine::DataChunk> chunk;        // rows not sent yet: from `row` on
+  size_t row = 0;
+  int64_t rows_sent = 0;
+  int64_t last_batch = 0;  ///< rows sent by the last Execute (its CommandComplete count)
+  bool started = false;
+  bool done = false;
+  engine::QueryResult* result();
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(ServerContext* context, asio::ip::tcp::socket socket, int32_t pid, int32_t secret,
+             bool over_limit);
+  ~Connection();
+
+  /// The connection's thread: serves until the client leaves, an error ends it, or Shutdown.
+  void Run();
+  /// A cancel request: interrupts the running statement (57014 for the client).
+  void Cancel();
+  /// The watchdog: ends an idle session after the idle timeout, interrupts a statement past
+  /// its timeout.
+  void Tick(std::chrono::steady_clock::time_point now);
+  /// Server stop: closes the socket so the thread leaves its read, interrupts the query.
+  void Shutdown();
+  int32_t pid() const { return pid_; }
+  int32_t secret() const { return secret_; }
+
+ private:
+  // ---- I/O (pg_connection.cc)
+  Status ReadMore();
+  Status Flush();
+  Status FlushIfFull();
+  Result<Message> NextMessage();
+  void SendFatal(std::string_view sqlstate, const std::string& message);
+  // ---- startup and sign-in (pg_connection.cc)
+  Status Startup();
+  Result<std::optional<StartupPacket>> NegotiateStartup();
+  Status StartTls();
+  Status Authenticate(const std::string& user);
+  Status AuthenticateScram(const std::string& user);
+  Status AuthenticateCleartext(const std::string& user);
+  Status SendStartupAnswer(const StartupPacket& startup);
+  Status MessageLoop();
+  // ---- statements (pg_connection_query.cc)
+  Status SimpleQuery(std::string_view body);
+  std::optional<WireFailure> RunSimpleStatement(const std::string& text);
+  /// SET, RESET, SHOW, transaction control, no-ops. `describe`: send SHOW's RowDescription
+  /// (simple query; in the extended protocol Describe does).
+  std::optional<WireFailure> RunSession(const Statement& statement, bool describe);
+  std::optional<WireFailure> RunTransaction(const Statement& statement);
+  Status Parse(std::string_view body);
+  Status Bind(std::string_view body);
+  Status Describe(std::string_view body);
+  Status Execute(std::string_view body);
+  Status Close(std::string_view body);
+  Status Sync();
+  std::optional<WireFailure> Prepare(WireStatement& statement);
+  /// Runs the portal's query (BeginStatement: cancel and timeout apply from here).
+  std::optional<WireFailure> StartPortal(Portal& portal);
+  std::optional<WireFailure> OpenPortal(Portal& portal);
+  /// Sends up to max_rows (0: all) rows of the portal; true when more remain (suspended).
+  Result<bool> SendRows(Portal& portal, int64_t max_rows);
+  std::optional<WireFailure> RunCopy(const Statement& statement);
+  void SendRowDescription(const std::vector<engine::ColumnInfo>& columns,
+                          const std::vector<int16_t>& formats);
+  /// Ends a portal's query: audit record, cursor back to the pool.
+  void FinishPortal(Portal& portal, const Status& status);
+  /// 57014 when the statement was cancelled or timed out, else the status's SQLSTATE.
+  WireFailure FetchFailure(const Status& status);
+  void SendCompletion(const Statement& statement, int64_t rows);
+  void SendFailure(const WireFailure& failure);
+  WireFailure FailureOf(const Status& status);
+  void BeginStatement();
+  void EndStatement();
+  char TransactionStatus() const;
+
+  ServerContext* ctx_;
+  asio::ip::tcp::socket socket_;
+  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
+  const int32_t pid_;
+  const int32_t secret_;
+  const bool over_limit_;
+  std::string in_;       ///< bytes read, not yet parsed
+  BackendWriter out_;    ///< bytes to send
+  access::Principal principal_;
+  SessionSettings settings_;
+  access::QueryInterrupter interrupter_;
+  std::map<std::string, std::shared_ptr<WireStatement>> statements_;
+  std::map<std::string, Portal> portals_;
+  bool skip_to_sync_ = false;  ///< an extended-protocol error: ignore messages until Sync
+  char transaction_ = 'I';
+  std::string application_name_;
+  bool signed_in_ = false;
+
+  using Clock = std::chrono::steady_clock;
+  std::atomic<int64_t> idle_since_ms_{-1};       ///< waiting for the client since; -1: busy
+  std::atomic<int64_t> statement_since_ms_{-1};  ///< running a statement since; -1: none
+  std::atomic<int64_t> statement_deadline_ms_{-1};  ///< its timeout; -1: none
+  std::atomic<bool> cancel_requested_{false};
+  std::atomic<bool> timed_out_{false};
+  std::atomic<bool> idle_expired_{false};
+  std::atomic<bool> stopping_{false};
+};
+
+/// The result columns of a session command (SHOW's); empty for the others.
+std::vector<engine::ColumnInfo> SessionColumns(const Statement& statement);
+
+/// Milliseconds of the steady clock (for the watchdog's atomics).
+int64_t SteadyMillis(std::chrono::steady_clock::time_point t);
+
+}  // namespace plexus::server::pg

@@ -1,0 +1,77 @@
+// File: plexus/server/pg_types_internal.h (server-internal)
+//
+// The pieces pg_types.cc, pg_types_text.cc and pg_types_binary.cc share: big-endian writers,
+// PostgreSQL's text of dates, times, intervals, numerics and floats, and the per-type cell
+// writers the RowEncoder picks once per column.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "plexus/engine/engine.h"
+
+namespace plexus::server::pg::internal {
+
+using CellWriter = void (*)(const engine::VectorRef&, size_t, std::string&);
+
+/// Microseconds and days between 1970-01-01 and PostgreSQL's epoch, 2000-01-01.
+inline constexpr int64_t kPgEpochMicros = 946684800000000;
+inline constexpr int32_t kPgEpochDays = 10957;
+
+inline void AppendBE16(std::string& out, int16_t v) {
+  auto u = static_cast<uint16_t>(v);
+  char b[2] = {static_cast<char>(u >> 8), static_cast<char>(u)};
+  out.append(b, 2);
+}
+inline void AppendBE32(std::string& out, int32_t v) {
+  auto u = static_cast<uint32_t>(v);
+  char b[4] = {static_cast<char>(u >> 24), static_cast<char>(u >> 16), static_cast<char>(u >> 8),
+               static_cast<char>(u)};
+  out.append(b, 4);
+}
+inline void AppendBE64(std::string& out, int64_t v) {
+  AppendBE32(out, static_cast<int32_t>(static_cast<uint64_t>(v) >> 32));
+  AppendBE32(out, static_cast<int32_t>(static_cast<uint64_t>(v)));
+}
+inline void PutBE32(std::string& out, size_t pos, int32_t v) {
+  auto u = static_cast<uint32_t>(v);
+  out[pos] = static_cast<char>(u >> 24);
+  out[pos + 1] = static_cast<char>(u >> 16);
+  out[pos + 2] = static_cast<char>(u >> 8);
+  out[pos + 3] = static_cast<char>(u);
+}
+inline int64_t ReadBE(std::string_view bytes, size_t pos, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; i++) v = (v << 8) | static_cast<uint8_t>(bytes[pos + i]);
+  // sign-extend
+  if (n < 8 && (v >> (8 * n - 1)) & 1) v |= ~uint64_t{0} << (8 * n);
+  return static_cast<int64_t>(v);
+}
+
+// PostgreSQL's text of one value of each kind (DateStyle ISO, IntervalStyle postgres, UTC).
+void AppendPgInt(std::string& out, int64_t v);
+void AppendPgNumeric(std::string& out, __int128 unscaled, uint8_t scale);
+void AppendPgFloat8(std::string& out, double v);
+void AppendPgFloat4(std::string& out, float v);
+void AppendPgDate(std::string& out, int32_t days_since_1970);
+void AppendPgTime(std::string& out, int64_t micros_of_day);
+void AppendPgTimeTz(std::string& out, int64_t micros_of_day, int32_t offset_seconds_east);
+void AppendPgTimestamp(std::string& out, int64_t micros_since_1970, bool with_time_zone);
+void AppendPgInterval(std::string& out, int32_t months, int32_t days, int64_t micros);
+void AppendPgUuid(std::string& out, const uint8_t bytes[16]);
+void AppendPgByteaHex(std::string& out, std::string_view bytes);
+
+/// The text and binary writers of a column of this type.
+CellWriter TextWriterFor(const engine::ColumnInfo& column);
+CellWriter BinaryWriterFor(const engine::ColumnInfo& column);
+/// Same, from a vector's type alone (list elements, AppendTextValue).
+CellWriter TextWriterForType(engine::TypeId type);
+CellWriter BinaryWriterForType(engine::TypeId type);
+
+/// True when the element type of a LIST/ARRAY maps to a PostgreSQL array element.
+bool IsArrayElement(engine::TypeId element);
+/// The PostgreSQL OID of a scalar of this DuckDB type (text for the rest).
+int32_t ScalarOid(engine::TypeId type);
+
+}  // namespace plexus::server::pg::internal

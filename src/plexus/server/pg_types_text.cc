@@ -1,0 +1,399 @@
+// PostgreSQL's text format of DuckDB values (pg_types.h): what PostgreSQL 15 prints with
+// DateStyle ISO, IntervalStyle postgres, TimeZone UTC and extra_float_digits >= 1.
+#include <charconv>
+#include <cstring>
+#include <limits>
+
+#include "plexus/server/pg_types.h"
+#include "plexus/server/pg_types_internal.h"
+
+namespace plexus::server::pg::internal {
+namespace {
+
+using engine::TypeId;
+using engine::VectorRef;
+
+void AppendDigits(std::string& out, int64_t v, int width) {
+  char buf[24];
+  int n = 0;
+  do {
+    buf[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v > 0);
+  for (int i = n; i < width; i++) out.push_back('0');
+  while (n > 0) out.push_back(buf[--n]);
+}
+
+// Proleptic Gregorian date of a day number (days since 1970-01-01); year 0 is 1 BC.
+void CivilFromDays(int64_t z, int64_t& y, int& m, int& d) {
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = yoe + era * 400;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  if (m <= 2) y++;
+}
+
+// "YYYY-MM-DD"; returns whether the year is BC (the caller appends " BC" at the very end).
+bool AppendYmd(std::string& out, int64_t days) {
+  int64_t y;
+  int m, d;
+  CivilFromDays(days, y, m, d);
+  bool bc = y <= 0;
+  AppendDigits(out, bc ? 1 - y : y, 4);
+  out.push_back('-');
+  AppendDigits(out, m, 2);
+  out.push_back('-');
+  AppendDigits(out, d, 2);
+  return bc;
+}
+
+// Seconds with the fraction PostgreSQL prints: trailing zeros dropped, none when whole.
+void AppendSeconds(std::string& out, int64_t seconds, int64_t fraction_micros) {
+  AppendDigits(out, seconds, 2);
+  if (fraction_micros == 0) return;
+  char buf[6];
+  for (int i = 5; i >= 0; i--) {
+    buf[i] = static_cast<char>('0' + fraction_micros % 10);
+    fraction_micros /= 10;
+  }
+  int n = 6;
+  while (buf[n - 1] == '0') n--;
+  out.push_back('.');
+  out.append(buf, n);
+}
+
+void AppendHms(std::string& out, int64_t micros) {  // micros >= 0
+  int64_t seconds = micros / 1000000;
+  AppendDigits(out, seconds / 3600, 2);
+  out.push_back(':');
+  AppendDigits(out, (seconds / 60) % 60, 2);
+  out.push_back(':');
+  AppendSeconds(out, seconds % 60, micros % 1000000);
+}
+
+// Shortest round-trip digits, laid out as PostgreSQL does: fixed notation when the decimal
+// exponent is in [-4, fixed_limit), else d.ddde+XX.
+template <typename T>
+void AppendPgFloat(std::string& out, T v, int fixed_limit) {
+  if (v != v) return out.append("NaN"), void();
+  if (v == std::numeric_limits<T>::infinity()) return out.append("Infinity"), void();
+  if (v == -std::numeric_limits<T>::infinity()) return out.append("-Infinity"), void();
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  std::string_view text(buf, end - buf);
+  size_t e_pos = text.find('e');
+  std::string_view mantissa = text.substr(0, e_pos);
+  int exponent = 0;
+  std::from_chars(text.data() + e_pos + 1 + (text[e_pos + 1] == '+'), end, exponent);
+  if (!mantissa.empty() && mantissa[0] == '-') {
+    out.push_back('-');
+    mantissa.remove_prefix(1);
+  }
+  char digits[32];
+  int n = 0;
+  for (char c : mantissa) {
+    if (c != '.') digits[n++] = c;
+  }
+  if (exponent < -4 || exponent >= fixed_limit) {
+    out.push_back(digits[0]);
+    if (n > 1) out.push_back('.'), out.append(digits + 1, n - 1);
+    out.push_back('e');
+    out.push_back(exponent < 0 ? '-' : '+');
+    AppendDigits(out, exponent < 0 ? -exponent : exponent, 2);
+  } else if (exponent < 0) {
+    out.append("0.");
+    out.append(-exponent - 1, '0');
+    out.append(digits, n);
+  } else if (n <= exponent + 1) {
+    out.append(digits, n);
+    out.append(exponent + 1 - n, '0');
+  } else {
+    out.append(digits, exponent + 1);
+    out.push_back('.');
+    out.append(digits + exponent + 1, n - exponent - 1);
+  }
+}
+
+// ---- cell writers --------------------------------------------------------------------
+
+void WriteBool(const VectorRef& v, size_t row, std::string& out) {
+  out.push_back(v.Bool(row) ? 't' : 'f');
+}
+void WriteInt(const VectorRef& v, size_t row, std::string& out) { AppendPgInt(out, v.Int64(row)); }
+void WriteNumeric(const VectorRef& v, size_t row, std::string& out) {
+  engine::DecimalValue d = v.Decimal(row);
+  AppendPgNumeric(out, d.unscaled, d.scale);
+}
+void WriteFloat4(const VectorRef& v, size_t row, std::string& out) {
+  AppendPgFloat4(out, static_cast<float>(v.Double(row)));
+}
+void WriteFloat8(const VectorRef& v, size_t row, std::string& out) {
+  AppendPgFloat8(out, v.Double(row));
+}
+void WriteString(const VectorRef& v, size_t row, std::string& out) { out.append(v.String(row)); }
+void WriteBytea(const VectorRef& v, size_t row, std::string& out) {
+  AppendPgByteaHex(out, v.String(row));
+}
+void WriteDate(const VectorRef& v, size_t row, std::string& out) { AppendPgDate(out, v.Date(row)); }
+void WriteTime(const VectorRef& v, size_t row, std::string& out) {
+  AppendPgTime(out, v.Micros(row));
+}
+void WriteTimeTz(const VectorRef& v, size_t row, std::string& out) {
+  engine::TimeTzValue t = v.TimeTz(row);
+  AppendPgTimeTz(out, t.micros, t.offset_seconds);
+}
+void WriteTimestamp(const VectorRef& v, size_t row, std::string& out) {
+  AppendPgTimestamp(out, v.Micros(row), false);
+}
+void WriteTimestampTz(const VectorRef& v, size_t row, std::string& out) {
+  AppendPgTimestamp(out, v.Micros(row), true);
+}
+void WriteInterval(const VectorRef& v, size_t row, std::string& out) {
+  engine::IntervalValue iv = v.Interval(row);
+  AppendPgInterval(out, iv.months, iv.days, iv.micros);
+}
+void WriteUuid(const VectorRef& v, size_t row, std::string& out) {
+  uint8_t bytes[16];
+  v.Uuid(row, bytes);
+  AppendPgUuid(out, bytes);
+}
+void WriteDuckDbText(const VectorRef& v, size_t row, std::string& out) { v.AppendText(row, out); }
+
+// array_out's rule: quote an element that is empty, NULL in any case, or holds a quote,
+// backslash, brace, comma or white space.
+bool ArrayElementNeedsQuotes(std::string_view text) {
+  if (text.empty()) return true;
+  if (text.size() == 4 && (text[0] | 0x20) == 'n' && (text[1] | 0x20) == 'u' &&
+      (text[2] | 0x20) == 'l' && (text[3] | 0x20) == 'l') {
+    return true;
+  }
+  for (char c : text) {
+    if (c == '"' || c == '\\' || c == '{' || c == '}' || c == ',' || c == ' ' || c == '\t' ||
+        c == '\n' || c == '\r' || c == '\v' || c == '\f') {
+      return true;
+    }
+  }
+  return false;
+}
+
+void WriteArray(const VectorRef& v, size_t row, std::string& out) {
+  engine::ListEntry entry = v.List(row);
+  VectorRef child = v.Child();
+  CellWriter element = TextWriterForType(child.type_id());
+  thread_local std::string scratch;
+  out.push_back('{');
+  for (uint64_t i = 0; i < entry.length; i++) {
+    if (i > 0) out.push_back(',');
+    size_t r = entry.offset + i;
+    if (child.IsNull(r)) {
+      out.append("NULL");
+      continue;
+    }
+    scratch.clear();
+    element(child, r, scratch);
+    if (!ArrayElementNeedsQuotes(scratch)) {
+      out.append(scratch);
+      continue;
+    }
+    out.push_back('"');
+    for (char c : scratch) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+}
+
+}  // namespace
+
+void AppendPgInt(std::string& out, int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, end);
+}
+
+void AppendPgNumeric(std::string& out, __int128 unscaled, uint8_t scale) {
+  bool negative = unscaled < 0;
+  unsigned __int128 magnitude =
+      negative ? static_cast<unsigned __int128>(0) - static_cast<unsigned __int128>(unscaled)
+               : static_cast<unsigned __int128>(unscaled);
+  char buf[48];
+  int n = 0;
+  do {
+    buf[n++] = static_cast<char>('0' + static_cast<int>(magnitude % 10));
+    magnitude /= 10;
+  } while (magnitude > 0);
+  while (n <= scale) buf[n++] = '0';  // at least one digit before the point
+  if (negative) out.push_back('-');
+  for (int i = n - 1; i >= 0; i--) {
+    out.push_back(buf[i]);
+    if (i == scale && scale > 0) out.push_back('.');
+  }
+}
+
+void AppendPgFloat8(std::string& out, double v) { AppendPgFloat(out, v, 15); }
+void AppendPgFloat4(std::string& out, float v) { AppendPgFloat(out, v, 6); }
+
+void AppendPgDate(std::string& out, int32_t days) {
+  if (days == INT32_MAX) return out.append("infinity"), void();
+  if (days == -INT32_MAX || days == INT32_MIN) return out.append("-infinity"), void();
+  if (AppendYmd(out, days)) out.append(" BC");
+}
+
+void AppendPgTime(std::string& out, int64_t micros) { AppendHms(out, micros); }
+
+void AppendPgTimeTz(std::string& out, int64_t micros, int32_t offset) {
+  AppendHms(out, micros);
+  out.push_back(offset < 0 ? '-' : '+');
+  int32_t a = offset < 0 ? -offset : offset;
+  AppendDigits(out, a / 3600, 2);
+  if (a % 3600 != 0) {
+    out.push_back(':');
+    AppendDigits(out, (a / 60) % 60, 2);
+    if (a % 60 != 0) out.push_back(':'), AppendDigits(out, a % 60, 2);
+  }
+}
+
+void AppendPgTimestamp(std::string& out, int64_t micros, bool with_time_zone) {
+  if (micros == INT64_MAX) return out.append("infinity"), void();
+  if (micros == -INT64_MAX || micros == INT64_MIN) return out.append("-infinity"), void();
+  constexpr int64_t kDay = 86400000000;
+  int64_t days = micros / kDay;
+  int64_t rest = micros % kDay;
+  if (rest < 0) rest += kDay, days--;
+  bool bc = AppendYmd(out, days);
+  out.push_back(' ');
+  AppendHms(out, rest);
+  if (with_time_zone) out.append("+00");
+  if (bc) out.append(" BC");
+}
+
+void AppendPgInterval(std::string& out, int32_t months, int32_t days, int64_t micros) {
+  bool is_zero = true, is_before = false;
+  auto part = [&](int64_t value, const char* unit) {
+    if (value == 0) return;
+    if (!is_zero) out.push_back(' ');
+    if (is_before && value > 0) out.push_back('+');
+    AppendPgInt(out, value);
+    out.push_back(' ');
+    out.append(unit);
+    if (value != 1) out.push_back('s');
+    is_before = value < 0;
+    is_zero = false;
+  };
+  part(months / 12, "year");
+  part(months % 12, "mon");
+  part(days, "day");
+  if (!is_zero && micros == 0) return;
+  if (!is_zero) out.push_back(' ');
+  if (micros < 0) {
+    out.push_back('-');
+  } else if (is_before) {
+    out.push_back('+');
+  }
+  uint64_t a = micros < 0 ? 0 - static_cast<uint64_t>(micros) : static_cast<uint64_t>(micros);
+  uint64_t seconds = a / 1000000;
+  AppendDigits(out, static_cast<int64_t>(seconds / 3600), 2);
+  out.push_back(':');
+  AppendDigits(out, static_cast<int64_t>((seconds / 60) % 60), 2);
+  out.push_back(':');
+  AppendSeconds(out, static_cast<int64_t>(seconds % 60), static_cast<int64_t>(a % 1000000));
+}
+
+void AppendPgUuid(std::string& out, const uint8_t bytes[16]) {
+  static const char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[bytes[i] >> 4]);
+    out.push_back(kHex[bytes[i] & 15]);
+  }
+}
+
+void AppendPgByteaHex(std::string& out, std::string_view bytes) {
+  static const char kHex[] = "0123456789abcdef";
+  size_t pos = out.size();
+  out.resize(pos + 2 + 2 * bytes.size());
+  out[pos++] = '\\';
+  out[pos++] = 'x';
+  for (unsigned char c : bytes) {
+    out[pos++] = kHex[c >> 4];
+    out[pos++] = kHex[c & 15];
+  }
+}
+
+CellWriter TextWriterForType(TypeId type) {
+  switch (type) {
+    case TypeId::kBoolean:
+      return WriteBool;
+    case TypeId::kTinyInt:
+    case TypeId::kSmallInt:
+    case TypeId::kInteger:
+    case TypeId::kBigInt:
+    case TypeId::kUTinyInt:
+    case TypeId::kUSmallInt:
+    case TypeId::kUInteger:
+      return WriteInt;
+    case TypeId::kUBigInt:
+    case TypeId::kHugeInt:
+    case TypeId::kUHugeInt:
+    case TypeId::kDecimal:
+      return WriteNumeric;
+    case TypeId::kFloat:
+      return WriteFloat4;
+    case TypeId::kDouble:
+      return WriteFloat8;
+    case TypeId::kVarchar:
+    case TypeId::kJson:
+    case TypeId::kEnum:
+      return WriteString;
+    case TypeId::kBlob:
+      return WriteBytea;
+    case TypeId::kDate:
+      return WriteDate;
+    case TypeId::kTime:
+      return WriteTime;
+    case TypeId::kTimeTz:
+      return WriteTimeTz;
+    case TypeId::kTimestamp:
+    case TypeId::kTimestampNs:
+      return WriteTimestamp;
+    case TypeId::kTimestampTz:
+      return WriteTimestampTz;
+    case TypeId::kInterval:
+      return WriteInterval;
+    case TypeId::kUuid:
+      return WriteUuid;
+    default:
+      return WriteDuckDbText;
+  }
+}
+
+CellWriter TextWriterFor(const engine::ColumnInfo& column) {
+  if (column.type_id == TypeId::kList || column.type_id == TypeId::kArray) {
+    return IsArrayElement(column.element_type) ? WriteArray : WriteDuckDbText;
+  }
+  return TextWriterForType(column.type_id);
+}
+
+}  // namespace plexus::server::pg::internal
+
+namespace plexus::server::pg {
+
+void AppendTextValue(const engine::VectorRef& vector, size_t row, std::string& out) {
+  engine::TypeId type = vector.type_id();
+  if (type == engine::TypeId::kList || type == engine::TypeId::kArray) {
+    engine::ColumnInfo info;
+    info.type_id = type;
+    info.element_type = vector.Child().type_id();
+    return internal::TextWriterFor(info)(vector, row, out);
+  }
+  internal::TextWriterForType(type)(vector, row, out);
+}
+
+}  // namespace plexus::server::pg

@@ -1,0 +1,57 @@
+#include "plexus/server/serve.h"
+
+#include <pthread.h>
+
+#include <csignal>
+#include <iostream>
+
+#include "plexus/access/query_service.h"
+#include "plexus/server/server_file.h"
+
+namespace plexus::server {
+
+Status Serve(const catalog::Home& home, const ServeOptions& options) {
+  // Every thread started from here inherits the mask: the signals wait for sigwait below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  PLEXUS_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(home));
+  PLEXUS_ASSIGN_OR_RETURN(auto queries, access::QueryService::Open(home, catalog.get()));
+  PLEXUS_ASSIGN_OR_RETURN(auto http,
+                          HttpServer::Start(home, options.http, {catalog.get(), queries.get()}));
+  std::unique_ptr<PgServer> pg;
+  std::string pg_url;
+  if (options.pg_enabled) {
+    auto started = PgServer::Start(home, options.pg, {catalog.get(), queries.get()});
+    if (started.ok()) {
+      pg = std::move(started).value();
+      pg_url = "postgresql://" + options.pg.host + ":" + std::to_string(pg->port()) + "/plexus";
+    } else if (started.status().code() == StatusCode::kIOError && !options.pg_port_required) {
+      std::cerr << "plexus: warning: " << started.status().message()
+                << "; serving HTTP only (choose a port with --pg-port)" << std::endl;
+    } else {
+      return started.status();
+    }
+  }
+  PLEXUS_ASSIGN_OR_RETURN(auto published,
+                          PublishedServer::Publish(home, catalog.get(), http->url(), pg_url));
+  std::cout << "plexus: serving HTTP on http://" << options.http.host << ":" << http->port()
+            << "/api/v1/products  (Ctrl-C stops)" << std::endl;
+  if (pg != nullptr) {
+    std::cout << "plexus: serving PostgreSQL wire protocol on " << options.pg.host << ":"
+              << pg->port() << (pg->tls() ? " (TLS)" : "") << std::endl;
+  }
+  int received = 0;
+  sigwait(&signals, &received);
+  if (pg != nullptr) pg->Stop();
+  http->Stop();
+  http.reset();
+  pg.reset();
+  std::cout << "plexus: stopped" << std::endl;
+  return Status::OK();
+}
+
+}  // namespace plexus::server

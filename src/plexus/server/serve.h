@@ -1,0 +1,31 @@
+// File: plexus/server/serve.h
+//
+// `plexus serve`: the HTTP API and the PostgreSQL wire protocol of one home, together, on one
+// catalog and one query service, until SIGINT or SIGTERM. Prints one line per listener on
+// stdout (tests parse them; the HTTP line first):
+//   plexus: serving HTTP on http://127.0.0.1:8080/api/v1/products  (Ctrl-C stops)
+//   plexus: serving PostgreSQL wire protocol on 127.0.0.1:5433 (TLS)
+#pragma once
+
+#include "plexus/catalog/catalog.h"
+#include "plexus/common/status.h"
+#include "plexus/server/http_server.h"
+#include "plexus/server/pg_server.h"
+
+namespace plexus::server {
+
+struct ServeOptions {
+  HttpOptions http;
+  PgOptions pg;
+  bool pg_enabled = true;  ///< false: HTTP only (--no-pg)
+  /// False when the wire port is the default one: if it is taken (another server), serve
+  /// HTTP only with a warning rather than fail; an explicit --pg-port must bind.
+  bool pg_port_required = false;
+};
+
+/// Starts both listeners, publishes <home>/server.json, and serves until SIGINT or SIGTERM;
+/// then stops both (connections closed, queries interrupted) and removes the file.
+/// Call from the main thread before any other thread starts (it blocks the two signals).
+Status Serve(const catalog::Home& home, const ServeOptions& options);
+
+}  // namespace plexus::server

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""node-postgres (npm pg, installed into third_party/wire by scripts/bootstrap.sh) against
+`plexus serve`, over TLS with SCRAM-SHA-256: a pg_catalog listing and an information_schema
+query with parameters show only what nora may see, the cross-domain query equals the CLI's
+answer, a named prepared statement with a parameter runs twice, nora's emails are hashed,
+and a write is refused with 25006.
+"""
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from checks import RESULTS, check  # noqa: E402
+from wire_mesh import (CROSS_SQL, EMAIL_SQL, PARAM_SQL, PASSWORDS, WireMesh, is_hash,  # noqa: E402
+                       normalise, require)
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+NODE_MODULES = ROOT / "third_party" / "wire" / "node_modules"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--plexus", required=True)
+    parser.add_argument("--mesh", default=os.path.join(os.path.dirname(__file__),
+                                                       "../../examples/jaffle-mesh"))
+    args = parser.parse_args()
+    require("node", "node")
+    require(str(NODE_MODULES / "pg"), "node-postgres (npm pg)")
+    program = pathlib.Path(__file__).resolve().parent / "wire_node.cjs"
+    with WireMesh(args.plexus, args.mesh) as mesh:
+        mesh.grant_nora()
+        customer_id = mesh.cli_rows("SELECT min(customer_id) AS id FROM customers.customers.customers",
+                                    mesh.nora_token)[0]["id"]
+        proc = subprocess.run(["node", str(program), str(mesh.pg_port), "nora", PASSWORDS["nora"],
+                               CROSS_SQL, PARAM_SQL, EMAIL_SQL, str(customer_id)],
+                              capture_output=True, text=True, timeout=120,
+                              env=dict(os.environ, NODE_PATH=str(NODE_MODULES)))
+        check("the node-postgres program runs", proc.returncode == 0, proc.stdout + proc.stderr)
+        if proc.returncode != 0:
+            print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
+            return 1
+        out = json.loads(proc.stdout)
+        check("TLS is in use", out["ssl"] is True, out)
+        tables = [tuple(t) for t in out["tables"]]
+        check("pg_catalog lists the visible ports",
+              ("customers.customers", "customers") in tables
+              and ("marketing.customer_lifetime_value", "customer_lifetime_value") in tables, tables)
+        columns = [c[0] for c in out["columns"]]
+        check("information_schema.columns with parameters lists a port's columns",
+              "customer_id" in columns and "email" in columns, out["columns"])
+        cli = normalise(mesh.cli_rows(CROSS_SQL, mesh.nora_token))
+        check("cross-domain query equals the CLI's answer",
+              normalise(out["cross"]) == cli and len(cli) > 0, (out["cross"], cli))
+        cli_param = normalise(mesh.cli_rows(PARAM_SQL.replace("$1", str(customer_id)),
+                                            mesh.nora_token))
+        check("a named prepared statement with a parameter equals the CLI's answer, twice",
+              all(normalise(p) == cli_param for p in out["param"]) and len(cli_param) == 1,
+              (out["param"], cli_param))
+        check("nora sees emails hashed and only NL customers",
+              out["emails"] and all(is_hash(e) and c == "NL" for e, c in out["emails"]),
+              out["emails"][:3])
+        check("a write is refused with SQLSTATE 25006", out["write"] == "25006", out["write"])
+    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
+    return 1 if RESULTS["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""psycopg2 (Debian python3-psycopg2) against `plexus serve`, over TLS with SCRAM-SHA-256.
+
+The test runs under any python3 (ctest's); the client part runs in /usr/bin/python3, where
+Debian's psycopg2 lives (the python3 on PATH may be another one). psycopg2 sends BEGIN before
+the first statement (no autocommit), lists the ports from information_schema and pg_catalog,
+runs the cross-domain query (checked against the CLI), a query with a parameter, and sees
+nora's masked view.
+"""
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from checks import RESULTS, check  # noqa: E402
+from wire_mesh import (CROSS_SQL, EMAIL_SQL, PARAM_SQL, WireMesh, is_hash, normalise,  # noqa: E402
+                       require)
+
+DEBIAN_PYTHON = "/usr/bin/python3"
+
+# Runs in /usr/bin/python3: connects with the DSN in argv[1], prints one JSON object.
+CLIENT = r'''
+import json, sys
+import psycopg2
+out = {}
+conn = psycopg2.connect(sys.argv[1])
+out["ssl"] = conn.info.ssl_in_use
+out["server_version"] = conn.server_version
+cur = conn.cursor()
+cur.execute("SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2")
+out["tables"] = cur.fetchall()
+cur.execute("SELECT n.nspname, c.relname FROM pg_catalog.pg_class c "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind = 'r' AND n.nspname !~ '^pg_' ORDER BY 1, 2")
+out["pg_class"] = cur.fetchall()
+cur.execute(sys.argv[2])
+out["cross"] = [[str(v) if v is not None else None for v in r] for r in cur.fetchall()]
+cur.execute(sys.argv[3].replace("$1", "%s"), (int(sys.argv[5]),))
+out["param"] = [[str(v) for v in r] for r in cur.fetchall()]
+cur.execute(sys.argv[4])
+out["emails"] = cur.fetchall()
+conn.rollback()
+try:
+    cur.execute("UPDATE customers.customers.customers SET email = 'x'")
+    out["write"] = "accepted"
+except psycopg2.Error as e:
+    out["write"] = e.pgcode
+conn.rollback()
+conn.close()
+print(json.dumps(out))
+'''
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--plexus", required=True)
+    parser.add_argument("--mesh", default=os.path.join(os.path.dirname(__file__),
+                                                       "../../examples/jaffle-mesh"))
+    args = parser.parse_args()
+    require(DEBIAN_PYTHON, "Debian's python3 (for python3-psycopg2)")
+    probe = subprocess.run([DEBIAN_PYTHON, "-c", "import psycopg2"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        raise SystemExit("FAIL  psycopg2 not importable by /usr/bin/python3: run scripts/bootstrap.sh")
+    with WireMesh(args.plexus, args.mesh) as mesh:
+        mesh.grant_nora()
+        customer_id = mesh.cli_rows("SELECT min(customer_id) AS id FROM customers.customers.customers",
+                                    mesh.nora_token)[0]["id"]
+        proc = subprocess.run([DEBIAN_PYTHON, "-c", CLIENT, mesh.dsn("nora"), CROSS_SQL, PARAM_SQL,
+                               EMAIL_SQL, str(customer_id)],
+                              capture_output=True, text=True, timeout=120)
+        check("psycopg2 runs its session", proc.returncode == 0, proc.stdout + proc.stderr)
+        if proc.returncode != 0:
+            print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
+            return 1
+        out = json.loads(proc.stdout)
+        check("TLS is in use", out["ssl"] is True, out)
+        tables = [tuple(t) for t in out["tables"]]
+        check("information_schema.tables lists the visible ports",
+              ("customers.customers", "customers") in tables
+              and ("marketing.customer_lifetime_value", "customer_lifetime_value") in tables, tables)
+        check("pg_catalog lists the same ports", [tuple(t) for t in out["pg_class"]] == tables,
+              out["pg_class"])
+        cli = normalise(mesh.cli_rows(CROSS_SQL, mesh.nora_token))
+        check("cross-domain query equals the CLI's answer",
+              normalise(out["cross"]) == cli and len(cli) > 0, (out["cross"], cli))
+        cli_param = normalise(mesh.cli_rows(PARAM_SQL.replace("$1", str(customer_id)),
+                                            mesh.nora_token))
+        check("a query with a parameter equals the CLI's answer",
+              normalise(out["param"]) == cli_param and len(cli_param) == 1, (out["param"], cli_param))
+        check("nora sees emails hashed and only NL customers",
+              out["emails"] and all(is_hash(e) and c == "NL" for e, c in out["emails"]), out["emails"])
+        check("a write is refused with SQLSTATE 25006", out["write"] == "25006", out["write"])
+    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
+    return 1 if RESULTS["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
