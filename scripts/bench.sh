@@ -33,4 +33,6 @@ fi
 # Contract validation against a bare yaml-cpp parse of the same generated contracts.
 "$bin/plexus_validate_bench" --out "$out" --count "${BENCH_CONTRACTS:-10000}" \
   --rounds "${BENCH_VALIDATE_ROUNDS:-5}" --work "$work/contracts"
+# Wire protocol: Plexus vs a local PostgreSQL 15 on the same table (BENCH_WIRE_ROWS rows).
+BUILD="$bin" "$here/scripts/bench_wire.sh"
 echo "bench: reports in $out"

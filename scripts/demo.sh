@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make demo: the example mesh (examples/jaffle-mesh) from descriptors to a governed,
-# cross-domain query, then served over HTTP on localhost until Ctrl-C.
+# cross-domain query, then served over HTTP and the PostgreSQL wire protocol until Ctrl-C.
 # PLEXUS_DEMO_HOME sets the home (default: a fresh build/demo-home); PLEXUS_DEMO_PORT the port;
 # PLEXUS_DEMO_NO_SERVE=1 stops after the query (used by the tests).
 set -euo pipefail
@@ -53,14 +53,33 @@ px audit --limit 6
 px audit verify
 
 if [ "${PLEXUS_DEMO_NO_SERVE:-0}" = "1" ]; then exit 0; fi
-step "11. Serve the mesh over HTTP (Ctrl-C stops)" "plexus serve --port $port"
+pg_port="${PLEXUS_DEMO_PG_PORT:-5433}"
+step "11. Serve the mesh: HTTP on $port, PostgreSQL wire protocol on $pg_port (TLS, SCRAM)" \
+     "plexus serve --port $port --pg-port $pg_port"
+printf 'nora-demo-password\n' | px principal password nora
+"$plexus" --mesh "$mesh" --home "$home" serve --port "$port" --pg-port "$pg_port" &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' INT TERM
+for _ in $(seq 50); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$pg_port") 2>/dev/null && break
+  sleep 0.1
+done
+conn="host=127.0.0.1 port=$pg_port dbname=plexus user=nora sslmode=require"
+step "12. Nora with psql: what she may read, and the same masks and row filter" \
+     "PGPASSWORD=... psql \"$conn\" -c '\\dt *.*' -c 'SELECT ...'"
+PGPASSWORD=nora-demo-password psql "$conn" -c '\dt *.*' \
+  -c 'SELECT country, count(*) AS customers, min(email) AS an_email
+      FROM "customers.customers".customers GROUP BY country' || true
 cat <<MSG
-Try, from another terminal (nora's token; every route but /healthz needs one):
+
+The server runs until Ctrl-C. Try, from another terminal:
+  PGPASSWORD=nora-demo-password psql "$conn"
   export TOKEN=$nora
   curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$port/api/v1/products
-  curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$port/api/v1/access/grants
+  curl -s -H "Authorization: Bearer \$TOKEN" "http://127.0.0.1:$port/api/v1/search?q=customer"
   curl -s -X POST http://127.0.0.1:$port/api/v1/query -H "Authorization: Bearer \$TOKEN" \\
        -H 'Content-Type: application/json' \\
-       -d '{"sql": "SELECT country, count(*) AS n FROM customers.customers.customers GROUP BY 1"}'
+       -d '{"sql": "SELECT country, count(*) AS n FROM customers.customers.customers GROUP BY 1", "format": "csv"}'
+  (the OpenAPI document: http://127.0.0.1:$port/api/v1/openapi.json)
 MSG
-exec "$plexus" --mesh "$mesh" --home "$home" serve --port "$port"
+wait $server
