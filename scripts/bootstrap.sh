@@ -15,7 +15,7 @@ packages=(
   # The real PostgreSQL clients the wire tests connect with (tests/wire), and a PostgreSQL
   # server with pgbench for the wire benchmark. The JDK runs the JDBC test as a single-file
   # source program (java File.java); psycopg2 is Debian's, run with /usr/bin/python3.
-  postgresql-client postgresql python3-psycopg2 libpostgresql-jdbc-java openjdk-17-jdk-headless
+  postgresql-client postgresql python3-psycopg2 libpostgresql-jdbc-java openjdk-17-jdk-headless openssl
 )
 
 missing=()

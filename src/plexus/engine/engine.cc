@@ -287,8 +287,10 @@ std::vector<ColumnInfo> PreparedStatement::columns() const {
   for (idx_t i = 0; i < n; i++) {
     internal::TypeNode node = internal::MakeTypeNode(
         duckdb_prepared_statement_column_logical_type(handle_->stmt, i));
+    // The name is the caller's to free (duckdb_free), unlike a result's column names.
     const char* name = duckdb_prepared_statement_column_name(handle_->stmt, i);
     columns.push_back(internal::MakeColumnInfo(name ? name : "", node));
+    if (name != nullptr) duckdb_free(const_cast<char*>(name));
   }
   return columns;
 }
