@@ -1,213 +1,58 @@
 #!/usr/bin/env python3
-"""Attempts to get around access control, each over the CLI and over HTTP, as a consumer.
+"""Attempts to get around access control as a consumer, through every door.
 
-nora (a user with country=NL and no grant) attacks the example mesh with her own token. Every
-SQL attack runs twice: `plexus --token NORA query` and POST /api/v1/query with her bearer
-token. An attack passes when it is refused (CLI exit 1 with a message; HTTP 4xx with a JSON
-error, never 500, never a crash) or answered with only what nora may see: no raw email of the
-seed file, no customers row outside NL, no customer lifetime value (she has no grant), no
-mask salt, no file of the machine. Some attacks also need a specific answer (the masked view
-itself, every length 64, no match against guessed raw values). The HTTP-only attacks target
-the access routes (requests, grants, principals, tokens, audit, private products). A second
-home with an empty `access:` section checks that ports default to restricted.
+nora (a user with country=NL and no grant) attacks the example mesh. Every SQL attack runs four
+times: `plexus --token NORA query`, POST /api/v1/query with her bearer token, psycopg2 over
+the PostgreSQL wire protocol (TLS, SCRAM, simple queries) and the extended query protocol
+(Parse/Bind/Execute), the two wire doors on one connection each for the whole table. An
+attack passes when it is refused (CLI exit 1 with a message; HTTP 4xx with a JSON error, never
+500, never a crash; wire: an SQLSTATE error and the connection still answers) or answered with
+only what nora may see: no raw email of the seed file, no customers row outside NL, no
+customer lifetime value (she has no grant), no mask salt, no path of the home, no file of the
+machine. Some attacks also need a specific answer (the masked view itself, every length 64,
+no match against guessed raw values). wire_attacks.py adds what only the wire offers
+(parameters, COPY TO STDOUT, several statements in one string, the catalog side, SET,
+PREPARE, sign-in, rights changing under an open session). The HTTP-only attacks target the
+access routes (requests, grants, principals, tokens, audit, private products). A second home
+with an empty `access:` section checks that ports default to restricted.
 
-The attacks are data (ATTACKS, HTTP_ATTACKS, ...): one line per attack, then the summary.
+The attacks are data (ATTACKS, HTTP_ATTACKS, wire_attacks.*_ATTACKS): one line per attack,
+then the summary with the count per door. attack_rules.py holds the judging rule,
+attack_doors.py the doors. psycopg2 is Debian's (python3-psycopg2 for /usr/bin/python3): the
+suite re-runs itself under /usr/bin/python3 when the python3 that started it lacks it.
 """
-import pathlib
 import argparse
-import csv
 import hashlib
 import json
 import os
+import pathlib
 import re
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.request
+import time
+
+DEBIAN_PYTHON = "/usr/bin/python3"
+try:
+    import psycopg2  # noqa: F401
+except ImportError:  # Debian's python3-psycopg2 (scripts/bootstrap.sh) is /usr/bin/python3's
+    if os.path.exists(DEBIAN_PYTHON) and \
+            os.path.realpath(sys.executable) != os.path.realpath(DEBIAN_PYTHON):
+        os.execv(DEBIAN_PYTHON, [DEBIAN_PYTHON, *sys.argv])
+    raise SystemExit("FAIL  psycopg2 is not importable: run scripts/bootstrap.sh")
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from checks import RESULTS, check  # noqa: E402
+from attack_doors import Extended, Plexus, Wire, start_server, stop_server, token_of  # noqa: E402
+from attack_rules import (CLV, CUST, DOORS, PHYS, REFUSED, SAFE, Secrets,  # noqa: E402
+                          all_masked, count_is, door_check, is_hash, judge, masked_view)
+import wire_attacks  # noqa: E402
 
 
-CUST = "customers.customers.customers"
-CLV = "marketing.customer_lifetime_value.customer_lifetime_value"
-PHYS = "plx_customers.main.customers__customers__v1"
-
-
-# --- helpers: the CLI and HTTP ------------------------------------------------------------------
-
-class Answer:
-    """What one door said: refused or not, the rows when answered, all the text it produced."""
-
-    def __init__(self, refused, rows, text, problem=""):
-        self.refused, self.rows, self.text, self.problem = refused, rows, text, problem
-
-
-class Plexus:
-    """The plexus CLI on one mesh and home; `token` acts as that token's principal."""
-
-    def __init__(self, binary, mesh, home):
-        self.base = [binary, "--mesh", mesh, "--home", home]
-
-    def run(self, *args, token=None, env_token=None, check_ok=False):
-        env = {k: v for k, v in os.environ.items() if k != "PLEXUS_TOKEN"}
-        if env_token is not None:
-            env["PLEXUS_TOKEN"] = env_token
-        cmd = self.base + (["--token", token] if token is not None else []) + list(args)
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
-        if check_ok and proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(args)} failed: {proc.stderr}")
-        return proc
-
-    def query(self, sql, token, **kw):
-        proc = self.run("query", "--format", "json", sql, token=token, **kw)
-        text = proc.stdout + proc.stderr
-        if proc.returncode == 0:
-            try:
-                return Answer(False, json.loads(proc.stdout) if proc.stdout.strip() else [], text)
-            except ValueError:
-                return Answer(False, None, text, "answer is not JSON")
-        problem = "" if proc.returncode == 1 and "error" in proc.stderr else \
-            f"exit {proc.returncode} (a crash?)"
-        return Answer(True, None, text, problem)
-
-
-class Http:
-    """Requests to a running `plexus serve`."""
-
-    def __init__(self, base):
-        self.base = base
-
-    def call(self, method, path, token=None, body=None, raw=None, headers=None):
-        """(status, parsed JSON or the raw text)."""
-        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-        req = urllib.request.Request(self.base + path, data=data, method=method)
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        if token is not None:
-            req.add_header("Authorization", f"Bearer {token}")
-        for key, value in (headers or {}).items():
-            req.add_header(key, value)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                status, text = resp.status, resp.read().decode(errors="replace")
-        except urllib.error.HTTPError as e:
-            status, text = e.code, e.read().decode(errors="replace")
-        except (urllib.error.URLError, ConnectionError) as e:  # a response cut off
-            return 0, f"connection: {e}"
-        try:
-            return status, json.loads(text)
-        except ValueError:
-            return status, text
-
-    def query(self, sql, token):
-        status, body = self.call("POST", "/api/v1/query", token, {"sql": sql})
-        text = body if isinstance(body, str) else json.dumps(body)
-        if status == 200:
-            return Answer(False, body if isinstance(body, list) else None, text,
-                          "" if isinstance(body, list) else "200 without a JSON array")
-        json_error = isinstance(body, dict) and "error" in body
-        problem = "" if 400 <= status < 500 and json_error else f"status {status}"
-        return Answer(True, None, text, problem)
-
-    def healthy(self):
-        return self.call("GET", "/healthz")[0] == 200
-
-
-def token_of(proc):
-    match = re.search(r"plx_\S+", proc.stdout)
-    if not match:
-        raise RuntimeError(f"no token in: {proc.stdout} {proc.stderr}")
-    return match.group(0)
-
-
-def start_server(px):
-    server = subprocess.Popen(px.base + ["serve", "--port", "0", "--pg-port", "0"], stdout=subprocess.PIPE,
-                              text=True)
-    match = re.search(r"http://127\.0\.0\.1:(\d+)/", server.stdout.readline())
-    if not match:
-        server.kill()
-        raise RuntimeError("plexus serve printed no address")
-    return server, Http(f"http://127.0.0.1:{match.group(1)}")
-
-
-def stop_server(server):
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-
-
-# --- what nora must never see -------------------------------------------------------------------
-
-class Secrets:
-    """The seed file and the home's salt: what an answer is checked against."""
-
-    def __init__(self, mesh, home):
-        path = os.path.join(mesh, "domains/customers/customers/data/customers.csv")
-        with open(path, newline="") as f:
-            self.rows = list(csv.DictReader(f))
-        self.emails = sorted({r["email"].lower() for r in self.rows if r["email"]})
-        self.nl_ids = {int(r["id"]) for r in self.rows if r["country"] == "NL"}
-        nl_names = {r["first_name"] for r in self.rows if r["country"] == "NL"}
-        self.hidden_names = sorted({r["first_name"] for r in self.rows
-                                    if r["country"] != "NL"} - nl_names)
-        self.hidden_ids = sorted({int(r["id"]) for r in self.rows} - self.nl_ids)
-        db = sqlite3.connect(os.path.join(home, "catalog.db"))
-        self.salt = db.execute("SELECT value FROM settings WHERE key = 'mask_salt'").fetchone()[0]
-        db.close()
-        self.masked = {int(r["id"]): hashlib.sha256((self.salt + r["email"].lower()).encode())
-                       .hexdigest() for r in self.rows if r["email"]}
-        self.nl_masked = {self.masked[i] for i in self.nl_ids if i in self.masked}
-
-    def leaks(self, answer):
-        """What of the forbidden appears in an answer (empty: nothing)."""
-        found = []
-        low = answer.text.lower()
-        found += [f"raw email {e}" for e in self.emails if e in low]
-        found += [f"name {n}" for n in self.hidden_names if re.search(rf"\b{n}\b", answer.text)]
-        if self.salt in low:
-            found.append("the mask salt")
-        for marker in ("root:x:0:0", "sqlite format 3", "lifetime_value\":"):
-            if marker in low:
-                found.append(marker)
-        for row in answer.rows or []:
-            if isinstance(row, dict) and row.get("country") not in (None, "NL"):
-                found.append(f"a {row['country']} customer")
-                break
-        return found
-
-
-def is_hash(value):
-    return isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value) is not None
-
-
-# --- the attacks --------------------------------------------------------------------------------
-# expect: "refused" (must be refused), "safe" (refused, or answered with nothing forbidden), or a
-# function of (rows, secrets) -> bool: must be answered, and the rows must satisfy it. Every
-# answer is also checked by Secrets.leaks. `after` (optional) checks a side effect did not happen.
-
-REFUSED, SAFE = "refused", "safe"
-
-
-def masked_view(rows, s):
-    return (rows and {r["customer_id"] for r in rows} == s.nl_ids
-            and all(r["email"] == s.masked.get(r["customer_id"]) for r in rows))
-
-
-def all_masked(key):
-    return lambda rows, s: rows is not None and all(
-        r[key] is None or r[key] in s.nl_masked for r in rows)
-
-
-def count_is(expected):
-    return lambda rows, s: rows is not None and len(rows) == 1 and \
-        list(rows[0].values())[0] == (expected(s) if callable(expected) else expected)
-
+# --- the attacks ---------------------------------------------------------------------------------
+# See attack_rules.py for what expect means.
 
 def guessed_emails(s, n=None):
     """A VALUES list of the raw emails of the rows nora can see (and more)."""
@@ -475,37 +320,23 @@ def fill(sql, ctx):
             .replace("{seed_csv}", ctx["seed_csv"]))
 
 
-def judge(answer, expect, secrets):
-    """'' when the answer is acceptable, else why not."""
-    if answer.problem:
-        return answer.problem
-    leaks = secrets.leaks(answer)
-    if leaks:
-        return "leaks " + ", ".join(leaks[:5])
-    if isinstance(expect, tuple):  # (REFUSED, what the message must say)
-        if not answer.refused or expect[1] not in answer.text:
-            return f"not refused with '{expect[1]}': " + answer.text[:300]
-    if expect == REFUSED and not answer.refused:
-        return "was answered"
-    if callable(expect):
-        if answer.refused:
-            return "was refused: " + answer.text[:300]
-        try:
-            if not expect(answer.rows, secrets):
-                return "unexpected answer: " + answer.text[:300]
-        except (KeyError, TypeError, IndexError) as e:
-            return f"unexpected answer ({e!r}): " + answer.text[:300]
-    return ""
-
-
-def run_sql_attacks(px, http, nora, ctx):
+def run_sql_attacks(px, http, wire, ext, nora, ctx):
+    """Every attack through the four doors: the CLI, HTTP, psycopg2's simple queries and the
+    extended protocol by hand (both on one connection each, kept across attacks)."""
+    doors = (("cli ", lambda sql: px.query(sql, nora)), ("http", lambda sql: http.query(sql, nora)),
+             ("wire", wire.query), ("ext ", ext.run))
     for name, sql, expect in ATTACKS:
         sql = fill(sql, ctx)
-        for door, answer in (("cli ", px.query(sql, nora)), ("http", http.query(sql, nora))):
-            why = judge(answer, expect, ctx["secrets"])
-            check(f"[{door}] {name}", not why, why)
+        for door, ask in doors:
+            wire_side = door in ("wire", "ext ")
+            rule = wire_attacks.WIRE_EXPECT.get(name, expect) if wire_side else expect
+            why = judge(ask(sql), rule, ctx["secrets"])
+            door_check(door, name, not why, why)
     check("no attack wrote a file", os.listdir(ctx["out"]) == [], os.listdir(ctx["out"]))
     check("the server still answers /healthz after the SQL attacks", http.healthy())
+    check(f"the wire connections were opened once each, psycopg2's over TLS (psycopg2 "
+          f"{wire.reopened}, extended {ext.opened})",
+          wire.reopened == 1 and ext.opened == 1 and wire.tls is True)
 
 
 # --- who is asking: tokens and principals --------------------------------------------------------
@@ -717,7 +548,7 @@ def run_empty_access_mesh(binary, mesh_src, work):
           and "restricted" in ran.stdout + ran.stderr, ran.stdout + ran.stderr)
     nora = token_of(px.run("principal", "create", "nora", "--attr", "country=NL", "--token",
                            check_ok=True))
-    server, http = start_server(px)
+    server, http, _ = start_server(px)
     try:
         for name, sql in [("a port without visibility (CLV) defaults to restricted",
                            f"SELECT * FROM {CLV}"),
@@ -744,6 +575,56 @@ def make_private(mesh, product):
         f.write(text.replace("    value: public\n", "    value: private\n", 1))
 
 
+PASSWORDS = {"nora": "nora-wire-secret", "olga": "olga-wire-secret", "wendy": "wendy-wire-secret"}
+
+
+def set_up(px, mesh, home):
+    """The example mesh run and applied, payments made private, the principals with their
+    tokens and passwords; (tokens, ids of requests, grants and products)."""
+    for step in (["generate"], ["apply"], ["run", "--all"]):
+        px.run(*step, check_ok=True)
+    make_private(mesh, "payments")  # after the run: marketing's pipeline reads payments
+    px.run("apply", check_ok=True)
+
+    tokens = {"grace": token_of(px.run("token", "issue", "grace", check_ok=True))}
+    for name, attrs in [("nora", ["--attr", "country=NL"]), ("olga", ["--attr", "country=DE"]),
+                        ("nocountry", []), ("quoted", ["--attr", "country=NL' OR 'a'='a"]),
+                        ("wendy", ["--attr", "country=DE"])]:
+        tokens[name] = token_of(px.run("principal", "create", name, *attrs, "--token",
+                                       check_ok=True))
+    for name, password in PASSWORDS.items():
+        px.run("principal", "password", name, stdin=password + "\n", check_ok=True)
+    ids = {}
+    made = px.run("access", "request", "marketing.customer_lifetime_value", "--purpose",
+                  "olga's study", token=tokens["olga"], check_ok=True)
+    ids["olga_request"] = int(re.search(r"#(\d+)", made.stdout).group(1))
+    made = px.run("access", "request", "marketing.customer_lifetime_value", "--purpose",
+                  "nora's study", token=tokens["nora"], check_ok=True)
+    ids["nora_request"] = int(re.search(r"#(\d+)", made.stdout).group(1))
+    for name in ("olga", "wendy"):
+        made = px.run("access", "grant", "marketing.customer_lifetime_value", "--to", name,
+                      "--purpose", "support", token=tokens["grace"], check_ok=True)
+        ids[f"{name}_grant"] = int(re.search(r"#(\d+)", made.stdout).group(1))
+    listed = px.run("token", "list", "grace", check_ok=True).stdout.split()
+    ids["grace_token"] = listed[0] if listed else "x"
+    db = sqlite3.connect(os.path.join(home, "catalog.db"))
+    ids["payments_id"] = db.execute("SELECT id FROM products WHERE name = 'payments'")\
+        .fetchone()[0]
+    db.close()
+    return tokens, ids
+
+
+def check_audit(px):
+    denied = px.run("audit", "--principal", "nora", "--action", "query", "--decision", "deny",
+                    "--limit", "10000").stdout.splitlines()
+    refusals = sum(2 for a in ATTACKS if a[2] == REFUSED or isinstance(a[2], tuple))
+    check(f"the audit trail holds nora's refused queries ({len(denied)} >= {refusals})",
+          len(denied) >= refusals, len(denied))
+    verified = px.run("audit", "verify")
+    check("the audit chain is intact after the attacks", verified.returncode == 0,
+          verified.stdout + verified.stderr)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--plexus", required=True)
@@ -752,66 +633,51 @@ def main():
     args = parser.parse_args()
     binary = os.path.abspath(args.plexus)
     work = tempfile.mkdtemp(prefix="plexus-attacks-")
-    server = None
+    server, started = None, time.monotonic()
     try:
         mesh, home = os.path.join(work, "mesh"), os.path.join(work, "home")
         shutil.copytree(args.mesh, mesh)
         px = Plexus(binary, mesh, home)
-        for step in (["generate"], ["apply"], ["run", "--all"]):
-            px.run(*step, check_ok=True)
-        make_private(mesh, "payments")  # after the run: marketing's pipeline reads payments
-        px.run("apply", check_ok=True)
-
-        tokens = {"grace": token_of(px.run("token", "issue", "grace", check_ok=True))}
-        for name, attrs in [("nora", ["--attr", "country=NL"]), ("olga", ["--attr", "country=DE"]),
-                            ("nocountry", []), ("quoted", ["--attr", "country=NL' OR 'a'='a"])]:
-            tokens[name] = token_of(px.run("principal", "create", name, *attrs, "--token",
-                                           check_ok=True))
-        ids = {}
-        made = px.run("access", "request", "marketing.customer_lifetime_value", "--purpose",
-                      "olga's study", token=tokens["olga"], check_ok=True)
-        ids["olga_request"] = int(re.search(r"#(\d+)", made.stdout).group(1))
-        made = px.run("access", "request", "marketing.customer_lifetime_value", "--purpose",
-                      "nora's study", token=tokens["nora"], check_ok=True)
-        ids["nora_request"] = int(re.search(r"#(\d+)", made.stdout).group(1))
-        made = px.run("access", "grant", "marketing.customer_lifetime_value", "--to", "olga",
-                      "--purpose", "support", token=tokens["grace"], check_ok=True)
-        ids["olga_grant"] = int(re.search(r"#(\d+)", made.stdout).group(1))
-        listed = px.run("token", "list", "grace", check_ok=True).stdout.split()
-        ids["grace_token"] = listed[0] if listed else "x"
-        db = sqlite3.connect(os.path.join(home, "catalog.db"))
-        ids["payments_id"] = db.execute("SELECT id FROM products WHERE name = 'payments'")\
-            .fetchone()[0]
-        db.close()
-
+        tokens, ids = set_up(px, mesh, home)
         out = os.path.join(work, "out")
         os.mkdir(out)
         link = os.path.join(work, "link.db")
         os.symlink(os.path.join(home, "catalog.db"), link)
-        ctx = {"secrets": Secrets(mesh, home), "link": link, "out": out,
+        ctx = {"secrets": Secrets(mesh, home), "link": link, "out": out, "passwords": PASSWORDS,
                "seed_csv": os.path.join(mesh, "domains/customers/customers/data/customers.csv")}
 
-        server, http = start_server(px)
-        run_sql_attacks(px, http, tokens["nora"], ctx)
+        server, http, pg_port = start_server(px)
+        wire = Wire(pg_port, "nora", PASSWORDS["nora"])
+        ext = Extended(pg_port, "nora", PASSWORDS["nora"])
+        try:
+            run_sql_attacks(px, http, wire, ext, tokens["nora"], ctx)
+            wire_attacks.run(wire, ext, pg_port, ctx)
+            wire_attacks.run_audit_checks(px, wire, ctx)
+            check("no wire attack wrote a file", os.listdir(out) == [], os.listdir(out))
+        finally:
+            wire.close()
+            ext.close()
+        wire_attacks.run_open_session_attacks(px, pg_port, PASSWORDS["wendy"], tokens["grace"],
+                                              ids["wendy_grant"], ctx["secrets"])
         run_http_attacks(px, http, tokens, ids)
         run_sign_in_attacks(px, http, tokens)
-        denied = px.run("audit", "--principal", "nora", "--action", "query", "--decision", "deny",
-                        "--limit", "10000").stdout.splitlines()
-        refusals = sum(2 for a in ATTACKS if a[2] == REFUSED or isinstance(a[2], tuple))
-        check(f"the audit trail holds nora's refused queries ({len(denied)} >= {refusals})",
-              len(denied) >= refusals, len(denied))
-        verified = px.run("audit", "verify")
-        check("the audit chain is intact after the attacks", verified.returncode == 0,
-              verified.stdout + verified.stderr)
-        check("the server still answers /healthz at the end", http.healthy() and
-              server.poll() is None)
+        wire_attacks.run_sign_in_attacks(pg_port, tokens, PASSWORDS)
+        check_audit(px)
+        answer = wire.query("SELECT 1 AS one")
+        wire.close()
+        check("the server still answers /healthz and a new wire connection at the end",
+              http.healthy() and server.poll() is None and answer.rows == [{"one": 1}],
+              answer.text)
         run_empty_access_mesh(binary, args.mesh, work)
-        print(f"{len(ATTACKS)} SQL attacks, each over the CLI and HTTP")
+        print(f"{len(ATTACKS)} SQL attacks, each over the CLI, HTTP, psycopg2 and the extended "
+              "protocol; per door (passed/failed): " +
+              ", ".join(f"{door} {p}/{f}" for door, (p, f) in DOORS.items()))
     finally:
         if server is not None:
             stop_server(server)
         shutil.rmtree(work, ignore_errors=True)
-        print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
+        print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed "
+              f"in {time.monotonic() - started:.0f} s")
     sys.exit(1 if RESULTS["failed"] else 0)
 
 

@@ -5,7 +5,8 @@ Builds the example mesh in a fresh home, starts `plexus serve --pg-port 0`, and 
 client sees: TLS + SCRAM-SHA-256 sign-in (the client side written here), a simple query, an
 extended query with a parameter and a row limit (PortalSuspended), COPY TO STDOUT, a refused
 statement (42501, the connection carries on), a cancel request and a statement timeout
-(57014); then bad clients: garbage bytes, a truncated message, an oversized length, an
+(57014), PREPARE/EXECUTE/DEALLOCATE (also through Bind and Parse); then bad clients: one that
+stops reading its result (closed once its write stalls), garbage bytes, a truncated message, an oversized length, an
 unknown message type, a bad SCRAM proof, a half-finished SCRAM, 300 connections at once
 (the ones over the limit get 53300). After each, a good client still works.
 """
@@ -244,6 +245,36 @@ def test_extended(client):
           error is not None and error.get("C") == "26000" and kinds == [b"E"], (error, kinds))
 
 
+def test_sql_prepared(client):
+    """PREPARE / EXECUTE / DEALLOCATE share the names of Parse's statements, as in PostgreSQL."""
+    sql = "SELECT order_id FROM orders.orders.orders WHERE order_id <= $1 ORDER BY order_id"
+    rows, tags, error, _ = client.query(f"PREPARE upto(int) AS {sql}; EXECUTE upto(3)")
+    check("PREPARE then EXECUTE in one simple query: tags PREPARE, SELECT 3",
+          tags == ["PREPARE", "SELECT 3"] and rows == [["1"], ["2"], ["3"]], (rows, tags, error))
+    client.send(b"B", cstr("") + cstr("upto") + struct.pack("!hhi", 0, 1, 1) + b"2" +
+                struct.pack("!h", 0))
+    client.send(b"E", cstr("") + struct.pack("!i", 0))
+    client.send(b"S")
+    rows, tags, error, _ = summarize(client.until_ready())
+    check("a PREPAREd statement can be Bound by name", rows == [["1"], ["2"]] and
+          tags == ["SELECT 2"], (rows, tags, error))
+    client.send(b"P", cstr("") + cstr("EXECUTE upto(5)") + struct.pack("!h", 0))
+    client.send(b"B", cstr("") + cstr("") + struct.pack("!hhh", 0, 0, 0))
+    client.send(b"D", b"P" + cstr(""))
+    client.send(b"E", cstr("") + struct.pack("!i", 2))
+    client.send(b"E", cstr("") + struct.pack("!i", 0))
+    client.send(b"S")
+    messages = client.until_ready()
+    rows, tags, error, kinds = summarize(messages)
+    check("EXECUTE through the extended protocol: described, row limit, suspended, the rest",
+          kinds[:3] == [b"1", b"2", b"T"] and b"s" in kinds and
+          [r[0] for r in rows] == ["1", "2", "3", "4", "5"] and tags == ["SELECT 3"],
+          (kinds, rows, tags, error))
+    rows, tags, error, _ = client.query("DEALLOCATE ALL; EXECUTE upto(1)")
+    check("DEALLOCATE ALL drops them (26000 after)", tags == ["DEALLOCATE ALL"] and
+          error is not None and error.get("C") == "26000", (tags, error))
+
+
 def test_copy(client):
     client.send(b"Q", cstr("COPY (SELECT order_id, status FROM orders.orders.orders ORDER BY order_id "
                            "LIMIT 3) TO STDOUT WITH (FORMAT csv, HEADER)"))
@@ -282,6 +313,35 @@ def test_cancel(port):
           error is not None and error.get("C") == "57014" and "timeout" in error.get("M", "") and
           time.time() - started < 20, error)
     client.close()
+
+
+def test_stalled_reader(port):
+    """A client that sends a big SELECT and never reads: once the server's write has made no
+    progress for the write limit (here the session's statement_timeout), it closes that
+    connection; the others carry on."""
+    client = Client(port)
+    client.query("SET statement_timeout = '1s'")
+    total = 200_000 * 1000
+    client.send(b"Q", cstr("SELECT repeat('x', 1000) AS pad FROM range(200000)"))
+    time.sleep(4)  # the socket buffers fill up within a second; then nothing moves
+    good_client_works(port, "a client that stopped reading (while it is stalled)")
+    received, closed = 0, False
+    client.sock.settimeout(15)
+    try:
+        while True:
+            data = client.sock.recv(1 << 20)
+            if not data:
+                closed = True
+                break
+            received += len(data)
+    except socket.timeout:
+        closed = False  # still open: the server would have waited forever
+    except (ConnectionError, ssl.SSLError, OSError):
+        closed = True
+    check("a client that stops reading is disconnected (not its whole result buffered)",
+          closed and received < total // 2, (closed, received))
+    client.sock.close()
+    good_client_works(port, "a client that stopped reading")
 
 
 def test_bad_clients(port):
@@ -405,9 +465,11 @@ def main():
               (os.stat(os.path.join(home, "tls", "server.key")).st_mode & 0o777) == 0o600)
         client = test_sign_in_and_queries(port)
         test_extended(client)
+        test_sql_prepared(client)
         test_copy(client)
         client.close()
         test_cancel(port)
+        test_stalled_reader(port)
         test_bad_clients(port)
         test_flood(port)
         check("the server is still running", server.poll() is None)

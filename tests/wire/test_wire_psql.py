@@ -3,7 +3,8 @@
 
 nora connects, lists the products with \\l \\dn \\dt \\d (only what she may see: the restricted
 customer lifetime value port appears once her access request is approved), runs a cross-domain
-query whose numbers equal the CLI's, and sees customers row-filtered to NL with emails hashed.
+query whose numbers equal the CLI's, and sees customers row-filtered to NL with emails hashed,
+also through PREPARE / EXECUTE with parameters (psql's only way to bind them).
 A wrong password and a write are refused with PostgreSQL's SQLSTATEs.
 """
 import argparse
@@ -33,6 +34,66 @@ def psql(mesh, user, *commands, password=None):
 
 def rows_of(stdout):
     return [line.split("|") for line in stdout.splitlines() if line.strip()]
+
+
+BY_ID_SQL = ("SELECT customer_id, first_name, email, country FROM \"customers.customers\".customers "
+             "WHERE customer_id = $1")
+BY_COUNTRY_SQL = "SELECT count(*) FROM customers.customers.customers WHERE country = $1"
+
+
+def check_prepared_statements(mesh):
+    """PREPARE / EXECUTE / DEALLOCATE: psql's statements with parameters, through the guard."""
+    ids = [r["customer_id"] for r in mesh.cli_rows(
+        "SELECT customer_id FROM customers.customers.customers ORDER BY customer_id LIMIT 2",
+        mesh.nora_token)]
+    require_two = len(ids) == 2
+    check("nora sees at least two customers (for the prepared statement)", require_two, ids)
+    if not require_two:
+        return
+    rc, out, err = psql(mesh, "nora", f"PREPARE by_id(int) AS {BY_ID_SQL}",
+                        f"EXECUTE by_id({ids[0]})", f"EXECUTE by_id('{ids[1]}')",
+                        "DEALLOCATE by_id")
+    got = [r for r in rows_of(out) if len(r) == 4]
+    cli = [row for i in ids for row in mesh.cli_rows(BY_ID_SQL.replace("$1", str(i)),
+                                                     mesh.nora_token)]
+    check("PREPARE + EXECUTE with two arguments equal the CLI's answers",
+          rc == 0 and normalise(got) == normalise(cli) and len(got) == 2, (got, cli, err))
+    check("EXECUTE as nora: emails hashed, only NL",
+          got and all(is_hash(r[2]) and r[3] == "NL" for r in got), got)
+
+    counts = {}
+    for country in ("NL", "DE"):
+        cli_count = mesh.cli_rows(BY_COUNTRY_SQL.replace("$1", f"'{country}'"), mesh.nora_token)
+        counts[country] = list(cli_count[0].values())[0]
+    rc, out, err = psql(mesh, "nora", f"PREPARE by_country AS {BY_COUNTRY_SQL}",
+                        "EXECUTE by_country('NL')", "EXECUTE by_country('DE'::text)")
+    got = [int(r[0]) for r in rows_of(out) if r[0].isdigit()]
+    check("EXECUTE sees nora's row filter (NL only), as the CLI does",
+          rc == 0 and got == [counts["NL"], counts["DE"]] and counts["NL"] > 0
+          and counts["DE"] == 0, (got, counts, err))
+
+    rc, out, err = psql(mesh, "nora", "PREPARE ns(text) AS SELECT nspname FROM "
+                        "pg_catalog.pg_namespace WHERE nspname = $1",
+                        "EXECUTE ns('customers.customers')")
+    check("a prepared catalog query runs", rc == 0 and "customers.customers" in out, out + err)
+
+    def sqlstate_of(*commands):
+        rc, out, err = psql(mesh, "nora", "\\set VERBOSITY verbose", *commands)
+        return err if rc != 0 else "no error"
+    prepare = f"PREPARE by_id(int) AS {BY_ID_SQL}"
+    for commands, sqlstate, what in (
+            (("EXECUTE nosuch(1)",), "26000", "an unknown name"),
+            ((prepare, prepare), "42P05", "a duplicate name"),
+            ((prepare, "EXECUTE by_id(1, 2)"), "42601", "a wrong number of arguments"),
+            ((prepare, "DEALLOCATE by_id", "EXECUTE by_id(1)"), "26000", "a deallocated name"),
+            ((prepare, "EXECUTE by_id((SELECT max(customer_id) FROM customers.customers.customers))"),
+             "0A000", "an argument that is not a constant"),
+            ((prepare, "EXECUTE by_id('x')"), "22P02", "an argument of the wrong type"),
+            (("PREPARE f AS SELECT * FROM read_csv('/etc/passwd')",), "42501",
+             "a query the SQL guard refuses")):
+        err = sqlstate_of(*commands)
+        check(f"prepared statements: {what} is refused ({sqlstate})", f"ERROR:  {sqlstate}" in err,
+              err)
 
 
 def main():
@@ -83,6 +144,8 @@ def main():
         emails = rows_of(out)
         check("nora sees emails hashed and only NL customers",
               rc == 0 and emails and all(is_hash(r[0]) and r[1] == "NL" for r in emails), out + err)
+
+        check_prepared_statements(mesh)
 
         rc, out, err = psql(mesh, "nora", "DELETE FROM customers.customers.customers")
         check("a write is refused as in a read-only transaction", rc != 0 and "read-only" in err, err)

@@ -168,6 +168,13 @@ Result<GuardedQuery> QueryService::Check(Session& session, const QueryRequest& r
   return query;
 }
 
+Status QueryService::AuditRefusal(const QueryRequest& request, std::string_view sql,
+                                  const Status& refusal) {
+  if (request.principal == nullptr) return refusal;
+  PLEXUS_RETURN_IF_ERROR(Audit(request, sql, nullptr, refusal));
+  return refusal;
+}
+
 Status QueryService::Audit(const QueryRequest& request, std::string_view sql,
                            const GuardedQuery* query, const Status& refusal) {
   catalog::AuditRecord record;

@@ -110,6 +110,10 @@ class QueryService {
   /// A refusal is audited (as for Query) and returned; an accepted statement is audited when
   /// it runs.
   Result<StatementShape> Describe(const QueryRequest& request, std::string_view sql);
+  /// Records a statement a door refused before it reached the guard (a write, ATTACH, SET
+  /// ROLE... sent over the wire), as Query records the guard's refusals; then returns
+  /// `refusal`, or kInternal when the trail cannot be written.
+  Status AuditRefusal(const QueryRequest& request, std::string_view sql, const Status& refusal);
   /// Re-reads ports, grants and principals' rights when the catalog changed, and attaches
   /// newly created domain data files; the cache of accepted statements is emptied then.
   Status Refresh();

@@ -1,6 +1,8 @@
 // A wire connection: I/O, startup, TLS, sign-in, the message loop.
 #include "plexus/server/pg_connection.h"
 
+#include <algorithm>
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -11,6 +13,9 @@ namespace plexus::server::pg {
 namespace {
 
 constexpr size_t kFlushBytes = 64 * 1024;
+/// A write that makes no progress for this long ends the connection (unless the idle or the
+/// statement timeout is shorter): the client has stopped reading.
+constexpr int64_t kWriteStallMs = 60 * 1000;
 constexpr std::string_view kServerVersion = "15.0 (Plexus)";
 
 /// A Status from the client's side of the socket: the connection simply ends.
@@ -50,15 +55,47 @@ Status Connection::ReadMore() {
 
 Status Connection::Flush() {
   if (out_.size() == 0) return Status::OK();
-  std::error_code ec;
-  if (tls_) {
-    asio::write(*tls_, asio::buffer(out_.buffer()), ec);
-  } else {
-    asio::write(socket_, asio::buffer(out_.buffer()), ec);
+  write_limit_ms_ = WriteLimitMs();
+  write_progress_ms_ = SteadyMillis(Clock::now());
+  // Shutdown() cuts off a write it sees in progress; one that starts after it (its last words,
+  // 57P01) sends only what fits, as the watchdog no longer runs to cut it off.
+  if (stopping_) {
+    std::error_code ec;
+    socket_.non_blocking(true, ec);
   }
+  Status status = WriteAll(out_.buffer());
+  write_progress_ms_ = -1;
   out_.Clear();
-  if (ec) return Closed(ec.message());
+  if (!status.ok() && write_stalled_) {
+    return Closed("the client read nothing for " + std::to_string(write_limit_ms_) + " ms");
+  }
+  return status;
+}
+
+Status Connection::WriteAll(std::string_view data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    std::error_code ec;
+    auto piece = asio::buffer(data.data() + done, data.size() - done);
+    size_t n = tls_ ? tls_->write_some(piece, ec) : socket_.write_some(piece, ec);
+    if (ec) return Closed(ec.message());
+    done += n;
+    write_progress_ms_ = SteadyMillis(Clock::now());
+  }
   return Status::OK();
+}
+
+int64_t Connection::StatementTimeoutMs() const {
+  return settings_.statement_timeout_ms() > 0 ? settings_.statement_timeout_ms()
+                                              : ctx_->options.statement_timeout_ms;
+}
+
+int64_t Connection::WriteLimitMs() const {
+  int64_t limit = kWriteStallMs;
+  for (int64_t timeout : {ctx_->options.idle_timeout_ms, StatementTimeoutMs()}) {
+    if (timeout > 0) limit = std::min(limit, timeout);
+  }
+  return limit;
 }
 
 Status Connection::FlushIfFull() {
@@ -103,6 +140,9 @@ void Connection::Run() {
   }
   portals_.clear();  // cursors go back to the service before the connection ends
   statements_.clear();
+  // TLS shutdown sends close_notify, then waits for the client's: reading nothing more lets
+  // it end at once, whatever the client does.
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
   if (tls_) tls_->shutdown(ec);
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -126,13 +166,24 @@ void Connection::Tick(Clock::time_point now) {
     timed_out_ = true;
     interrupter_.Interrupt();
   }
+  int64_t writing = write_progress_ms_;
+  int64_t write_limit = write_limit_ms_;
+  if (writing >= 0 && write_limit > 0 && now_ms - writing > write_limit &&
+      !write_stalled_.exchange(true)) {
+    std::error_code ec;  // the blocked write fails; nothing more can be said to this client
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    interrupter_.Interrupt();
+  }
 }
 
 void Connection::Shutdown() {
   stopping_ = true;
   interrupter_.Interrupt();
   std::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ec);
+  // A write in progress may be blocked on a client that does not read: cut it off too.
+  socket_.shutdown(write_progress_ms_ >= 0 ? asio::ip::tcp::socket::shutdown_both
+                                           : asio::ip::tcp::socket::shutdown_receive,
+                   ec);
 }
 
 // ---- Startup ----------------------------------------------------------------------------------
@@ -256,6 +307,7 @@ Status Connection::Authenticate(const std::string& user) {
     return Closed("authentication failed");
   }
   principal_ = std::move(principal).value();
+  principal_policy_ = ctx_->queries->policy();
   return Status::OK();
 }
 

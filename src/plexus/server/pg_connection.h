@@ -92,7 +92,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   // ---- I/O (pg_connection.cc)
   Status ReadMore();
+  /// Sends what out_ holds. A client that takes none of it for WriteLimitMs() is cut off by
+  /// Tick (the write fails, the connection ends): a client that stops reading never holds a
+  /// thread and a query forever.
   Status Flush();
+  Status WriteAll(std::string_view data);
+  /// How long a write may make no progress: the shortest of the idle timeout, the statement
+  /// timeout (the session's or the server's) and kWriteStallMs.
+  int64_t WriteLimitMs() const;
+  int64_t StatementTimeoutMs() const;
   Status FlushIfFull();
   Result<Message> NextMessage();
   void SendFatal(std::string_view sqlstate, const std::string& message);
@@ -125,6 +133,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// Sends up to max_rows (0: all) rows of the portal; true when more remain (suspended).
   Result<bool> SendRows(Portal& portal, int64_t max_rows);
   std::optional<WireFailure> RunCopy(const Statement& statement);
+  /// Execute's data path: starts the portal if needed, sends up to max_rows (0: all) rows,
+  /// then PortalSuspended or CommandComplete.
+  std::optional<WireFailure> ExecutePortal(Portal& portal, int32_t max_rows);
+  /// The simple protocol's data path: starts the portal, RowDescription, every row,
+  /// CommandComplete.
+  std::optional<WireFailure> RunPortalToEnd(Portal& portal);
+  // ---- SQL-level prepared statements (pg_connection_prepared.cc). They share one namespace
+  // with Parse's named statements, as in PostgreSQL.
+  /// PREPARE and DEALLOCATE; EXECUTE run to its end (the simple protocol).
+  std::optional<WireFailure> RunPreparedCommand(const Statement& statement);
+  std::optional<WireFailure> PrepareNamed(const Statement& statement);
+  std::optional<WireFailure> Deallocate(const Statement& statement);
+  /// EXECUTE name(args): `portal.statement` becomes the named statement and its parameters
+  /// the arguments, decoded as Bind's are (26000 unknown name, 42601 wrong count, 22P02).
+  std::optional<WireFailure> BindExecute(const Statement& execute, Portal& portal);
   void SendRowDescription(const std::vector<engine::ColumnInfo>& columns,
                           const std::vector<int16_t>& formats);
   /// Ends a portal's query: audit record, cursor back to the pool.
@@ -134,6 +157,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void SendCompletion(const Statement& statement, int64_t rows);
   void SendFailure(const WireFailure& failure);
   WireFailure FailureOf(const Status& status);
+  /// Before every statement: re-reads the catalog's access state when it changed, and then
+  /// the principal itself, so a principal disabled, deleted or given other attributes or
+  /// groups while connected is seen at its next statement (disabled or deleted: FATAL 28000,
+  /// the connection ends).
+  std::optional<WireFailure> RefreshPrincipal();
+  /// A statement refused before the guard (a write, ATTACH, SET ROLE...): audited as the
+  /// guard's refusals are, then answered with its SQLSTATE.
+  std::optional<WireFailure> Refuse(std::string_view text, const Statement& statement);
   void BeginStatement();
   void EndStatement();
   char TransactionStatus() const;
@@ -147,6 +178,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string in_;       ///< bytes read, not yet parsed
   BackendWriter out_;    ///< bytes to send
   access::Principal principal_;
+  /// The access policy principal_ was read under (RefreshPrincipal).
+  std::shared_ptr<const access::AccessPolicy> principal_policy_;
   SessionSettings settings_;
   access::QueryInterrupter interrupter_;
   std::map<std::string, std::shared_ptr<WireStatement>> statements_;
@@ -164,7 +197,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::atomic<bool> timed_out_{false};
   std::atomic<bool> idle_expired_{false};
   std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> write_progress_ms_{-1};  ///< writing; last progress at; -1: not writing
+  std::atomic<int64_t> write_limit_ms_{0};      ///< WriteLimitMs() of the current write
+  std::atomic<bool> write_stalled_{false};      ///< Tick cut the connection off
 };
+
+/// Bind's parameters (and EXECUTE's arguments) to engine values: values[i] decoded as type
+/// oids[i] in formats[i] (`formats` empty: all text; one entry: for all), appended to `out`.
+/// 22P02 when one is malformed.
+std::optional<WireFailure> DecodeParameters(const std::vector<int32_t>& oids,
+                                            const std::vector<int16_t>& formats,
+                                            const std::vector<std::optional<std::string_view>>& values,
+                                            std::vector<engine::ParameterValue>* out);
 
 /// The result columns of a session command (SHOW's); empty for the others.
 std::vector<engine::ColumnInfo> SessionColumns(const Statement& statement);

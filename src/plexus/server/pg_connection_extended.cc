@@ -29,13 +29,12 @@ std::string Quoted(const std::string& name) { return "\"" + name + "\""; }
 std::optional<WireFailure> Connection::Prepare(WireStatement& statement) {
   const Statement& classified = statement.classified;
   std::vector<engine::TypeId> types;
+  if (auto failure = RefreshPrincipal()) return failure;
   switch (classified.kind) {
     case StatementKind::kRefused:
-      return Error(classified.error.sqlstate, classified.error.message);
+      return Refuse(statement.text, classified);
     case StatementKind::kData: {
       if (classified.tag == "COPY") break;  // no rows: CopyData
-      Status refreshed = ctx_->queries->Refresh();
-      if (!refreshed.ok()) return FailureOf(refreshed);
       access::QueryRequest request{&principal_, "wire", "", {}, &interrupter_};
       auto shape = ctx_->queries->Describe(request, classified.sql);
       if (!shape.ok()) return FailureOf(shape.status());
@@ -54,6 +53,15 @@ std::optional<WireFailure> Connection::Prepare(WireStatement& statement) {
         types.push_back(statement.catalog_statement->parameter_type(i));
       }
       statement.returns_rows = true;
+      break;
+    }
+    case StatementKind::kExecute: {  // described as the statement it names
+      auto target = statements_.find(classified.name);
+      if (target == statements_.end()) {
+        return Error("26000", "prepared statement " + Quoted(classified.name) + " does not exist");
+      }
+      statement.columns = target->second->columns;
+      statement.returns_rows = target->second->returns_rows;
       break;
     }
     default:
@@ -112,6 +120,19 @@ Result<std::vector<int16_t>> ReadFormats(BodyReader& reader) {
 }
 }  // namespace
 
+std::optional<WireFailure> DecodeParameters(const std::vector<int32_t>& oids,
+                                            const std::vector<int16_t>& formats,
+                                            const std::vector<std::optional<std::string_view>>& values,
+                                            std::vector<engine::ParameterValue>* out) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    int16_t format = formats.empty() ? 0 : formats[formats.size() == 1 ? 0 : i];
+    auto value = DecodeParameter(i < oids.size() ? oids[i] : oid::kUnspecified, format, values[i]);
+    if (!value.ok()) return Error("22P02", value.status().message());
+    out->push_back(std::move(value).value());
+  }
+  return std::nullopt;
+}
+
 Status Connection::Bind(std::string_view body) {
   BodyReader reader(body);
   PLEXUS_ASSIGN_OR_RETURN(std::string portal_name, reader.CString());
@@ -160,11 +181,9 @@ Status Connection::Bind(std::string_view body) {
   Portal portal;
   portal.statement = statement;
   portal.result_formats = std::move(result_formats);
-  for (size_t i = 0; i < values.size(); ++i) {
-    int16_t format = param_formats.empty() ? 0 : param_formats[param_formats.size() == 1 ? 0 : i];
-    auto value = DecodeParameter(statement->param_oids[i], format, values[i]);
-    if (!value.ok()) PLEXUS_PG_FAIL(Error("22P02", value.status().message()));
-    portal.parameters.push_back(std::move(value).value());
+  if (auto failure = DecodeParameters(statement->param_oids, param_formats, values,
+                                      &portal.parameters)) {
+    PLEXUS_PG_FAIL(*failure);
   }
   portals_.erase(portal_name);
   portals_.emplace(portal_name, std::move(portal));
@@ -211,7 +230,9 @@ Status Connection::Execute(std::string_view body) {
   auto it = portals_.find(name);
   if (it == portals_.end()) PLEXUS_PG_FAIL(Error("34000", "portal " + Quoted(name) + " does not exist"));
   Portal& portal = it->second;
-  const Statement& statement = portal.statement->classified;
+  // Holds the statement while it runs: a command below may drop the portal or the name.
+  std::shared_ptr<WireStatement> running = portal.statement;
+  const Statement& statement = running->classified;
   if (transaction_ == 'E' && statement.kind != StatementKind::kTransaction) {
     PLEXUS_PG_FAIL(Error("25P02", "current transaction is aborted, commands ignored until end "
                                   "of transaction block"));
@@ -221,22 +242,22 @@ Status Connection::Execute(std::string_view body) {
     out_.EmptyQueryResponse();
   } else if (statement.kind == StatementKind::kData && statement.tag == "COPY") {
     failure = RunCopy(statement);
+  } else if (statement.kind == StatementKind::kPrepare ||
+             statement.kind == StatementKind::kDeallocate) {
+    failure = RunPreparedCommand(statement);
+  } else if (statement.kind == StatementKind::kExecute) {  // first Execute of EXECUTE name(...)
+    failure = BindExecute(statement, portal);               // the portal now runs that statement
+    if (!failure && portal.statement->columns.size() != running->columns.size()) {
+      portal.statement = running;  // as described at Parse; it fails again if run again
+      failure = Error("0A000", "cached plan must not change result type");
+    }
+    if (!failure) failure = ExecutePortal(portal, max_rows);
   } else if (statement.kind != StatementKind::kData && statement.kind != StatementKind::kCatalog) {
     failure = RunSession(statement, false);
   } else if (portal.done) {
     SendCompletion(statement, 0);
   } else {
-    if (!portal.started) failure = StartPortal(portal);
-    if (!failure) {
-      auto more = SendRows(portal, max_rows > 0 ? max_rows : 0);
-      if (!more.ok()) {
-        failure = FetchFailure(more.status());
-      } else if (*more) {
-        out_.PortalSuspended();
-      } else {
-        SendCompletion(statement, portal.last_batch);  // as PostgreSQL: this Execute's rows
-      }
-    }
+    failure = ExecutePortal(portal, max_rows);
   }
   if (failure) {
     if (failure->fatal) {
@@ -247,6 +268,20 @@ Status Connection::Execute(std::string_view body) {
     PLEXUS_PG_FAIL(*failure);
   }
   return Status::OK();
+}
+
+std::optional<WireFailure> Connection::ExecutePortal(Portal& portal, int32_t max_rows) {
+  if (!portal.started) {
+    if (auto failure = StartPortal(portal)) return failure;
+  }
+  auto more = SendRows(portal, max_rows > 0 ? max_rows : 0);
+  if (!more.ok()) return FetchFailure(more.status());
+  if (*more) {
+    out_.PortalSuspended();
+  } else {
+    SendCompletion(portal.statement->classified, portal.last_batch);  // this Execute's rows
+  }
+  return std::nullopt;
 }
 
 Status Connection::Close(std::string_view body) {

@@ -32,8 +32,7 @@ void Connection::BeginStatement() {
   cancel_requested_ = false;
   timed_out_ = false;
   int64_t now = SteadyMillis(Clock::now());
-  int64_t timeout = settings_.statement_timeout_ms() > 0 ? settings_.statement_timeout_ms()
-                                                         : ctx_->options.statement_timeout_ms;
+  int64_t timeout = StatementTimeoutMs();
   statement_deadline_ms_ = timeout > 0 ? now + timeout : -1;
   statement_since_ms_ = now;
 }
@@ -123,11 +122,14 @@ std::optional<WireFailure> Connection::RunSimpleStatement(const std::string& tex
       out_.EmptyQueryResponse();
       return std::nullopt;
     case StatementKind::kRefused:
-      return WireFailure{{"ERROR", statement.error.sqlstate, statement.error.message, "", ""},
-                         false};
+      return Refuse(text, statement);
     case StatementKind::kData:
     case StatementKind::kCatalog:
       break;
+    case StatementKind::kPrepare:
+    case StatementKind::kExecute:
+    case StatementKind::kDeallocate:
+      return RunPreparedCommand(statement);
     default:
       return RunSession(statement, true);
   }
@@ -136,6 +138,10 @@ std::optional<WireFailure> Connection::RunSimpleStatement(const std::string& tex
   portal.statement = std::make_shared<WireStatement>();
   portal.statement->text = text;
   portal.statement->classified = std::move(statement);
+  return RunPortalToEnd(portal);
+}
+
+std::optional<WireFailure> Connection::RunPortalToEnd(Portal& portal) {
   if (auto failure = StartPortal(portal)) return failure;
   SendRowDescription(portal.result()->columns(), {});
   auto more = SendRows(portal, 0);
@@ -194,7 +200,9 @@ std::optional<WireFailure> Connection::RunSession(const Statement& statement, bo
     default:
       break;
   }
-  out_.CommandComplete(statement.tag);
+  std::string tag = statement.tag;  // DISCARD ALL may drop the statement `statement` is in
+  if (tag == "DISCARD ALL") statements_.clear();  // as DEALLOCATE ALL
+  out_.CommandComplete(tag);
   return std::nullopt;
 }
 
@@ -235,7 +243,32 @@ std::optional<WireFailure> Connection::RunTransaction(const Statement& statement
 
 // ---- Running a query ------------------------------------------------------------------------
 
+std::optional<WireFailure> Connection::RefreshPrincipal() {
+  Status refreshed = ctx_->queries->Refresh();  // new publications, grants, principals' rights
+  if (!refreshed.ok()) return FailureOf(refreshed);
+  auto policy = ctx_->queries->policy();
+  if (policy == principal_policy_) return std::nullopt;
+  auto principal = access::LoadPrincipal(*ctx_->catalog, principal_.name);
+  if (!principal.ok()) {
+    return WireFailure{{"FATAL", "28000",
+                        "principal \"" + principal_.name + "\" can no longer sign in", "", ""},
+                       true};
+  }
+  principal_ = std::move(principal).value();
+  principal_policy_ = std::move(policy);
+  return std::nullopt;
+}
+
+std::optional<WireFailure> Connection::Refuse(std::string_view text, const Statement& statement) {
+  access::QueryRequest request{&principal_, "wire", "", {}, nullptr};
+  Status audited = ctx_->queries->AuditRefusal(
+      request, text, Status(StatusCode::kPermissionDenied, statement.error.message));
+  if (audited.code() == StatusCode::kInternal) return FailureOf(audited);
+  return WireFailure{{"ERROR", statement.error.sqlstate, statement.error.message, "", ""}, false};
+}
+
 std::optional<WireFailure> Connection::StartPortal(Portal& portal) {
+  if (auto failure = RefreshPrincipal()) return failure;
   BeginStatement();  // a cancel or the timeout may stop the query from here on
   auto failure = OpenPortal(portal);
   if (failure) EndStatement();
@@ -245,8 +278,6 @@ std::optional<WireFailure> Connection::StartPortal(Portal& portal) {
 std::optional<WireFailure> Connection::OpenPortal(Portal& portal) {
   const Statement& statement = portal.statement->classified;
   if (statement.kind == StatementKind::kData) {
-    Status refreshed = ctx_->queries->Refresh();  // new publications, grants, principals' rights
-    if (!refreshed.ok()) return FailureOf(refreshed);
     access::QueryRequest request{&principal_, "wire", "", {}, &interrupter_};
     auto cursor = ctx_->queries->Query(request, statement.sql, portal.parameters);
     if (!cursor.ok()) return FetchFailure(cursor.status());

@@ -73,8 +73,15 @@ enum class StatementKind {
   kReset,        ///< RESET name, RESET ALL (name "all"): SessionSettings::Reset
   kShow,         ///< SHOW name, SHOW ALL (name "all"): SessionSettings::Show / ShowAll
   kTransaction,  ///< BEGIN, COMMIT, ROLLBACK, SAVEPOINT...: see Statement::transaction
-  kNoOp,         ///< accepted and ignored (DISCARD ALL, DEALLOCATE, LISTEN, UNLISTEN, ...)
+  kNoOp,         ///< accepted and ignored (DISCARD ALL, LISTEN, UNLISTEN, ...)
   kRefused,      ///< anything that writes or that Plexus does not serve: Statement::error
+  /// PREPARE name [(type, ...)] AS query: Statement::name, ::sql (the query, classify it
+  /// again), ::parameter_oids (the declared types).
+  kPrepare,
+  /// EXECUTE name [(constant, ...)]: Statement::name, ::arguments (constants only).
+  kExecute,
+  /// DEALLOCATE [PREPARE] name | ALL: Statement::name; tag "DEALLOCATE ALL" (name empty) for ALL.
+  kDeallocate,
 };
 
 /// What a kTransaction statement does to the transaction status (ReadyForQuery's byte).
@@ -85,6 +92,15 @@ enum class TransactionEffect {
   kRollback,  ///< ROLLBACK, ABORT: -> 'I'
   kSavepoint,          ///< SAVEPOINT x, RELEASE [SAVEPOINT] x: status unchanged
   kRollbackToSavepoint,  ///< ROLLBACK TO [SAVEPOINT] x: 'E' -> 'T'
+};
+
+/// One argument of EXECUTE: a constant as written (`42`, `-1.5`, `'text'`, `NULL`, `TRUE`),
+/// optionally cast (`'2024-01-01'::date`, `CAST('7' AS int8)`, `DATE '2024-01-01'`). Never an
+/// expression: it is decoded like a Bind parameter in text format, never spliced into SQL.
+struct LiteralArgument {
+  bool is_null = false;
+  std::string text;      ///< the value: quotes removed, '' and E'' escapes undone
+  int32_t type_oid = 0;  ///< the PostgreSQL type of its cast; 0 when it has none
 };
 
 /// One classified statement.
@@ -99,13 +115,18 @@ struct Statement {
   /// for DuckDB's pg_catalog emulation; run it with MetadataCatalog. Otherwise: the input.
   std::string sql;
   /// kSet / kReset / kShow: the parameter's name in lower case ("all" for RESET ALL / SHOW
-  /// ALL); SET TIME ZONE is "timezone", SET NAMES "client_encoding".
+  /// ALL); SET TIME ZONE is "timezone", SET NAMES "client_encoding". kPrepare / kExecute /
+  /// kDeallocate: the prepared statement's name (lower case unless quoted).
   std::string name;
   /// kSet: the value with quotes removed; a list stays as written ("a, b"); DEFAULT or LOCAL
   /// reset it (kind becomes kReset). COPY (kData with tag "COPY", sql the query to run): the
   /// options after TO STDOUT as written ("WITH (FORMAT csv, HEADER)"), or empty.
   std::string value;
   TransactionEffect transaction = TransactionEffect::kNone;
+  /// kPrepare: the PostgreSQL type of each declared parameter (0: unknown, inferred).
+  std::vector<int32_t> parameter_oids;
+  /// kExecute: the arguments, in order.
+  std::vector<LiteralArgument> arguments;
   /// kRefused: what to send (25006 for writes, 42501 for other refused commands, 0A000 for
   /// features Plexus does not offer, 42601 when the text is not understood).
   WireError error;

@@ -154,7 +154,7 @@ bool IsWrite(const std::string& word) {
 bool IsForbidden(const std::string& word) {
   static const std::set<std::string> kForbidden = {
       "grant", "revoke", "attach", "detach", "install", "load", "pragma", "call", "do", "use",
-      "prepare", "execute", "declare", "fetch", "move", "notify", "copy_from"};
+      "declare", "fetch", "move", "notify", "copy_from"};
   return kForbidden.count(word) != 0;
 }
 
@@ -193,10 +193,9 @@ Statement Classify(std::string_view sql) {
   if (first == "discard") {
     return Simple(sql, StatementKind::kNoOp, "DISCARD " + (t.size() > 1 ? Upper(t[1].lower) : "ALL"));
   }
-  if (first == "deallocate") {
-    bool all = std::any_of(t.begin(), t.end(), [](const Token& x) { return x.lower == "all"; });
-    return Simple(sql, StatementKind::kNoOp, all ? "DEALLOCATE ALL" : "DEALLOCATE");
-  }
+  if (first == "prepare") return ClassifyPrepare(sql, t);
+  if (first == "execute") return ClassifyExecute(sql, t);
+  if (first == "deallocate") return ClassifyDeallocate(sql, t);
   if (first == "listen" || first == "unlisten") {
     return Simple(sql, StatementKind::kNoOp, Upper(first));
   }

@@ -42,6 +42,17 @@ struct Token {
 /// comment runs to the end of the text.
 std::vector<Token> Tokenize(std::string_view sql, bool* unterminated = nullptr);
 
+/// PREPARE, EXECUTE and DEALLOCATE (pg_metadata_prepared.cc), for Classify: `t` holds the
+/// tokens of `sql`, the first one the command word.
+struct Statement;
+Statement ClassifyPrepare(std::string_view sql, const std::vector<Token>& t);
+Statement ClassifyExecute(std::string_view sql, const std::vector<Token>& t);
+Statement ClassifyDeallocate(std::string_view sql, const std::vector<Token>& t);
+/// The OID of a PostgreSQL type name as written in a declaration or a cast ("integer",
+/// "double precision", "pg_catalog.int8", "varchar(10)", "text[]"); -1 when Plexus does not
+/// know it.
+int32_t TypeOidOfName(std::string_view name);
+
 /// Rewrites a catalog query for the shadow: pg_catalog.X -> plexus_pg.X, information_schema.X
 /// -> plexus_is.X, OPERATOR(pg_catalog.~) -> ~, COLLATE pg_catalog.default dropped, regex
 /// matches made partial as in PostgreSQL, ::regclass / ::regtype / ::regnamespace casts to

@@ -358,6 +358,11 @@ std::string ShadowScript(const std::vector<ShadowPort>& ports, const std::string
   }
   sql += kCatalogViews;
   sql += kMacros;
+  // Who is signed in, as PostgreSQL's current_user / session_user / user / current_role say.
+  std::string who = QuoteLiteral(user.empty() ? std::string("plexus") : user);
+  for (const char* name : {"current_user", "session_user", "user", "current_role"}) {
+    sql += std::string("CREATE MACRO plexus_pg.") + name + "() AS " + who + ";\n";
+  }
   return sql;
 }
 

@@ -168,6 +168,96 @@ TEST(ClassifyTest, SessionAndTransactionCommands) {
   EXPECT_EQ(Classify("COPY a.b.c TO '/tmp/x'").error.sqlstate, "42501");
 }
 
+// SQL-level prepared statements (psql's only way to run a statement with parameters).
+TEST(ClassifyTest, PrepareNamesItsQueryAndDeclaredTypes) {
+  Statement st = Classify("PREPARE By_Id (integer, text) AS SELECT * FROM a.b.c WHERE id = $1");
+  EXPECT_EQ(st.kind, StatementKind::kPrepare);
+  EXPECT_EQ(st.tag, "PREPARE");
+  EXPECT_EQ(st.name, "by_id");  // folded, as PostgreSQL does
+  EXPECT_EQ(st.sql, "SELECT * FROM a.b.c WHERE id = $1");
+  EXPECT_EQ(st.parameter_oids, (std::vector<int32_t>{23, 25}));
+  EXPECT_EQ(Classify("PREPARE \"Q\" AS VALUES (1)").name, "Q");
+  EXPECT_TRUE(Classify("PREPARE q AS SELECT 1").parameter_oids.empty());
+  EXPECT_EQ(Classify("prepare q (double precision, numeric(10, 2), pg_catalog.int8, "
+                     "timestamp with time zone, varchar(5), int[]) as select $1")
+                .parameter_oids,
+            (std::vector<int32_t>{701, 1700, 20, 1184, 1043, 1007}));
+  EXPECT_EQ(Classify("PREPARE q (money) AS SELECT $1").error.sqlstate, "42704");
+  EXPECT_EQ(Classify("PREPARE q SELECT 1").error.sqlstate, "42601");
+  EXPECT_EQ(Classify("PREPARE \"\" AS SELECT 1").error.sqlstate, "42601");  // not the unnamed one
+  EXPECT_EQ(Classify("EXECUTE \"\"").error.sqlstate, "42601");
+  EXPECT_EQ(Classify("PREPARE q AS").error.sqlstate, "42601");
+  EXPECT_EQ(Classify("PREPARE TRANSACTION 'x'").error.sqlstate, "0A000");
+}
+
+TEST(ClassifyTest, ExecuteTakesConstantsOnly) {
+  Statement st = Classify("EXECUTE q (42, -1.5, 'it''s', NULL, TRUE, E'a\\nb', $x$raw'$x$)");
+  ASSERT_EQ(st.kind, StatementKind::kExecute) << st.error.message;
+  EXPECT_EQ(st.name, "q");
+  ASSERT_EQ(st.arguments.size(), 7u);
+  EXPECT_EQ(st.arguments[0].text, "42");
+  EXPECT_EQ(st.arguments[1].text, "-1.5");
+  EXPECT_EQ(st.arguments[2].text, "it's");
+  EXPECT_TRUE(st.arguments[3].is_null);
+  EXPECT_EQ(st.arguments[4].text, "true");
+  EXPECT_EQ(st.arguments[4].type_oid, 16);
+  EXPECT_EQ(st.arguments[5].text, "a\nb");
+  EXPECT_EQ(st.arguments[6].text, "raw'");
+  EXPECT_EQ(st.arguments[0].type_oid, 0);  // no cast: the parameter's type decides
+
+  Statement casts = Classify("EXECUTE q('2024-01-31'::date, CAST('7' AS bigint), "
+                             "TIMESTAMP '2024-01-01 10:00', '5'::text::int4)");
+  ASSERT_EQ(casts.kind, StatementKind::kExecute) << casts.error.message;
+  EXPECT_EQ(casts.arguments[0].type_oid, 1082);
+  EXPECT_EQ(casts.arguments[0].text, "2024-01-31");
+  EXPECT_EQ(casts.arguments[1].type_oid, 20);
+  EXPECT_EQ(casts.arguments[1].text, "7");
+  EXPECT_EQ(casts.arguments[2].type_oid, 1114);
+  EXPECT_EQ(casts.arguments[3].type_oid, 23);
+  EXPECT_TRUE(Classify("EXECUTE q").arguments.empty());
+  EXPECT_EQ(Classify("EXECUTE q").kind, StatementKind::kExecute);
+
+  // Anything but a constant is refused before it could reach SQL text.
+  for (const char* bad : {"EXECUTE q((SELECT 1))", "EXECUTE q(1 + 1)", "EXECUTE q(now())",
+                          "EXECUTE q(x)", "EXECUTE q($1)", "EXECUTE q('a' || 'b')",
+                          "EXECUTE q(1,)", "EXECUTE q(E'\\101')", "EXECUTE q('1') extra",
+                          "EXECUTE q(CAST(1 + 1 AS int))", "EXECUTE q('a' 'b')",
+                          "EXECUTE q(CAST(CAST(1 AS int) AS int))"}) {
+    Statement refused = Classify(bad);
+    EXPECT_EQ(refused.kind, StatementKind::kRefused) << bad;
+    EXPECT_FALSE(refused.error.sqlstate.empty()) << bad;
+  }
+  EXPECT_EQ(Classify("EXECUTE q('1'::nosuchtype)").error.sqlstate, "42704");
+  EXPECT_EQ(Classify("EXECUTE q(now())").error.sqlstate, "0A000");
+  std::string deep = "EXECUTE q(";  // nesting a client could make deep: refused, not recursed
+  for (int i = 0; i < 100000; ++i) deep += "CAST(";
+  deep += "1";
+  for (int i = 0; i < 100000; ++i) deep += " AS int)";
+  EXPECT_EQ(Classify(deep + ")").error.sqlstate, "0A000");
+}
+
+TEST(ClassifyTest, DeallocateOneOrAll) {
+  Statement one = Classify("DEALLOCATE PREPARE By_Id");
+  EXPECT_EQ(one.kind, StatementKind::kDeallocate);
+  EXPECT_EQ(one.name, "by_id");
+  EXPECT_EQ(one.tag, "DEALLOCATE");
+  EXPECT_EQ(Classify("deallocate q").name, "q");
+  EXPECT_EQ(Classify("DEALLOCATE prepare").name, "prepare");
+  Statement all = Classify("DEALLOCATE ALL");
+  EXPECT_EQ(all.kind, StatementKind::kDeallocate);
+  EXPECT_EQ(all.tag, "DEALLOCATE ALL");
+  EXPECT_EQ(Classify("DEALLOCATE \"all\"").tag, "DEALLOCATE");
+  EXPECT_EQ(Classify("DEALLOCATE").error.sqlstate, "42601");
+}
+
+TEST(TypeOidOfNameTest, PostgresSpellings) {
+  EXPECT_EQ(TypeOidOfName("integer"), 23);
+  EXPECT_EQ(TypeOidOfName("character varying(20)"), 1043);
+  EXPECT_EQ(TypeOidOfName("text[]"), 1009);
+  EXPECT_EQ(TypeOidOfName("boolean"), 16);
+  EXPECT_EQ(TypeOidOfName("geometry"), -1);
+}
+
 TEST(SplitStatementsTest, SplitsOutsideQuotesAndComments) {
   auto parts = SplitStatements("SELECT ';'; /* ; */ SELECT $$;$$ ; -- ;\n SELECT \"a;b\"");
   ASSERT_EQ(parts.size(), 3u);
