@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "plexus/catalog/crypto.h"
+
 namespace plexus::access {
 Result<std::unique_ptr<QueryService>> QueryService::Open(const catalog::Home& home,
                                                          catalog::Catalog* catalog) {
@@ -166,6 +168,41 @@ Result<GuardedQuery> QueryService::Check(Session& session, const QueryRequest& r
     accepted_[key] = Accepted{query, resolver.valid_until()};
   }
   return query;
+}
+
+Result<ExportedFile> QueryService::ExportParquet(const QueryRequest& request,
+                                                 std::string_view sql) {
+  PLEXUS_ASSIGN_OR_RETURN(auto cursor, Checked(request, sql));
+  PLEXUS_RETURN_IF_ERROR(Audit(request, sql, &cursor->query, Status::OK()));
+  ExportedFile file;
+  file.warnings = cursor->query.warnings;
+  PLEXUS_ASSIGN_OR_RETURN(std::string random, catalog::internal::RandomBytes(12));
+  file.path = home_.TempDir() + "/export-" + catalog::internal::Hex(random) + ".parquet";
+  const std::string& path = file.path;
+  if (request.interrupter != nullptr) {
+    cursor->interrupter = request.interrupter;
+    request.interrupter->Attach(cursor->session->connection.get());
+  }
+  // The accepted SELECT, whole, inside COPY: the guard checked it; the path is the platform's.
+  std::string copy = "COPY (" + cursor->query.sql + ") TO " + engine::QuoteLiteral(path) +
+                     " (FORMAT parquet)";
+  auto result = cursor->session->connection->Query(copy);
+  int64_t rows = 0;
+  if (result.ok()) {
+    auto chunk = (*result)->Fetch();
+    if (chunk.ok() && *chunk != nullptr && (*chunk)->size() > 0) rows = (*chunk)->GetInt64(0, 0);
+  }
+  Status status = result.ok() ? Status::OK()
+                              : Status(result.status().code(),
+                                       ConsumerErrorMessage(result.status().message()));
+  cursor->Finish(rows, status);
+  if (!status.ok()) {
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+    return status;
+  }
+  file.rows = rows;
+  return file;
 }
 
 Status QueryService::AuditRefusal(const QueryRequest& request, std::string_view sql,

@@ -58,6 +58,13 @@ struct Session {
   std::map<std::string, std::unique_ptr<engine::PreparedStatement>, std::less<>> prepared;
 };
 
+/// A query's result written to a file (QueryService::ExportParquet).
+struct ExportedFile {
+  std::string path;  ///< in the home's temp folder; the caller removes it
+  int64_t rows = 0;
+  std::vector<std::string> warnings;  ///< as GuardedQuery::warnings
+};
+
 /// Who asks, and through which door; the audit trail records both.
 struct QueryRequest {
   const Principal* principal = nullptr;  ///< required: no principal, no data
@@ -110,6 +117,10 @@ class QueryService {
   /// A refusal is audited (as for Query) and returned; an accepted statement is audited when
   /// it runs.
   Result<StatementShape> Describe(const QueryRequest& request, std::string_view sql);
+  /// Guards and runs one query like Query, writing its whole result as a Parquet file in the
+  /// home's temp folder (the one folder besides the data the hardened engine may touch) with
+  /// DuckDB's own writer. The caller sends the file and removes it. Audited as Query is.
+  Result<ExportedFile> ExportParquet(const QueryRequest& request, std::string_view sql);
   /// Records a statement a door refused before it reached the guard (a write, ATTACH, SET
   /// ROLE... sent over the wire), as Query records the guard's refusals; then returns
   /// `refusal`, or kInternal when the trail cannot be written.

@@ -1,5 +1,8 @@
 // POST /api/v1/query: one SELECT through the query service, its result streamed as JSON, CSV
 // or NDJSON with memory bounded by SinkBuffer, whatever the result's size.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <ostream>
 #include <streambuf>
@@ -126,15 +129,43 @@ void StreamResult(httplib::Response& res, std::shared_ptr<access::Cursor> cursor
       });
 }
 
+/// Sends an exported file in 64 KiB pieces and removes it once the response is done.
+void SendFile(httplib::Response& res, const access::ExportedFile& file, const char* type) {
+  for (const auto& warning : file.warnings) res.set_header("X-Plexus-Warning", warning);
+  res.set_header("X-Plexus-Rows", std::to_string(file.rows));
+  std::error_code error;
+  auto size = std::filesystem::file_size(file.path, error);
+  auto in = std::make_shared<std::ifstream>(file.path, std::ios::binary);
+  if (error || !*in) {
+    std::filesystem::remove(file.path, error);
+    return SendError(res, IOError("the exported result cannot be read"));
+  }
+  res.set_content_provider(
+      static_cast<size_t>(size), type,
+      [in](size_t offset, size_t length, httplib::DataSink& sink) {
+        std::string piece(std::min<size_t>(length, 64 * 1024), '\0');
+        in->seekg(static_cast<std::streamoff>(offset));
+        in->read(piece.data(), static_cast<std::streamsize>(piece.size()));
+        if (in->gcount() <= 0) return false;
+        return sink.write(piece.data(), static_cast<size_t>(in->gcount()));
+      },
+      [in, path = file.path](bool) {
+        in->close();
+        std::error_code ignored;
+        std::filesystem::remove(path, ignored);
+      });
+}
+
 void Query(catalog::Catalog* catalog, access::QueryService* queries, const httplib::Request& req,
            httplib::Response& res, const access::Principal& actor) {
   std::string sql, format_name, as;
   Status parsed = ParseQueryRequest(req, sql, format_name, as);
   if (!parsed.ok()) return SendError(res, parsed);
-  auto format = engine::ParseResultFormat(format_name);
+  bool parquet = format_name == "parquet";
+  auto format = engine::ParseResultFormat(parquet ? "json" : format_name);
   if (!format.ok()) {
-    return SendError(res, InvalidArgument("format must be json, csv, ndjson or table (parquet "
-                                          "and arrow are not served yet)"));
+    return SendError(res, InvalidArgument("format must be json, csv, ndjson, parquet or table "
+                                          "(arrow is not served yet)"));
   }
   Status refreshed = queries->Refresh();
   if (!refreshed.ok()) return SendError(res, refreshed);
@@ -147,6 +178,11 @@ void Query(catalog::Catalog* catalog, access::QueryService* queries, const httpl
     previewed = std::move(preview).value();
     request.principal = &previewed;
     request.previewed_by = actor.name;
+  }
+  if (parquet) {  // DuckDB's Parquet writer, into a file of the home's temp folder
+    auto file = queries->ExportParquet(request, sql);
+    if (!file.ok()) return SendError(res, file.status());
+    return SendFile(res, *file, "application/vnd.apache.parquet");
   }
   auto cursor = queries->Query(request, sql);
   if (!cursor.ok()) return SendError(res, cursor.status());
@@ -164,10 +200,12 @@ void QueryRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QuerySer
               Query(catalog, queries, req, res, actor);
             })
       .Tag("query")
-      .Query("format", "json (default), csv, ndjson, or table (aligned text for terminals: "
-                       "buffered, not streamed), for a text/plain SQL body")
+      .Query("format", "json (default), csv, ndjson, parquet (written by DuckDB to a temp file, "
+                       "then sent), or table (aligned text for terminals: buffered, not "
+                       "streamed), for a text/plain SQL body")
       .Query("as", "preview what this principal sees (admins; owners over their domains)")
-      .Body("{\"sql\": \"SELECT ...\", \"format\": \"json|csv|ndjson\", \"as\": \"name\"}, or "
+      .Body("{\"sql\": \"SELECT ...\", \"format\": \"json|csv|ndjson|parquet\", \"as\": \"name\"}, "
+            "or "
             "the SQL as text/plain")
       .Produces("application/json");
 }
