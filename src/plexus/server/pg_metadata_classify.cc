@@ -9,7 +9,6 @@
 #include "plexus/server/pg_metadata_internal.h"
 
 namespace plexus::server::pg {
-namespace {
 
 Statement Refused(std::string_view sql, std::string sqlstate, std::string message) {
   Statement st;
@@ -18,6 +17,8 @@ Statement Refused(std::string_view sql, std::string sqlstate, std::string messag
   st.error = {std::move(sqlstate), std::move(message)};
   return st;
 }
+
+namespace {
 
 Statement Simple(std::string_view sql, StatementKind kind, std::string tag) {
   Statement st;

@@ -96,4 +96,7 @@ struct ShadowPort {
 };
 std::string ShadowScript(const std::vector<ShadowPort>& ports, const std::string& user);
 
+/// A statement refused before any engine sees it, with its SQLSTATE.
+Statement Refused(std::string_view sql, std::string sqlstate, std::string message);
+
 }  // namespace plexus::server::pg

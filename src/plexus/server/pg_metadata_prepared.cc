@@ -15,13 +15,6 @@
 namespace plexus::server::pg {
 namespace {
 
-Statement Refused(std::string_view sql, std::string sqlstate, std::string message) {
-  Statement st;
-  st.kind = StatementKind::kRefused;
-  st.sql = std::string(sql);
-  st.error = {std::move(sqlstate), std::move(message)};
-  return st;
-}
 
 Statement Make(std::string_view sql, StatementKind kind, std::string tag, std::string name) {
   Statement st;
