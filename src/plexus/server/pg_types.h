@@ -156,6 +156,11 @@ class RowEncoder {
 
  private:
   using CellWriter = void (*)(const engine::VectorRef&, size_t, std::string&);
+  /// COPY rows of [begin, end), each in a CopyData message when `framed`.
+  void AppendCopyData(const engine::DataChunk& chunk, size_t begin, size_t end,
+                      const CopyOptions& options, std::string& out, bool framed) const;
+  void AppendCopyLine(const engine::VectorRef* refs, const bool* plain, size_t row,
+                      const CopyOptions& options, std::string& out) const;
   std::vector<std::string> names_;
   std::vector<PgColumnType> types_;
   std::vector<int16_t> formats_;

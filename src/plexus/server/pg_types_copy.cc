@@ -1,4 +1,7 @@
 // COPY (SELECT ...) TO STDOUT rows in PostgreSQL's text and CSV formats (pg_types.h).
+#include <memory>
+#include <vector>
+
 #include "plexus/server/pg_types.h"
 #include "plexus/server/pg_types_internal.h"
 
@@ -69,20 +72,38 @@ void QuoteCsvTail(std::string& out, size_t from, const CopyOptions& options, boo
   out.push_back(options.quote);
 }
 
+/// Whether a column's text can never need escaping or quoting with these options: numbers,
+/// booleans, dates and times, intervals and uuids are written with digits, letters and
+/// - + . : and space only, so with the default delimiters and NULL strings they pass as
+/// written (a non-empty value never equals "" or "\N").
+bool PlainText(int32_t oid, const CopyOptions& options) {
+  bool default_delimiter = options.delimiter == '\t' || options.delimiter == ',';
+  bool default_null = options.null_string.empty() || options.null_string == "\\N";
+  if (!default_delimiter || !default_null) return false;
+  switch (oid) {
+    case oid::kBool: case oid::kInt2: case oid::kInt4: case oid::kInt8: case oid::kFloat4:
+    case oid::kFloat8: case oid::kNumeric: case oid::kDate: case oid::kTime: case oid::kTimeTz:
+    case oid::kTimestamp: case oid::kTimestampTz: case oid::kInterval: case oid::kUuid:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
-void RowEncoder::AppendCopyRow(const engine::DataChunk& chunk, size_t row,
-                               const CopyOptions& options, std::string& out) const {
+void RowEncoder::AppendCopyLine(const engine::VectorRef* refs, const bool* plain, size_t row,
+                                const CopyOptions& options, std::string& out) const {
   size_t n = text_writers_.size();
   for (size_t c = 0; c < n; c++) {
     if (c > 0) out.push_back(options.delimiter);
-    engine::VectorRef v = chunk.Column(c);
-    if (v.IsNull(row)) {
+    if (refs[c].IsNull(row)) {
       out.append(options.null_string);
       continue;
     }
     size_t from = out.size();
-    text_writers_[c](v, row, out);
+    text_writers_[c](refs[c], row, out);
+    if (plain[c]) continue;
     if (options.format == CopyOptions::Format::kText) {
       EscapeTextTail(out, from, options.delimiter);
     } else {
@@ -92,14 +113,34 @@ void RowEncoder::AppendCopyRow(const engine::DataChunk& chunk, size_t row,
   out.push_back('\n');
 }
 
+void RowEncoder::AppendCopyRow(const engine::DataChunk& chunk, size_t row,
+                               const CopyOptions& options, std::string& out) const {
+  AppendCopyData(chunk, row, row + 1, options, out, /*framed=*/false);
+}
+
 void RowEncoder::AppendCopyData(const engine::DataChunk& chunk, size_t begin, size_t end,
                                 const CopyOptions& options, std::string& out) const {
+  AppendCopyData(chunk, begin, end, options, out, /*framed=*/true);
+}
+
+void RowEncoder::AppendCopyData(const engine::DataChunk& chunk, size_t begin, size_t end,
+                                const CopyOptions& options, std::string& out, bool framed) const {
+  // Each column's vector and whether it needs escaping, once per chunk, not once per cell.
+  size_t n = text_writers_.size();
+  std::vector<engine::VectorRef> refs(n);
+  std::unique_ptr<bool[]> plain(new bool[n]);
+  for (size_t c = 0; c < n; c++) {
+    refs[c] = chunk.Column(c);
+    plain[c] = PlainText(types_[c].oid, options);
+  }
   for (size_t row = begin; row < end; row++) {
     size_t start = out.size();
-    out.push_back('d');
-    internal::AppendBE32(out, 0);
-    AppendCopyRow(chunk, row, options, out);
-    internal::PutBE32(out, start + 1, static_cast<int32_t>(out.size() - start - 1));
+    if (framed) {
+      out.push_back('d');
+      internal::AppendBE32(out, 0);
+    }
+    AppendCopyLine(refs.data(), plain.get(), row, options, out);
+    if (framed) internal::PutBE32(out, start + 1, static_cast<int32_t>(out.size() - start - 1));
   }
 }
 

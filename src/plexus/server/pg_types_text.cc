@@ -13,15 +13,19 @@ namespace {
 using engine::TypeId;
 using engine::VectorRef;
 
+// A non-negative number, zero-padded to `width`: built backwards in a buffer, appended once
+// (this runs for every field of every date and timestamp sent).
 void AppendDigits(std::string& out, int64_t v, int width) {
   char buf[24];
-  int n = 0;
+  char* end = buf + sizeof(buf);
+  char* p = end;
+  auto u = static_cast<uint64_t>(v);
   do {
-    buf[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v > 0);
-  for (int i = n; i < width; i++) out.push_back('0');
-  while (n > 0) out.push_back(buf[--n]);
+    *--p = static_cast<char>('0' + u % 10);
+    u /= 10;
+  } while (u > 0);
+  while (end - p < width) *--p = '0';
+  out.append(p, end);
 }
 
 // Proleptic Gregorian date of a day number (days since 1970-01-01); year 0 is 1 BC.
@@ -223,18 +227,31 @@ void AppendPgNumeric(std::string& out, __int128 unscaled, uint8_t scale) {
   unsigned __int128 magnitude =
       negative ? static_cast<unsigned __int128>(0) - static_cast<unsigned __int128>(unscaled)
                : static_cast<unsigned __int128>(unscaled);
+  // Backwards from the last digit; the point goes in once `scale` digits are written.
   char buf[48];
-  int n = 0;
-  do {
-    buf[n++] = static_cast<char>('0' + static_cast<int>(magnitude % 10));
-    magnitude /= 10;
-  } while (magnitude > 0);
-  while (n <= scale) buf[n++] = '0';  // at least one digit before the point
-  if (negative) out.push_back('-');
-  for (int i = n - 1; i >= 0; i--) {
-    out.push_back(buf[i]);
-    if (i == scale && scale > 0) out.push_back('.');
+  char* end = buf + sizeof(buf);
+  char* p = end;
+  int digits = 0;
+  auto put = [&](int digit) {
+    if (scale > 0 && digits == scale) *--p = '.';
+    *--p = static_cast<char>('0' + digit);
+    ++digits;
+  };
+  if (magnitude <= UINT64_MAX) {  // 64-bit division: 128-bit division is a library call
+    auto small = static_cast<uint64_t>(magnitude);
+    do {
+      put(static_cast<int>(small % 10));
+      small /= 10;
+    } while (small > 0);
+  } else {
+    do {
+      put(static_cast<int>(magnitude % 10));
+      magnitude /= 10;
+    } while (magnitude > 0);
   }
+  while (digits <= scale) put(0);  // at least one digit before the point
+  if (negative) *--p = '-';
+  out.append(p, end);
 }
 
 void AppendPgFloat8(std::string& out, double v) { AppendPgFloat(out, v, 15); }
