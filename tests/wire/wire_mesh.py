@@ -144,3 +144,27 @@ def require(path_or_command, what):
     if not found:
         raise SystemExit(f"FAIL  {what} not found ({path_or_command}): run scripts/bootstrap.sh")
     return path_or_command
+
+
+def check_client_session(mesh, out, customer_id, listing, param_runs, param_what):
+    """The checks every real client's session shares (its JSON answer `out`): TLS, the ports it
+    lists, the cross-domain and parameter queries equal to the CLI's answers, nora's masked
+    emails and row filter, a refused write. Returns the listed (schema, table) pairs."""
+    from checks import check  # the caller has put tests/support on sys.path
+    check("TLS is in use", out["ssl"] is True, out)
+    tables = [tuple(t) for t in out["tables"]]
+    check(f"{listing} lists the visible ports",
+          ("customers.customers", "customers") in tables
+          and ("marketing.customer_lifetime_value", "customer_lifetime_value") in tables, tables)
+    cli = normalise(mesh.cli_rows(CROSS_SQL, mesh.nora_token))
+    check("cross-domain query equals the CLI's answer",
+          normalise(out["cross"]) == cli and len(cli) > 0, (out["cross"], cli))
+    cli_param = normalise(mesh.cli_rows(PARAM_SQL.replace("$1", str(customer_id)),
+                                        mesh.nora_token))
+    check(param_what, all(normalise(p) == cli_param for p in param_runs) and len(cli_param) == 1,
+          (param_runs, cli_param))
+    check("nora sees emails hashed and only NL customers",
+          out["emails"] and all(is_hash(e) and c == "NL" for e, c in out["emails"]),
+          out["emails"][:3])
+    check("a write is refused with SQLSTATE 25006", out["write"] == "25006", out["write"])
+    return tables
