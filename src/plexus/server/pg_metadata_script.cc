@@ -265,8 +265,8 @@ CREATE MACRO plexus_pg.shobj_description(o, cat) AS NULL::VARCHAR;
 CREATE MACRO plexus_pg.has_table_privilege(t, p) AS true, (u, t, p) AS true;
 CREATE MACRO plexus_pg.has_schema_privilege(s, p) AS true, (u, s, p) AS true;
 CREATE MACRO plexus_pg.has_database_privilege(d, p) AS true, (u, d, p) AS true;
-CREATE MACRO plexus_pg.plexus_regclass_name(id) AS (SELECT relname FROM plexus_pg.pg_class WHERE oid = id);
-CREATE MACRO plexus_pg.plexus_regclass_oid(name) AS (SELECT oid FROM plexus_pg.pg_class WHERE relname = regexp_replace(name, '^.*\.', '') LIMIT 1);
+CREATE MACRO plexus_pg.plexus_regclass_name(id) AS CASE WHEN id = 1259 THEN 'pg_class' ELSE (SELECT relname FROM plexus_pg.pg_class WHERE oid = id) END;
+CREATE MACRO plexus_pg.plexus_regclass_oid(name) AS CASE WHEN regexp_replace(name, '^.*\.', '') = 'pg_class' THEN 1259 ELSE (SELECT oid FROM plexus_pg.pg_class WHERE relname = regexp_replace(name, '^.*\.', '') LIMIT 1) END;
 CREATE MACRO plexus_pg.plexus_regtype_name(id) AS plexus_pg.format_type(id, NULL);
 CREATE MACRO plexus_pg.plexus_regtype_oid(name) AS (SELECT oid FROM plexus_pg.pg_type WHERE typname = name LIMIT 1);
 CREATE MACRO plexus_pg.plexus_regnamespace_name(id) AS (SELECT nspname FROM plexus_pg.pg_namespace WHERE oid = id);
@@ -306,12 +306,6 @@ std::string ShadowScript(const std::vector<ShadowPort>& ports, const std::string
   }
   sql += ";\nINSERT INTO plexus_pg.pg_namespace VALUES (11, 'pg_catalog', 10, NULL), "
          "(2200, 'public', 10, NULL), (13000, 'information_schema', 10, NULL);\n";
-  sql += "INSERT INTO plexus_pg.pg_class (oid, relname, relnamespace, relowner, relam, relkind, "
-         "relnatts, relpersistence, relreplident, reltablespace, reloftype, reltoastrelid, "
-         "relchecks, relhasindex, relhasrules, relhastriggers, relrowsecurity, "
-         "relforcerowsecurity, relispartition, relispopulated, relhassubclass, relisshared) "
-         "VALUES (1259, 'pg_class', 11, 10, 2, 'r', 33, 'p', 'n', 0, 0, 0, 0, false, false, "
-         "false, false, false, false, true, false, false);\n";
   std::vector<std::string> schemas;
   int class_oid = 20000;
   for (const ShadowPort& port : ports) {
