@@ -25,7 +25,7 @@ constexpr Command kCommands[] = {
     {"diff", "Show how the mesh's contracts differ from the applied ones, and who it breaks",
      plexus::cli::SetupDiff},
     {"query", "Run a SQL query across data products", plexus::cli::SetupQuery},
-    {"serve", "Serve the HTTP API on localhost", plexus::cli::SetupServe},
+    {"serve", "Serve the HTTP API and the PostgreSQL wire protocol on localhost", plexus::cli::SetupServe},
     {"generate", "Write the example mesh's seed files at any size", plexus::cli::SetupGenerate},
     {"fmt", "Write ODCS/ODPS/Plexus YAML files in canonical form, losing no field",
      plexus::cli::SetupFmt},
