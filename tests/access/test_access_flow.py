@@ -10,7 +10,6 @@ queries (allowed and denied) and `audit verify` finds a record edited behind its
 with fields a caller may not set get 400, bad tokens 401 with one message.
 """
 import pathlib
-import argparse
 import csv
 import json
 import os
@@ -26,7 +25,7 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
-from checks import RESULTS, check  # noqa: E402
+from checks import check, summary, mesh_args  # noqa: E402
 
 
 CLV = "marketing.customer_lifetime_value"
@@ -323,11 +322,7 @@ def forbidden_fields(http, nora, grace):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--plexus", required=True)
-    parser.add_argument("--mesh", default=os.path.join(os.path.dirname(__file__),
-                                                       "../../examples/jaffle-mesh"))
-    args = parser.parse_args()
+    args = mesh_args()
     work = tempfile.mkdtemp(prefix="plexus-access-flow-")
     server = None
     try:
@@ -374,8 +369,7 @@ def main():
             except subprocess.TimeoutExpired:
                 server.kill()
         shutil.rmtree(work, ignore_errors=True)
-        print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    sys.exit(1 if RESULTS["failed"] else 0)
+        sys.exit(summary())
 
 
 if __name__ == "__main__":

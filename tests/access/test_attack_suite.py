@@ -21,7 +21,6 @@ then the summary with the count per door. attack_rules.py holds the judging rule
 attack_doors.py the doors. psycopg2 is Debian's (python3-psycopg2 for /usr/bin/python3): the
 suite re-runs itself under /usr/bin/python3 when the python3 that started it lacks it.
 """
-import argparse
 import hashlib
 import json
 import os
@@ -44,7 +43,7 @@ except ImportError:  # Debian's python3-psycopg2 (scripts/bootstrap.sh) is /usr/
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from checks import RESULTS, check  # noqa: E402
+from checks import RESULTS, check, mesh_args  # noqa: E402
 from attack_doors import Extended, Plexus, Wire, start_server, stop_server, token_of  # noqa: E402
 from attack_rules import (CLV, CUST, DOORS, PHYS, REFUSED, SAFE, Secrets,  # noqa: E402
                           all_masked, count_is, door_check, is_hash, judge, masked_view)
@@ -626,11 +625,7 @@ def check_audit(px):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--plexus", required=True)
-    parser.add_argument("--mesh", default=os.path.join(os.path.dirname(__file__),
-                                                       "../../examples/jaffle-mesh"))
-    args = parser.parse_args()
+    args = mesh_args()
     binary = os.path.abspath(args.plexus)
     work = tempfile.mkdtemp(prefix="plexus-attacks-")
     server, started = None, time.monotonic()

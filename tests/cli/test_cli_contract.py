@@ -9,7 +9,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
-from checks import RESULTS, check  # noqa: E402
+from checks import check, summary  # noqa: E402
 
 
 COMMANDS = ["init", "validate", "apply", "run", "products", "show", "lineage", "query",
@@ -66,8 +66,7 @@ def main():
               r.stdout + r.stderr)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    sys.exit(1 if RESULTS["failed"] else 0)
+        sys.exit(summary())
 
 
 if __name__ == "__main__":

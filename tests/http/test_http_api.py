@@ -9,7 +9,6 @@ requests get a 4xx with a JSON error (refused SQL 403, malformed body 400, unkno
 import pathlib
 import argparse
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -20,7 +19,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
-from checks import RESULTS, check  # noqa: E402
+from checks import check, summary  # noqa: E402
 
 
 TOKEN = {"value": None}  # the admin's API token, issued after apply
@@ -141,8 +140,7 @@ def main():
             except subprocess.TimeoutExpired:
                 server.kill()
         shutil.rmtree(home, ignore_errors=True)
-        print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    sys.exit(1 if RESULTS["failed"] else 0)
+        sys.exit(summary())
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
-from checks import RESULTS, check  # noqa: E402
+from checks import check, summary  # noqa: E402
 
 
 def call(base, method, path, token=None, body=None, raw=None):
@@ -317,8 +317,7 @@ def main():
         if server is not None:
             stop_server(server)
         shutil.rmtree(home, ignore_errors=True)
-        print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    sys.exit(1 if RESULTS["failed"] else 0)
+        sys.exit(summary())
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import urllib.request
 HERE = pathlib.Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parents[1] / "support"))
 sys.path.insert(0, str(HERE.parents[1] / "wire"))
-from checks import RESULTS, check  # noqa: E402
+from checks import check, summary  # noqa: E402
 from wire_mesh import WireMesh, is_hash  # noqa: E402
 
 SQL = ("SELECT customer_id, first_name, email, country FROM customers.customers.customers "
@@ -108,8 +108,7 @@ def main():
         check("an engine error as Parquet is a JSON 4xx", 400 <= status < 500, (status, body[:200]))
         leftovers = list(pathlib.Path(mesh.home, "tmp").glob("export-*"))
         check("no exported file is left in the home's temp folder", not leftovers, leftovers)
-    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    return 1 if RESULTS["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

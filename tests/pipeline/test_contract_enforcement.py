@@ -14,7 +14,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
-from checks import RESULTS, check  # noqa: E402
+from checks import check, summary  # noqa: E402
 
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -93,8 +93,7 @@ def main():
         check("failed runs are recorded with their reason", "failed" in r.stdout, r.stdout)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    sys.exit(1 if RESULTS["failed"] else 0)
+        sys.exit(summary())
 
 
 if __name__ == "__main__":

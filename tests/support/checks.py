@@ -4,8 +4,10 @@
     from checks import RESULTS, check
 
     check("the query answers", rc == 0, stderr)   # prints "ok    ..." or "FAIL  ... detail"
-    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
+    return summary()                               # "N passed, M failed"; the exit status
 """
+import argparse
+import pathlib
 
 RESULTS = {"passed": 0, "failed": 0}
 
@@ -18,3 +20,21 @@ def check(name, condition, detail=""):
     else:
         RESULTS["failed"] += 1
         print(f"FAIL  {name} {str(detail)[:700]}")
+
+
+def summary():
+    """Prints the counts ctest shows and returns the script's exit status (1 if any failed)."""
+    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
+    return 1 if RESULTS["failed"] else 0
+
+
+EXAMPLE_MESH = pathlib.Path(__file__).resolve().parents[2] / "examples" / "jaffle-mesh"
+
+
+def mesh_args(parser=None):
+    """The arguments of a script run on the example mesh: --plexus (the binary, required) and
+    --mesh (default: examples/jaffle-mesh). Pass a parser to add arguments of your own."""
+    parser = parser or argparse.ArgumentParser()
+    parser.add_argument("--plexus", required=True)
+    parser.add_argument("--mesh", default=str(EXAMPLE_MESH))
+    return parser.parse_args()

@@ -17,7 +17,7 @@ import tempfile
 import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
-from checks import RESULTS, check  # noqa: E402
+from checks import check, summary  # noqa: E402
 
 
 def with_lifecycle(contract_text, item):
@@ -192,8 +192,7 @@ def main():
         check("a refused apply changed nothing", "retired" in r.stderr, r.stderr)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    return 1 if RESULTS["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

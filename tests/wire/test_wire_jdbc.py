@@ -4,15 +4,13 @@ over TLS with SCRAM-SHA-256: DatabaseMetaData lists only what nora may see, the 
 query equals the CLI's answer, a PreparedStatement with a parameter (named server-side
 statement, executed three times), nora's masked emails, and a write refused with 25006.
 """
-import argparse
-import os
 import pathlib
 import subprocess
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from checks import RESULTS, check  # noqa: E402
+from checks import check, summary, mesh_args  # noqa: E402
 from wire_mesh import (CROSS_SQL, EMAIL_SQL, PARAM_SQL, PASSWORDS, WireMesh, is_hash,  # noqa: E402
                        normalise, require)
 
@@ -20,11 +18,7 @@ JAR = "/usr/share/java/postgresql.jar"
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--plexus", required=True)
-    parser.add_argument("--mesh", default=os.path.join(os.path.dirname(__file__),
-                                                       "../../examples/jaffle-mesh"))
-    args = parser.parse_args()
+    args = mesh_args()
     require("java", "java (openjdk-17-jdk-headless)")
     require(JAR, "the PostgreSQL JDBC driver (libpostgresql-jdbc-java)")
     program = str(pathlib.Path(__file__).resolve().parent / "WireJdbc.java")
@@ -65,8 +59,7 @@ def main():
         check("nora sees emails hashed and only NL customers",
               emails and all(is_hash(e) and c == "NL" for e, c in emails), emails[:3])
         check("a write is refused with SQLSTATE 25006", out.get("write") == "25006", out.get("write"))
-    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    return 1 if RESULTS["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ query with parameters show only what nora may see, the cross-domain query equals
 answer, a named prepared statement with a parameter runs twice, nora's emails are hashed,
 and a write is refused with 25006.
 """
-import argparse
 import json
 import os
 import pathlib
@@ -14,7 +13,7 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from checks import RESULTS, check  # noqa: E402
+from checks import check, summary, mesh_args  # noqa: E402
 from wire_mesh import (CROSS_SQL, EMAIL_SQL, PARAM_SQL, PASSWORDS, WireMesh,  # noqa: E402
                        check_client_session, require)
 
@@ -23,11 +22,7 @@ NODE_MODULES = ROOT / "third_party" / "wire" / "node_modules"
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--plexus", required=True)
-    parser.add_argument("--mesh", default=os.path.join(os.path.dirname(__file__),
-                                                       "../../examples/jaffle-mesh"))
-    args = parser.parse_args()
+    args = mesh_args()
     require("node", "node")
     require(str(NODE_MODULES / "pg"), "node-postgres (npm pg)")
     program = pathlib.Path(__file__).resolve().parent / "wire_node.cjs"
@@ -41,8 +36,7 @@ def main():
                               env=dict(os.environ, NODE_PATH=str(NODE_MODULES)))
         check("the node-postgres program runs", proc.returncode == 0, proc.stdout + proc.stderr)
         if proc.returncode != 0:
-            print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-            return 1
+            return summary()
         out = json.loads(proc.stdout)
         check_client_session(mesh, out, customer_id, "pg_catalog", out["param"],
                              "a named prepared statement with a parameter equals the CLI's "
@@ -50,8 +44,7 @@ def main():
         columns = [c[0] for c in out["columns"]]
         check("information_schema.columns with parameters lists a port's columns",
               "customer_id" in columns and "email" in columns, out["columns"])
-    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    return 1 if RESULTS["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

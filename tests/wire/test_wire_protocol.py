@@ -28,7 +28,7 @@ import threading
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
-from checks import RESULTS, check  # noqa: E402
+from checks import check, summary  # noqa: E402
 
 PASSWORD = "wire-test-password"
 
@@ -483,8 +483,7 @@ def main():
                 server.kill()
                 check("SIGTERM stops the server cleanly", False, "still running after 20 s")
         shutil.rmtree(home, ignore_errors=True)
-    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    sys.exit(1 if RESULTS["failed"] else 0)
+    sys.exit(summary())
 
 
 if __name__ == "__main__":

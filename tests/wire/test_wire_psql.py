@@ -7,7 +7,6 @@ query whose numbers equal the CLI's, and sees customers row-filtered to NL with 
 also through PREPARE / EXECUTE with parameters (psql's only way to bind them).
 A wrong password and a write are refused with PostgreSQL's SQLSTATEs.
 """
-import argparse
 import os
 import pathlib
 import subprocess
@@ -15,7 +14,7 @@ import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from checks import RESULTS, check  # noqa: E402
+from checks import check, summary, mesh_args  # noqa: E402
 from wire_mesh import (CROSS_SQL, CROSS_SQL_PG, EMAIL_SQL, PASSWORDS, WireMesh, is_hash,  # noqa: E402
                        normalise, require)
 
@@ -97,11 +96,7 @@ def check_prepared_statements(mesh):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--plexus", required=True)
-    parser.add_argument("--mesh", default=os.path.join(os.path.dirname(__file__),
-                                                       "../../examples/jaffle-mesh"))
-    args = parser.parse_args()
+    args = mesh_args()
     require("psql", "psql (postgresql-client)")
     with WireMesh(args.plexus, args.mesh) as mesh:
         rc, out, err = psql(mesh, "nora", "\\conninfo")
@@ -154,8 +149,7 @@ def main():
         rc, out, err = psql(mesh, "nora", "SET application_name = 'wire test'",
                             "SHOW application_name")
         check("SET and SHOW", rc == 0 and "wire test" in out, out + err)
-    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    return 1 if RESULTS["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":

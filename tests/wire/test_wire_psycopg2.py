@@ -7,16 +7,14 @@ the first statement (no autocommit), lists the ports from information_schema and
 runs the cross-domain query (checked against the CLI), a query with a parameter, and sees
 nora's masked view.
 """
-import argparse
 import json
-import os
 import pathlib
 import subprocess
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from checks import RESULTS, check  # noqa: E402
+from checks import check, summary, mesh_args  # noqa: E402
 from wire_mesh import (CROSS_SQL, EMAIL_SQL, PARAM_SQL, WireMesh,  # noqa: E402
                        check_client_session, require)
 
@@ -57,11 +55,7 @@ print(json.dumps(out))
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--plexus", required=True)
-    parser.add_argument("--mesh", default=os.path.join(os.path.dirname(__file__),
-                                                       "../../examples/jaffle-mesh"))
-    args = parser.parse_args()
+    args = mesh_args()
     require(DEBIAN_PYTHON, "Debian's python3 (for python3-psycopg2)")
     probe = subprocess.run([DEBIAN_PYTHON, "-c", "import psycopg2"], capture_output=True, text=True)
     if probe.returncode != 0:
@@ -75,16 +69,14 @@ def main():
                               capture_output=True, text=True, timeout=120)
         check("psycopg2 runs its session", proc.returncode == 0, proc.stdout + proc.stderr)
         if proc.returncode != 0:
-            print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-            return 1
+            return summary()
         out = json.loads(proc.stdout)
         tables = check_client_session(mesh, out, customer_id, "information_schema.tables",
                                       [out["param"]],
                                       "a query with a parameter equals the CLI's answer")
         check("pg_catalog lists the same ports", [tuple(t) for t in out["pg_class"]] == tables,
               out["pg_class"])
-    print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
-    return 1 if RESULTS["failed"] else 0
+    return summary()
 
 
 if __name__ == "__main__":
