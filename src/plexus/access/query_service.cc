@@ -170,19 +170,25 @@ Result<GuardedQuery> QueryService::Check(Session& session, const QueryRequest& r
   return query;
 }
 
-Result<ExportedFile> QueryService::ExportParquet(const QueryRequest& request,
-                                                 std::string_view sql) {
+Result<std::unique_ptr<Cursor>> QueryService::Admitted(const QueryRequest& request,
+                                                       std::string_view sql) {
   PLEXUS_ASSIGN_OR_RETURN(auto cursor, Checked(request, sql));
   PLEXUS_RETURN_IF_ERROR(Audit(request, sql, &cursor->query, Status::OK()));
+  if (request.interrupter != nullptr) {
+    cursor->interrupter = request.interrupter;
+    request.interrupter->Attach(cursor->session->connection.get());
+  }
+  return cursor;
+}
+
+Result<ExportedFile> QueryService::ExportParquet(const QueryRequest& request,
+                                                 std::string_view sql) {
+  PLEXUS_ASSIGN_OR_RETURN(auto cursor, Admitted(request, sql));
   ExportedFile file;
   file.warnings = cursor->query.warnings;
   PLEXUS_ASSIGN_OR_RETURN(std::string random, catalog::internal::RandomBytes(12));
   file.path = home_.TempDir() + "/export-" + catalog::internal::Hex(random) + ".parquet";
   const std::string& path = file.path;
-  if (request.interrupter != nullptr) {
-    cursor->interrupter = request.interrupter;
-    request.interrupter->Attach(cursor->session->connection.get());
-  }
   // The accepted SELECT, whole, inside COPY: the guard checked it; the path is the platform's.
   std::string copy = "COPY (" + cursor->query.sql + ") TO " + engine::QuoteLiteral(path) +
                      " (FORMAT parquet)";
@@ -284,12 +290,7 @@ Result<std::unique_ptr<Cursor>> QueryService::Query(const QueryRequest& request,
 Result<std::unique_ptr<Cursor>> QueryService::Query(
     const QueryRequest& request, std::string_view sql,
     const std::vector<engine::ParameterValue>& parameters) {
-  PLEXUS_ASSIGN_OR_RETURN(auto cursor, Checked(request, sql));
-  PLEXUS_RETURN_IF_ERROR(Audit(request, sql, &cursor->query, Status::OK()));
-  if (request.interrupter != nullptr) {
-    cursor->interrupter = request.interrupter;
-    request.interrupter->Attach(cursor->session->connection.get());
-  }
+  PLEXUS_ASSIGN_OR_RETURN(auto cursor, Admitted(request, sql));
   auto result = Execute(*cursor->session, cursor->query.sql, parameters);
   if (!result.ok()) {
     Status error(result.status().code(), ConsumerErrorMessage(result.status().message()));

@@ -147,6 +147,9 @@ class QueryService {
   static Result<engine::PreparedStatement*> Prepared(Session& session, const std::string& sql);
   /// Takes a session and guards `sql` on it; a refusal is audited.
   Result<std::unique_ptr<Cursor>> Checked(const QueryRequest& request, std::string_view sql);
+  /// Checked, then the allowed query audited and the request's interrupter attached: a cursor
+  /// ready to run (Query, ExportParquet).
+  Result<std::unique_ptr<Cursor>> Admitted(const QueryRequest& request, std::string_view sql);
   /// Writes the audit record of a query; kInternal when the trail cannot be written (the
   /// query is then not answered).
   Status Audit(const QueryRequest& request, std::string_view sql, const GuardedQuery* query,
