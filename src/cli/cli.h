@@ -106,6 +106,15 @@ void SetupFmt(CLI::App& sub, Context& ctx);       ///< cmd_contract.cc
 void SetupContract(CLI::App& sub, Context& ctx);  ///< cmd_contract.cc: export, infer
 void SetupTest(CLI::App& sub, Context& ctx);
 
+/// The products the signed-in principal may see, hidden ports left out (cmd_products.cc).
+Result<std::vector<catalog::ProductRecord>> VisibleProducts(const Context& ctx,
+                                                            catalog::Catalog& catalog);
+/// One product, if the signed-in principal may see it (an unknown and a hidden one read alike).
+Result<catalog::ProductRecord> VisibleProduct(const Context& ctx, catalog::Catalog& catalog,
+                                              const std::string& ref);
+void SetupSearch(CLI::App& sub, Context& ctx);    ///< cmd_search.cc
+void SetupGlossary(CLI::App& sub, Context& ctx);  ///< cmd_glossary.cc
+
 /// One quality result as a line: status, severity, measured, threshold, rule (cmd_test.cc);
 /// the message and failing rows, when any, on indented lines below.
 std::string QualityLine(const catalog::QualityResultRecord& result);

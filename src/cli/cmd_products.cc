@@ -1,4 +1,4 @@
-// products, show, lineage: reading the catalog.
+// products, show: reading the catalog.
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -7,19 +7,7 @@
 #include "cli/cli.h"
 
 namespace plexus::cli {
-namespace {
 
-std::string Join(const std::vector<std::string>& items, const char* sep = ", ") {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : sep) + item;
-  return out;
-}
-
-std::string RowsText(const catalog::OutputPortRecord& port) {
-  return port.rows < 0 ? "not published" : std::to_string(port.rows) + " rows";
-}
-
-/// The products the signed-in principal may see, hidden ports left out.
 Result<std::vector<catalog::ProductRecord>> VisibleProducts(const Context& ctx,
                                                             catalog::Catalog& catalog) {
   PLEXUS_ASSIGN_OR_RETURN(access::Principal principal, ctx.SignIn(catalog));
@@ -33,7 +21,6 @@ Result<std::vector<catalog::ProductRecord>> VisibleProducts(const Context& ctx,
   return visible;
 }
 
-/// One product, if the signed-in principal may see it (an unknown and a hidden one read alike).
 Result<catalog::ProductRecord> VisibleProduct(const Context& ctx, catalog::Catalog& catalog,
                                               const std::string& ref) {
   PLEXUS_ASSIGN_OR_RETURN(access::Principal principal, ctx.SignIn(catalog));
@@ -43,6 +30,18 @@ Result<catalog::ProductRecord> VisibleProduct(const Context& ctx, catalog::Catal
                               : Result<catalog::ProductRecord>(product.status());
   if (!visible.ok()) return NotFound("unknown data product " + ref + " (see plexus products)");
   return visible;
+}
+
+namespace {
+
+std::string Join(const std::vector<std::string>& items, const char* sep = ", ") {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : sep) + item;
+  return out;
+}
+
+std::string RowsText(const catalog::OutputPortRecord& port) {
+  return port.rows < 0 ? "not published" : std::to_string(port.rows) + " rows";
 }
 
 Status Products(const Context& ctx) {
@@ -128,42 +127,6 @@ Status Show(const Context& ctx, const std::string& ref) {
   return Status::OK();
 }
 
-/// Prints the products `start` reads (up) or that read it (down), as an indented tree.
-void PrintTree(const std::multimap<std::string, std::string>& edges, const std::string& node,
-               int depth, std::set<std::string>& path) {
-  auto [begin, end] = edges.equal_range(node);
-  for (auto it = begin; it != end; ++it) {
-    std::cout << std::string(2 + depth * 2, ' ') << it->second << "\n";
-    if (path.insert(it->second).second) {
-      PrintTree(edges, it->second, depth + 1, path);
-      path.erase(it->second);
-    }
-  }
-}
-
-Status Lineage(const Context& ctx, const std::string& ref) {
-  PLEXUS_ASSIGN_OR_RETURN(auto catalog, ctx.OpenCatalog());
-  PLEXUS_ASSIGN_OR_RETURN(auto product, VisibleProduct(ctx, *catalog, ref));
-  PLEXUS_ASSIGN_OR_RETURN(auto edges, catalog->ListLineage());
-  std::multimap<std::string, std::string> up, down;
-  for (const auto& e : edges) {
-    up.emplace(e.downstream, e.upstream + "." + e.upstream_port);
-    down.emplace(e.upstream, e.downstream);
-  }
-  // Upstream entries name ports; walk by product.
-  std::multimap<std::string, std::string> up_products;
-  for (const auto& e : edges) up_products.emplace(e.downstream, e.upstream);
-  std::string name = product.QualifiedName();
-  std::set<std::string> path{name};
-  std::cout << name << "\n  reads (upstream):\n";
-  if (up_products.count(name) == 0) std::cout << "    (nothing: a source-aligned product)\n";
-  PrintTree(up_products, name, 1, path);
-  std::cout << "  read by (downstream):\n";
-  if (down.count(name) == 0) std::cout << "    (no consumer product yet)\n";
-  PrintTree(down, name, 1, path);
-  return Status::OK();
-}
-
 }  // namespace
 
 void SetupProducts(CLI::App& sub, Context& ctx) {
@@ -174,12 +137,6 @@ void SetupShow(CLI::App& sub, Context& ctx) {
   auto ref = std::make_shared<std::string>();
   sub.add_option("product", *ref, "domain.product or id")->required();
   sub.callback([&ctx, ref] { ctx.action = [&ctx, ref] { return Show(ctx, *ref); }; });
-}
-
-void SetupLineage(CLI::App& sub, Context& ctx) {
-  auto ref = std::make_shared<std::string>();
-  sub.add_option("product", *ref, "domain.product or id")->required();
-  sub.callback([&ctx, ref] { ctx.action = [&ctx, ref] { return Lineage(ctx, *ref); }; });
 }
 
 }  // namespace plexus::cli

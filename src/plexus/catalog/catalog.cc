@@ -232,6 +232,8 @@ Status Catalog::Migrate() {
   Transaction tx(db_.get());
   PLEXUS_RETURN_IF_ERROR(tx.Begin());
   PLEXUS_RETURN_IF_ERROR(db_->Execute(kSchema));
+  PLEXUS_RETURN_IF_ERROR(CreateGlossaryTables());
+  PLEXUS_RETURN_IF_ERROR(CreateSearchTables());
   PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT max(version) FROM schema_version"));
   PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
   int64_t version = row && !stmt->IsNull(0) ? stmt->Int(0) : 0;
@@ -314,6 +316,8 @@ Result<ApplyReport> Catalog::Apply(const spec::Mesh& mesh, const std::string& ac
     }
   }
   PLEXUS_RETURN_IF_ERROR(RecordVersions(mesh, now));
+  PLEXUS_RETURN_IF_ERROR(ApplyGlossary(mesh, now));
+  PLEXUS_RETURN_IF_ERROR(IndexProducts(mesh));
   PLEXUS_ASSIGN_OR_RETURN(std::vector<std::string> created,
                           internal::SyncDomainRoles(*db_, mesh, now));
   PLEXUS_RETURN_IF_ERROR(AppendApplyRecord(*db_, mesh, created, actor));

@@ -363,6 +363,10 @@ class Catalog {
   /// A random secret made when the catalog was created (32 bytes, hex): the salt of hash masks.
   Result<std::string> MaskSalt() const;
 
+  // ---- Business glossary (catalog_glossary.cc, issue 4) ------------------------------------
+
+  // ---- Search index and usage (catalog_search.cc, catalog_usage.cc, issue 4) ----------------
+
  private:
   explicit Catalog(std::unique_ptr<internal::SqliteDb> db);
   Status Migrate();
@@ -380,6 +384,14 @@ class Catalog {
   /// Replaces the stored quality rules of a port at a major (during Apply's transaction).
   Status ApplyQualityRules(const std::string& product_id, const std::string& port, int major,
                            const spec::SchemaObject* table);
+  /// The glossary's tables (Migrate) and the mesh's glossary, stored by Apply after the
+  /// products, in its transaction (catalog_glossary.cc).
+  Status CreateGlossaryTables();
+  Status ApplyGlossary(const spec::Mesh& mesh, const std::string& now);
+  /// The search index's tables (Migrate) and the documents of the mesh's products, written by
+  /// Apply last, in its transaction (catalog_search.cc).
+  Status CreateSearchTables();
+  Status IndexProducts(const spec::Mesh& mesh);
 
   mutable std::mutex mu_;
   std::unique_ptr<internal::SqliteDb> db_;

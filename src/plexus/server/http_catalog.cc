@@ -1,9 +1,8 @@
-// Reading the catalog beyond products: lineage, search, runs and quality results, the CLI's
+// Reading the catalog beyond products: lineage, runs and quality results, the CLI's
 // lineage, show and test answers. Everything is cut to what the caller may see: an edge, run
 // or result of a product the caller cannot see is left out, as if it did not exist.
 //   GET /api/v1/products/{ref}/lineage      upstream and downstream products, column lineage
 //   GET /api/v1/products/{ref}/quality      last quality results (?run=ID: that run's)
-//   GET /api/v1/search?q=                   ranked products (paged)
 //   GET /api/v1/runs[?product=]             pipeline runs, newest first (paged)
 //   GET /api/v1/runs/{id}                   one run with its quality results
 #include <set>
@@ -14,7 +13,6 @@
 #include "plexus/server/http_internal.h"
 #include "plexus/server/http_routes.h"
 #include "plexus/server/product_json.h"
-#include "plexus/server/product_search.h"
 
 namespace plexus::server::internal {
 namespace {
@@ -248,26 +246,6 @@ void RunRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryServi
 void CatalogRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries) {
   LineageAndQualityRoutes(routes, catalog, queries);
   RunRoutes(routes, catalog, queries);
-  routes.Get("/api/v1/search",
-             "Data products matching words in their names, tags, columns and descriptions",
-             [catalog, queries](const auto& req, auto& res, const auto& principal) {
-               std::string q = req.get_param_value("q");
-               if (q.find_first_not_of(" \t") == std::string::npos) {
-                 return SendError(res, InvalidArgument("search needs words: ?q=orders"));
-               }
-               auto visible = LoadVisible(*catalog, *queries, principal);
-               if (!visible.ok()) return SendError(res, visible.status());
-               std::vector<SearchHit> hits = SearchProducts(visible->products, q);
-               SendPage(req, res, hits, "results", [](const SearchHit& hit) {
-                 json item = ProductSummaryJson(*hit.product);
-                 item["score"] = hit.score;
-                 item["matched"] = hit.matched;
-                 return item;
-               });
-             })
-      .Tag("search")
-      .Paged()
-      .Query("q", "words to find (all must match)");
 }
 
 }  // namespace plexus::server::internal

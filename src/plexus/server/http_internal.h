@@ -55,8 +55,12 @@ class RouteTable;
 void AccessRoutes(RouteTable& routes, catalog::Catalog* catalog);
 /// /api/v1/products[/{ref}[/contracts|/versions]] (http_products.cc).
 void ProductRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries);
-/// /api/v1/lineage, /api/v1/search, /api/v1/runs, /api/v1/quality (http_catalog.cc).
+/// /api/v1/products/{ref}/lineage, /quality, /api/v1/runs (http_catalog.cc).
 void CatalogRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries);
+/// GET /api/v1/search (http_search.cc).
+void SearchRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries);
+/// /api/v1/glossary[/{term}] (http_glossary.cc).
+void GlossaryRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries);
 /// POST /api/v1/query, streaming (http_query.cc).
 void QueryRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries);
 /// /api/v1/mesh/validate, /api/v1/mesh/diff, /api/v1/mesh/apply: admins (http_mesh.cc).

@@ -108,6 +108,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const catalog::Home& home,
   PublicRoutes(routes, state->catalog, state->queries);
   internal::ProductRoutes(routes, state->catalog, state->queries);
   internal::CatalogRoutes(routes, state->catalog, state->queries);
+  internal::SearchRoutes(routes, state->catalog, state->queries);
+  internal::GlossaryRoutes(routes, state->catalog, state->queries);
   internal::QueryRoutes(routes, state->catalog, state->queries);
   internal::AccessRoutes(routes, state->catalog);
   internal::MeshRoutes(routes, state->catalog, state->queries);

@@ -1,0 +1,2 @@
+// Replaced by the discovery sources (issue 4).
+namespace plexus::discovery {}
