@@ -48,6 +48,9 @@ struct ColumnRecord {
   /// (or `admin`) that see the clear value anyway.
   std::string mask;
   std::vector<std::string> mask_clear_for;
+  /// Business glossary terms (ids) the column is linked to, by its ODCS authoritativeDefinitions
+  /// or its businessName (catalog_glossary.cc).
+  std::vector<std::string> terms;
 };
 
 /// An output port at one major version.
