@@ -33,6 +33,9 @@ fi
 # Contract validation against a bare yaml-cpp parse of the same generated contracts.
 "$bin/plexus_validate_bench" --out "$out" --count "${BENCH_CONTRACTS:-10000}" \
   --rounds "${BENCH_VALIDATE_ROUNDS:-5}" --work "$work/contracts"
+# Search: a generated catalog of BENCH_SEARCH_PRODUCTS products vs a bare FTS5 table.
+"$bin/plexus_search_bench" --work "$work/search" --out "$out" \
+  --products "${BENCH_SEARCH_PRODUCTS:-100000}" --rounds "${BENCH_SEARCH_ROUNDS:-5}"
 # Wire protocol: Plexus vs a local PostgreSQL 15 on the same table (BENCH_WIRE_ROWS rows).
 BUILD="$bin" "$here/scripts/bench_wire.sh"
 echo "bench: reports in $out"

@@ -1,10 +1,12 @@
 // products, show: reading the catalog.
+#include <ctime>
 #include <iomanip>
 #include <iostream>
 #include <map>
 #include <set>
 
 #include "cli/cli.h"
+#include "plexus/discovery/usage.h"
 
 namespace plexus::cli {
 
@@ -70,7 +72,10 @@ Status Products(const Context& ctx) {
   return Status::OK();
 }
 
-void PrintColumns(const catalog::OutputPortRecord& port) {
+/// Each column with its constraints; below it, its business name and the glossary terms it is
+/// linked to (`term_names`: id -> name), when it has any.
+void PrintColumns(const catalog::OutputPortRecord& port,
+                  const std::map<std::string, std::string>& term_names) {
   std::cout << "    " << std::left << std::setw(26) << "column" << std::setw(16) << "type"
             << std::setw(22) << "constraints" << std::setw(14) << "class" << "description\n";
   for (const auto& c : port.columns) {
@@ -81,12 +86,61 @@ void PrintColumns(const catalog::OutputPortRecord& port) {
     std::cout << "    " << std::left << std::setw(26) << c.name << std::setw(16) << c.engine_type
               << std::setw(22) << Join(flags) << std::setw(14) << c.classification
               << c.description << "\n";
+    std::vector<std::string> terms;
+    for (const auto& id : c.terms) {
+      auto name = term_names.find(id);
+      terms.push_back(name == term_names.end() ? id : name->second + " (" + id + ")");
+    }
+    if (c.business_name.empty() && terms.empty()) continue;
+    std::cout << "      " << (c.business_name.empty() ? "" : "business name: " + c.business_name)
+              << (c.business_name.empty() || terms.empty() ? "" : "; ")
+              << (terms.empty() ? "" : (terms.size() == 1 ? "term: " : "terms: ") + Join(terms))
+              << "\n";
   }
+}
+
+/// Who read the product in the last 30 days, how often, and its columns read most (counted
+/// from the audit trail first, so the figures are up to now).
+Status PrintUsage(catalog::Catalog& catalog, const std::string& product) {
+  constexpr int kDays = 30;
+  constexpr size_t kShown = 5;
+  PLEXUS_ASSIGN_OR_RETURN(auto counter, discovery::UsageCounter::Open(&catalog));
+  PLEXUS_RETURN_IF_ERROR(counter->Count().status());
+  std::time_t t = std::time(nullptr) - kDays * 86400;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char since[16];
+  std::strftime(since, sizeof(since), "%Y-%m-%d", &tm);
+  PLEXUS_ASSIGN_OR_RETURN(auto usage, catalog.GetProductUsage(product, since));
+  std::cout << "  usage (last " << kDays << " days): " << usage.total.queries << " queries by "
+            << usage.total.readers << (usage.total.readers == 1 ? " principal" : " principals")
+            << ", " << usage.total.rows << " rows"
+            << (usage.total.last_at.empty() ? "" : ", last read " + usage.total.last_at) << "\n";
+  if (!usage.readers.empty()) {
+    std::cout << "    readers:";
+    for (size_t i = 0; i < usage.readers.size() && i < kShown; i++) {
+      std::cout << (i ? ", " : " ") << usage.readers[i].principal << " ("
+                << usage.readers[i].queries << ")";
+    }
+    std::cout << (usage.readers.size() > kShown ? ", ..." : "") << "\n";
+  }
+  if (!usage.columns.empty()) {
+    std::cout << "    columns read most:";
+    for (size_t i = 0; i < usage.columns.size() && i < kShown; i++) {
+      std::cout << (i ? ", " : " ") << usage.columns[i].port << "." << usage.columns[i].column
+                << " (" << usage.columns[i].queries << ")";
+    }
+    std::cout << (usage.columns.size() > kShown ? ", ..." : "") << "\n";
+  }
+  return Status::OK();
 }
 
 Status Show(const Context& ctx, const std::string& ref) {
   PLEXUS_ASSIGN_OR_RETURN(auto catalog, ctx.OpenCatalog());
   PLEXUS_ASSIGN_OR_RETURN(auto p, VisibleProduct(ctx, *catalog, ref));
+  std::map<std::string, std::string> term_names;
+  PLEXUS_ASSIGN_OR_RETURN(auto terms, catalog->ListGlossaryTerms());
+  for (const auto& term : terms) term_names[term.id] = term.name;
   std::cout << p.QualifiedName() << "  (version " << p.version << ", " << p.status << ")\n"
             << "  id:       " << p.id << "\n"
             << "  purpose:  " << p.purpose << "\n";
@@ -105,7 +159,7 @@ Status Show(const Context& ctx, const std::string& ref) {
     std::cout << "  output port " << o.SqlName() << "  version " << o.version << " (major "
               << o.major << "), contract " << o.contract_id << " " << o.contract_version << ", "
               << RowsText(o) << (o.published_at.empty() ? "" : " at " + o.published_at) << "\n";
-    PrintColumns(o);
+    PrintColumns(o, term_names);
   }
   PLEXUS_ASSIGN_OR_RETURN(auto runs, catalog->ListRuns(p.id, 5));
   for (const auto& r : runs) {
@@ -124,7 +178,7 @@ Status Show(const Context& ctx, const std::string& ref) {
     }
     std::cout << "    " << QualityLine(q) << "\n";
   }
-  return Status::OK();
+  return PrintUsage(*catalog, p.QualifiedName());
 }
 
 }  // namespace

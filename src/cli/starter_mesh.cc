@@ -10,6 +10,16 @@ kind: Mesh
 name: my-mesh
 description: A new data mesh.
 policies: []
+glossary: glossary.yaml
+)"},
+      {"glossary.yaml", R"(apiVersion: plexus/v1
+kind: Glossary
+terms:
+  - id: revenue
+    name: Revenue
+    definition: What customers paid for their orders, before refunds, in EUR.
+    owners: [owner]
+    synonyms: [sales]
 )"},
       {"domains/sales/domain.yaml", R"(apiVersion: plexus/v1
 kind: Domain
@@ -67,6 +77,7 @@ schema:
         required: true
         description: Orders placed that day.
       - name: revenue
+        businessName: Revenue
         logicalType: number
         physicalType: DECIMAL(12,2)
         required: true

@@ -146,11 +146,16 @@ PortAccess AccessPolicy::Decide(const Principal& principal, const catalog::Outpu
   return PortAccess::kHidden;  // private, or a visibility this build does not know
 }
 
+bool AccessPolicy::PortVisible(const Principal& principal, const std::string& domain,
+                               const std::string& visibility) {
+  return principal.InDomain(domain) || visibility == "public" || visibility == "restricted";
+}
+
 bool AccessPolicy::CanSee(const Principal& principal,
                           const catalog::ProductRecord& product) const {
   if (principal.InDomain(product.domain)) return true;
   for (const auto& port : product.outputs) {
-    if (port.visibility == "public" || port.visibility == "restricted") return true;
+    if (PortVisible(principal, port.domain, port.visibility)) return true;
   }
   return false;
 }
@@ -159,7 +164,9 @@ Result<catalog::ProductRecord> AccessPolicy::Visible(const Principal& principal,
                                                      catalog::ProductRecord product) const {
   if (!CanSee(principal, product)) return NotFound("unknown data product " + product.QualifiedName());
   if (!principal.InDomain(product.domain)) {
-    std::erase_if(product.outputs, [](const auto& p) { return p.visibility == "private"; });
+    std::erase_if(product.outputs, [&principal](const auto& p) {
+      return !PortVisible(principal, p.domain, p.visibility);
+    });
   }
   return product;
 }

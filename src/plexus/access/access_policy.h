@@ -73,6 +73,10 @@ class AccessPolicy {
   /// receives the expiry of the grant relied on, when it expires.
   PortAccess Decide(const Principal& principal, const catalog::OutputPortRecord& port,
                     const std::string& now, std::string* grant_expiry = nullptr) const;
+  /// True when the principal may know that a port of `domain` with `visibility` exists: its
+  /// domain's principals always, anyone signed in for public and restricted ports.
+  static bool PortVisible(const Principal& principal, const std::string& domain,
+                          const std::string& visibility);
   /// True when the principal may know the product exists (it has a port that is not hidden).
   bool CanSee(const Principal& principal, const catalog::ProductRecord& product) const;
   /// The product as the principal may see it, hidden ports left out; kNotFound (worded as for

@@ -136,7 +136,8 @@ void Cursor::Finish(int64_t rows, const Status& status) {
   record.products = ProductsOf(query.relations);
   record.decision = status.ok() ? "allow" : "error";
   record.rows = rows;
-  record.detail = door + (status.ok() ? "" : ": " + ConsumerErrorMessage(status.message()));
+  record.detail = door + (previewed_by.empty() ? "" : ", previewed by " + previewed_by) +
+                  (status.ok() ? "" : ": " + ConsumerErrorMessage(status.message()));
   (void)owner->catalog_->AppendAudit(std::move(record));  // the answer is already out
 }
 
@@ -272,6 +273,7 @@ Result<std::unique_ptr<Cursor>> QueryService::Checked(const QueryRequest& reques
   cursor->owner = this;
   cursor->principal = request.principal->name;
   cursor->door = request.door;
+  cursor->previewed_by = request.previewed_by;
   PLEXUS_ASSIGN_OR_RETURN(cursor->session, TakeSession());
   auto checked = Check(*cursor->session, request, sql);
   if (!checked.ok()) {

@@ -97,6 +97,7 @@ struct Cursor {
   GuardedQuery query;  ///< query.warnings: say them to the consumer (deprecated versions read)
   std::string principal;
   std::string door;
+  std::string previewed_by;  ///< who previews the principal's view; empty: nobody
   bool finished = false;
   QueryInterrupter* interrupter = nullptr;  ///< detached when the cursor goes
 };

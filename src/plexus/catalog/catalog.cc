@@ -266,8 +266,9 @@ Status Catalog::CreateGenerationTriggers() {
       "INSERT OR IGNORE INTO settings (key, value) VALUES ('generation', '0')"));
   static constexpr const char* kTables[] = {
       "meshes", "domains", "products", "contracts", "output_ports", "columns", "input_ports",
-      "publications", "quality_rules", "port_versions", "column_lineage", "principals",
-      "group_members", "domain_roles", "access_requests", "grants"};
+      "publications", "quality_rules", "quality_results", "port_versions", "column_lineage",
+      "principals", "group_members", "domain_roles", "access_requests", "grants",
+      "glossary_terms", "column_terms"};
   for (const char* table : kTables) {
     for (const char* op : {"INSERT", "UPDATE", "DELETE"}) {
       std::string name = std::string("generation_") + table + "_" + op;

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -231,6 +232,105 @@ struct PortVersionRecord {
   std::string contract_source;  ///< the contract's ODCS text for this major
 };
 
+/// What the search index knows of a document besides its text (catalog_search.cc).
+struct SearchDocRecord {
+  int64_t doc = 0;
+  std::string product_id;
+  std::string domain;
+  std::string product;     ///< the product's name (not qualified)
+  std::string port;        ///< empty: a product without output ports
+  std::string visibility;  ///< the port's: public, restricted, private
+  std::string status;      ///< the product's
+  std::vector<std::string> tags;
+  std::vector<std::string> owners;           ///< owner usernames and the team's name
+  std::vector<std::string> classifications;  ///< of the port's columns, lower case, each once
+  double documented = 0;   ///< share of the port's columns with a description (0..1)
+  double quality = -1;     ///< share of the port's last quality results passed; -1: none
+  bool published = false;
+};
+
+/// The searchable fields, in the FTS5 table's order, with their BM25 weights.
+struct SearchField {
+  const char* name;
+  double weight;
+};
+inline constexpr SearchField kSearchFields[] = {
+    {"name", 8.0},     {"tags", 4.0},     {"description", 1.5}, {"columns", 3.0},
+    {"business", 3.0}, {"glossary", 3.0}, {"owners", 2.0}};
+inline constexpr int kSearchFieldCount = 7;
+
+struct GlossaryMatchRecord {
+  std::string id;
+  std::string name;        ///< highlighted
+  std::string definition;  ///< a highlighted snippet
+  double relevance = 0;
+};
+
+/// Reads of a product counted from the audit trail (catalog_usage.cc): by principal and day,
+/// and by column.
+struct UsageRead {
+  std::string product;  ///< domain.product
+  std::string principal;
+  std::string day;      ///< YYYY-MM-DD
+  int64_t queries = 0;
+  int64_t rows = 0;
+  std::string last_at;
+  /// port.column -> queries that read it
+  std::map<std::string, int64_t> columns;
+};
+
+struct UsageSummary {
+  int64_t queries = 0;
+  int64_t readers = 0;
+  int64_t rows = 0;
+  std::string last_at;
+};
+
+struct ProductUsage {
+  std::string product;
+  UsageSummary total;
+  struct Reader {
+    std::string principal;
+    int64_t queries = 0;
+    int64_t rows = 0;
+    std::string last_at;
+  };
+  std::vector<Reader> readers;  ///< most queries first
+  struct Column {
+    std::string port;
+    std::string column;
+    int64_t queries = 0;
+  };
+  std::vector<Column> columns;  ///< most read first (since ever: columns are not kept by day)
+  std::vector<std::pair<std::string, int64_t>> days;  ///< day -> queries, oldest first
+};
+
+/// A term of the mesh's business glossary as applied (catalog_glossary.cc).
+struct GlossaryTermRecord {
+  std::string id;
+  std::string name;
+  std::string definition;
+  std::vector<std::string> owners;
+  std::vector<std::string> synonyms;
+  std::string url;  ///< empty when none
+  std::vector<std::string> related;  ///< ids of other terms
+  std::string applied_at;
+};
+
+/// One column linked to a glossary term (spec::GlossaryIndex::LinksOf's rule).
+struct ColumnTermRecord {
+  std::string product_id;
+  std::string product;  ///< domain.product
+  std::string port;
+  int major = 0;
+  std::string column;
+  std::string term_id;
+  std::string link;  ///< authoritativeDefinition or businessName
+
+  /// domain.product.port.column
+  std::string QualifiedColumn() const { return product + "." + port + "." + column; }
+};
+
 struct ApplyReport {
   std::vector<std::string> created;    ///< domain.product
   std::vector<std::string> updated;
@@ -367,8 +467,61 @@ class Catalog {
   Result<std::string> MaskSalt() const;
 
   // ---- Business glossary (catalog_glossary.cc, issue 4) ------------------------------------
+  // Tables (read with SQL by the search index): glossary_terms (the mesh's terms, replaced by
+  // every Apply) and column_terms (product_id, port, major, column_name, term_id, link): the
+  // columns of each applied port major linked to a term. Visibility is the caller's to apply:
+  // a term is visible to every signed-in principal, a column only with its port.
+
+  /// Every term, by id.
+  Result<std::vector<GlossaryTermRecord>> ListGlossaryTerms() const;
+  /// The term with this id, or else whose name is `id` (ignoring ASCII case); kNotFound.
+  Result<GlossaryTermRecord> GetGlossaryTerm(const std::string& id) const;
+  /// The columns linked to `term_id` (empty: to any term), by term, product, port, major and
+  /// the column's position.
+  Result<std::vector<ColumnTermRecord>> ListColumnTerms(const std::string& term_id = "") const;
 
   // ---- Search index and usage (catalog_search.cc, catalog_usage.cc, issue 4) ----------------
+  // The index is one SQLite FTS5 document per output port (at its newest major; a product
+  // without ports has one document), written by Apply in its transaction: it is never stale.
+  // Ranking, visibility and facets are the discovery module's (discovery/search.h).
+
+  /// Every document's facts (not its text), by document id.
+  Result<std::vector<SearchDocRecord>> ListSearchDocs() const;
+  /// Every term of the index with the number of documents it is in, sorted by term.
+  Result<std::vector<std::pair<std::string, int64_t>>> SearchVocabulary() const;
+  /// Calls `each(doc, relevance)` for every document matching the FTS5 `expression`; relevance
+  /// is BM25 with the field weights of kSearchFields (higher is better). An expression FTS5
+  /// refuses is kInvalidArgument.
+  Status MatchSearch(const std::string& expression,
+                     const std::function<void(int64_t doc, double relevance)>& each) const;
+  /// The documents' text, kSearchFieldCount fields each (list fields: one item a line), in the
+  /// order of `docs`; an unknown document has empty fields.
+  Result<std::vector<std::vector<std::string>>> SearchDocTexts(
+      const std::vector<int64_t>& docs) const;
+  /// True when a document matching `expression` is one `accept` takes (stops at the first).
+  Result<bool> AnyMatch(const std::string& expression,
+                        const std::function<bool(int64_t doc)>& accept) const;
+  /// Glossary terms matching `expression`, best first (at most `limit`), highlighted.
+  Result<std::vector<GlossaryMatchRecord>> MatchGlossary(const std::string& expression,
+                                                         const std::string& open,
+                                                         const std::string& close,
+                                                         int limit) const;
+  /// Re-indexes every product and glossary term (a catalog made before the index, the
+  /// benchmark); returns the number of products indexed.
+  Result<int64_t> RebuildSearchIndex();
+
+  /// The audit records after `seq`, oldest first, at most `limit` (usage reads them).
+  Result<std::vector<AuditRecord>> ReadAuditAfter(int64_t seq, int limit) const;
+  /// The last audit record counted into usage (0: none yet).
+  Result<int64_t> UsageCursor() const;
+  /// Adds counted reads and moves the usage cursor from `from_seq` to `through_seq`, in one
+  /// transaction; kFailedPrecondition when the cursor is no longer `from_seq` (another process
+  /// counted them).
+  Status RecordUsage(const std::vector<UsageRead>& reads, int64_t from_seq, int64_t through_seq);
+  /// Reads of one product (domain.product) since `since` (ISO date or time; empty: ever).
+  Result<ProductUsage> GetProductUsage(const std::string& product, const std::string& since) const;
+  /// Queries and distinct readers per product (domain.product) since `since`.
+  Result<std::map<std::string, UsageSummary>> ListUsage(const std::string& since) const;
 
  private:
   explicit Catalog(std::unique_ptr<internal::SqliteDb> db);
@@ -395,6 +548,12 @@ class Catalog {
   /// Apply last, in its transaction (catalog_search.cc).
   Status CreateSearchTables();
   Status IndexProducts(const spec::Mesh& mesh);
+  /// Replaces the documents of one product (by id) from the catalog's tables; the glossary's
+  /// documents are IndexGlossary's.
+  Status IndexProductLocked(const std::string& product_id);
+  Status IndexGlossaryLocked();
+  /// The usage tables (catalog_usage.cc; CreateSearchTables calls it).
+  Status CreateUsageTables();
 
   mutable std::mutex mu_;
   std::unique_ptr<internal::SqliteDb> db_;

@@ -106,6 +106,20 @@ Result<std::vector<AuditRecord>> Catalog::SearchAudit(const AuditFilter& filter)
   return out;
 }
 
+Result<std::vector<AuditRecord>> Catalog::ReadAuditAfter(int64_t seq, int limit) const {
+  std::lock_guard lock(mu_);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(std::string("SELECT ") + kAuditColumns +
+                                                  " FROM audit WHERE seq > ? ORDER BY seq LIMIT ?"));
+  stmt->Bind(1, seq).Bind(2, int64_t{limit});
+  std::vector<AuditRecord> out;
+  while (true) {
+    PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    out.push_back(ReadAudit(*stmt));
+  }
+  return out;
+}
+
 namespace {
 
 /// What is wrong with `record` given the one before it (expected seq and hash); empty: nothing.

@@ -41,6 +41,18 @@ constexpr const char* kPortQuery =
     "LEFT JOIN publications pub ON pub.product_id = o.product_id AND pub.port = o.name AND "
     "pub.major = o.major ";
 
+/// The glossary terms of a column, as LoadPorts reads them: ids separated by char(31).
+std::vector<std::string> SplitTerms(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\x1f', start);
+    if (end == std::string::npos) end = text.size();
+    out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 OutputPortRecord ReadPort(const Statement& s) {
   OutputPortRecord o;
   o.product_id = s.Text(0);
@@ -74,8 +86,10 @@ Status Catalog::LoadPorts(ProductRecord& product) const {
     PLEXUS_ASSIGN_OR_RETURN(auto col_stmt, db_->Prepare(
         "SELECT name, logical_type, physical_type, engine_type, required, primary_key, is_unique, "
         "classification, description, business_name, coalesce(mask, ''), "
-        "coalesce(mask_clear_for, '') FROM columns WHERE product_id = ? AND "
-        "port = ? AND major = ? ORDER BY position"));
+        "coalesce(mask_clear_for, ''), (SELECT group_concat(linked.term_id, char(31)) FROM "
+        "(SELECT term_id FROM column_terms t WHERE t.product_id = c.product_id AND "
+        "t.port = c.port AND t.major = c.major AND t.column_name = c.name ORDER BY term_id) linked) "
+        "FROM columns c WHERE product_id = ? AND port = ? AND major = ? ORDER BY position"));
     auto& c = *col_stmt;
     c.Bind(1, port.product_id).Bind(2, port.name).Bind(3, int64_t{port.major});
     while (true) {
@@ -84,7 +98,7 @@ Status Catalog::LoadPorts(ProductRecord& product) const {
       port.columns.push_back(ColumnRecord{c.Text(0), c.Text(1), c.Text(2), c.Text(3),
                                           c.Int(4) != 0, c.Int(5) != 0, c.Int(6) != 0,
                                           c.Text(7), c.Text(8), c.Text(9), c.Text(10),
-                                          FromJsonList(c.Text(11))});
+                                          FromJsonList(c.Text(11)), SplitTerms(c.Text(12))});
     }
     product.outputs.push_back(std::move(port));
   }
@@ -208,7 +222,7 @@ Result<std::pair<int64_t, int64_t>> Catalog::Generation() const {
   // A counter moved by triggers on every table a reader caches (catalog.cc), by any
   // connection: the audit trail and token use leave it alone.
   PLEXUS_ASSIGN_OR_RETURN(
-      auto stmt, db_->Prepare("SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'generation'"));
+      auto stmt, db_->Cached("SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'generation'"));
   PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
   return std::make_pair(row ? stmt->Int(0) : 0, int64_t{0});
 }

@@ -1,11 +1,352 @@
-// The search index (issue 4): one SQLite FTS5 document per product output port.
+// The search index (issue 4): one SQLite FTS5 document per output port at its newest major (a
+// product without ports has one), and one per glossary term. Apply rewrites the documents of
+// the products it applies in its transaction, so the index is never behind the catalog.
+// Ranking, visibility and facets are discovery/search.h's; this file stores and matches.
+#include <algorithm>
+#include <set>
+
 #include "plexus/catalog/catalog.h"
 #include "plexus/catalog/sqlite_db.h"
+#include "plexus/common/text.h"
 
 namespace plexus::catalog {
 
-Status Catalog::CreateSearchTables() { return Status::OK(); }
+using internal::FromJsonList;
+using internal::ToJsonList;
 
-Status Catalog::IndexProducts(const spec::Mesh&) { return Status::OK(); }
+namespace {
+
+// unicode61 splits on everything but letters and digits (so snake_case names split into
+// words), folds case and diacritics; prefix indexes make 2- and 3-letter prefixes cheap.
+constexpr const char* kSearchSchema = R"sql(
+CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(name, tags, description, columns,
+  business, glossary, owners, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
+CREATE VIRTUAL TABLE IF NOT EXISTS search_vocab USING fts5vocab(search_fts, 'row');
+CREATE TABLE IF NOT EXISTS search_docs (doc INTEGER PRIMARY KEY, product_id TEXT NOT NULL,
+  domain TEXT NOT NULL, product TEXT NOT NULL, port TEXT NOT NULL, major INTEGER NOT NULL,
+  visibility TEXT NOT NULL, status TEXT NOT NULL, tags TEXT NOT NULL, owners TEXT NOT NULL,
+  classifications TEXT NOT NULL, documented REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS search_docs_by_product ON search_docs (product_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS search_terms USING fts5(id UNINDEXED, name, synonyms,
+  definition, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
+CREATE VIRTUAL TABLE IF NOT EXISTS search_terms_vocab USING fts5vocab(search_terms, 'row');
+)sql";
+
+/// Products re-indexed by one apply from which the index is merged into one segment.
+constexpr int64_t kOptimizeAfter = 1000;
+
+std::string Lines(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (item.empty()) continue;
+    if (!out.empty()) out += '\n';
+    out += item;
+  }
+  return out;
+}
+
+/// A FTS5 failure (a malformed expression) is the caller's; anything else the catalog's.
+Status MatchError(const Status& status) {
+  if (status.message().find("fts5") != std::string::npos) {
+    return InvalidArgument("search expression refused: " + status.message());
+  }
+  return status;
+}
+
+}  // namespace
+
+Status Catalog::CreateSearchTables() {
+  PLEXUS_RETURN_IF_ERROR(db_->Execute(kSearchSchema));
+  PLEXUS_RETURN_IF_ERROR(CreateUsageTables());
+  // A catalog made before the index: index what it holds, once.
+  PLEXUS_ASSIGN_OR_RETURN(auto count, db_->Prepare(
+      "SELECT (SELECT count(*) FROM search_docs), (SELECT count(*) FROM products)"));
+  PLEXUS_ASSIGN_OR_RETURN(bool row, count->Step());
+  if (row && count->Int(0) == 0 && count->Int(1) > 0) {
+    PLEXUS_ASSIGN_OR_RETURN(auto ids, db_->Prepare("SELECT id FROM products"));
+    std::vector<std::string> products;
+    while (true) {
+      PLEXUS_ASSIGN_OR_RETURN(bool more, ids->Step());
+      if (!more) break;
+      products.push_back(ids->Text(0));
+    }
+    for (const auto& id : products) PLEXUS_RETURN_IF_ERROR(IndexProductLocked(id));
+    PLEXUS_RETURN_IF_ERROR(IndexGlossaryLocked());
+  }
+  return Status::OK();
+}
+
+Status Catalog::IndexProducts(const spec::Mesh& mesh) {
+  PLEXUS_ASSIGN_OR_RETURN(auto find, db_->Prepare(
+      "SELECT id FROM products WHERE domain = ? AND name = ?"));
+  int64_t indexed = 0;
+  for (const auto& domain : mesh.domains) {
+    for (const auto& bundle : domain.products) {
+      find->Reset();
+      find->Bind(1, domain.name).Bind(2, bundle.product.name);
+      PLEXUS_ASSIGN_OR_RETURN(bool row, find->Step());
+      if (row) PLEXUS_RETURN_IF_ERROR(IndexProductLocked(find->Text(0)));
+      indexed++;
+    }
+  }
+  // Re-indexing leaves the old entries as deletions until segments merge; after a large apply
+  // merge them all now, so queries do not pay for them.
+  if (indexed >= kOptimizeAfter) {
+    PLEXUS_RETURN_IF_ERROR(
+        db_->Execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')"));
+  }
+  return IndexGlossaryLocked();
+}
+
+Result<int64_t> Catalog::RebuildSearchIndex() {
+  std::lock_guard lock(mu_);
+  internal::Transaction tx(db_.get());
+  PLEXUS_RETURN_IF_ERROR(tx.Begin());
+  PLEXUS_RETURN_IF_ERROR(db_->Execute("DELETE FROM search_fts; DELETE FROM search_docs;"));
+  PLEXUS_ASSIGN_OR_RETURN(auto ids, db_->Prepare("SELECT id FROM products ORDER BY rowid"));
+  std::vector<std::string> products;
+  while (true) {
+    PLEXUS_ASSIGN_OR_RETURN(bool more, ids->Step());
+    if (!more) break;
+    products.push_back(ids->Text(0));
+  }
+  for (const auto& id : products) PLEXUS_RETURN_IF_ERROR(IndexProductLocked(id));
+  PLEXUS_RETURN_IF_ERROR(IndexGlossaryLocked());
+  // One segment, no deleted entries left: as fast to query as an index built at once.
+  PLEXUS_RETURN_IF_ERROR(db_->Execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')"));
+  PLEXUS_RETURN_IF_ERROR(tx.Commit());
+  return static_cast<int64_t>(products.size());
+}
+
+Status Catalog::IndexProductLocked(const std::string& product_id) {
+  PLEXUS_ASSIGN_OR_RETURN(auto drop_text, db_->Prepare(
+      "DELETE FROM search_fts WHERE rowid IN (SELECT doc FROM search_docs WHERE product_id = ?)"));
+  PLEXUS_RETURN_IF_ERROR(drop_text->Bind(1, product_id).Run());
+  PLEXUS_ASSIGN_OR_RETURN(auto drop_docs, db_->Prepare(
+      "DELETE FROM search_docs WHERE product_id = ?"));
+  PLEXUS_RETURN_IF_ERROR(drop_docs->Bind(1, product_id).Run());
+
+  PLEXUS_ASSIGN_OR_RETURN(auto product, db_->Prepare(
+      "SELECT domain, name, status, purpose, usage, tags, team_name, owners FROM products "
+      "WHERE id = ?"));
+  product->Bind(1, product_id);
+  PLEXUS_ASSIGN_OR_RETURN(bool found, product->Step());
+  if (!found) return Status::OK();
+  const std::string domain = product->Text(0), name = product->Text(1);
+  const std::string status = product->Text(2);
+  const std::vector<std::string> tags = FromJsonList(product->Text(5));
+  std::vector<std::string> owners = FromJsonList(product->Text(7));
+  if (!product->Text(6).empty()) owners.push_back(product->Text(6));
+  const std::string purpose = product->Text(3), usage = product->Text(4);
+
+  struct Port {
+    std::string name, description, visibility;
+    int64_t major = 0;
+  };
+  std::vector<Port> ports;
+  PLEXUS_ASSIGN_OR_RETURN(auto port_rows, db_->Prepare(
+      "SELECT name, major, description, coalesce(visibility, 'restricted') FROM output_ports o "
+      "WHERE product_id = ?1 AND major = (SELECT max(major) FROM output_ports m "
+      "WHERE m.product_id = ?1 AND m.name = o.name) ORDER BY name"));
+  port_rows->Bind(1, product_id);
+  while (true) {
+    PLEXUS_ASSIGN_OR_RETURN(bool row, port_rows->Step());
+    if (!row) break;
+    ports.push_back({port_rows->Text(0), port_rows->Text(2), port_rows->Text(3),
+                     port_rows->Int(1)});
+  }
+  // A product without output ports is found by its own words; only its domain sees it.
+  if (ports.empty()) ports.push_back({"", "", "private", 0});
+
+  PLEXUS_ASSIGN_OR_RETURN(auto column_rows, db_->Prepare(
+      "SELECT name, description, business_name, lower(coalesce(classification, '')) "
+      "FROM columns WHERE product_id = ? AND port = ? AND major = ? ORDER BY position"));
+  PLEXUS_ASSIGN_OR_RETURN(auto term_rows, db_->Prepare(
+      "SELECT DISTINCT t.name, t.synonyms FROM column_terms c JOIN glossary_terms t "
+      "ON t.id = c.term_id WHERE c.product_id = ? AND c.port = ? AND c.major = ? ORDER BY 1"));
+  PLEXUS_ASSIGN_OR_RETURN(auto put_text, db_->Prepare(
+      "INSERT INTO search_fts (rowid, name, tags, description, columns, business, glossary, "
+      "owners) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+  PLEXUS_ASSIGN_OR_RETURN(auto put_doc, db_->Prepare(
+      "INSERT INTO search_docs (product_id, domain, product, port, major, visibility, status, "
+      "tags, owners, classifications, documented) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  for (const auto& port : ports) {
+    std::vector<std::string> columns, business, glossary;
+    std::set<std::string> classifications;
+    int described = 0, total = 0;
+    column_rows->Reset();
+    column_rows->Bind(1, product_id).Bind(2, port.name).Bind(3, port.major);
+    while (true) {
+      PLEXUS_ASSIGN_OR_RETURN(bool row, column_rows->Step());
+      if (!row) break;
+      total++;
+      columns.push_back(column_rows->Text(0));
+      std::string description = column_rows->Text(1), business_name = column_rows->Text(2);
+      if (!description.empty()) described++;
+      std::string line = business_name;
+      if (!description.empty()) line += (line.empty() ? "" : ": ") + description;
+      business.push_back(line);
+      if (!column_rows->Text(3).empty()) classifications.insert(column_rows->Text(3));
+    }
+    term_rows->Reset();
+    term_rows->Bind(1, product_id).Bind(2, port.name).Bind(3, port.major);
+    while (true) {
+      auto row = term_rows->Step();
+      if (!row.ok() || !*row) break;  // no glossary tables yet: no terms
+      std::vector<std::string> synonyms = FromJsonList(term_rows->Text(1));
+      std::string also;
+      for (const auto& synonym : synonyms) also += (also.empty() ? "" : ", ") + synonym;
+      glossary.push_back(term_rows->Text(0) + (also.empty() ? "" : " (" + also + ")"));
+    }
+    PLEXUS_RETURN_IF_ERROR(
+        put_doc->Bind(1, product_id).Bind(2, domain).Bind(3, name).Bind(4, port.name)
+            .Bind(5, port.major).Bind(6, port.visibility).Bind(7, status)
+            .Bind(8, ToJsonList(tags)).Bind(9, ToJsonList(owners))
+            .Bind(10, ToJsonList({classifications.begin(), classifications.end()}))
+            .BindReal(11, total == 0 ? 0.0 : static_cast<double>(described) / total).Run());
+    int64_t doc = db_->LastInsertId();
+    put_doc->Reset();
+    PLEXUS_RETURN_IF_ERROR(
+        put_text->Bind(1, doc)
+            .Bind(2, Lines({domain, name, port.name == name ? "" : port.name}))
+            .Bind(3, Lines(tags)).Bind(4, Lines({purpose, usage, port.description}))
+            .Bind(5, Lines(columns)).Bind(6, Lines(business)).Bind(7, Lines(glossary))
+            .Bind(8, Lines(owners)).Run());
+    put_text->Reset();
+  }
+  return Status::OK();
+}
+
+Status Catalog::IndexGlossaryLocked() {
+  PLEXUS_RETURN_IF_ERROR(db_->Execute("DELETE FROM search_terms"));
+  PLEXUS_ASSIGN_OR_RETURN(auto exists, db_->Prepare(
+      "SELECT 1 FROM sqlite_master WHERE name = 'glossary_terms'"));
+  PLEXUS_ASSIGN_OR_RETURN(bool has_glossary, exists->Step());
+  if (!has_glossary) return Status::OK();
+  return db_->Execute(
+      "INSERT INTO search_terms (id, name, synonyms, definition) "
+      "SELECT id, name, replace(replace(replace(synonyms, '[', ''), ']', ''), '\"', ''), "
+      "definition FROM glossary_terms");
+}
+
+Result<std::vector<SearchDocRecord>> Catalog::ListSearchDocs() const {
+  std::lock_guard lock(mu_);
+  // Publication and the last quality check move with runs, not with apply: read them now.
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(R"sql(
+    SELECT d.doc, d.product_id, d.domain, d.product, d.port, d.visibility, d.status, d.tags,
+      d.owners, d.classifications, d.documented,
+      EXISTS (SELECT 1 FROM publications p WHERE p.product_id = d.product_id
+              AND p.port = d.port AND p.major = d.major),
+      (SELECT avg(q.status = 'passed') FROM quality_results q
+        WHERE q.product_id = d.product_id AND q.port = d.port AND q.major = d.major
+          AND q.status IN ('passed', 'failed')
+          AND q.checked_at = (SELECT max(checked_at) FROM quality_results l
+                              WHERE l.product_id = d.product_id AND l.port = d.port
+                                AND l.major = d.major))
+    FROM search_docs d ORDER BY d.doc)sql"));
+  std::vector<SearchDocRecord> out;
+  while (true) {
+    PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    SearchDocRecord d;
+    d.doc = stmt->Int(0);
+    d.product_id = stmt->Text(1);
+    d.domain = stmt->Text(2);
+    d.product = stmt->Text(3);
+    d.port = stmt->Text(4);
+    d.visibility = stmt->Text(5);
+    d.status = stmt->Text(6);
+    d.tags = FromJsonList(stmt->Text(7));
+    d.owners = FromJsonList(stmt->Text(8));
+    d.classifications = FromJsonList(stmt->Text(9));
+    d.documented = stmt->Real(10);
+    d.published = stmt->Int(11) != 0;
+    d.quality = stmt->IsNull(12) ? -1 : stmt->Real(12);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> Catalog::SearchVocabulary() const {
+  std::lock_guard lock(mu_);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      "SELECT term, sum(doc) FROM (SELECT term, doc FROM search_vocab UNION ALL "
+      "SELECT term, doc FROM search_terms_vocab) GROUP BY term ORDER BY term"));
+  std::vector<std::pair<std::string, int64_t>> out;
+  while (true) {
+    PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    out.emplace_back(stmt->Text(0), stmt->Int(1));
+  }
+  return out;
+}
+
+Status Catalog::MatchSearch(const std::string& expression,
+                            const std::function<void(int64_t, double)>& each) const {
+  std::lock_guard lock(mu_);
+  std::string weights;
+  for (const auto& field : kSearchFields) weights += ", " + std::to_string(field.weight);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Cached(
+      "SELECT rowid, -bm25(search_fts" + weights + ") FROM search_fts WHERE search_fts MATCH ?"));
+  stmt->Bind(1, expression);
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return MatchError(row.status());
+    if (!*row) return Status::OK();
+    each(stmt->Int(0), stmt->Real(1));
+  }
+}
+
+Result<bool> Catalog::AnyMatch(const std::string& expression,
+                               const std::function<bool(int64_t)>& accept) const {
+  std::lock_guard lock(mu_);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt,
+                          db_->Cached("SELECT rowid FROM search_fts WHERE search_fts MATCH ?"));
+  stmt->Bind(1, expression);
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return MatchError(row.status());
+    if (!*row) return false;
+    if (accept(stmt->Int(0))) return true;
+  }
+}
+
+Result<std::vector<std::vector<std::string>>> Catalog::SearchDocTexts(
+    const std::vector<int64_t>& docs) const {
+  std::lock_guard lock(mu_);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Cached(
+      "SELECT name, tags, description, columns, business, glossary, owners FROM search_fts "
+      "WHERE rowid = ?"));
+  std::vector<std::vector<std::string>> out;
+  for (int64_t doc : docs) {
+    stmt->Reset();
+    stmt->Bind(1, doc);
+    PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    std::vector<std::string> fields(kSearchFieldCount);
+    for (int i = 0; row && i < kSearchFieldCount; i++) fields[i] = stmt->Text(i);
+    out.push_back(std::move(fields));
+  }
+  return out;
+}
+
+Result<std::vector<GlossaryMatchRecord>> Catalog::MatchGlossary(const std::string& expression,
+                                                                const std::string& open,
+                                                                const std::string& close,
+                                                                int limit) const {
+  std::lock_guard lock(mu_);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Cached(
+      "SELECT id, highlight(search_terms, 1, ?2, ?3), snippet(search_terms, 3, ?2, ?3, '…', 24), "
+      "-bm25(search_terms, 0, 8.0, 4.0, 1.0) FROM search_terms WHERE search_terms MATCH ?1 "
+      "ORDER BY rank LIMIT ?4"));
+  stmt->Bind(1, expression).Bind(2, open).Bind(3, close).Bind(4, int64_t{limit});
+  std::vector<GlossaryMatchRecord> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return MatchError(row.status());
+    if (!*row) break;
+    out.push_back({stmt->Text(0), stmt->Text(1), stmt->Text(2), stmt->Real(3)});
+  }
+  return out;
+}
 
 }  // namespace plexus::catalog

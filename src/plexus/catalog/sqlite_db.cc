@@ -37,6 +37,7 @@ std::string Statement::Text(int column) const {
               : std::string();
 }
 int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+double Statement::Real(int column) const { return sqlite3_column_double(stmt_, column); }
 bool Statement::IsNull(int column) const {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
@@ -57,7 +58,21 @@ Result<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path) {
   return out;
 }
 
-SqliteDb::~SqliteDb() { sqlite3_close(db_); }
+SqliteDb::~SqliteDb() {
+  cached_.clear();
+  sqlite3_close(db_);
+}
+
+Result<StatementLease> SqliteDb::Cached(const std::string& sql) {
+  auto it = cached_.find(sql);
+  if (it == cached_.end()) {
+    PLEXUS_ASSIGN_OR_RETURN(auto statement, Prepare(sql));
+    it = cached_.emplace(sql, std::move(statement)).first;
+  }
+  it->second->Reset();
+  it->second->ClearBindings();
+  return StatementLease(it->second.get());
+}
 
 Status SqliteDb::Execute(std::string_view sql) {
   char* error = nullptr;

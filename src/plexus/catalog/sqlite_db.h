@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,18 +28,46 @@ class Statement {
   Statement& Bind(int index, std::string_view text);
   Statement& Bind(int index, int64_t value);
   Statement& BindNull(int index);
+  Statement& BindReal(int index, double value) {
+    sqlite3_bind_double(stmt_, index, value);
+    return *this;
+  }
   /// Steps once: true when a row is ready, false when done; errors become Status.
   Result<bool> Step();
   /// Steps until done (for statements without rows).
   Status Run();
+  /// Ready to step again, binds kept (bind anew to change them).
+  void Reset() { sqlite3_reset(stmt_); }
+  void ClearBindings() { sqlite3_clear_bindings(stmt_); }
 
   std::string Text(int column) const;
   int64_t Int(int column) const;
+  double Real(int column) const;
   bool IsNull(int column) const;
 
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+};
+
+/// A cached statement lent out by SqliteDb::Cached: reset (its read done) when the lease ends.
+class StatementLease {
+ public:
+  explicit StatementLease(Statement* statement) : statement_(statement) {}
+  ~StatementLease() {
+    if (statement_ != nullptr) statement_->Reset();
+  }
+  StatementLease(StatementLease&& other) noexcept : statement_(other.statement_) {
+    other.statement_ = nullptr;
+  }
+  StatementLease(const StatementLease&) = delete;
+  StatementLease& operator=(const StatementLease&) = delete;
+  StatementLease& operator=(StatementLease&&) = delete;
+  Statement* operator->() const { return statement_; }
+  Statement& operator*() const { return *statement_; }
+
+ private:
+  Statement* statement_;
 };
 
 class SqliteDb {
@@ -50,13 +79,19 @@ class SqliteDb {
 
   Status Execute(std::string_view sql);
   Result<std::unique_ptr<Statement>> Prepare(std::string_view sql);
+  /// The statement for `sql`, prepared once per connection and kept (for statements run on
+  /// every request: a search); bindings cleared. One lease of a text at a time.
+  Result<StatementLease> Cached(const std::string& sql);
   int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   /// Rows this connection has changed since it opened.
   int64_t TotalChanges() const { return sqlite3_total_changes64(db_); }
+  /// Rows the last INSERT, UPDATE or DELETE changed.
+  int64_t Changes() const { return sqlite3_changes64(db_); }
 
  private:
   explicit SqliteDb(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  std::map<std::string, std::unique_ptr<Statement>> cached_;  ///< finalized before db_ closes
 };
 
 /// Commits on Commit(); rolls back when destroyed without it.

@@ -1,7 +1,8 @@
 // Reading the catalog beyond products: lineage, runs and quality results, the CLI's
 // lineage, show and test answers. Everything is cut to what the caller may see: an edge, run
 // or result of a product the caller cannot see is left out, as if it did not exist.
-//   GET /api/v1/products/{ref}/lineage      upstream and downstream products, column lineage
+//   GET /api/v1/products/{ref}/lineage      upstream and downstream, product or column level
+//                                           (?depth=N&direction=up|down|both&column=&format=)
 //   GET /api/v1/products/{ref}/quality      last quality results (?run=ID: that run's)
 //   GET /api/v1/runs[?product=]             pipeline runs, newest first (paged)
 //   GET /api/v1/runs/{id}                   one run with its quality results
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plexus/access/query_service.h"
+#include "plexus/discovery/lineage.h"
 #include "plexus/server/http_internal.h"
 #include "plexus/server/http_routes.h"
 #include "plexus/server/product_json.h"
@@ -73,63 +75,84 @@ const catalog::ProductRecord* FindVisible(const VisibleSet& visible, const std::
   return nullptr;
 }
 
-/// Every product reachable from `start` along `edges` (name -> next names), start excluded.
-std::set<std::string> Reachable(const std::multimap<std::string, std::string>& edges,
-                                const std::string& start) {
-  std::set<std::string> seen;
-  std::vector<std::string> todo{start};
-  while (!todo.empty()) {
-    std::string node = todo.back();
-    todo.pop_back();
-    auto [begin, end] = edges.equal_range(node);
-    for (auto it = begin; it != end; ++it) {
-      if (it->second != start && seen.insert(it->second).second) todo.push_back(it->second);
-    }
+/// Reads ?depth= (a whole number, at least 1; absent: unlimited).
+Result<int> ReadDepth(const httplib::Request& req) {
+  std::string text = req.get_param_value("depth");
+  if (text.empty()) return 0;
+  if (text.find_first_not_of("0123456789") != std::string::npos || text.size() > 9 ||
+      std::stoi(text) < 1) {
+    return InvalidArgument("depth must be a whole number of at least 1");
   }
-  return seen;
+  return std::stoi(text);
 }
 
-Result<json> LineageJson(const catalog::Catalog& catalog, const VisibleSet& visible,
-                         const std::string& name) {
-  PLEXUS_ASSIGN_OR_RETURN(auto edges, catalog.ListLineage());
-  std::multimap<std::string, std::string> up, down;
-  json edge_list = json::array();
-  for (const auto& e : edges) {
-    if (!visible.names.count(e.upstream) || !visible.names.count(e.downstream)) continue;
-    up.emplace(e.downstream, e.upstream);
-    down.emplace(e.upstream, e.downstream);
+/// The URL of a lineage node: its product, its column, or its port ("*": the whole port).
+std::string NodeUrl(const discovery::LineageNodeRef& ref) {
+  if (!ref.IsColumn()) return address::ProductUrl(ref.product);
+  if (ref.column == "*") return address::PortUrl(ref.product, ref.port);
+  return address::ColumnUrl(ref.product, ref.port, ref.column);
+}
+
+/// What a lineage request asks for: where to start, how far, which way, in which format.
+struct LineageRequest {
+  discovery::LineageNodeRef start;
+  discovery::LineageQuery query;
+  std::string format;
+};
+
+/// Reads ?column=, ?depth=, ?direction= and ?format= (kInvalidArgument for a bad value,
+/// kNotFound naming what exists for an unknown column).
+Result<LineageRequest> ReadLineageRequest(const httplib::Request& req,
+                                          const catalog::ProductRecord& product) {
+  LineageRequest out;
+  out.format = req.has_param("format") ? req.get_param_value("format") : "json";
+  if (out.format != "json" && out.format != "dot") {
+    return InvalidArgument("format must be json or dot");
   }
-  std::set<std::string> upstream = Reachable(up, name), downstream = Reachable(down, name);
-  for (const auto& e : edges) {
-    auto in_side = [&](const std::set<std::string>& side) {
-      return (side.count(e.upstream) || e.upstream == name) &&
-             (side.count(e.downstream) || e.downstream == name);
-    };
-    if (!in_side(upstream) && !in_side(downstream)) continue;
-    edge_list.push_back({{"upstream", e.upstream},
-                         {"upstream_port", e.upstream_port},
-                         {"downstream", e.downstream},
-                         {"downstream_input", e.downstream_input}});
+  PLEXUS_ASSIGN_OR_RETURN(out.query.max_depth, ReadDepth(req));
+  PLEXUS_ASSIGN_OR_RETURN(out.query.direction,
+                          discovery::ParseLineageDirection(req.has_param("direction")
+                                                               ? req.get_param_value("direction")
+                                                               : "both"));
+  out.start = {product.QualifiedName(), "", ""};
+  if (req.has_param("column")) {
+    PLEXUS_ASSIGN_OR_RETURN(out.start,
+                            discovery::ResolveColumn(product, req.get_param_value("column")));
   }
-  PLEXUS_ASSIGN_OR_RETURN(auto columns, catalog.ListColumnLineage());
-  json column_list = json::array();
-  for (const auto& c : columns) {
-    if ((c.upstream != name && c.downstream != name) || !visible.names.count(c.upstream) ||
-        !visible.names.count(c.downstream)) {
-      continue;
-    }
-    column_list.push_back({{"downstream", c.downstream + "." + c.downstream_port},
-                           {"downstream_column", c.downstream_column},
-                           {"upstream", c.upstream + "." + c.upstream_port},
-                           {"upstream_column", c.upstream_column},
-                           {"input", c.input},
-                           {"direct", c.direct}});
+  return out;
+}
+
+/// The lineage of `product` (or of one of its columns, ?column=) as the query asks: json, the
+/// library's document with each node's `self`, the product's name and its own column edges
+/// (`columns`); or dot.
+void SendLineage(const catalog::Catalog& catalog, const VisibleSet& visible,
+                 const catalog::ProductRecord& product, const httplib::Request& req,
+                 httplib::Response& res) {
+  auto request = ReadLineageRequest(req, product);
+  if (!request.ok()) return SendError(res, request.status());
+  auto graph = discovery::LineageGraph::Shared(catalog);
+  if (!graph.ok()) return SendError(res, graph.status());
+  auto scope = discovery::LineageScope::Of(visible.products);
+  auto walk = (*graph)->Walk(request->start, request->query, scope);
+  if (!walk.ok()) return SendError(res, walk.status());
+  if (request->format == "dot") return res.set_content(discovery::LineageDot(*walk), "text/vnd.graphviz");
+  json body = discovery::LineageJson(*walk);
+  body["start"]["self"] = NodeUrl(walk->start.ref);
+  for (size_t i = 0; i < walk->nodes.size(); i++) {
+    body["nodes"][i]["self"] = NodeUrl(walk->nodes[i].ref);
   }
-  return json{{"product", name},
-              {"upstream", upstream},
-              {"downstream", downstream},
-              {"edges", edge_list},
-              {"columns", column_list}};
+  body["product"] = product.QualifiedName();
+  json columns = json::array();
+  for (const auto& c : (*graph)->ColumnEdgesOf(product.QualifiedName(), scope)) {
+    columns.push_back({{"downstream", c.downstream + "." + c.downstream_port},
+                       {"downstream_column", c.downstream_column},
+                       {"upstream", c.upstream + "." + c.upstream_port},
+                       {"upstream_column", c.upstream_column},
+                       {"input", c.input},
+                       {"direct", c.direct}});
+  }
+  body["columns"] = columns;
+  SendJson(res, body);
 }
 
 /// Answers with `then(visible, product)` when the route's {ref} is a product the caller sees.
@@ -150,16 +173,19 @@ void WithVisible(catalog::Catalog* catalog, access::QueryService* queries,
 void LineageAndQualityRoutes(RouteTable& routes, catalog::Catalog* catalog,
                              access::QueryService* queries) {
   routes.Get("/api/v1/products/{ref}/lineage",
-             "What the product reads and what reads it (transitively), with column lineage",
+             "What the product (or one of its columns) reads and what reads it, to any depth: "
+             "nodes and edges with their depth, or Graphviz with ?format=dot",
              [catalog, queries](const auto& req, auto& res, const auto& principal) {
                WithVisible(catalog, queries, req, res, principal,
                            [&](const VisibleSet& visible, const catalog::ProductRecord& p) {
-                             auto lineage = LineageJson(*catalog, visible, p.QualifiedName());
-                             if (!lineage.ok()) return SendError(res, lineage.status());
-                             SendJson(res, *lineage);
+                             SendLineage(*catalog, visible, p, req, res);
                            });
              })
-      .Tag("lineage");
+      .Tag("lineage")
+      .Query("depth", "how many hops to walk (default: all; 1: direct neighbours)", "integer")
+      .Query("direction", "up, down or both (default)")
+      .Query("column", "walk one column: port.column, or column when the product has one port")
+      .Query("format", "json (default) or dot (Graphviz, text/vnd.graphviz)");
   routes.Get("/api/v1/products/{ref}/quality",
              "The last quality check of each port (or one run's), as plexus show prints",
              [catalog, queries](const auto& req, auto& res, const auto& principal) {

@@ -1,9 +1,8 @@
 // The route table (one source for the handlers and the OpenAPI document), pages, and the
-// search ranking, without a socket. The real server is tested by tests/http/.
+// without a socket. The real server is tested by tests/http/.
 #include <gtest/gtest.h>
 
 #include "plexus/server/http_routes.h"
-#include "plexus/server/product_search.h"
 
 namespace plexus::server {
 namespace {
@@ -54,26 +53,6 @@ TEST(PageTest, ReadsLimitAndCursorAndRefusesBadOnes) {
     req.params = {{"limit", bad}};
     EXPECT_FALSE(internal::ReadPage(req).ok()) << bad;
   }
-}
-
-TEST(SearchTest, NameBeatsColumnsAndEveryWordMustMatch) {
-  catalog::ProductRecord orders, clv;
-  orders.domain = orders.name = "orders";
-  orders.tags = {"sales"};
-  catalog::OutputPortRecord port;
-  port.name = "orders";
-  port.columns.push_back({});
-  port.columns.back().name = "customer_id";
-  orders.outputs.push_back(port);
-  clv.domain = "marketing";
-  clv.name = "customer_lifetime_value";
-  std::vector<catalog::ProductRecord> products{orders, clv};
-  auto hits = SearchProducts(products, "Customer");
-  ASSERT_EQ(hits.size(), 2u);
-  EXPECT_EQ(hits[0].product->name, "customer_lifetime_value");
-  EXPECT_EQ(hits[1].matched, std::vector<std::string>{"column:orders.customer_id"});
-  EXPECT_EQ(SearchProducts(products, "customer sales").size(), 1u);
-  EXPECT_TRUE(SearchProducts(products, "  ").empty());
 }
 
 }  // namespace

@@ -103,6 +103,17 @@ TEST(SpecFormatTest, EveryRealWorldContractRoundTripsLosslessly) {
   for (const fs::path& file : files) ExpectLosslessRoundTrip(file);
 }
 
+TEST(SpecFormatTest, ExampleMeshContractsAndGlossaryRoundTrip) {
+  // Property-level authoritativeDefinitions (glossary links) and the glossary file itself.
+  fs::path mesh = fs::path(PLEXUS_SOURCE_DIR) / "examples/jaffle-mesh";
+  std::vector<fs::path> files = {mesh / "glossary.yaml", mesh / "mesh.yaml"};
+  for (const auto& entry : fs::recursive_directory_iterator(mesh / "domains")) {
+    if (entry.path().string().ends_with(".odcs.yaml")) files.push_back(entry.path());
+  }
+  ASSERT_GE(files.size(), 6u);
+  for (const fs::path& file : files) ExpectLosslessRoundTrip(file);
+}
+
 TEST(SpecFormatTest, WritesKeysInTheStandardsOrderAndKeepsTypesAndText) {
   std::string path = WriteFile(ScratchDir() / "c.odcs.yaml",
                                "status: active   # a comment fmt drops\n"

@@ -61,6 +61,9 @@ class MeshLoader {
 
   std::optional<ProductBundle> LoadProduct(const fs::path& dir);
   Domain LoadDomain(const fs::path& dir);
+  /// The glossary mesh.yaml names (if any) into mesh->glossary; a file that is not there is
+  /// reported at mesh.yaml's `glossary`.
+  void LoadGlossary(const fs::path& root, Mesh* mesh);
   const Status& io_status() const { return io_status_; }
 
  private:
@@ -129,6 +132,20 @@ Domain MeshLoader::LoadDomain(const fs::path& dir) {
   return domain;
 }
 
+void MeshLoader::LoadGlossary(const fs::path& root, Mesh* mesh) {
+  if (mesh->glossary_file.empty()) return;
+  fs::path file = (root / mesh->glossary_file).lexically_normal();
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) {
+    problems_->push_back(
+        Diagnostic{mesh->glossary_location, "glossary", "no such glossary file: " + file.string()});
+    return;
+  }
+  if (std::optional<YamlDocument> doc = Load(file)) {
+    mesh->glossary = internal::ReadGlossary(*doc, problems_);
+  }
+}
+
 /// Drops validation problems already reported by the parser for the same file and field.
 void AppendNew(const std::vector<Diagnostic>& parsed, std::vector<Diagnostic>* validated,
                std::vector<Diagnostic>* out) {
@@ -173,6 +190,7 @@ Result<Mesh> LoadMesh(const std::string& dir, std::vector<Diagnostic>* problems)
   }
   PLEXUS_RETURN_IF_ERROR(loader.io_status());
   mesh.dir = root.string();
+  loader.LoadGlossary(root, &mesh);
   for (const fs::path& domain_dir : SubFolders(root / "domains")) {
     mesh.domains.push_back(loader.LoadDomain(domain_dir));
   }

@@ -54,6 +54,16 @@ struct QualityRule {
   SourceLocation location;
 };
 
+/// An ODCS authoritativeDefinition: a link to where something is defined authoritatively (a
+/// business glossary, a wiki page, a canonical URL). On a property, `url: glossary:<term-id>`
+/// names a term of the mesh's glossary (GlossaryTerm, glossary.h).
+struct AuthoritativeDefinition {
+  std::string url;
+  std::string type;  ///< businessDefinition, transformationImplementation, videoTutorial, ...
+  std::string description;
+  SourceLocation location;  ///< the url's value
+};
+
 /// A column of a schema object (ODCS SchemaProperty).
 struct Property {
   std::string name;
@@ -72,6 +82,8 @@ struct Property {
   /// redact, hash, partial(N), null, year, or sql(EXPR) with {column}; empty: from the mesh's
   /// classification rules (MeshAccess::masks).
   std::string mask;
+  /// ODCS authoritativeDefinitions: how the column links to the business glossary (glossary.h).
+  std::vector<AuthoritativeDefinition> authoritative_definitions;
   SourceLocation location;
 };
 
@@ -217,11 +229,31 @@ struct MeshAccess {
   std::map<std::string, MaskRule> masks;          ///< lower-case classification -> rule
 };
 
+/// A term of the mesh's business glossary (mesh.yaml `glossary`, a `kind: Glossary` file).
+/// Columns link to terms by their ODCS authoritativeDefinitions or businessName
+/// (GlossaryLinksOf, glossary.h).
+struct GlossaryTerm {
+  std::string id;          ///< [a-z0-9_-]+, unique in the glossary
+  std::string name;        ///< how people say it: "Customer lifetime value"
+  std::string definition;  ///< what it means, in the company's words
+  std::vector<std::string> owners;    ///< principals or a team answering for the definition
+  std::vector<std::string> synonyms;  ///< other names a column's businessName may use
+  std::string url;                    ///< the definition elsewhere (a wiki); optional
+  std::vector<std::string> related;   ///< ids of other terms of the glossary
+  SourceLocation location;            ///< the term (its first key)
+  SourceLocation related_location;    ///< its `related` list (the term's when absent)
+};
+
 struct Mesh {
   std::string name;
   MeshAccess access;
   std::string description;
   std::vector<std::string> policy_files;  ///< governance/*.yaml, relative to the mesh folder
+  /// mesh.yaml `glossary`: the business glossary file, relative to the mesh folder (empty:
+  /// none), where mesh.yaml names it, and its terms in the file's order.
+  std::string glossary_file;
+  SourceLocation glossary_location;
+  std::vector<GlossaryTerm> glossary;
   std::vector<Domain> domains;
   std::string dir;  ///< absolute path of the mesh folder
   SourceLocation location;  ///< mesh.yaml (line 1)

@@ -77,6 +77,23 @@ void CheckExtras(YamlReader& r, const YAML::Node& map, const std::string& path) 
 void ReadProperty(ContractContext& c, const YAML::Node& node, const std::string& path,
                   bool is_item, Property* out);
 
+/// A property's authoritativeDefinitions, into the model (CheckExtras reports their shape):
+/// the glossary links of the column (glossary.h).
+void ReadAuthoritativeDefinitions(YamlReader& r, const YAML::Node& map,
+                                  std::vector<AuthoritativeDefinition>* out) {
+  YAML::Node list = r.Find(map, "authoritativeDefinitions");
+  if (!list.IsDefined() || !list.IsSequence()) return;
+  for (const YAML::Node& item : list) {
+    if (!item.IsMap()) continue;
+    auto text = [&item](const char* key) {
+      YAML::Node value = item[key];
+      return value && value.IsScalar() ? value.Scalar() : std::string();
+    };
+    out->push_back(AuthoritativeDefinition{text("url"), text("type"), text("description"),
+                                           r.ValueLocation(item, "url")});
+  }
+}
+
 /// The customProperties Plexus's access layer acts on: `visibility`, `rowFilter` and
 /// `rowFilterExempt` on the contract (`contract` set), `mask` on a property (`property` set).
 /// Other custom properties are left to their tools.
@@ -173,6 +190,7 @@ void ReadProperty(ContractContext& c, const YAML::Node& node, const std::string&
   r.TextList(node, "transformSourceObjects", path, &sources);
   r.List(node, "examples", path);
   CheckExtras(r, node, path);
+  ReadAuthoritativeDefinitions(r, node, &out->authoritative_definitions);
   ReadTypeDetails(c, node, path, out->logical_type);
   CheckRelationships(r, node, path, /*property_level=*/true);
   CheckQualityList(r, node, path, c.v31, &out->quality, out->name);

@@ -16,7 +16,8 @@ const KeyList kOutputKeys = {"port", "sql"};
 const KeyList kFormats = {"csv", "json", "ndjson", "parquet"};
 const KeyList kDomainKeys = {"apiVersion", "kind", "name", "description", "owners", "members",
                              "policies"};
-const KeyList kMeshKeys = {"apiVersion", "kind", "name", "description", "policies", "access"};
+const KeyList kMeshKeys = {"apiVersion", "kind", "name",  "description",
+                           "policies",   "access", "glossary"};
 const KeyList kMeshAccessKeys = {"defaultVisibility", "masks"};
 const KeyList kMaskRuleKeys = {"mask", "clearFor"};
 
@@ -153,6 +154,9 @@ Mesh ReadMeshFile(const YamlDocument& doc, std::vector<Diagnostic>* problems) {
   r.Text(doc.root, "name", "", &mesh.name);
   r.Text(doc.root, "description", "", &mesh.description);
   r.TextList(doc.root, "policies", "", &mesh.policy_files);
+  if (r.NonEmptyText(doc.root, "glossary", "", &mesh.glossary_file)) {
+    mesh.glossary_location = r.ValueLocation(doc.root, "glossary");
+  }
   ReadMeshAccess(r, doc.root, &mesh.access);
   return mesh;
 }

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "plexus/spec/glossary.h"
 #include "plexus/spec/parse.h"
 
 namespace plexus::spec {
@@ -54,7 +55,7 @@ struct PortRef {
 class MeshValidator {
  public:
   MeshValidator(const Mesh& mesh, std::vector<Diagnostic>* problems)
-      : mesh_(mesh), problems_(problems) {}
+      : mesh_(mesh), problems_(problems), glossary_(mesh.glossary) {}
 
   void Run();
 
@@ -72,12 +73,14 @@ class MeshValidator {
   void CheckInputPorts(const ProductBundle& bundle);
   void CheckContract(const Contract& contract);
   void CheckProperties(const Contract& contract, size_t object_index);
+  void CheckGlossaryLinks(const Property& property, const std::string& path);
   void CheckPipeline(const ProductBundle& bundle, const Pipeline& pipeline);
   void CheckPipelineInputs(const ProductBundle& bundle, const Pipeline& pipeline);
 
   const Mesh& mesh_;
   std::vector<Diagnostic>* problems_;
   std::map<std::string, PortRef> port_by_contract_;
+  GlossaryIndex glossary_;
 };
 
 void MeshValidator::CheckSqlName(const SourceLocation& at, const std::string& field,
@@ -115,6 +118,7 @@ void MeshValidator::IndexContracts() {
 
 void MeshValidator::Run() {
   IndexContracts();
+  (void)ValidateGlossary(mesh_.glossary, problems_);
   std::set<std::string> domain_names;
   for (const Domain& domain : mesh_.domains) {
     if (!domain.name.empty() && !domain_names.insert(domain.name).second) {
@@ -271,6 +275,22 @@ void MeshValidator::CheckProperties(const Contract& contract, size_t object_inde
         p.physical_type.find_first_not_of(" \t\r\n") == std::string::npos) {
       Add(p.location, path + ".physicalType", "must not be empty");
     }
+    CheckGlossaryLinks(p, path);
+  }
+}
+
+/// Every `glossary:<id>` authoritativeDefinition names a term of the mesh's glossary.
+void MeshValidator::CheckGlossaryLinks(const Property& property, const std::string& path) {
+  const auto& definitions = property.authoritative_definitions;
+  for (size_t k = 0; k < definitions.size(); ++k) {
+    if (!definitions[k].url.starts_with(kGlossaryUrlPrefix)) continue;
+    std::string id = GlossaryIdOfUrl(definitions[k].url);
+    if (glossary_.Find(id) != nullptr) continue;
+    Add(definitions[k].location, Indexed(path + ".authoritativeDefinitions", k) + ".url",
+        "unknown glossary term '" + id + "' " +
+            (mesh_.glossary_file.empty()
+                 ? "(the mesh has no glossary: name one in mesh.yaml, glossary: glossary.yaml)"
+                 : "(see " + mesh_.glossary_file + ")"));
   }
 }
 

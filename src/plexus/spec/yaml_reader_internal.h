@@ -112,6 +112,9 @@ Contract ReadContract(const YamlDocument& doc, std::vector<Diagnostic>* problems
 Pipeline ReadPipeline(const YamlDocument& doc, std::vector<Diagnostic>* problems);
 Domain ReadDomain(const YamlDocument& doc, std::vector<Diagnostic>* problems);
 Mesh ReadMeshFile(const YamlDocument& doc, std::vector<Diagnostic>* problems);
+/// The terms of a glossary file, one per item of `terms` (an unreadable item stays, empty, so
+/// that indexes match the file); cross-term checks are ValidateGlossary's (glossary.h).
+std::vector<GlossaryTerm> ReadGlossary(const YamlDocument& doc, std::vector<Diagnostic>* problems);
 
 /// ODCS checks on the parts of a contract the model does not type (parse_contract_rules.cc).
 /// Checks a `quality` list; appends each rule to `out` (when not null), attached to `column`

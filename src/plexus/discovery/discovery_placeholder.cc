@@ -1,2 +1,0 @@
-// Replaced by the discovery sources (issue 4).
-namespace plexus::discovery {}
