@@ -555,8 +555,13 @@ class Catalog {
   /// The usage tables (catalog_usage.cc; CreateSearchTables calls it).
   Status CreateUsageTables();
 
+  /// Writes the words counted by IndexProductLocked / IndexGlossaryLocked into search_words.
+  Status FlushSearchWordsLocked();
+
   mutable std::mutex mu_;
   std::unique_ptr<internal::SqliteDb> db_;
+  /// Words of the documents indexed since the last flush: word -> documents (catalog_search.cc).
+  std::map<std::string, int64_t> pending_words_;
 };
 
 /// The DuckDB type a column is stored as: physicalType when set, else from logicalType.

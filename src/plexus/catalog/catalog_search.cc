@@ -3,6 +3,8 @@
 // the products it applies in its transaction, so the index is never behind the catalog.
 // Ranking, visibility and facets are discovery/search.h's; this file stores and matches.
 #include <algorithm>
+#include <cctype>
+#include <map>
 #include <set>
 
 #include "plexus/catalog/catalog.h"
@@ -30,6 +32,8 @@ CREATE INDEX IF NOT EXISTS search_docs_by_product ON search_docs (product_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS search_terms USING fts5(id UNINDEXED, name, synonyms,
   definition, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
 CREATE VIRTUAL TABLE IF NOT EXISTS search_terms_vocab USING fts5vocab(search_terms, 'row');
+CREATE TABLE IF NOT EXISTS search_words (term TEXT PRIMARY KEY, docs INTEGER NOT NULL)
+  WITHOUT ROWID;
 )sql";
 
 /// Products re-indexed by one apply from which the index is merged into one segment.
@@ -43,6 +47,31 @@ std::string Lines(const std::vector<std::string>& items) {
     out += item;
   }
   return out;
+}
+
+/// Adds the distinct ASCII words of `fields` (split and folded as unicode61 does for ASCII) to
+/// `words`, one document each. The vocabulary of corrections and prefixes: reading it back from
+/// FTS5 (fts5vocab) scans the whole index, a second at 100,000 products. Words are not taken
+/// back when documents change: a stale word costs a correction nothing (the match finds it
+/// gone), and the counts only order candidates.
+void CountWords(const std::vector<std::string>& fields, std::map<std::string, int64_t>& words) {
+  std::set<std::string> seen;
+  for (const auto& text : fields) {
+    std::string word;
+    bool ascii = true;
+    for (size_t i = 0; i <= text.size(); i++) {
+      unsigned char c = i < text.size() ? static_cast<unsigned char>(text[i]) : ' ';
+      if (std::isalnum(c) || c >= 0x80) {
+        ascii = ascii && c < 0x80;
+        word += static_cast<char>(std::tolower(c));
+        continue;
+      }
+      if (!word.empty() && ascii) seen.insert(word);
+      word.clear();
+      ascii = true;
+    }
+  }
+  for (const auto& w : seen) words[w]++;
 }
 
 /// A FTS5 failure (a malformed expression) is the caller's; anything else the catalog's.
@@ -60,9 +89,9 @@ Status Catalog::CreateSearchTables() {
   PLEXUS_RETURN_IF_ERROR(CreateUsageTables());
   // A catalog made before the index: index what it holds, once.
   PLEXUS_ASSIGN_OR_RETURN(auto count, db_->Prepare(
-      "SELECT (SELECT count(*) FROM search_docs), (SELECT count(*) FROM products)"));
+      "SELECT EXISTS (SELECT 1 FROM search_docs), EXISTS (SELECT 1 FROM products)"));
   PLEXUS_ASSIGN_OR_RETURN(bool row, count->Step());
-  if (row && count->Int(0) == 0 && count->Int(1) > 0) {
+  if (row && count->Int(0) == 0 && count->Int(1) != 0) {
     PLEXUS_ASSIGN_OR_RETURN(auto ids, db_->Prepare("SELECT id FROM products"));
     std::vector<std::string> products;
     while (true) {
@@ -71,9 +100,16 @@ Status Catalog::CreateSearchTables() {
       products.push_back(ids->Text(0));
     }
     for (const auto& id : products) PLEXUS_RETURN_IF_ERROR(IndexProductLocked(id));
-    PLEXUS_RETURN_IF_ERROR(IndexGlossaryLocked());
+    return IndexGlossaryLocked();
   }
-  return Status::OK();
+  // An index made before search_words: its words from FTS5's own vocabulary, once.
+  PLEXUS_ASSIGN_OR_RETURN(auto words, db_->Prepare(
+      "SELECT EXISTS (SELECT 1 FROM search_words), EXISTS (SELECT 1 FROM search_docs)"));
+  PLEXUS_ASSIGN_OR_RETURN(bool got, words->Step());
+  if (!got || words->Int(0) != 0 || words->Int(1) == 0) return Status::OK();
+  return db_->Execute(
+      "INSERT INTO search_words (term, docs) SELECT term, sum(doc) FROM (SELECT term, doc "
+      "FROM search_vocab UNION ALL SELECT term, doc FROM search_terms_vocab) GROUP BY term");
 }
 
 Status Catalog::IndexProducts(const spec::Mesh& mesh) {
@@ -102,7 +138,9 @@ Result<int64_t> Catalog::RebuildSearchIndex() {
   std::lock_guard lock(mu_);
   internal::Transaction tx(db_.get());
   PLEXUS_RETURN_IF_ERROR(tx.Begin());
-  PLEXUS_RETURN_IF_ERROR(db_->Execute("DELETE FROM search_fts; DELETE FROM search_docs;"));
+  PLEXUS_RETURN_IF_ERROR(db_->Execute(
+      "DELETE FROM search_fts; DELETE FROM search_docs; DELETE FROM search_words;"));
+  pending_words_.clear();
   PLEXUS_ASSIGN_OR_RETURN(auto ids, db_->Prepare("SELECT id FROM products ORDER BY rowid"));
   std::vector<std::string> products;
   while (true) {
@@ -206,6 +244,9 @@ Status Catalog::IndexProductLocked(const std::string& product_id) {
             .BindReal(11, total == 0 ? 0.0 : static_cast<double>(described) / total).Run());
     int64_t doc = db_->LastInsertId();
     put_doc->Reset();
+    CountWords({domain, name, port.name, Lines(tags), purpose, usage, port.description,
+                Lines(columns), Lines(business), Lines(glossary), Lines(owners)},
+               pending_words_);
     PLEXUS_RETURN_IF_ERROR(
         put_text->Bind(1, doc)
             .Bind(2, Lines({domain, name, port.name == name ? "" : port.name}))
@@ -219,14 +260,30 @@ Status Catalog::IndexProductLocked(const std::string& product_id) {
 
 Status Catalog::IndexGlossaryLocked() {
   PLEXUS_RETURN_IF_ERROR(db_->Execute("DELETE FROM search_terms"));
-  PLEXUS_ASSIGN_OR_RETURN(auto exists, db_->Prepare(
-      "SELECT 1 FROM sqlite_master WHERE name = 'glossary_terms'"));
-  PLEXUS_ASSIGN_OR_RETURN(bool has_glossary, exists->Step());
-  if (!has_glossary) return Status::OK();
-  return db_->Execute(
+  PLEXUS_RETURN_IF_ERROR(db_->Execute(
       "INSERT INTO search_terms (id, name, synonyms, definition) "
       "SELECT id, name, replace(replace(replace(synonyms, '[', ''), ']', ''), '\"', ''), "
-      "definition FROM glossary_terms");
+      "definition FROM glossary_terms"));
+  PLEXUS_ASSIGN_OR_RETURN(auto terms, db_->Prepare(
+      "SELECT name, synonyms, definition FROM search_terms"));
+  while (true) {
+    PLEXUS_ASSIGN_OR_RETURN(bool row, terms->Step());
+    if (!row) break;
+    CountWords({terms->Text(0), terms->Text(1), terms->Text(2)}, pending_words_);
+  }
+  return FlushSearchWordsLocked();
+}
+
+Status Catalog::FlushSearchWordsLocked() {
+  PLEXUS_ASSIGN_OR_RETURN(auto put, db_->Prepare(
+      "INSERT INTO search_words (term, docs) VALUES (?1, ?2) "
+      "ON CONFLICT (term) DO UPDATE SET docs = docs + ?2"));
+  for (const auto& [word, docs] : pending_words_) {
+    put->Reset();
+    PLEXUS_RETURN_IF_ERROR(put->Bind(1, word).Bind(2, docs).Run());
+  }
+  pending_words_.clear();
+  return Status::OK();
 }
 
 Result<std::vector<SearchDocRecord>> Catalog::ListSearchDocs() const {
@@ -270,8 +327,7 @@ Result<std::vector<SearchDocRecord>> Catalog::ListSearchDocs() const {
 Result<std::vector<std::pair<std::string, int64_t>>> Catalog::SearchVocabulary() const {
   std::lock_guard lock(mu_);
   PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "SELECT term, sum(doc) FROM (SELECT term, doc FROM search_vocab UNION ALL "
-      "SELECT term, doc FROM search_terms_vocab) GROUP BY term ORDER BY term"));
+      "SELECT term, docs FROM search_words ORDER BY term"));
   std::vector<std::pair<std::string, int64_t>> out;
   while (true) {
     PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());

@@ -647,6 +647,7 @@ Result<SearchResponse> SearchIndex::Search(const access::Principal& principal,
         std::string field = catalog::kSearchFields[f].name;
         if (field == "description") {  // prose: a window around the first match
           std::string snippet = Highlight(texts[i][f], built.marks, kSnippetBytes);
+          std::replace(snippet.begin(), snippet.end(), '\n', ' ');  // purpose, usage: one line
           if (snippet.find(kMarkOpen) != std::string::npos) {
             response.results[i].highlights.emplace_back(field, std::move(snippet));
           }
