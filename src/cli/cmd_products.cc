@@ -106,12 +106,8 @@ Status PrintUsage(catalog::Catalog& catalog, const std::string& product) {
   constexpr size_t kShown = 5;
   PLEXUS_ASSIGN_OR_RETURN(auto counter, discovery::UsageCounter::Open(&catalog));
   PLEXUS_RETURN_IF_ERROR(counter->Count().status());
-  std::time_t t = std::time(nullptr) - kDays * 86400;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char since[16];
-  std::strftime(since, sizeof(since), "%Y-%m-%d", &tm);
-  PLEXUS_ASSIGN_OR_RETURN(auto usage, catalog.GetProductUsage(product, since));
+  PLEXUS_ASSIGN_OR_RETURN(auto usage,
+                          catalog.GetProductUsage(product, discovery::DaysAgo(kDays)));
   std::cout << "  usage (last " << kDays << " days): " << usage.total.queries << " queries by "
             << usage.total.readers << (usage.total.readers == 1 ? " principal" : " principals")
             << ", " << usage.total.rows << " rows"

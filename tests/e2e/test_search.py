@@ -26,13 +26,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
-from checks import check, mesh_args, summary  # noqa: E402
+from checks import check, mesh_args, stop, summary  # noqa: E402
 
 FACETS = ["domain", "tag", "status", "classification", "owner"]
 CUSTOMERS_SQL = "SELECT customer_id, country FROM customers.customers.customers"
@@ -124,15 +123,8 @@ def main():
         check("serve prints its HTTP address", match is not None, line)
         if match:
             check_http(match.group(1), search, admin, nora, erin)
-    except Exception:  # noqa: BLE001 - a crash is a failure, not a silent end
-        check("the script runs to its end", False, traceback.format_exc())
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop(server)
         shutil.rmtree(work, ignore_errors=True)
         sys.exit(summary())
 

@@ -29,7 +29,7 @@ import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "e2e"))
-from checks import check, mesh_args, summary  # noqa: E402
+from checks import check, mesh_args, stop, summary  # noqa: E402
 from test_lineage import add_vip_product, dot_edges, make_private  # noqa: E402
 
 CLV = "marketing.customer_lifetime_value"
@@ -273,12 +273,7 @@ def main():
         check_hidden(base, nora, erin)
         check_every_self(base, nora, "an outsider", 4)
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop(server)
         shutil.rmtree(work, ignore_errors=True)
         sys.exit(summary())
 

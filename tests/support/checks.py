@@ -8,6 +8,9 @@
 """
 import argparse
 import pathlib
+import subprocess
+import sys
+import traceback
 
 RESULTS = {"passed": 0, "failed": 0}
 
@@ -23,12 +26,29 @@ def check(name, condition, detail=""):
 
 
 def summary():
-    """Prints the counts ctest shows and returns the script's exit status (1 if any failed)."""
+    """Prints the counts ctest shows and returns the script's exit status (1 if any failed).
+    Called from a `finally:` while an exception propagates, it counts the exception as a
+    failure (prints it), so `finally: sys.exit(summary())` never turns a crash into a pass."""
+    error = sys.exc_info()[1]
+    if error is not None and not isinstance(error, SystemExit):
+        traceback.print_exc()
+        check(f"the script ran to its end (it raised {type(error).__name__}: {error})", False)
     print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
     return 1 if RESULTS["failed"] else 0
 
 
 EXAMPLE_MESH = pathlib.Path(__file__).resolve().parents[2] / "examples" / "jaffle-mesh"
+
+
+def stop(process):
+    """Ends a server the script started (SIGTERM, then SIGKILL after 20 s); None is fine."""
+    if process is None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def mesh_args(parser=None):

@@ -74,6 +74,17 @@ void CountWords(const std::vector<std::string>& fields, std::map<std::string, in
   for (const auto& w : seen) words[w]++;
 }
 
+/// Every product's id, in the order they were registered.
+Result<std::vector<std::string>> ProductIds(internal::SqliteDb& db) {
+  PLEXUS_ASSIGN_OR_RETURN(auto ids, db.Prepare("SELECT id FROM products ORDER BY rowid"));
+  std::vector<std::string> products;
+  while (true) {
+    PLEXUS_ASSIGN_OR_RETURN(bool more, ids->Step());
+    if (!more) return products;
+    products.push_back(ids->Text(0));
+  }
+}
+
 /// A FTS5 failure (a malformed expression) is the caller's; anything else the catalog's.
 Status MatchError(const Status& status) {
   if (status.message().find("fts5") != std::string::npos) {
@@ -92,13 +103,7 @@ Status Catalog::CreateSearchTables() {
       "SELECT EXISTS (SELECT 1 FROM search_docs), EXISTS (SELECT 1 FROM products)"));
   PLEXUS_ASSIGN_OR_RETURN(bool row, count->Step());
   if (row && count->Int(0) == 0 && count->Int(1) != 0) {
-    PLEXUS_ASSIGN_OR_RETURN(auto ids, db_->Prepare("SELECT id FROM products"));
-    std::vector<std::string> products;
-    while (true) {
-      PLEXUS_ASSIGN_OR_RETURN(bool more, ids->Step());
-      if (!more) break;
-      products.push_back(ids->Text(0));
-    }
+    PLEXUS_ASSIGN_OR_RETURN(auto products, ProductIds(*db_));
     for (const auto& id : products) PLEXUS_RETURN_IF_ERROR(IndexProductLocked(id));
     return IndexGlossaryLocked();
   }
@@ -141,14 +146,8 @@ Result<int64_t> Catalog::RebuildSearchIndex() {
   PLEXUS_RETURN_IF_ERROR(db_->Execute(
       "DELETE FROM search_fts; DELETE FROM search_docs; DELETE FROM search_words;"));
   pending_words_.clear();
-  PLEXUS_ASSIGN_OR_RETURN(auto ids, db_->Prepare("SELECT id FROM products ORDER BY rowid"));
-  std::vector<std::string> products;
-  while (true) {
-    PLEXUS_ASSIGN_OR_RETURN(bool more, ids->Step());
-    if (!more) break;
-    products.push_back(ids->Text(0));
-  }
-  for (const auto& id : products) PLEXUS_RETURN_IF_ERROR(IndexProductLocked(id));
+    PLEXUS_ASSIGN_OR_RETURN(auto products, ProductIds(*db_));
+    for (const auto& id : products) PLEXUS_RETURN_IF_ERROR(IndexProductLocked(id));
   PLEXUS_RETURN_IF_ERROR(IndexGlossaryLocked());
   // One segment, no deleted entries left: as fast to query as an index built at once.
   PLEXUS_RETURN_IF_ERROR(db_->Execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')"));

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <ctime>
 #include <set>
 #include <unordered_map>
 
 #include "plexus/common/text.h"
+#include "plexus/discovery/usage.h"
 
 namespace plexus::discovery {
 namespace {
@@ -33,15 +33,6 @@ struct FacetValues {
 
 enum Facet { kDomain, kTag, kStatus, kClassification, kOwner, kFacetCount };
 
-std::string IsoDaysAgo(int days) {
-  std::time_t t = std::time(nullptr) - static_cast<std::time_t>(days) * 86400;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
-  return buf;
-}
-
 }  // namespace
 
 struct SearchIndex::Snapshot {
@@ -64,6 +55,7 @@ struct SearchIndex::Snapshot {
     bool has_private = false;
     double trust = 0;
     double status_factor = 1;
+    double boost = 1;  ///< trust x usage x status factors: the score is relevance x boost
     int64_t queries = 0, readers = 0;
   };
   /// What the facet loop reads of each product, packed (a search touches thousands of
@@ -85,6 +77,10 @@ struct SearchIndex::Snapshot {
   }
   std::vector<uint32_t> private_domains;  ///< domain ids with a private port
   std::vector<int32_t> doc_index;  ///< catalog doc id -> docs index (-1: none)
+  /// Catalog doc id -> its product | kPrivateDoc when private (kNoDoc: none): all a match
+  /// reads, packed.
+  std::vector<uint32_t> doc_hot;
+  static constexpr uint32_t kPrivateDoc = 0x80000000u, kNoDoc = 0xFFFFFFFFu;
   std::vector<Doc> docs;
   std::vector<Product> products;
   FacetValues facets[kFacetCount];
@@ -284,6 +280,10 @@ Result<std::shared_ptr<const SearchIndex::Snapshot>> SearchIndex::Current() {
         next->doc_index.resize(d.doc + 1, -1);
       }
       next->doc_index[d.doc] = static_cast<int32_t>(next->docs.size());
+      if (d.doc >= static_cast<int64_t>(next->doc_hot.size())) {
+        next->doc_hot.resize(d.doc + 1, Snapshot::kNoDoc);
+      }
+      next->doc_hot[d.doc] = doc.product | (doc.private_port ? Snapshot::kPrivateDoc : 0);
       next->products[doc.product].docs.push_back(static_cast<uint32_t>(next->docs.size()));
       next->docs.push_back(std::move(doc));
       trust[it->second].first += TrustOf(d);
@@ -330,17 +330,44 @@ Result<std::shared_ptr<const SearchIndex::Snapshot>> SearchIndex::Current() {
   } else {
     next = std::make_shared<Snapshot>(*snapshot_);
   }
-  PLEXUS_ASSIGN_OR_RETURN(auto usage, catalog_->ListUsage(IsoDaysAgo(30)));
+  PLEXUS_ASSIGN_OR_RETURN(auto usage, catalog_->ListUsage(DaysAgo(30)));
   for (auto& p : next->products) {
     auto it = usage.find(p.qualified);
     p.queries = it == usage.end() ? 0 : it->second.queries;
     p.readers = it == usage.end() ? 0 : it->second.readers;
+    double usage_factor = std::min(1.5, 1 + 0.1 * std::log1p(static_cast<double>(p.queries)));
+    p.boost = (0.75 + 0.5 * p.trust / 100) * usage_factor * p.status_factor;
   }
   usage_loaded_ = now;
   generation_ = generation.first;
   snapshot_ = std::move(next);
   return snapshot_;
 }
+
+namespace {
+
+/// Whether a document the principal may see holds a word starting with `word` (the vocabulary's
+/// terms from `first` on start with it). Its most frequent completions are tried one by one as
+/// exact terms (reading the start of one list each), the prefix itself last: a prefix query
+/// merges the lists of every completion first, milliseconds for a common word.
+bool PrefixVisible(const std::vector<std::string>& terms, const std::vector<int64_t>& docs,
+                   size_t first, const std::string& word,
+                   const std::function<bool(const std::string&)>& visible) {
+  constexpr size_t kScanned = 64, kTried = 4;
+  std::vector<std::pair<int64_t, size_t>> completions;
+  for (size_t i = first; i < terms.size() && i < first + kScanned && terms[i].starts_with(word);
+       i++) {
+    completions.emplace_back(-docs[i], i);
+  }
+  size_t tried = std::min(completions.size(), kTried);
+  std::partial_sort(completions.begin(), completions.begin() + tried, completions.end());
+  for (size_t k = 0; k < tried; k++) {
+    if (visible("\"" + terms[completions[k].second] + "\"")) return true;
+  }
+  return visible("\"" + word + "\"*");
+}
+
+}  // namespace
 
 SearchIndex::Built SearchIndex::BuildExpression(const Snapshot& s, const std::string& text,
                                                 const Visible& visible) {
@@ -359,7 +386,7 @@ SearchIndex::Built SearchIndex::BuildExpression(const Snapshot& s, const std::st
     }
     auto at = std::lower_bound(s.terms.begin(), s.terms.end(), word);
     if (at != s.terms.end() && at->starts_with(word) &&
-        (!visible || visible("\"" + word + "\"*"))) {
+        (!visible || PrefixVisible(s.terms, s.term_docs, at - s.terms.begin(), word, visible))) {
       parts.push_back("\"" + word + "\"*");
       phrase.push_back(word);
       built.marks.emplace_back(word, true);
@@ -526,15 +553,18 @@ Result<SearchResponse> SearchIndex::Search(const access::Principal& principal,
       }
     }
   } reset{touched};
+  double* best_of = best.data();
+  int32_t* best_doc_of = best_doc.data();
   PLEXUS_RETURN_IF_ERROR(catalog_->MatchSearch(built.expression, [&](int64_t id, double rel) {
-    if (id < 0 || id >= static_cast<int64_t>(s.doc_index.size()) || s.doc_index[id] < 0) return;
-    const Snapshot::Doc& doc = s.docs[s.doc_index[id]];
-    if (!may_see(doc)) return;
-    uint32_t p = doc.product;
-    if (best[p] < 0) touched.push_back(p);
-    if (rel > best[p]) {
-      best[p] = rel;
-      best_doc[p] = s.doc_index[id];
+    if (id < 0 || id >= static_cast<int64_t>(s.doc_hot.size())) return;
+    uint32_t hot = s.doc_hot[id];
+    if (hot == Snapshot::kNoDoc) return;
+    uint32_t p = hot & ~Snapshot::kPrivateDoc;
+    if ((hot & Snapshot::kPrivateDoc) && !in_domain_of(s.hot[p].domain_id)) return;
+    if (best_of[p] < 0) touched.push_back(p);
+    if (rel > best_of[p]) {
+      best_of[p] = rel;
+      best_doc_of[p] = s.doc_index[id];
     }
   }));
 
@@ -562,7 +592,9 @@ Result<SearchResponse> SearchIndex::Search(const access::Principal& principal,
   }
   const unsigned all = (1u << kFacetCount) - 1;
   std::vector<uint32_t> hits;
-  std::sort(touched.begin(), touched.end());  // in memory order
+  // Matches come by document id, and products are numbered in document order: `touched` is in
+  // memory order already (sorted, should that ever change).
+  if (!std::is_sorted(touched.begin(), touched.end())) std::sort(touched.begin(), touched.end());
   for (uint32_t p : touched) {
     std::pair<const uint32_t*, uint32_t> values[kFacetCount];
     uint32_t singles[kFacetCount];
@@ -597,11 +629,7 @@ Result<SearchResponse> SearchIndex::Search(const access::Principal& principal,
     }
   }
 
-  auto score_of = [&](uint32_t p) {
-    const Snapshot::Product& product = s.products[p];
-    double usage = std::min(1.5, 1 + 0.1 * std::log1p(static_cast<double>(product.queries)));
-    return best[p] * (0.75 + 0.5 * product.trust / 100) * usage * product.status_factor;
-  };
+  auto score_of = [&](uint32_t p) { return best[p] * s.products[p].boost; };
   std::vector<std::pair<double, uint32_t>> ranked;
   ranked.reserve(hits.size());
   for (uint32_t p : hits) ranked.emplace_back(score_of(p), p);

@@ -1,5 +1,6 @@
 #include "plexus/discovery/usage.h"
 
+#include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -33,6 +34,15 @@ void CollectColumns(const nlohmann::json& node, std::set<std::string>& out, int 
 }
 
 }  // namespace
+
+std::string DaysAgo(int days) {
+  std::time_t t = std::time(nullptr) - static_cast<std::time_t>(days) * 86400;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
+  return buf;
+}
 
 std::set<std::string> ColumnsNamed(const std::string& serialized) {
   std::set<std::string> out;

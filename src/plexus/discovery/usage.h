@@ -30,6 +30,9 @@ class PreparedStatement;
 
 namespace plexus::discovery {
 
+/// The UTC date `days` days before today (YYYY-MM-DD): the `since` of a usage window.
+std::string DaysAgo(int days);
+
 /// The column names (lower case) a SELECT names, "*" for a star; empty when it does not parse.
 /// `serialized` is json_serialize_sql's output for it.
 std::set<std::string> ColumnsNamed(const std::string& serialized);

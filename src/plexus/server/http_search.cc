@@ -3,7 +3,6 @@
 //                                                 highlights and matching glossary terms (paged)
 //   GET /api/v1/products/{ref}/usage[?days=N]     who reads the product, how often, which columns
 #include <chrono>
-#include <ctime>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -49,15 +48,6 @@ struct Discovery {
   bool counted = false;
   std::chrono::steady_clock::time_point last_count{};
 };
-
-std::string DaysAgo(int days) {
-  std::time_t t = std::time(nullptr) - static_cast<std::time_t>(days) * 86400;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
-  return buf;
-}
 
 }  // namespace
 
@@ -130,7 +120,8 @@ void SearchRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QuerySe
                }
                Status counted = shared->CountUsage(true);
                if (!counted.ok()) return SendError(res, counted);
-               auto usage = catalog->GetProductUsage(product->QualifiedName(), DaysAgo(days));
+               auto usage = catalog->GetProductUsage(product->QualifiedName(),
+                                                     discovery::DaysAgo(days));
                if (!usage.ok()) return SendError(res, usage.status());
                json readers = json::array(), columns = json::array(), by_day = json::array();
                for (const auto& r : usage->readers) {
