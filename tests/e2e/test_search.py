@@ -19,19 +19,17 @@
 import datetime
 import json
 import math
-import os
 import pathlib
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
-from checks import check, mesh_args, stop, summary  # noqa: E402
+from checks import check, mesh_args, scratch_mesh, stop, summary  # noqa: E402
 
 FACETS = ["domain", "tag", "status", "classification", "owner"]
 CUSTOMERS_SQL = "SELECT customer_id, country FROM customers.customers.customers"
@@ -77,12 +75,9 @@ def call(base, path, token=None, method="GET", raw=None):
 
 def main():
     args = mesh_args()
-    work = tempfile.mkdtemp(prefix="plexus-search-")
+    work, mesh, _, base = scratch_mesh(args, "plexus-search-")
     server = None
     try:
-        mesh, home = os.path.join(work, "mesh"), os.path.join(work, "home")
-        shutil.copytree(args.mesh, mesh, ignore=shutil.ignore_patterns(".plexus"))
-        base = [os.path.abspath(args.plexus), "--mesh", mesh, "--home", home]
 
         def px(*argv, token=None):
             cmd = base + (["--token", token] if token else []) + list(argv)

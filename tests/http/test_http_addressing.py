@@ -16,20 +16,18 @@ tests/e2e/test_lineage.py):
   and the OpenAPI document declares the new routes and parameters.
 """
 import json
-import os
 import pathlib
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "e2e"))
-from checks import check, mesh_args, stop, summary  # noqa: E402
+from checks import check, mesh_args, scratch_mesh, stop, summary  # noqa: E402
 from test_lineage import add_vip_product, dot_edges, make_private  # noqa: E402
 
 CLV = "marketing.customer_lifetime_value"
@@ -233,12 +231,9 @@ def check_openapi(base):
 
 def main():
     args = mesh_args()
-    work = tempfile.mkdtemp(prefix="plexus-addressing-")
+    work, mesh, _, cmd = scratch_mesh(args, "plexus-addressing-")
     server = None
     try:
-        mesh, home = os.path.join(work, "mesh"), os.path.join(work, "home")
-        shutil.copytree(args.mesh, mesh, ignore=shutil.ignore_patterns(".plexus"))
-        cmd = [os.path.abspath(args.plexus), "--mesh", mesh, "--home", home]
 
         def px(*argv):
             return subprocess.run(cmd + list(argv), capture_output=True, text=True)

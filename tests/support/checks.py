@@ -7,9 +7,12 @@
     return summary()                               # "N passed, M failed"; the exit status
 """
 import argparse
+import os
 import pathlib
+import shutil
 import subprocess
 import sys
+import tempfile
 import traceback
 
 RESULTS = {"passed": 0, "failed": 0}
@@ -49,6 +52,15 @@ def stop(process):
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def scratch_mesh(args, prefix):
+    """A copy of args.mesh in a new temporary folder, with a home beside it: (work folder,
+    mesh folder, home folder, the plexus command line naming both). Remove `work` when done."""
+    work = tempfile.mkdtemp(prefix=prefix)
+    mesh, home = os.path.join(work, "mesh"), os.path.join(work, "home")
+    shutil.copytree(args.mesh, mesh, ignore=shutil.ignore_patterns(".plexus"))
+    return work, mesh, home, [os.path.abspath(args.plexus), "--mesh", mesh, "--home", home]
 
 
 def mesh_args(parser=None):
