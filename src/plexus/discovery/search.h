@@ -101,6 +101,8 @@ struct SearchResponse {
   std::string expression;                  ///< the FTS5 expression matched ("" when none)
 };
 
+/// A byte of a word as the index splits text: an ASCII letter or digit, or any non-ASCII byte.
+bool IsSearchWordByte(unsigned char c);
 /// The words of a text as the index splits them (lower case), at most 16.
 std::vector<std::string> SearchWords(const std::string& text);
 /// Damerau-Levenshtein (optimal string alignment) distance, or max + 1 when above `max`.
