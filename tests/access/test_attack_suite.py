@@ -43,7 +43,7 @@ except ImportError:  # Debian's python3-psycopg2 (scripts/bootstrap.sh) is /usr/
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from checks import RESULTS, check, mesh_args  # noqa: E402
+from checks import RESULTS, check, make_private, mesh_args  # noqa: E402
 from attack_doors import Extended, Plexus, Wire, start_server, stop_server, token_of  # noqa: E402
 from attack_rules import (CLV, CUST, DOORS, PHYS, REFUSED, SAFE, Secrets,  # noqa: E402
                           all_masked, count_is, door_check, is_hash, judge, masked_view)
@@ -565,14 +565,6 @@ def run_empty_access_mesh(binary, mesh_src, work):
 
 
 # --- set-up --------------------------------------------------------------------------------------
-
-def make_private(mesh, product):
-    path = os.path.join(mesh, f"domains/{product}/{product}/contracts/{product}.odcs.yaml")
-    with open(path) as f:
-        text = f.read()
-    with open(path, "w") as f:
-        f.write(text.replace("    value: public\n", "    value: private\n", 1))
-
 
 PASSWORDS = {"nora": "nora-wire-secret", "olga": "olga-wire-secret", "wendy": "wendy-wire-secret"}
 

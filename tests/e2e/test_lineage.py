@@ -24,7 +24,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
-from checks import check, mesh_args, summary  # noqa: E402
+from checks import check, make_private, mesh_args, shown_token, summary  # noqa: E402
 
 CLV = "marketing.customer_lifetime_value"
 VIP = "sales.vip_customers"
@@ -98,12 +98,6 @@ def add_vip_product(mesh):
         path.write_text(text)
 
 
-def make_private(mesh, product):
-    path = pathlib.Path(mesh) / f"domains/{product}/{product}/contracts/{product}.odcs.yaml"
-    text = path.read_text()
-    path.write_text(text.replace("    value: public\n", "    value: private\n", 1))
-
-
 def dot_edges(text):
     """The edges of a DOT text, as (upstream, downstream) pairs of unquoted ids."""
     return set(re.findall(r'^\s*"((?:[^"\\]|\\.)*)" -> "((?:[^"\\]|\\.)*)"', text, re.M))
@@ -153,7 +147,7 @@ def main():
         check("payments made private applies", reapplied.returncode == 0,
               reapplied.stdout + reapplied.stderr)
         created = px("principal", "create", "nora", "--token")
-        token = (re.search(r"token \(shown once\): (\S+)", created.stdout) or [None, ""])[1]
+        token = shown_token(created.stdout)
         check("an outsider with a token", created.returncode == 0 and token, created.stderr)
         check_outsider(px, token)
     finally:

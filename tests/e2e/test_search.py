@@ -29,7 +29,8 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
-from checks import check, mesh_args, scratch_mesh, stop, summary  # noqa: E402
+from checks import (check, make_private, mesh_args, scratch_mesh,  # noqa: E402
+                    shown_token, stop, summary)
 
 FACETS = ["domain", "tag", "status", "classification", "owner"]
 CUSTOMERS_SQL = "SELECT customer_id, country FROM customers.customers.customers"
@@ -43,12 +44,6 @@ def business_names(mesh):
         for name in re.findall(r"^ {8}businessName: (.+)$", path.read_text(), re.M):
             names.setdefault(name.strip().strip('"'), set()).add(product)
     return names
-
-
-def make_private(mesh, product):
-    path = pathlib.Path(mesh) / f"domains/{product}/{product}/contracts/{product}.odcs.yaml"
-    text = path.read_text()
-    path.write_text(text.replace("    value: public\n", "    value: private\n", 1))
 
 
 def parse(answer):
@@ -104,7 +99,7 @@ def main():
         check("payments made private applies", reapplied.returncode == 0,
               reapplied.stdout + reapplied.stderr)
         created = px("principal", "create", "nora", "--token")
-        nora = (re.search(r"token \(shown once\): (\S+)", created.stdout) or [None, ""])[1]
+        nora = shown_token(created.stdout)
         check("an outsider with a token", created.returncode == 0 and nora, created.stderr)
         erin = px("token", "issue", "erin").stdout.strip()
         check_outsider(px, search, nora, erin)

@@ -27,8 +27,9 @@ import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "e2e"))
-from checks import check, mesh_args, scratch_mesh, stop, summary  # noqa: E402
-from test_lineage import add_vip_product, dot_edges, make_private  # noqa: E402
+from checks import (check, make_private, mesh_args, scratch_mesh,  # noqa: E402
+                    shown_token, stop, summary)
+from test_lineage import add_vip_product, dot_edges  # noqa: E402
 
 CLV = "marketing.customer_lifetime_value"
 VIP = "sales.vip_customers"
@@ -244,7 +245,7 @@ def main():
         alice = px("token", "issue", "alice").stdout.strip()
         erin = px("token", "issue", "erin").stdout.strip()
         created = px("principal", "create", "nora", "--token")
-        nora = (re.search(r"token \(shown once\): (\S+)", created.stdout) or [None, ""])[1]
+        nora = shown_token(created.stdout)
         server, base, line = start_server(cmd)
         check("serve prints its address", base is not None, line)
         if base is None:

@@ -9,6 +9,7 @@
 import argparse
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,19 @@ def scratch_mesh(args, prefix):
     mesh, home = os.path.join(work, "mesh"), os.path.join(work, "home")
     shutil.copytree(args.mesh, mesh, ignore=shutil.ignore_patterns(".plexus"))
     return work, mesh, home, [os.path.abspath(args.plexus), "--mesh", mesh, "--home", home]
+
+
+def make_private(mesh, product):
+    """Makes the example product's port private in the mesh copy (its contract's visibility)."""
+    path = pathlib.Path(mesh) / f"domains/{product}/{product}/contracts/{product}.odcs.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("    value: public\n", "    value: private\n", 1))
+
+
+def shown_token(stdout):
+    """The token `plexus principal create NAME --token` shows once ("" when none)."""
+    found = re.search(r"token \(shown once\): (\S+)", stdout)
+    return found.group(1) if found else ""
 
 
 def mesh_args(parser=None):

@@ -14,8 +14,8 @@ namespace {
 constexpr size_t kMaxWords = 16;
 constexpr size_t kMaxCorrections = 3;  ///< nearest terms a misspelt word is replaced by
 constexpr int kGlossaryHits = 5;
-constexpr size_t kSnippetBytes = 160;
-constexpr size_t kFacetValues = 20;  ///< values listed per facet, most frequent first  ///< a description's highlight: about this much around
+constexpr size_t kSnippetBytes = 160;  ///< a description's highlight: about this much around
+constexpr size_t kFacetValues = 20;    ///< values listed per facet, most frequent first
 
 /// A value id per distinct text of one facet (lower case for matching, as written for display).
 struct FacetValues {
@@ -39,18 +39,12 @@ struct SearchIndex::Snapshot {
     uint32_t product = 0;
     bool private_port = false;  ///< only the domain may know it exists
     std::string port;
-    std::vector<uint32_t> classifications;
   };
+  /// A product as results show it; its facet values are in `hot`.
   struct Product {
     std::string qualified, id, domain, name, status;
     std::vector<std::string> tags;
-    uint32_t domain_id = 0, status_id = 0;
-    std::vector<uint32_t> tag_ids, owner_ids;
     std::vector<uint32_t> docs;
-    /// Classifications of its columns: of every port, and of its public and restricted ones
-    /// (what a principal outside the domain may know of).
-    std::vector<uint32_t> classifications, open_classifications;
-    bool has_private = false;
     double trust = 0;
     double status_factor = 1;
     double boost = 1;  ///< trust x usage x status factors: the score is relevance x boost
@@ -63,6 +57,8 @@ struct SearchIndex::Snapshot {
   };
   struct Hot {
     uint32_t domain_id = 0, status_id = 0;
+    /// Classifications of its columns: of every port, and of its public and restricted ones
+    /// (what a principal outside the domain may know of).
     Span tags, owners, classifications, open_classifications;
     bool has_private = false;
   };
@@ -147,7 +143,14 @@ Result<std::shared_ptr<const SearchIndex::Snapshot>> SearchIndex::Current() {
     next = std::make_shared<Snapshot>();
     PLEXUS_ASSIGN_OR_RETURN(auto docs, catalog_->ListSearchDocs());
     std::unordered_map<std::string, uint32_t> product_of;
-    std::vector<std::pair<double, int>> trust;  // sum, documents
+    // What only the load needs, per product: its facet values, its trust summed over its
+    // documents, and per document its classifications.
+    struct Loading {
+      std::vector<uint32_t> tags, owners;
+      double trust = 0;
+    };
+    std::vector<Loading> loading;
+    std::vector<std::vector<uint32_t>> doc_classes;
     for (const auto& d : docs) {
       auto [it, added] = product_of.emplace(d.product_id, next->products.size());
       if (added) {
@@ -158,63 +161,59 @@ Result<std::shared_ptr<const SearchIndex::Snapshot>> SearchIndex::Current() {
         p.name = d.product;
         p.status = d.status;
         p.tags = d.tags;
-        p.domain_id = next->facets[kDomain].Intern(d.domain);
-        p.status_id = next->facets[kStatus].Intern(d.status);
-        for (const auto& tag : d.tags) p.tag_ids.push_back(next->facets[kTag].Intern(tag));
-        for (const auto& owner : d.owners) {
-          p.owner_ids.push_back(next->facets[kOwner].Intern(owner));
-        }
         std::string status = AsciiLower(d.status);
         p.status_factor = status == "deprecated" ? 0.6 : status == "retired" ? 0.3 : 1.0;
         next->products.push_back(std::move(p));
-        trust.emplace_back(0, 0);
+        Snapshot::Hot h;
+        h.domain_id = next->facets[kDomain].Intern(d.domain);
+        h.status_id = next->facets[kStatus].Intern(d.status);
+        next->hot.push_back(h);
+        Loading l;
+        for (const auto& tag : d.tags) l.tags.push_back(next->facets[kTag].Intern(tag));
+        for (const auto& owner : d.owners) l.owners.push_back(next->facets[kOwner].Intern(owner));
+        loading.push_back(std::move(l));
       }
       Snapshot::Doc doc;
       doc.id = d.doc;
       doc.product = it->second;
       doc.private_port = d.visibility != "public" && d.visibility != "restricted";
       doc.port = d.port;
+      std::vector<uint32_t> classes;
       for (const auto& c : d.classifications) {
-        doc.classifications.push_back(next->facets[kClassification].Intern(c));
+        classes.push_back(next->facets[kClassification].Intern(c));
       }
+      doc_classes.push_back(std::move(classes));
       if (d.doc >= static_cast<int64_t>(next->doc_index.size())) {
         next->doc_index.resize(d.doc + 1, -1);
-      }
-      next->doc_index[d.doc] = static_cast<int32_t>(next->docs.size());
-      if (d.doc >= static_cast<int64_t>(next->doc_hot.size())) {
         next->doc_hot.resize(d.doc + 1, Snapshot::kNoDoc);
       }
+      next->doc_index[d.doc] = static_cast<int32_t>(next->docs.size());
       next->doc_hot[d.doc] = doc.product | (doc.private_port ? Snapshot::kPrivateDoc : 0);
       next->products[doc.product].docs.push_back(static_cast<uint32_t>(next->docs.size()));
       next->docs.push_back(std::move(doc));
-      trust[it->second].first += TrustOf(d);
-      trust[it->second].second++;
+      loading[it->second].trust += TrustOf(d);
     }
     for (size_t i = 0; i < next->products.size(); i++) {
       Snapshot::Product& p = next->products[i];
-      p.trust = trust[i].first / std::max(1, trust[i].second);
+      Snapshot::Hot& h = next->hot[i];
+      p.trust = loading[i].trust / std::max<size_t>(1, p.docs.size());
+      std::vector<uint32_t> classes, open;
       for (uint32_t d : p.docs) {
-        const Snapshot::Doc& doc = next->docs[d];
-        p.has_private = p.has_private || doc.private_port;
-        for (uint32_t c : doc.classifications) {
-          p.classifications.push_back(c);
-          if (!doc.private_port) p.open_classifications.push_back(c);
+        h.has_private = h.has_private || next->docs[d].private_port;
+        for (uint32_t c : doc_classes[d]) {
+          classes.push_back(c);
+          if (!next->docs[d].private_port) open.push_back(c);
         }
       }
-      for (auto* list : {&p.classifications, &p.open_classifications}) {
+      for (auto* list : {&classes, &open}) {
         std::sort(list->begin(), list->end());
         list->erase(std::unique(list->begin(), list->end()), list->end());
       }
-      if (p.has_private) next->private_domains.push_back(p.domain_id);
-      Snapshot::Hot h;
-      h.domain_id = p.domain_id;
-      h.status_id = p.status_id;
-      h.tags = next->Add(p.tag_ids);
-      h.owners = next->Add(p.owner_ids);
-      h.classifications = next->Add(p.classifications);
-      h.open_classifications = next->Add(p.open_classifications);
-      h.has_private = p.has_private;
-      next->hot.push_back(h);
+      if (h.has_private) next->private_domains.push_back(h.domain_id);
+      h.tags = next->Add(loading[i].tags);
+      h.owners = next->Add(loading[i].owners);
+      h.classifications = next->Add(classes);
+      h.open_classifications = next->Add(open);
     }
     std::sort(next->private_domains.begin(), next->private_domains.end());
     next->private_domains.erase(
@@ -433,7 +432,7 @@ Result<SearchResponse> SearchIndex::Search(const access::Principal& principal,
     return known == 1;
   };
   auto may_see = [&](const Snapshot::Doc& doc) {
-    return !doc.private_port || in_domain_of(s.products[doc.product].domain_id);
+    return !doc.private_port || in_domain_of(s.hot[doc.product].domain_id);
   };
 
   // Per product: its best relevance and document. Reused between searches of a thread (a
@@ -479,7 +478,7 @@ Result<SearchResponse> SearchIndex::Search(const access::Principal& principal,
       case kTag: span = h.tags; break;
       case kOwner: span = h.owners; break;
       default:
-        span = !h.has_private || in_domain_of(s.products[p].domain_id) ? h.classifications
+        span = !h.has_private || in_domain_of(h.domain_id) ? h.classifications
                                                                        : h.open_classifications;
     }
     return {s.pool.data() + span.at, span.size};

@@ -10,7 +10,8 @@
 
 namespace plexus::discovery {
 
-/// One result, named as in the products API: name (domain.product), id (ODPS), domain, status, tags, ports, score, relevance, trust, usage
+/// One result, named as in the products API: name (domain.product), id (ODPS), domain,
+/// status, tags, ports, score, relevance, trust, usage
 /// {queries_30d, readers_30d}, highlights [{field, text}].
 nlohmann::json SearchResultJson(const SearchResult& result);
 /// Everything but the results: total, facets {facet: [{value, count}]}, terms, corrections,
