@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fails when a module includes a module it may not (STYLE.md: dependencies run one way).
 
-common -> engine -> spec -> catalog -> access -> discovery, pipeline -> server; src/cli and
+common -> engine -> spec -> catalog -> access -> discovery, governance, pipeline -> server; src/cli and
 src/tools sit on top. Only src/plexus/engine may include duckdb.h.
 """
 import pathlib
@@ -15,8 +15,10 @@ ALLOWED = {
     "catalog": {"common", "spec", "catalog"},
     "access": {"common", "engine", "spec", "catalog", "access"},
     "discovery": {"common", "engine", "catalog", "access", "discovery"},
+    "governance": {"common", "engine", "spec", "catalog", "access", "governance"},
     "pipeline": {"common", "engine", "spec", "catalog", "access", "pipeline"},
-    "server": {"common", "engine", "spec", "catalog", "access", "discovery", "pipeline", "server"},
+    "server": {"common", "engine", "spec", "catalog", "access", "discovery", "governance",
+               "pipeline", "server"},
 }
 
 root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ".")

@@ -29,6 +29,8 @@ constexpr Command kCommands[] = {
      plexus::cli::SetupGlossary},
     {"diff", "Show how the mesh's contracts differ from the applied ones, and who it breaks",
      plexus::cli::SetupDiff},
+    {"governance", "Check the mesh against its policies; report compliance per domain and policy",
+     plexus::cli::SetupGovernance},
     {"query", "Run a SQL query across data products", plexus::cli::SetupQuery},
     {"serve", "Serve the HTTP API and the PostgreSQL wire protocol on localhost", plexus::cli::SetupServe},
     {"generate", "Write the example mesh's seed files at any size", plexus::cli::SetupGenerate},

@@ -114,6 +114,7 @@ Result<catalog::ProductRecord> VisibleProduct(const Context& ctx, catalog::Catal
                                               const std::string& ref);
 void SetupSearch(CLI::App& sub, Context& ctx);    ///< cmd_search.cc
 void SetupGlossary(CLI::App& sub, Context& ctx);  ///< cmd_glossary.cc
+void SetupGovernance(CLI::App& sub, Context& ctx);  ///< cmd_governance.cc
 
 /// One quality result as a line: status, severity, measured, threshold, rule (cmd_test.cc);
 /// the message and failing rows, when any, on indented lines below.

@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/starter_mesh.h"
 #include "plexus/access/access_rules.h"
+#include "plexus/governance/governance.h"
 
 namespace plexus::cli {
 namespace fs = std::filesystem;
@@ -55,6 +56,15 @@ Status Validate(const Context& ctx, std::vector<std::string> paths) {
                            (problems.size() == 1 ? " problem found" : " problems found"));
   }
   if (!first.ok()) return first;
+  for (const auto& path : paths) {  // a mesh folder's policies: their SQL checked too
+    if (!fs::exists(fs::path(path) / "mesh.yaml")) continue;
+    auto mesh = spec::LoadMesh(path, &problems);
+    if (mesh.ok() && !governance::LoadPolicies(*mesh, &problems).ok()) {
+      PrintProblems(problems);
+      return InvalidArgument(std::to_string(problems.size()) +
+                             (problems.size() == 1 ? " problem found" : " problems found"));
+    }
+  }
   std::cout << "ok: " << paths.size() << (paths.size() == 1 ? " path" : " paths")
             << " valid\n";
   return Status::OK();
@@ -81,11 +91,23 @@ Status Apply(const Context& ctx) {
                            (problems.size() == 1 ? " problem" : " problems") +
                            "; nothing was applied");
   }
+  auto policies = governance::LoadPolicies(*mesh, &problems);
+  if (!policies.ok()) {
+    PrintProblems(problems);
+    return InvalidArgument("the mesh's policies have " + std::to_string(problems.size()) +
+                           (problems.size() == 1 ? " problem" : " problems") +
+                           "; nothing was applied");
+  }
   PLEXUS_ASSIGN_OR_RETURN(auto catalog, ctx.OpenCatalog());
   PLEXUS_ASSIGN_OR_RETURN(access::Principal actor, ctx.SignIn(*catalog));
   if (!actor.admin) return PermissionDenied("plexus apply needs a mesh admin");
   PLEXUS_ASSIGN_OR_RETURN(auto column_lineage, GateApply(*mesh, *catalog));
-  PLEXUS_ASSIGN_OR_RETURN(catalog::ApplyReport report, catalog->Apply(*mesh, actor.name));
+  // The governance gate: block violations of what this apply changes refuse it.
+  std::vector<std::string> governance_lines;
+  auto gated = catalog->Apply(*mesh, actor.name,
+                              governance::MakeApplyGate(*policies, actor.name, &governance_lines));
+  for (const auto& line : governance_lines) std::cerr << "plexus: " << line << "\n";
+  PLEXUS_ASSIGN_OR_RETURN(catalog::ApplyReport report, std::move(gated));
   std::vector<std::string> applied;
   for (const auto& domain : mesh->domains) {
     for (const auto& bundle : domain.products) applied.push_back(domain.name + "." + bundle.product.name);

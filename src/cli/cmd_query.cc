@@ -83,6 +83,10 @@ void SetupServe(CLI::App& sub, Context& ctx) {
                "Ask wire clients for their password in clear inside TLS (default: SCRAM)");
   sub.add_flag("--no-pg", [options](int64_t) { options->pg_enabled = false; },
                "Serve HTTP only");
+  sub.add_option("--governance-interval", options->governance_interval_s,
+                 "Seconds between evaluations of the mesh's policies (0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   sub.callback([&ctx, options, statement_timeout, idle_timeout, pg_port] {
     options->pg_port_required = pg_port->count() > 0;
     options->pg.statement_timeout_ms = static_cast<int64_t>(*statement_timeout * 1000);

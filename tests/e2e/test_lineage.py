@@ -55,6 +55,11 @@ outputPorts:
     type: tables
     version: 1.0.0
     contractId: 9a4e1f0c-7d2b-4c39-8f6e-2b5d8c1e0f44
+team:
+  name: Account management
+  members:
+    - username: ivan
+      role: owner
 """,
     "vip_customers/contracts/vip_customers.odcs.yaml": """apiVersion: v3.1.0
 kind: DataContract

@@ -81,13 +81,13 @@ def main():
               "passed" in r.stdout and "no order before the shop opened" in r.stdout, r.stdout)
         check("test: prints measured value and threshold",
               "0 rows" in r.stdout and "mustBe 0" in r.stdout, r.stdout)
-        check("test: summary", "2 passed, 0 failed" in r.stdout, r.stdout)
+        check("test: summary", "3 passed, 0 failed" in r.stdout, r.stdout)
         r = px("test", "payments.payments")
         check("test: a sql rule passes on the example",
               r.returncode == 0 and "no negative payment" in r.stdout, r.stdout + r.stderr)
         r = px("test", "customers.customers")
         check("test: rowCount, duplicateValues, missingValues pass on the example",
-              r.returncode == 0 and "3 passed, 0 failed" in r.stdout, r.stdout + r.stderr)
+              r.returncode == 0 and "4 passed, 0 failed" in r.stdout, r.stdout + r.stderr)
 
         # A failing rule of severity error: the run does not publish.
         orders_pipeline.write_text(bad_orders)
@@ -124,7 +124,7 @@ def main():
         r = px("test", "orders.orders")
         check("test: a failing warning rule exits 0", r.returncode == 0, r.stdout + r.stderr)
         check("test: the failing warning rule is printed failed",
-              "1 passed, 1 failed" in r.stdout, r.stdout)
+              "2 passed, 1 failed" in r.stdout, r.stdout)
 
         # Back to severity error: plexus test finds the published data failing, publishes nothing.
         orders_contract.write_text(original[orders_contract])

@@ -92,8 +92,9 @@ Result<Principal> AuthenticateToken(const catalog::Catalog& catalog, const std::
 }
 
 AccessPolicy::AccessPolicy(std::vector<catalog::OutputPortRecord> ports,
-                           std::vector<catalog::GrantRecord> grants, std::string salt)
-    : grants_(std::move(grants)), salt_(std::move(salt)) {
+                           std::vector<catalog::GrantRecord> grants, std::string salt,
+                           std::map<std::string, std::string> quarantined)
+    : grants_(std::move(grants)), salt_(std::move(salt)), quarantined_(std::move(quarantined)) {
   for (auto& port : ports) ports_[AsciiLower(port.SqlName())].push_back(std::move(port));
   for (auto& [name, majors] : ports_) {
     std::sort(majors.begin(), majors.end(),
@@ -109,8 +110,14 @@ Result<std::shared_ptr<const AccessPolicy>> AccessPolicy::Load(const catalog::Ca
                               [](const auto& g) { return !g.revoked_at.empty(); }),
                grants.end());
   PLEXUS_ASSIGN_OR_RETURN(std::string salt, catalog.MaskSalt());
+  PLEXUS_ASSIGN_OR_RETURN(auto quarantined, catalog.QuarantinedProducts());
   return std::make_shared<const AccessPolicy>(std::move(ports), std::move(grants),
-                                              std::move(salt));
+                                              std::move(salt), std::move(quarantined));
+}
+
+const std::string* AccessPolicy::Quarantined(const std::string& product) const {
+  auto it = quarantined_.find(product);
+  return it == quarantined_.end() ? nullptr : &it->second;
 }
 
 bool AccessPolicy::HasGrant(const Principal& principal, const catalog::OutputPortRecord& port,
@@ -252,6 +259,12 @@ Result<ResolvedRelation> PrincipalResolver::Resolve(const TableName& name) const
     if (access == PortAccess::kDenied) {
       return PermissionDenied("permission denied for data product port " + name.ToString());
     }
+  }
+  std::string quarantined = chosen->domain + "." + chosen->product;
+  if (const std::string* why = policy_->Quarantined(quarantined);
+      why != nullptr && !principal_.admin && !principal_.InDomain(chosen->domain)) {
+    return FailedPrecondition(quarantined + " is quarantined by the mesh's governance (" + *why +
+                              "); its owners see it in plexus governance report");
   }
   std::string served = AsciiLower(catalog::ServedStatus(*chosen, today_));
   if (served == "retired") {

@@ -61,8 +61,10 @@ enum class PortAccess { kHidden, kDenied, kClear, kSecured };
 class AccessPolicy {
  public:
   AccessPolicy(std::vector<catalog::OutputPortRecord> ports,
-               std::vector<catalog::GrantRecord> grants, std::string salt);
-  /// Reads the ports, the grants not revoked and the mask salt from the catalog.
+               std::vector<catalog::GrantRecord> grants, std::string salt,
+               std::map<std::string, std::string> quarantined = {});
+  /// Reads the ports, the grants not revoked, the mask salt and the products governance
+  /// quarantines from the catalog.
   static Result<std::shared_ptr<const AccessPolicy>> Load(const catalog::Catalog& catalog);
 
   /// The ports (all majors) by lower-case domain.product.port, newest major first.
@@ -83,6 +85,9 @@ class AccessPolicy {
   /// an unknown name) when it may not know the product exists.
   Result<catalog::ProductRecord> Visible(const Principal& principal,
                                          catalog::ProductRecord product) const;
+  /// Why governance quarantines a product (domain.product: "policy: message"); nullptr when
+  /// it does not. A quarantined product is served to its own domain and to mesh admins only.
+  const std::string* Quarantined(const std::string& product) const;
   /// The SELECT that applies the principal's masks and row filter to the port; empty when
   /// nothing applies (the physical table is read as is).
   Result<std::string> SecuredSelectFor(const Principal& principal,
@@ -95,6 +100,7 @@ class AccessPolicy {
   std::map<std::string, std::vector<catalog::OutputPortRecord>> ports_;
   std::vector<catalog::GrantRecord> grants_;
   std::string salt_;
+  std::map<std::string, std::string> quarantined_;
 };
 
 /// Resolves the port names a principal may read (PortResolver's naming and version rules),

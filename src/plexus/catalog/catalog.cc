@@ -234,6 +234,7 @@ Status Catalog::Migrate() {
   PLEXUS_RETURN_IF_ERROR(db_->Execute(kSchema));
   PLEXUS_RETURN_IF_ERROR(CreateGlossaryTables());
   PLEXUS_RETURN_IF_ERROR(CreateSearchTables());
+  PLEXUS_RETURN_IF_ERROR(CreateGovernanceTables());
   PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT max(version) FROM schema_version"));
   PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
   int64_t version = row && !stmt->IsNull(0) ? stmt->Int(0) : 0;
@@ -268,7 +269,7 @@ Status Catalog::CreateGenerationTriggers() {
       "meshes", "domains", "products", "contracts", "output_ports", "columns", "input_ports",
       "publications", "quality_rules", "quality_results", "port_versions", "column_lineage",
       "principals", "group_members", "domain_roles", "access_requests", "grants",
-      "glossary_terms", "column_terms"};
+      "glossary_terms", "column_terms", "governance_quarantine"};
   for (const char* table : kTables) {
     for (const char* op : {"INSERT", "UPDATE", "DELETE"}) {
       std::string name = std::string("generation_") + table + "_" + op;
@@ -290,7 +291,31 @@ Result<std::string> Catalog::MaskSalt() const {
   return stmt->Text(0);
 }
 
-Result<ApplyReport> Catalog::Apply(const spec::Mesh& mesh, const std::string& actor) {
+namespace {
+
+/// The gate's view of Apply's open transaction.
+class GateContext : public ApplyGateContext {
+ public:
+  GateContext(const ApplyReport& report,
+              const std::function<Status(const std::string&, ViewSink&)>& read,
+              const std::function<Status(const std::string&, const GovernanceEvaluationRecord&)>& save)
+      : report_(report), read_(read), save_(save) {}
+  const ApplyReport& report() const override { return report_; }
+  Status ReadViews(const std::string& now, ViewSink& sink) override { return read_(now, sink); }
+  Status Save(const std::string& policies, const GovernanceEvaluationRecord& evaluation) override {
+    return save_(policies, evaluation);
+  }
+
+ private:
+  const ApplyReport& report_;
+  const std::function<Status(const std::string&, ViewSink&)>& read_;
+  const std::function<Status(const std::string&, const GovernanceEvaluationRecord&)>& save_;
+};
+
+}  // namespace
+
+Result<ApplyReport> Catalog::Apply(const spec::Mesh& mesh, const std::string& actor,
+                                   const ApplyGate& gate, bool dry_run) {
   std::lock_guard lock(mu_);
   ApplyReport report;
   std::string now = NowUtc();
@@ -322,6 +347,18 @@ Result<ApplyReport> Catalog::Apply(const spec::Mesh& mesh, const std::string& ac
   PLEXUS_ASSIGN_OR_RETURN(std::vector<std::string> created,
                           internal::SyncDomainRoles(*db_, mesh, now));
   PLEXUS_RETURN_IF_ERROR(AppendApplyRecord(*db_, mesh, created, actor));
+  if (gate) {
+    std::function<Status(const std::string&, ViewSink&)> read =
+        [this](const std::string& now, ViewSink& sink) { return ReadGovernanceViewsLocked(now, sink); };
+    std::function<Status(const std::string&, const GovernanceEvaluationRecord&)> save =
+        [this](const std::string& policies, const GovernanceEvaluationRecord& evaluation) {
+          PLEXUS_RETURN_IF_ERROR(SetGovernancePoliciesLocked(policies));
+          return RecordGovernanceEvaluationLocked(evaluation).status();
+        };
+    GateContext context(report, read, save);
+    PLEXUS_RETURN_IF_ERROR(gate(context));
+  }
+  if (dry_run) return report;  // the transaction rolls back
   PLEXUS_RETURN_IF_ERROR(tx.Commit());
   return report;
 }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "plexus/catalog/access_records.h"
+#include "plexus/catalog/governance_records.h"
 #include "plexus/catalog/home.h"
 #include "plexus/common/status.h"
 #include "plexus/spec/model.h"
@@ -346,7 +347,9 @@ class Catalog {
   /// transaction. The mesh must already be valid (spec::LoadMesh). Also syncs each domain's
   /// roles from domain.yaml (owners, members, its service principal; principals it names are
   /// created) and appends one `apply` audit record by `actor`.
-  Result<ApplyReport> Apply(const spec::Mesh& mesh, const std::string& actor = "local");
+  Result<ApplyReport> Apply(const spec::Mesh& mesh, const std::string& actor = "local") {
+    return Apply(mesh, actor, nullptr);
+  }
 
   Result<std::vector<ProductRecord>> ListProducts() const;
   /// By ODPS id or by domain.product.
@@ -523,6 +526,24 @@ class Catalog {
   /// Queries and distinct readers per product (domain.product) since `since`.
   Result<std::map<std::string, UsageSummary>> ListUsage(const std::string& since) const;
 
+  // ---- governance (catalog_governance.cc) ----
+  /// Apply with a gate run in its transaction after every write (ApplyGate). `dry_run`: roll
+  /// back at the end whatever the gate says (plexus governance check).
+  Result<ApplyReport> Apply(const spec::Mesh& mesh, const std::string& actor,
+                            const ApplyGate& gate, bool dry_run = false);
+  /// Exports every governance view at `now` (ISO 8601), in GovernanceViews()'s order.
+  Status ReadGovernanceViews(const std::string& now, ViewSink& sink) const;
+  /// The policy set stored by the last apply (JSON); empty when none was.
+  Result<std::string> GovernancePolicies() const;
+  /// Stores an evaluation (its violations replace the previous ones; quarantines follow it).
+  Result<int64_t> RecordGovernanceEvaluation(const GovernanceEvaluationRecord& evaluation);
+  /// The newest evaluations, newest first, without violations.
+  Result<std::vector<GovernanceEvaluationRecord>> ListGovernanceEvaluations(int limit) const;
+  /// The newest evaluation with its violations; kNotFound when there is none.
+  Result<GovernanceEvaluationRecord> LatestGovernanceEvaluation() const;
+  /// Products (domain.product) a policy quarantines now -> "policy: message".
+  Result<std::map<std::string, std::string>> QuarantinedProducts() const;
+
  private:
   explicit Catalog(std::unique_ptr<internal::SqliteDb> db);
   Status Migrate();
@@ -554,6 +575,13 @@ class Catalog {
   Status IndexGlossaryLocked();
   /// The usage tables (catalog_usage.cc; CreateSearchTables calls it).
   Status CreateUsageTables();
+  /// Governance's tables (Migrate), the product team and SLA facts of a product (ApplyProduct),
+  /// the views' export and the evaluation's storage without the lock (catalog_governance.cc).
+  Status CreateGovernanceTables();
+  Status ApplyGovernanceFacts(const spec::ProductBundle& bundle);
+  Status ReadGovernanceViewsLocked(const std::string& now, ViewSink& sink) const;
+  Result<int64_t> RecordGovernanceEvaluationLocked(const GovernanceEvaluationRecord& evaluation);
+  Status SetGovernancePoliciesLocked(const std::string& policies);
 
   /// Writes the words counted by IndexProductLocked / IndexGlossaryLocked into search_words.
   Status FlushSearchWordsLocked();

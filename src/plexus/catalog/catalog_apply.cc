@@ -194,7 +194,7 @@ Status Catalog::ApplyProduct(const spec::MeshAccess& access, const spec::Domain&
       PLEXUS_RETURN_IF_ERROR(WriteColumns(*db_, p.id, out.name, major, *table, access));
     }
   }
-  return Status::OK();
+  return ApplyGovernanceFacts(bundle);
 }
 
 }  // namespace plexus::catalog

@@ -273,6 +273,28 @@ Status PreparedStatement::BindText(size_t i, std::string_view v) {
   return BindState(duckdb_bind_varchar_length(handle_->stmt, i, v.data(), v.size()), i);
 }
 
+std::string PreparedStatement::parameter_name(size_t index) const {
+  const char* name = duckdb_parameter_name(handle_->stmt, index);
+  if (name == nullptr) return "";
+  std::string out = name;
+  duckdb_free(const_cast<char*>(name));
+  return out;
+}
+
+Status PreparedStatement::BindTextList(size_t i, const std::vector<std::string>& values) {
+  duckdb_logical_type varchar = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
+  std::vector<duckdb_value> items;
+  items.reserve(values.size());
+  for (const auto& v : values) items.push_back(duckdb_create_varchar_length(v.data(), v.size()));
+  duckdb_value list = duckdb_create_list_value(varchar, items.data(), items.size());
+  for (auto& item : items) duckdb_destroy_value(&item);
+  duckdb_destroy_logical_type(&varchar);
+  if (list == nullptr) return InvalidArgument("cannot bind parameter $" + std::to_string(i));
+  duckdb_state state = duckdb_bind_value(handle_->stmt, i, list);
+  duckdb_destroy_value(&list);
+  return BindState(state, i);
+}
+
 TypeId PreparedStatement::parameter_type(size_t index) const {
   duckdb_logical_type type = duckdb_param_logical_type(handle_->stmt, index);
   if (type == nullptr) return TypeId::kUnknown;
@@ -410,6 +432,9 @@ Status AppendState(duckdb_state state, duckdb_appender appender) {
 
 Status Appender::AppendNull() {
   return AppendState(duckdb_append_null(handle_->appender), handle_->appender);
+}
+Status Appender::AppendBool(bool v) {
+  return AppendState(duckdb_append_bool(handle_->appender, v), handle_->appender);
 }
 Status Appender::AppendInt64(int64_t v) {
   return AppendState(duckdb_append_int64(handle_->appender, v), handle_->appender);

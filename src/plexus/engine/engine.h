@@ -246,6 +246,8 @@ class PreparedStatement {
   size_t parameter_count() const;
   /// The type DuckDB inferred for parameter `index` (1-based); kUnknown when it could not.
   TypeId parameter_type(size_t index) const;
+  /// The name of parameter `index` (1-based): "min_length" for `$min_length`, "1" for `$1`.
+  std::string parameter_name(size_t index) const;
   /// The result columns, known without running the statement (empty for a statement with no
   /// result, e.g. a SET).
   std::vector<ColumnInfo> columns() const;
@@ -255,6 +257,8 @@ class PreparedStatement {
   Status BindInt64(size_t index, int64_t value);
   Status BindDouble(size_t index, double value);
   Status BindText(size_t index, std::string_view value);
+  /// Binds a VARCHAR[] (a list of texts).
+  Status BindTextList(size_t index, const std::vector<std::string>& values);
   /// Executes and streams the result.
   Result<std::unique_ptr<QueryResult>> Execute();
 
@@ -273,6 +277,7 @@ class Appender {
   Appender& operator=(const Appender&) = delete;
 
   Status AppendNull();
+  Status AppendBool(bool value);
   Status AppendInt64(int64_t value);
   Status AppendDouble(double value);
   Status AppendText(std::string_view value);

@@ -61,6 +61,8 @@ void CatalogRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryS
 void SearchRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries);
 /// /api/v1/glossary[/{term}] (http_glossary.cc).
 void GlossaryRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries);
+/// /api/v1/governance/report, /evaluate, /policies, /evaluations (http_governance.cc).
+void GovernanceRoutes(RouteTable& routes, catalog::Catalog* catalog);
 /// POST /api/v1/query, streaming (http_query.cc).
 void QueryRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries);
 /// /api/v1/mesh/validate, /api/v1/mesh/diff, /api/v1/mesh/apply: admins (http_mesh.cc).

@@ -10,6 +10,7 @@
 
 #include "plexus/access/access_rules.h"
 #include "plexus/access/query_service.h"
+#include "plexus/governance/governance.h"
 #include "plexus/pipeline/column_lineage.h"
 #include "plexus/server/http_internal.h"
 #include "plexus/server/http_routes.h"
@@ -42,11 +43,16 @@ Result<std::string> MeshPath(const httplib::Request& req) {
   return path;
 }
 
-/// Loads the mesh and checks its access rules; problems go to `lines`.
-Result<spec::Mesh> LoadChecked(const std::string& path, std::vector<std::string>& lines) {
+/// Loads the mesh and checks its access rules and policies; problems go to `lines`.
+Result<spec::Mesh> LoadChecked(const std::string& path, std::vector<std::string>& lines,
+                               governance::PolicySet* policies = nullptr) {
   std::vector<spec::Diagnostic> problems;
   auto mesh = spec::LoadMesh(path, &problems);
   if (mesh.ok()) PLEXUS_RETURN_IF_ERROR(access::CheckAccessRules(*mesh, &problems));
+  if (mesh.ok() && problems.empty()) {
+    auto set = governance::LoadPolicies(*mesh, &problems);
+    if (set.ok() && policies != nullptr) *policies = std::move(set).value();
+  }
   for (const auto& p : problems) lines.push_back(p.ToString());
   if (!mesh.ok() && problems.empty()) return mesh.status();
   if (!problems.empty()) {
@@ -84,11 +90,16 @@ void Apply(catalog::Catalog* catalog, access::QueryService* queries, const httpl
   auto path = MeshPath(req);
   if (!path.ok()) return SendError(res, path.status());
   std::vector<std::string> lines;
-  auto mesh = LoadChecked(*path, lines);
+  governance::PolicySet policies;
+  auto mesh = LoadChecked(*path, lines, &policies);
   if (!mesh.ok()) return SendDetailedError(res, mesh.status(), lines);
   auto edges = Gate(*mesh, *catalog, lines);
   if (!edges.ok()) return SendDetailedError(res, edges.status(), lines);
-  auto report = catalog->Apply(*mesh, actor.name);
+  auto report = catalog->Apply(*mesh, actor.name,
+                               governance::MakeApplyGate(policies, actor.name, &lines));
+  if (!report.ok() && report.status().code() == StatusCode::kFailedPrecondition) {
+    return SendDetailedError(res, report.status(), lines);
+  }
   if (!report.ok()) return SendError(res, report.status());
   std::vector<std::string> applied;
   for (const auto& domain : mesh->domains) {

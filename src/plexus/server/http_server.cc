@@ -110,6 +110,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const catalog::Home& home,
   internal::CatalogRoutes(routes, state->catalog, state->queries);
   internal::SearchRoutes(routes, state->catalog, state->queries);
   internal::GlossaryRoutes(routes, state->catalog, state->queries);
+  internal::GovernanceRoutes(routes, state->catalog);
   internal::QueryRoutes(routes, state->catalog, state->queries);
   internal::AccessRoutes(routes, state->catalog);
   internal::MeshRoutes(routes, state->catalog, state->queries);

@@ -2,13 +2,39 @@
 
 #include <pthread.h>
 
+#include <chrono>
 #include <csignal>
+#include <ctime>
 #include <iostream>
 
 #include "plexus/access/query_service.h"
+#include "plexus/governance/governance.h"
 #include "plexus/server/server_file.h"
 
 namespace plexus::server {
+
+namespace {
+
+/// One scheduled evaluation of the applied policies: kept in the history, quarantines updated
+/// (the query service reloads its policy when the catalog's generation moves). A failure is
+/// logged and the server carries on.
+void EvaluateGovernance(catalog::Catalog& catalog, access::QueryService& queries) {
+  auto evaluation = governance::EvaluateApplied(catalog, "schedule", "plexus serve");
+  if (!evaluation.ok()) {
+    if (evaluation.status().code() != StatusCode::kNotFound) {
+      std::cerr << "plexus: governance evaluation failed: " << evaluation.status().message()
+                << std::endl;
+    }
+    return;
+  }
+  (void)queries.Refresh();
+  std::cout << "plexus: governance: compliance " << static_cast<int>(evaluation->mesh.score + 0.5)
+            << "/100, " << evaluation->mesh.block << " block, " << evaluation->mesh.warn
+            << " warn (" << static_cast<int>(evaluation->load_ms + evaluation->run_ms) << " ms)"
+            << std::endl;
+}
+
+}  // namespace
 
 Status Serve(const catalog::Home& home, const ServeOptions& options) {
   // Every thread started from here inherits the mask: the signals wait for sigwait below.
@@ -44,8 +70,21 @@ Status Serve(const catalog::Home& home, const ServeOptions& options) {
     std::cout << "plexus: serving PostgreSQL wire protocol on " << options.pg.host << ":"
               << pg->port() << (pg->tls() ? " (TLS)" : "") << std::endl;
   }
-  int received = 0;
-  sigwait(&signals, &received);
+  // The governance schedule runs on this thread, between signals.
+  while (true) {
+    if (options.governance_interval_s > 0) EvaluateGovernance(*catalog, *queries);
+    if (options.governance_interval_s <= 0) {
+      int received = 0;
+      sigwait(&signals, &received);
+      break;
+    }
+    auto wait = std::chrono::duration<double>(options.governance_interval_s);
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(wait);
+    timespec timeout{static_cast<time_t>(seconds.count()),
+                     static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                           wait - seconds).count())};
+    if (sigtimedwait(&signals, nullptr, &timeout) > 0) break;  // else EAGAIN: time to evaluate
+  }
   if (pg != nullptr) pg->Stop();
   http->Stop();
   http.reset();

@@ -21,6 +21,9 @@ struct ServeOptions {
   /// False when the wire port is the default one: if it is taken (another server), serve
   /// HTTP only with a warning rather than fail; an explicit --pg-port must bind.
   bool pg_port_required = false;
+  /// Seconds between evaluations of the mesh's policies (kept as history; quarantines follow
+  /// them); the first runs at start. 0: never.
+  double governance_interval_s = 3600;
 };
 
 /// Starts both listeners, publishes <home>/server.json, and serves until SIGINT or SIGTERM;

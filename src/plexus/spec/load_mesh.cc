@@ -1,9 +1,11 @@
 // File: plexus/spec/load_mesh.cc
 //
-// LoadMesh: walks a mesh folder (docs/mesh-format.md), parses every document while collecting
-// the problems of all of them, then runs ValidateMesh on what could be read.
+// LoadMesh: walks a mesh folder (docs/mesh-format.md), parses every document (policy files
+// included) while collecting the problems of all of them, then runs ValidateMesh on what could
+// be read.
 #include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <set>
 
 #include "plexus/spec/yaml_reader_internal.h"
@@ -40,6 +42,19 @@ std::vector<fs::path> FilesEndingWith(const fs::path& dir, std::string_view suff
   return out;
 }
 
+/// True when the sub-folder `folder` of a domain holds some of the domain's own policy files
+/// (`policy_files`, relative to the domain's `dir`) and no product.odps.yaml: a folder such as
+/// `policies/` that is not a product.
+bool IsPolicyFolder(const fs::path& dir, const fs::path& folder,
+                    const std::vector<std::string>& policy_files) {
+  std::error_code ec;
+  if (fs::exists(folder / "product.odps.yaml", ec)) return false;
+  std::string prefix = folder.string() + "/";
+  return std::any_of(policy_files.begin(), policy_files.end(), [&](const std::string& file) {
+    return (dir / file).lexically_normal().string().starts_with(prefix);
+  });
+}
+
 /// Walks the mesh, recording problems; keeps the first I/O failure that is not about YAML.
 class MeshLoader {
  public:
@@ -64,6 +79,12 @@ class MeshLoader {
   /// The glossary mesh.yaml names (if any) into mesh->glossary; a file that is not there is
   /// reported at mesh.yaml's `glossary`.
   void LoadGlossary(const fs::path& root, Mesh* mesh);
+  /// The policies and exemptions of the files `listing` (mesh.yaml or a domain.yaml) names in
+  /// `policies`, relative to `base`, read with `scope`; a file that is not there is reported
+  /// at its entry. The mesh's global files come first, then each domain's in name order: a
+  /// policy id defined twice is reported at the later definition.
+  PolicyFile LoadPolicyFiles(const YamlDocument& listing, const fs::path& base,
+                             const std::string& scope);
   const Status& io_status() const { return io_status_; }
 
  private:
@@ -71,6 +92,7 @@ class MeshLoader {
 
   std::vector<Diagnostic>* problems_;
   Status io_status_;
+  internal::PolicyIds policy_ids_;  ///< every policy id read so far, where it was defined
 };
 
 void MeshLoader::LoadContracts(const fs::path& dir, ProductBundle* bundle) {
@@ -122,9 +144,11 @@ Domain MeshLoader::LoadDomain(const fs::path& dir) {
     domain.location = SourceLocation{domain_file.string(), 0, 0};
   } else if (std::optional<YamlDocument> doc = Load(domain_file)) {
     domain = internal::ReadDomain(*doc, problems_);
+    domain.policies = LoadPolicyFiles(*doc, dir, domain.name).policies;
   }
   domain.dir = dir.string();
   for (const fs::path& product_dir : SubFolders(dir)) {
+    if (IsPolicyFolder(dir, product_dir, domain.policy_files)) continue;
     if (std::optional<ProductBundle> bundle = LoadProduct(product_dir)) {
       domain.products.push_back(std::move(*bundle));
     }
@@ -144,6 +168,34 @@ void MeshLoader::LoadGlossary(const fs::path& root, Mesh* mesh) {
   if (std::optional<YamlDocument> doc = Load(file)) {
     mesh->glossary = internal::ReadGlossary(*doc, problems_);
   }
+}
+
+PolicyFile MeshLoader::LoadPolicyFiles(const YamlDocument& listing, const fs::path& base,
+                                       const std::string& scope) {
+  PolicyFile all;
+  internal::YamlReader reader(listing.file, problems_);
+  // The listing's reader filled policy_files from the same entries and reported those that
+  // are not text; here each entry's position is wanted too.
+  std::vector<YAML::Node> entries;
+  if (YAML::Node list = reader.Find(listing.root, "policies"); list.IsSequence()) {
+    for (auto it = list.begin(); it != list.end(); ++it) entries.push_back(*it);
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!entries[i].IsScalar()) continue;
+    fs::path file = (base / entries[i].Scalar()).lexically_normal();
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) {
+      reader.Report(entries[i], internal::ItemPath("policies", i),
+                    "no such file: " + file.string());
+      continue;
+    }
+    if (std::optional<YamlDocument> doc = Load(file)) {
+      PolicyFile one = internal::ReadPolicies(*doc, scope, &policy_ids_, problems_);
+      std::move(one.policies.begin(), one.policies.end(), std::back_inserter(all.policies));
+      std::move(one.exemptions.begin(), one.exemptions.end(), std::back_inserter(all.exemptions));
+    }
+  }
+  return all;
 }
 
 /// Drops validation problems already reported by the parser for the same file and field.
@@ -185,12 +237,16 @@ Result<Mesh> LoadMesh(const std::string& dir, std::vector<Diagnostic>* problems)
   std::vector<Diagnostic> parsed;
   MeshLoader loader(&parsed);
   Mesh mesh;
-  if (std::optional<YamlDocument> doc = loader.Load(mesh_file)) {
-    mesh = internal::ReadMeshFile(*doc, &parsed);
-  }
+  std::optional<YamlDocument> mesh_doc = loader.Load(mesh_file);
+  if (mesh_doc) mesh = internal::ReadMeshFile(*mesh_doc, &parsed);
   PLEXUS_RETURN_IF_ERROR(loader.io_status());
   mesh.dir = root.string();
   loader.LoadGlossary(root, &mesh);
+  if (mesh_doc) {
+    PolicyFile global = loader.LoadPolicyFiles(*mesh_doc, root, "global");
+    mesh.governance.policies = std::move(global.policies);
+    mesh.governance.exemptions = std::move(global.exemptions);
+  }
   for (const fs::path& domain_dir : SubFolders(root / "domains")) {
     mesh.domains.push_back(loader.LoadDomain(domain_dir));
   }

@@ -97,6 +97,17 @@ struct SchemaObject {
   SourceLocation location;
 };
 
+/// An ODCS service-level property (slaProperties): latency, frequency, retention,
+/// availability, errorRate, timeOfAvailability, ... The value as written (a number, text or a
+/// boolean, as text).
+struct SlaProperty {
+  std::string property;
+  std::string value;
+  std::string unit;     ///< e.g. d, h, m, s (ODCS units); may be empty
+  std::string element;  ///< the object or property it applies to; may be empty
+  SourceLocation location;
+};
+
 /// An ODCS data contract: one per output port.
 struct Contract {
   std::string api_version;  ///< v3.1.0 (v3.0.x accepted)
@@ -110,6 +121,7 @@ struct Contract {
   std::string description;  ///< description.purpose
   std::vector<SchemaObject> schema;
   std::vector<std::string> tags;
+  std::vector<SlaProperty> sla;  ///< slaProperties, in the file's order
   /// Access (customProperties): `visibility` public, restricted or private (empty: the mesh's
   /// default); `rowFilter`, a SQL predicate over the port's columns that may call
   /// principal_attr('key'), principal_name() and principal_in_group('group');
@@ -194,6 +206,92 @@ struct Pipeline {
   std::string source_text;  ///< the YAML as written
 };
 
+// ---- governance (docs/governance.md) -------------------------------------------------------
+
+/// A policy parameter's value: a number, a text, a boolean or a list of texts.
+struct PolicyValue {
+  enum class Kind { kNumber, kText, kBool, kList };
+  Kind kind = Kind::kText;
+  double number = 0;
+  std::string text;
+  bool boolean = false;
+  std::vector<std::string> list;
+  /// As a person would write it: 10, 2.5, pii, true, [pii, confidential].
+  std::string ToString() const;
+};
+
+/// A parameter of a policy: `$name` in its SQL. Its default, and the range a domain may set it
+/// in (domain.yaml `governance.parameters`): numbers within [min, max]; texts and lists made of
+/// the `allowed` values. No range: domains may not change it.
+struct PolicyParameter {
+  std::string name;  ///< [a-z][a-z0-9_]*
+  std::string description;
+  PolicyValue default_value;
+  std::optional<double> min;
+  std::optional<double> max;
+  std::vector<std::string> allowed;
+  SourceLocation location;
+};
+
+/// A governance policy: SQL over the catalog views that returns the violations, one row each,
+/// with the columns `entity` (domain, domain.product, domain.product.port or
+/// domain.product.port.column) and `message`.
+struct Policy {
+  std::string id;  ///< [a-z][a-z0-9-]*, unique in the mesh
+  std::string title;
+  std::string rationale;
+  std::string severity = "warn";  ///< block, warn or info
+  std::string scope = "global";   ///< global, or the domain whose policy files hold it
+  bool enabled = true;
+  bool exemptible = true;   ///< false: no exemption applies to it (global policies only)
+  bool quarantine = false;  ///< a product failing it is not served outside its domain
+  bool builtin = false;     ///< from the platform's built-in pack
+  std::vector<PolicyParameter> parameters;
+  std::string sql;
+  SourceLocation location;      ///< the policy (its first key)
+  SourceLocation sql_location;  ///< its `sql` value
+};
+
+/// How the mesh (mesh.yaml `governance.policies.<id>`) or a domain (domain.yaml
+/// `governance.parameters.<id>`) sets a policy it does not define: switch a built-in policy on
+/// or off, change its severity, set parameters. A domain may set parameters only.
+struct PolicySetting {
+  std::string policy;
+  std::optional<bool> enabled;
+  std::string severity;  ///< empty: unchanged
+  std::optional<bool> exemptible;
+  std::optional<bool> quarantine;
+  std::map<std::string, PolicyValue> parameters;
+  std::map<std::string, SourceLocation> parameter_locations;
+  SourceLocation location;
+};
+
+/// A justified, approved and expiring exception to a policy for one entity (a governance
+/// file's `exemptions`). It stops applying at `expires` by itself.
+struct Exemption {
+  std::string policy;
+  std::string entity;  ///< as the policy reports it; a domain or domain.product covers what is under it
+  std::string justification;
+  std::string approved_by;
+  std::string expires;  ///< YYYY-MM-DD (end of that day, UTC) or an ISO 8601 UTC date-time
+  SourceLocation location;
+};
+
+/// A policy file (`kind: Policies`): policies and exemptions.
+struct PolicyFile {
+  std::vector<Policy> policies;
+  std::vector<Exemption> exemptions;
+  SourceLocation location;
+};
+
+/// The mesh's governance: mesh.yaml `governance` plus the global policy files (`policies`).
+struct MeshGovernance {
+  bool builtin = true;  ///< governance.builtin: false turns the built-in pack off
+  std::vector<PolicySetting> settings;  ///< governance.policies, by policy id
+  std::vector<Policy> policies;         ///< the global policy files' policies
+  std::vector<Exemption> exemptions;    ///< the global policy files' exemptions
+};
+
 // ---- mesh.yaml and domain.yaml --------------------------------------------------------------
 
 /// A product folder: the product, the contracts of its ports (by contract id), its pipeline.
@@ -213,6 +311,8 @@ struct Domain {
   std::string dir;
   SourceLocation location;
   std::vector<std::string> policy_files;  ///< domain.yaml `policies`, relative to dir
+  std::vector<Policy> policies;           ///< the domain's policy files' (scope: the domain)
+  std::vector<PolicySetting> policy_settings;  ///< governance.parameters (parameters only)
   std::string source_text;                ///< domain.yaml as written
 };
 
@@ -249,6 +349,7 @@ struct Mesh {
   MeshAccess access;
   std::string description;
   std::vector<std::string> policy_files;  ///< governance/*.yaml, relative to the mesh folder
+  MeshGovernance governance;              ///< mesh.yaml `governance` and the policy files
   /// mesh.yaml `glossary`: the business glossary file, relative to the mesh folder (empty:
   /// none), where mesh.yaml names it, and its terms in the file's order.
   std::string glossary_file;

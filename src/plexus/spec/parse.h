@@ -1,7 +1,7 @@
 // File: plexus/spec/parse.h
 //
 // Reading and checking what a domain writes: ODPS v1.0.0 products, ODCS v3.1.0 contracts
-// (v3.0.x accepted), and Plexus's mesh.yaml, domain.yaml and pipeline.yaml.
+// (v3.0.x accepted), and Plexus's mesh.yaml, domain.yaml, pipeline.yaml and policy files.
 //
 //   std::vector<plexus::spec::Diagnostic> problems;
 //   auto mesh = plexus::spec::LoadMesh("examples/jaffle", &problems);
@@ -56,9 +56,23 @@ Result<Pipeline> ParsePipelineFile(const std::string& path, std::vector<Diagnost
 Result<Pipeline> ParsePipelineText(const std::string& text, const std::string& name,
                                    std::vector<Diagnostic>* problems);
 
+/// Parses a policy file (`kind: Policies`, docs/governance.md); `scope` is "global" or the
+/// domain, and becomes each policy's Policy::scope. Checks the keys, apiVersion and kind, each
+/// policy's id ([a-z][a-z0-9-]*, at most 63, unique in the file), title, severity, sql and
+/// parameters (a default of the right type within min/max or among `allowed`), and each
+/// exemption's fields and `expires` date; a domain's file may not hold exemptions.
+Result<PolicyFile> ParsePolicyFile(const std::string& path, const std::string& scope,
+                                   std::vector<Diagnostic>* problems);
+/// The same from text; `name` stands for the file in diagnostics (the built-in pack is parsed
+/// from text).
+Result<PolicyFile> ParsePolicyText(const std::string& text, const std::string& name,
+                                   const std::string& scope, std::vector<Diagnostic>* problems);
+
 /// Loads the mesh in `dir`: mesh.yaml, domains/*/domain.yaml, domains/*/*/product.odps.yaml,
-/// domains/*/*/contracts/*.odcs.yaml and domains/*/*/pipeline.yaml. Fills absolute dirs,
-/// parses every file (collecting the problems of all of them), then runs ValidateMesh.
+/// domains/*/*/contracts/*.odcs.yaml and domains/*/*/pipeline.yaml, and the policy files
+/// mesh.yaml and each domain.yaml name (Mesh::governance, Domain::policies; a policy id defined
+/// twice in the mesh is reported at the second definition). Fills absolute dirs, parses every
+/// file (collecting the problems of all of them), then runs ValidateMesh.
 /// Diagnostics name files relative to `dir`; the model's locations keep absolute paths.
 /// Domains and products come in name order. kNotFound when `dir` has no mesh.yaml.
 Result<Mesh> LoadMesh(const std::string& dir, std::vector<Diagnostic>* problems);

@@ -273,7 +273,7 @@ void ReadHeader(YamlReader& r, const YAML::Node& root, Contract* contract) {
   }
 }
 
-void ReadOtherSections(YamlReader& r, const YAML::Node& root) {
+void ReadOtherSections(YamlReader& r, const YAML::Node& root, Contract* contract) {
   ReadTeam(r, root);
   CheckExtras(r, root, "");
   r.CheckObjectList(root, "roles", "", kRoleKeys, {"role"});
@@ -284,7 +284,7 @@ void ReadOtherSections(YamlReader& r, const YAML::Node& root) {
     r.Number(price, "priceAmount", "price");
   }
   CheckServers(r, root);
-  CheckSlaProperties(r, root);
+  CheckSlaProperties(r, root, &contract->sla);
 }
 
 }  // namespace
@@ -306,7 +306,7 @@ Contract ReadContract(const YamlDocument& doc, std::vector<Diagnostic>* problems
     ReadSchemaObject(c, objects[i], path, &object);
     contract.schema.push_back(std::move(object));
   }
-  ReadOtherSections(r, doc.root);
+  ReadOtherSections(r, doc.root, &contract);
   CheckValueFormats(r, doc.root, "odcs");
   return contract;
 }

@@ -343,17 +343,25 @@ void CheckServers(YamlReader& r, const YAML::Node& root) {
   }
 }
 
-void CheckSlaProperties(YamlReader& r, const YAML::Node& root) {
+void CheckSlaProperties(YamlReader& r, const YAML::Node& root, std::vector<SlaProperty>* out) {
   std::vector<YAML::Node> items = r.List(root, "slaProperties", "");
   for (size_t i = 0; i < items.size(); ++i) {
     std::string path = ItemPath("slaProperties", i);
     if (!r.ExpectMap(items[i], path)) continue;
     r.CheckKeys(items[i], path, kSlaKeys, {"property", "value"});
+    SlaProperty sla;
+    sla.location = r.LocationOf(items[i]);
+    r.Text(items[i], "property", path, &sla.property);
     YAML::Node value = r.Find(items[i], "value");
-    if (value.IsDefined() && (value.IsMap() || value.IsSequence())) {
+    if (value.IsScalar()) {
+      sla.value = value.Scalar();  // a number or a boolean as written
+    } else if (value.IsDefined() && (value.IsMap() || value.IsSequence())) {
       r.Report(r.ValueLocation(items[i], "value"), FieldPath(path, "value"),
                "expected text, a number or a boolean, found " + std::string(KindName(value)));
     }
+    r.Text(items[i], "unit", path, &sla.unit);
+    r.Text(items[i], "element", path, &sla.element);
+    if (out != nullptr) out->push_back(std::move(sla));
   }
 }
 

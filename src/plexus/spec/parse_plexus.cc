@@ -14,19 +14,12 @@ const KeyList kPipelineKeys = {"apiVersion", "kind", "inputs", "outputs"};
 const KeyList kInputKeys = {"name", "file", "format", "options", "inputPort"};
 const KeyList kOutputKeys = {"port", "sql"};
 const KeyList kFormats = {"csv", "json", "ndjson", "parquet"};
-const KeyList kDomainKeys = {"apiVersion", "kind", "name", "description", "owners", "members",
-                             "policies"};
-const KeyList kMeshKeys = {"apiVersion", "kind", "name",  "description",
-                           "policies",   "access", "glossary"};
+const KeyList kDomainKeys = {"apiVersion", "kind",    "name",     "description",
+                             "owners",     "members", "policies", "governance"};
+const KeyList kMeshKeys = {"apiVersion", "kind",   "name",     "description",
+                           "policies",   "access", "glossary", "governance"};
 const KeyList kMeshAccessKeys = {"defaultVisibility", "masks"};
 const KeyList kMaskRuleKeys = {"mask", "clearFor"};
-
-/// apiVersion plexus/v1 and the expected kind.
-void CheckPlexusHeader(YamlReader& r, const YAML::Node& root, std::string_view kind) {
-  std::string text;
-  r.Enum(root, "apiVersion", "", {kPlexusApiVersion}, &text);
-  r.Enum(root, "kind", "", {kind}, &text);
-}
 
 void ReadOptions(YamlReader& r, const YAML::Node& input, const std::string& path,
                  PipelineInput* out) {
@@ -75,6 +68,12 @@ void ReadInput(YamlReader& r, const YAML::Node& node, const std::string& path,
 
 }  // namespace
 
+void CheckPlexusHeader(YamlReader& r, const YAML::Node& root, std::string_view kind) {
+  std::string text;
+  r.Enum(root, "apiVersion", "", {kPlexusApiVersion}, &text);
+  r.Enum(root, "kind", "", {kind}, &text);
+}
+
 Pipeline ReadPipeline(const YamlDocument& doc, std::vector<Diagnostic>* problems) {
   YamlReader r(doc.file, problems);
   Pipeline pipeline;
@@ -118,6 +117,7 @@ Domain ReadDomain(const YamlDocument& doc, std::vector<Diagnostic>* problems) {
   r.TextList(doc.root, "owners", "", &domain.owners);
   r.TextList(doc.root, "members", "", &domain.members);
   r.TextList(doc.root, "policies", "", &domain.policy_files);
+  ReadDomainGovernance(r, doc.root, &domain.policy_settings);
   return domain;
 }
 
@@ -158,6 +158,7 @@ Mesh ReadMeshFile(const YamlDocument& doc, std::vector<Diagnostic>* problems) {
     mesh.glossary_location = r.ValueLocation(doc.root, "glossary");
   }
   ReadMeshAccess(r, doc.root, &mesh.access);
+  ReadMeshGovernance(r, doc.root, &mesh.governance);
   return mesh;
 }
 

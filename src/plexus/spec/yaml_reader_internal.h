@@ -8,6 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -116,6 +117,22 @@ Mesh ReadMeshFile(const YamlDocument& doc, std::vector<Diagnostic>* problems);
 /// that indexes match the file); cross-term checks are ValidateGlossary's (glossary.h).
 std::vector<GlossaryTerm> ReadGlossary(const YamlDocument& doc, std::vector<Diagnostic>* problems);
 
+/// Checks `apiVersion: plexus/v1` and `kind: <kind>` of one of Plexus's own documents.
+void CheckPlexusHeader(YamlReader& reader, const YAML::Node& root, std::string_view kind);
+
+/// Where each policy id was first defined. Shared across the files of a mesh, so that an id
+/// defined twice, in one file or in two, is reported at the second definition.
+using PolicyIds = std::map<std::string, SourceLocation>;
+/// The policies and exemptions of a policy file (`kind: Policies`, parse_policy.cc) of `scope`
+/// ("global" or a domain's name); policies that are not maps are left out.
+PolicyFile ReadPolicies(const YamlDocument& doc, const std::string& scope, PolicyIds* defined,
+                        std::vector<Diagnostic>* problems);
+/// mesh.yaml `governance`: the built-in pack's switch and the settings of policies by id.
+void ReadMeshGovernance(YamlReader& reader, const YAML::Node& root, MeshGovernance* out);
+/// domain.yaml `governance`: parameters of policies by id, the only thing a domain may set.
+void ReadDomainGovernance(YamlReader& reader, const YAML::Node& root,
+                          std::vector<PolicySetting>* out);
+
 /// ODCS checks on the parts of a contract the model does not type (parse_contract_rules.cc).
 /// Checks a `quality` list; appends each rule to `out` (when not null), attached to `column`
 /// (empty for a schema object's rules).
@@ -125,7 +142,9 @@ void CheckQualityList(YamlReader& reader, const YAML::Node& map, const std::stri
 void CheckRelationships(YamlReader& reader, const YAML::Node& map, const std::string& path,
                         bool property_level);
 void CheckServers(YamlReader& reader, const YAML::Node& root);
-void CheckSlaProperties(YamlReader& reader, const YAML::Node& root);
+/// Checks `slaProperties`; appends each readable one to `out` (when not null).
+void CheckSlaProperties(YamlReader& reader, const YAML::Node& root,
+                        std::vector<SlaProperty>* out = nullptr);
 
 /// Object shapes shared by ODPS and ODCS.
 extern const KeyList kCustomPropertyKeys;
