@@ -16,7 +16,7 @@ px() { "$plexus" --mesh "$mesh" --home "$home" "$@"; }
 
 step "1. Validate the descriptors (ODPS products, ODCS contracts, pipelines)" "plexus validate"
 px validate
-step "2. Register the mesh in the catalog" "plexus apply"
+step "2. Register the mesh in the catalog, through the version and governance gates" "plexus apply"
 px apply
 step "3. Run every pipeline, upstream first; each publishes atomically after its contract check" "plexus run --all"
 px run --all
@@ -30,37 +30,40 @@ step "6. Lineage of the consumer-aligned product, and of one of its columns" \
      "plexus lineage marketing.customer_lifetime_value [--column lifetime_value]"
 px lineage marketing.customer_lifetime_value
 px lineage marketing.customer_lifetime_value --column lifetime_value --direction up
+step "7. Governance: the mesh's policies (the built-in pack) evaluated; compliance per domain" \
+     "plexus governance report"
+px governance report
 sql="SELECT c.country, count(*) AS customers, sum(l.number_of_orders) AS orders,
        sum(l.lifetime_value) AS lifetime_value,
        round(avg(l.lifetime_value), 2) AS avg_lifetime_value
 FROM marketing.customer_lifetime_value.customer_lifetime_value AS l
 JOIN customers.customers.customers AS c USING (customer_id)
 GROUP BY c.country ORDER BY lifetime_value DESC"
-step "7. A cross-domain query (marketing x customers), through the SQL guard" "plexus query \"$sql\""
+step "8. A cross-domain query (marketing x customers), through the SQL guard" "plexus query \"$sql\""
 px query "$sql"
-step "8. The guard refuses what a consumer may not do" "plexus query \"SELECT * FROM read_csv('/etc/passwd')\""
+step "9. The guard refuses what a consumer may not do" "plexus query \"SELECT * FROM read_csv('/etc/passwd')\""
 px query "SELECT * FROM read_csv('/etc/passwd')" || true
 
-step "9. A consumer asks for access; the product's owner approves" \
+step "10. A consumer asks for access; the product's owner approves" \
      "plexus principal create nora --attr country=NL; plexus --token \$NORA access request ..."
 nora="$(px principal create nora --attr country=NL --token | sed -n 's/^token (shown once): //p')"
 grace="$(px token issue grace 2>/dev/null)"
 px --token "$nora" query "SELECT count(*) FROM marketing.customer_lifetime_value.customer_lifetime_value" || true
 px --token "$nora" access request marketing.customer_lifetime_value --purpose "churn study, Dutch market"
 px --token "$grace" access approve 1 --reason "ok for the churn study"
-step "10. Nora's view: customers filtered to her country (row filter), email hashed (pii mask)" \
+step "11. Nora's view: customers filtered to her country (row filter), email hashed (pii mask), money rounded (confidential mask)" \
      "plexus --token \$NORA query ..."
 px --token "$nora" query "SELECT c.country, count(*) AS customers, round(sum(l.lifetime_value), 2) AS lifetime_value,
        min(c.email) AS an_email
 FROM marketing.customer_lifetime_value.customer_lifetime_value AS l
 JOIN customers.customers.customers AS c USING (customer_id) GROUP BY c.country"
-step "11. Everything is audited, in a hash chain" "plexus audit --limit 6; plexus audit verify"
+step "12. Everything is audited, in a hash chain" "plexus audit --limit 6; plexus audit verify"
 px audit --limit 6
 px audit verify
 
 if [ "${PLEXUS_DEMO_NO_SERVE:-0}" = "1" ]; then exit 0; fi
 pg_port="${PLEXUS_DEMO_PG_PORT:-5433}"
-step "12. Serve the mesh: HTTP on $port, PostgreSQL wire protocol on $pg_port (TLS, SCRAM)" \
+step "13. Serve the mesh: HTTP on $port, PostgreSQL wire protocol on $pg_port (TLS, SCRAM)" \
      "plexus serve --port $port --pg-port $pg_port"
 printf 'nora-demo-password\n' | px principal password nora
 "$plexus" --mesh "$mesh" --home "$home" serve --port "$port" --pg-port "$pg_port" &
@@ -71,7 +74,7 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 conn="host=127.0.0.1 port=$pg_port dbname=plexus user=nora sslmode=require"
-step "13. Nora with psql: what she may read, and the same masks and row filter" \
+step "14. Nora with psql: what she may read, and the same masks and row filter" \
      "PGPASSWORD=... psql \"$conn\" -c '\\dt *.*' -c 'SELECT ...'"
 PGPASSWORD=nora-demo-password psql "$conn" -c '\dt *.*' \
   -c 'SELECT country, count(*) AS customers, min(email) AS an_email

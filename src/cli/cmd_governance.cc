@@ -5,6 +5,7 @@
 //   plexus governance report [--format table|json|html]   the applied policies evaluated now,
 //                                                    scores per domain and policy, the trend
 //   plexus governance policies [--format table|json] the policies in force, with parameters
+//   plexus governance views [--format table|json]    the catalog views policy SQL reads
 //
 // Mesh admins see every violation; other principals those of the domains they belong to.
 #include <iostream>
@@ -131,6 +132,30 @@ Status Policies(const Context& ctx, const GovernanceOptions& options) {
   return Status::OK();
 }
 
+Status Views(const Context&, const GovernanceOptions& options) {
+  json out = json::array();
+  for (const auto& view : catalog::GovernanceViews()) {
+    json columns = json::array();
+    for (const auto& c : view.columns) {
+      columns.push_back({{"name", c.name}, {"type", c.type}, {"description", c.description}});
+    }
+    out.push_back({{"name", view.name}, {"description", view.description}, {"columns", columns}});
+  }
+  if (options.format == "json") {
+    std::cout << out.dump(2) << "\n";
+    return Status::OK();
+  }
+  for (const auto& view : out) {
+    std::cout << view["name"].get<std::string>() << ": " << view["description"].get<std::string>()
+              << "\n";
+    for (const auto& c : view["columns"]) {
+      std::cout << "  " << c["name"].get<std::string>() << " " << c["type"].get<std::string>()
+                << "  " << c["description"].get<std::string>() << "\n";
+    }
+  }
+  return Status::OK();
+}
+
 void Leaf(CLI::App& parent, Context& ctx, const char* name, const char* summary,
           const std::vector<std::string>& formats,
           Status (*run)(const Context&, const GovernanceOptions&)) {
@@ -155,6 +180,8 @@ void SetupGovernance(CLI::App& sub, Context& ctx) {
        {"table", "json", "html"}, Report);
   Leaf(sub, ctx, "policies", "List the mesh folder's policies, parameters and exemptions",
        {"table", "json"}, Policies);
+  Leaf(sub, ctx, "views", "List the catalog views policy SQL reads, with their columns",
+       {"table", "json"}, Views);
 }
 
 }  // namespace plexus::cli

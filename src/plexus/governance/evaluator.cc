@@ -5,6 +5,7 @@
 // computed per policy and per domain.
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <set>
 
 #include "plexus/access/sql_guard.h"
@@ -106,9 +107,19 @@ std::string Where(const spec::Policy& p) {
 }
 
 /// Whether an exemption's expiry is still ahead of `now` (a date covers its whole day).
+/// A UTC date-time (YYYY-MM-DDTHH:MM:SS[.fff]Z) as its second and the fraction of it: as text,
+/// "12:00:00.500Z" sorts before "12:00:00Z" and "12:00:00.55Z" before "12:00:00.5Z".
+std::pair<std::string, double> Instant(const std::string& t) {
+  double fraction = 0;
+  if (t.size() > 19 && t[19] == '.') {
+    fraction = std::strtod(("0" + t.substr(19, t.find('Z', 19) - 19)).c_str(), nullptr);
+  }
+  return {t.substr(0, 19), fraction};
+}
+
 bool InForce(const spec::Exemption& e, const std::string& now) {
   if (e.expires.size() == 10) return now.substr(0, 10) <= e.expires;
-  return now < e.expires;
+  return Instant(now) < Instant(e.expires);
 }
 
 /// True when the exemption's entity is `entity` or contains it (a domain or a product covers
@@ -139,19 +150,17 @@ struct Evaluator::State {
     if (!slot) {
       auto guarded = guard->Check(policy.sql, ViewResolver());
       if (!guarded.ok()) {
-        return InvalidArgument("policy " + Where(policy) + ": " + guarded.status().message());
+        return InvalidArgument(guarded.status().message());
       }
       auto stmt = conn->Prepare(guarded->sql);
       if (!stmt.ok()) {
-        return InvalidArgument("policy " + Where(policy) + ": " +
-                               access::ConsumerErrorMessage(stmt.status().message()));
+        return InvalidArgument(access::ConsumerErrorMessage(stmt.status().message()));
       }
       for (size_t i = 1; i <= (*stmt)->parameter_count(); ++i) {
         std::string name = (*stmt)->parameter_name(i);
         auto it = values.find(name);
         if (it == values.end()) {
-          return InvalidArgument("policy " + Where(policy) + ": uses $" + name +
-                                 ", which is not one of its parameters");
+          return InvalidArgument("it uses $" + name + ", which is not one of its parameters");
         }
         const spec::PolicyValue& v = it->second;
         Status bound;
@@ -169,11 +178,22 @@ struct Evaluator::State {
             bound = (*stmt)->BindText(i, v.text);
             break;
         }
-        if (!bound.ok()) return InvalidArgument("policy " + Where(policy) + ": " + bound.message());
+        if (!bound.ok()) return bound;
       }
       slot = std::move(stmt).value();
     }
     return slot.get();
+  }
+
+  /// Runs the policy's statement, naming the policy and where it is written on an error.
+  Result<std::unique_ptr<engine::QueryResult>> RunNamed(const spec::Policy& policy,
+                                                        const ParameterValues& values) {
+    auto result = Run(policy, values);
+    if (!result.ok()) {
+      return Status(result.status().code(),
+                    "policy " + Where(policy) + ": " + result.status().message());
+    }
+    return result;
   }
 
   /// Runs the policy's statement; its result must be (entity VARCHAR, message VARCHAR). The
@@ -183,8 +203,7 @@ struct Evaluator::State {
     PLEXUS_ASSIGN_OR_RETURN(engine::PreparedStatement * stmt, Prepare(policy, values));
     auto result = stmt->Execute();
     if (!result.ok()) {
-      return InvalidArgument("policy " + Where(policy) + " failed: " +
-                             access::ConsumerErrorMessage(result.status().message()));
+      return InvalidArgument(access::ConsumerErrorMessage(result.status().message()));
     }
     const auto& columns = (*result)->columns();
     bool shape = columns.size() == 2 && AsciiLower(columns[0].name) == "entity" &&
@@ -193,8 +212,7 @@ struct Evaluator::State {
     if (!shape) {
       std::string got;
       for (const auto& c : columns) got += (got.empty() ? "" : ", ") + c.name + " " + c.type_name;
-      return InvalidArgument("policy " + Where(policy) +
-                             ": must return two VARCHAR columns, entity and message; it "
+      return InvalidArgument("it must return two VARCHAR columns, entity and message; it "
                              "returns (" + got + ")");
     }
     return std::move(result).value();
@@ -297,11 +315,19 @@ ParameterValues ValuesFor(const PolicySet& set, const spec::Policy& policy,
 
 }  // namespace
 
+Status Evaluator::Check(const PolicySet& set, const spec::Policy& policy) {
+  PLEXUS_RETURN_IF_ERROR(state_->Run(policy, ValuesFor(set, policy, "")).status());
+  for (const auto& [domain, _] : set.domain_parameters) {
+    PLEXUS_RETURN_IF_ERROR(state_->Run(policy, ValuesFor(set, policy, domain)).status());
+  }
+  return Status::OK();
+}
+
 Status Evaluator::Compile(const PolicySet& set) {
   for (const auto& policy : set.policies) {
-    PLEXUS_RETURN_IF_ERROR(state_->Run(policy, ValuesFor(set, policy, "")).status());
-    for (const auto& [domain, _] : set.domain_parameters) {
-      PLEXUS_RETURN_IF_ERROR(state_->Run(policy, ValuesFor(set, policy, domain)).status());
+    Status checked = Check(set, policy);
+    if (!checked.ok()) {
+      return Status(checked.code(), "policy " + Where(policy) + ": " + checked.message());
     }
   }
   return Status::OK();
@@ -329,11 +355,13 @@ Result<Evaluation> Evaluator::Evaluate(const PolicySet& set, const std::string& 
       groups[key].push_back(domain);
       values_of[key] = std::move(values);
     }
-    if (groups.empty()) groups[Key(ValuesFor(set, policy, ""))];  // a mesh without products
     std::string mesh_key = Key(ValuesFor(set, policy, ""));
     values_of.emplace(mesh_key, ValuesFor(set, policy, ""));
+    // The mesh's values always run for a global policy: they report the rows that name no
+    // domain, also when every domain runs the policy with values of its own.
+    if (policy.scope == "global" || groups.empty()) groups[mesh_key];
     for (const auto& [key, group] : groups) {
-      PLEXUS_ASSIGN_OR_RETURN(auto result, state_->Run(policy, values_of[key]));
+      PLEXUS_ASSIGN_OR_RETURN(auto result, state_->RunNamed(policy, values_of[key]));
       while (true) {
         PLEXUS_ASSIGN_OR_RETURN(auto chunk, result->Fetch());
         if (!chunk) break;
@@ -454,13 +482,11 @@ Result<PolicySet> LoadPolicies(const spec::Mesh& mesh, std::vector<spec::Diagnos
   PLEXUS_ASSIGN_OR_RETURN(PolicySet set, ResolvePolicies(mesh, sink));
   PLEXUS_ASSIGN_OR_RETURN(auto evaluator, Evaluator::Empty());
   for (const auto& policy : set.policies) {
-    PolicySet one;
-    one.policies.push_back(policy);
-    one.domain_parameters = set.domain_parameters;
-    Status compiled = evaluator->Compile(one);
+    Status compiled = evaluator->Check(set, policy);
     if (!compiled.ok()) {
       sink->push_back({policy.sql_location.line > 0 ? policy.sql_location : policy.location,
-                       "policies." + policy.id + ".sql", compiled.message()});
+                       "policies." + policy.id + ".sql",
+                       "policy " + policy.id + ": " + compiled.message()});
     }
   }
   PLEXUS_RETURN_IF_ERROR(spec::ProblemsStatus(*sink, first));

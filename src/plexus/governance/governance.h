@@ -122,6 +122,8 @@ class Evaluator {
   /// functions only, binds its parameters, and returns (entity VARCHAR, message VARCHAR). The
   /// first problem fails, as "policy ID (FILE:LINE): reason".
   Status Compile(const PolicySet& set);
+  /// Compile for one policy of `set`; the reason alone, without the policy's name.
+  Status Check(const PolicySet& set, const spec::Policy& policy);
   /// Runs the enabled policies (compiling those not compiled yet) at `now`.
   Result<Evaluation> Evaluate(const PolicySet& set, const std::string& now);
   /// Milliseconds Load took.

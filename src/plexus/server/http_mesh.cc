@@ -101,6 +101,9 @@ void Apply(catalog::Catalog* catalog, access::QueryService* queries, const httpl
     return SendDetailedError(res, report.status(), lines);
   }
   if (!report.ok()) return SendError(res, report.status());
+  for (auto& line : lines) {  // the client prints warnings as "plexus: warning: ..."
+    if (line.rfind("warning: ", 0) == 0) line.erase(0, 9);
+  }
   std::vector<std::string> applied;
   for (const auto& domain : mesh->domains) {
     for (const auto& b : domain.products) applied.push_back(domain.name + "." + b.product.name);
