@@ -71,17 +71,28 @@ schema:
         required: true
         primaryKey: true
         description: The calendar day (UTC).
+        classification: internal
+        quality:
+          - name: one row per day
+            metric: duplicateValues
+            mustBe: 0
       - name: orders
         logicalType: integer
         physicalType: BIGINT
         required: true
         description: Orders placed that day.
+        classification: internal
       - name: revenue
         businessName: Revenue
         logicalType: number
         physicalType: DECIMAL(12,2)
         required: true
         description: Sum of order amounts, in EUR.
+        classification: internal
+slaProperties:
+  - property: latency
+    value: 1
+    unit: d
 )"},
       {product + "pipeline.yaml", R"(apiVersion: plexus/v1
 kind: Pipeline

@@ -62,6 +62,10 @@ class StatementRow : public ViewRow {
 
 const std::vector<GovernanceView>& GovernanceViews() {
   static const std::vector<GovernanceView> kViews = {
+      {"evaluation", "One row: when the policies are evaluated.",
+       {{"at", "VARCHAR", "the evaluation's time (ISO 8601, UTC)"},
+        {"today", "VARCHAR", "its date (YYYY-MM-DD), to compare with lifecycle dates"}},
+       "SELECT ?1, substr(?1, 1, 10)"},
       {"domains", "The mesh's domains.",
        {{"name", "VARCHAR", "the domain's SQL name"},
         {"description", "VARCHAR", "domain.yaml description"},

@@ -121,14 +121,14 @@ policies:
              'reads ' || upstream_domain || '.' || upstream_product || '.' || upstream_port ||
              ' major ' || upstream_major || ', which is ' ||
              CASE WHEN lower(upstream_status) IN ('deprecated', 'retired') THEN lower(upstream_status)
-                  WHEN upstream_end_of_life <> '' AND upstream_end_of_life <= strftime(current_date, '%Y-%m-%d')
+                  WHEN upstream_end_of_life <> '' AND upstream_end_of_life <= (SELECT today FROM evaluation)
                     THEN 'past its end of life ' || upstream_end_of_life
                   ELSE 'past its end of support ' || upstream_end_of_support END AS message
       FROM input_ports
       WHERE upstream_port IS NOT NULL
         AND (lower(upstream_status) IN ('deprecated', 'retired')
-             OR (upstream_end_of_support <> '' AND upstream_end_of_support <= strftime(current_date, '%Y-%m-%d'))
-             OR (upstream_end_of_life <> '' AND upstream_end_of_life <= strftime(current_date, '%Y-%m-%d')))
+             OR (upstream_end_of_support <> '' AND upstream_end_of_support <= (SELECT today FROM evaluation))
+             OR (upstream_end_of_life <> '' AND upstream_end_of_life <= (SELECT today FROM evaluation)))
   - id: semantic-versions
     title: Products, ports and contracts have semantic versions
     rationale: Consumers and the version gate tell breaking from compatible changes by the version.

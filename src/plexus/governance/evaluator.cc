@@ -106,7 +106,6 @@ std::string Where(const spec::Policy& p) {
   return p.id + " (" + at.file + ":" + std::to_string(at.line) + ")";
 }
 
-/// Whether an exemption's expiry is still ahead of `now` (a date covers its whole day).
 /// A UTC date-time (YYYY-MM-DDTHH:MM:SS[.fff]Z) as its second and the fraction of it: as text,
 /// "12:00:00.500Z" sorts before "12:00:00Z" and "12:00:00.55Z" before "12:00:00.5Z".
 std::pair<std::string, double> Instant(const std::string& t) {
@@ -117,6 +116,7 @@ std::pair<std::string, double> Instant(const std::string& t) {
   return {t.substr(0, 19), fraction};
 }
 
+/// Whether an exemption's expiry is still ahead of `now` (a date covers its whole day).
 bool InForce(const spec::Exemption& e, const std::string& now) {
   if (e.expires.size() == 10) return now.substr(0, 10) <= e.expires;
   return Instant(now) < Instant(e.expires);

@@ -83,12 +83,17 @@ catalog::ApplyGate MakeApplyGate(const PolicySet& set, const std::string& actor,
     PLEXUS_ASSIGN_OR_RETURN(Evaluation evaluation, evaluator->Evaluate(set, now));
     // Only what this apply creates or updates can be refused: a product the apply leaves as
     // it was keeps its violations on the report, it does not stop other domains' changes.
+    // A violation of a domain itself blocks an apply that changes one of its products.
     std::set<std::string> changed(context.report().created.begin(), context.report().created.end());
     changed.insert(context.report().updated.begin(), context.report().updated.end());
+    std::set<std::string> changed_domains;
+    for (const auto& product : changed) changed_domains.insert(product.substr(0, product.find('.')));
     std::vector<std::string> refused;
     for (const auto& v : evaluation.violations) {
       if (!v.exemption.empty() || v.severity == "info") continue;
-      bool blocks = v.severity == "block" && (v.product.empty() || changed.count(v.product));
+      bool blocks = v.severity == "block" &&
+                    (v.product.empty() ? changed_domains.count(v.domain) != 0
+                                       : changed.count(v.product) != 0);
       std::string line = std::string(blocks ? "refused: " : "warning: ") + v.policy + " (" +
                          v.severity + "): " + v.entity + ": " + v.message;
       if (blocks) refused.push_back(v.policy);
