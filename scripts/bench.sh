@@ -36,6 +36,11 @@ fi
 # Search: a generated catalog of BENCH_SEARCH_PRODUCTS products vs a bare FTS5 table.
 "$bin/plexus_search_bench" --work "$work/search" --out "$out" \
   --products "${BENCH_SEARCH_PRODUCTS:-100000}" --rounds "${BENCH_SEARCH_ROUNDS:-5}"
+# Governance: 50 policies over a generated catalog of BENCH_GOVERNANCE_PRODUCTS products (20
+# columns each), end to end, vs the same SQL on a DuckDB already holding the views (--reuse keeps
+# the generated catalog between runs).
+"$bin/plexus_governance_bench" --work "$work/governance" --out "$out" --reuse \
+  --products "${BENCH_GOVERNANCE_PRODUCTS:-10000}" --rounds "${BENCH_GOVERNANCE_ROUNDS:-5}"
 # Wire protocol: Plexus vs a local PostgreSQL 15 on the same table (BENCH_WIRE_ROWS rows).
 BUILD="$bin" "$here/scripts/bench_wire.sh"
 echo "bench: reports in $out"
