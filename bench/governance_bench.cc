@@ -1192,55 +1192,6 @@ std::vector<spec::Exemption> ExemptionsFor(const governance::Evaluation& e) {
 
 // ---- The views, in a DuckDB of our own, and the export alone ------------------------------------
 
-/// Appends the exported rows to one table per view (as the evaluator does).
-class ViewTables : public catalog::ViewSink {
- public:
-  explicit ViewTables(engine::Connection& conn) : conn_(conn) {}
-
-  Status BeginView(const catalog::GovernanceView& view) override {
-    std::string ddl = "CREATE OR REPLACE TABLE " + engine::QuoteIdentifier(view.name) + " (";
-    types_.clear();
-    for (size_t i = 0; i < view.columns.size(); ++i) {
-      ddl += (i ? ", " : "") + engine::QuoteIdentifier(view.columns[i].name) + " " +
-             view.columns[i].type;
-      types_.push_back(view.columns[i].type);
-    }
-    PLEXUS_RETURN_IF_ERROR(conn_.Execute(ddl + ")"));
-    PLEXUS_ASSIGN_OR_RETURN(appender_, conn_.MakeAppender("memory", "main", view.name));
-    return Status::OK();
-  }
-
-  Status Row(const catalog::ViewRow& row) override {
-    for (size_t i = 0; i < types_.size(); ++i) {
-      int c = static_cast<int>(i);
-      const std::string& type = types_[i];
-      if (row.IsNull(c)) {
-        PLEXUS_RETURN_IF_ERROR(appender_->AppendNull());
-      } else if (type == "BIGINT") {
-        PLEXUS_RETURN_IF_ERROR(appender_->AppendInt64(row.Int(c)));
-      } else if (type == "BOOLEAN") {
-        PLEXUS_RETURN_IF_ERROR(appender_->AppendBool(row.Int(c) != 0));
-      } else if (type == "DOUBLE") {
-        PLEXUS_RETURN_IF_ERROR(appender_->AppendDouble(row.Real(c)));
-      } else {
-        PLEXUS_RETURN_IF_ERROR(appender_->AppendText(row.Text(c)));
-      }
-    }
-    return appender_->EndRow();
-  }
-
-  Status EndView(const catalog::GovernanceView&) override {
-    Status s = appender_->Close();
-    appender_.reset();
-    return s;
-  }
-
- private:
-  engine::Connection& conn_;
-  std::vector<std::string> types_;
-  std::unique_ptr<engine::Appender> appender_;
-};
-
 /// Reads every value of every row, as the loader would, and drops it: the export's own cost. Keeps
 /// each view's rows and milliseconds.
 class ExportOnly : public catalog::ViewSink {
@@ -1349,8 +1300,9 @@ Result<Baseline> OpenBaseline(const catalog::Catalog& c, const governance::Polic
   PLEXUS_ASSIGN_OR_RETURN(b.db, engine::Database::Open({}));
   PLEXUS_ASSIGN_OR_RETURN(b.conn, b.db->Connect());
   auto start = Clock::now();
-  ViewTables tables(*b.conn);
-  PLEXUS_RETURN_IF_ERROR(c.ReadGovernanceViews(catalog::NowUtc(), tables));
+  std::string now = catalog::NowUtc();
+  PLEXUS_RETURN_IF_ERROR(governance::LoadViews(
+      [&](catalog::ViewSink& sink) { return c.ReadGovernanceViews(now, sink); }, *b.conn));
   *load_ms = MillisSince(start);
   for (const auto& p : set.policies) {
     if (p.enabled) b.sql.emplace_back(p.id, InlineParameters(p));
@@ -1522,7 +1474,7 @@ nlohmann::json BuildReport(const Options& o, const governance::PolicySet& set, c
   return {{"at", catalog::NowUtc()},
           {"products", counts.views.at("products")},
           {"ports", counts.views.at("ports")},
-          {"columns", counts.views.at("columns")},
+          {"columns", counts.views.at("column_rows")},
           {"domains", counts.views.at("domains")},
           {"policies", set.policies.size()},
           {"builtin_policies", governance::BuiltinPolicies().size()},

@@ -135,6 +135,7 @@ Status Policies(const Context& ctx, const GovernanceOptions& options) {
 Status Views(const Context&, const GovernanceOptions& options) {
   json out = json::array();
   for (const auto& view : catalog::GovernanceViews()) {
+    if (view.internal) continue;
     json columns = json::array();
     for (const auto& c : view.columns) {
       columns.push_back({{"name", c.name}, {"type", c.type}, {"description", c.description}});

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS governance_violations (evaluation_id INTEGER NOT NULL
 CREATE INDEX IF NOT EXISTS governance_violations_by_evaluation
   ON governance_violations (evaluation_id);
 CREATE TABLE IF NOT EXISTS governance_quarantine (product TEXT PRIMARY KEY, reason TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS output_ports_by_contract ON output_ports (contract_id);
 )sql";
 
 /// Evaluations kept; the oldest beyond it are deleted (their summaries make the trend).
@@ -52,7 +53,7 @@ class StatementRow : public ViewRow {
   bool IsNull(int column) const override { return stmt_.IsNull(column); }
   int64_t Int(int column) const override { return stmt_.Int(column); }
   double Real(int column) const override { return stmt_.Real(column); }
-  std::string Text(int column) const override { return stmt_.Text(column); }
+  std::string_view Text(int column) const override { return stmt_.TextView(column); }
 
  private:
   const Statement& stmt_;
@@ -180,6 +181,26 @@ const std::vector<GovernanceView>& GovernanceViews() {
        "SELECT s.product_id, p.domain, p.name, s.port, s.major, coalesce(s.property, ''), "
        "coalesce(s.value, ''), coalesce(s.unit, ''), coalesce(s.element, '') FROM port_slas s "
        "JOIN products p ON p.id = s.product_id"},
+      {"column_rows", "The columns table as stored (feeds `columns`).",
+       {{"product_id", "VARCHAR", ""},
+        {"port", "VARCHAR", ""},
+        {"major", "BIGINT", ""},
+        {"position", "BIGINT", ""},
+        {"name", "VARCHAR", ""},
+        {"logical_type", "VARCHAR", ""},
+        {"physical_type", "VARCHAR", ""},
+        {"required", "BOOLEAN", ""},
+        {"primary_key", "BOOLEAN", ""},
+        {"is_unique", "BOOLEAN", ""},
+        {"classification", "VARCHAR", ""},
+        {"description", "VARCHAR", ""},
+        {"business_name", "VARCHAR", ""},
+        {"mask", "VARCHAR", ""}},
+       "SELECT product_id, port, major, position, name, coalesce(logical_type, ''), "
+       "coalesce(physical_type, ''), coalesce(required, 0), coalesce(primary_key, 0), "
+       "coalesce(is_unique, 0), coalesce(classification, ''), coalesce(description, ''), "
+       "coalesce(business_name, ''), coalesce(mask, '') FROM columns",
+       nullptr, true},
       {"columns", "The columns of every port major (ODCS schema properties).",
        {{"product_id", "VARCHAR", "the product"},
         {"domain", "VARCHAR", "its domain"},
@@ -198,19 +219,20 @@ const std::vector<GovernanceView>& GovernanceViews() {
         {"description", "VARCHAR", "('' when none)"},
         {"business_name", "VARCHAR", "('' when none)"},
         {"mask", "VARCHAR", "the mask consumers outside the domain see ('' when clear)"}},
-       "SELECT c.product_id, p.domain, p.name, c.port, c.major, c.position, c.name, "
-       "p.domain || '.' || p.name || '.' || c.port || '.' || c.name, "
-       "coalesce(c.logical_type, ''), coalesce(c.physical_type, ''), coalesce(c.required, 0) != 0, "
-       "coalesce(c.primary_key, 0) != 0, coalesce(c.is_unique, 0) != 0, "
-       "coalesce(c.classification, ''), coalesce(c.description, ''), "
-       "coalesce(c.business_name, ''), coalesce(c.mask, '') FROM columns c "
-       "JOIN products p ON p.id = c.product_id"},
+       nullptr,
+       "SELECT c.product_id, p.domain, p.name AS product, c.port, c.major, c.position, c.name, "
+       "p.domain || '.' || p.name || '.' || c.port || '.' || c.name AS qualified_name, "
+       "c.logical_type, c.physical_type, c.required, c.primary_key, c.is_unique, "
+       "c.classification, c.description, c.business_name, c.mask "
+       "FROM column_rows c JOIN products p ON p.id = c.product_id"},
       {"classifications", "Each classification in use: how many columns carry it, how many masked.",
        {{"name", "VARCHAR", "the classification, lower case"},
         {"columns", "BIGINT", "columns classified so"},
         {"masked_columns", "BIGINT", "of which consumers outside the domain see masked"}},
-       "SELECT lower(classification), count(*), sum(coalesce(mask, '') != '') FROM columns "
-       "WHERE coalesce(classification, '') != '' GROUP BY 1"},
+       nullptr,
+       "SELECT lower(classification) AS name, count(*) AS columns, "
+       "count(*) FILTER (WHERE mask <> '') AS masked_columns FROM columns "
+       "WHERE classification <> '' GROUP BY 1"},
       {"input_ports", "Input ports (ODPS), with the upstream port major they read.",
        {{"product_id", "VARCHAR", "the reading product"},
         {"domain", "VARCHAR", "its domain"},
@@ -240,10 +262,10 @@ const std::vector<GovernanceView>& GovernanceViews() {
         {"upstream_port", "VARCHAR", "the port read"},
         {"downstream", "VARCHAR", "domain.product"},
         {"input_port", "VARCHAR", "the downstream's input port"}},
-       "SELECT DISTINCT up.domain || '.' || up.name, o.name, down.domain || '.' || down.name, "
-       "i.name FROM input_ports i JOIN products down ON down.id = i.product_id "
-       "JOIN output_ports o ON o.contract_id = i.contract_id "
-       "JOIN products up ON up.id = o.product_id"},
+       nullptr,
+       "SELECT DISTINCT upstream_domain || '.' || upstream_product AS upstream, upstream_port, "
+       "domain || '.' || product AS downstream, name AS input_port FROM input_ports "
+       "WHERE upstream_port IS NOT NULL"},
       {"column_lineage", "Column-to-column edges recorded from the pipelines' SQL.",
        {{"downstream", "VARCHAR", "domain.product"},
         {"downstream_port", "VARCHAR", "the port"},
@@ -404,6 +426,7 @@ Status Catalog::ReadGovernanceViews(const std::string& now, ViewSink& sink) cons
 
 Status Catalog::ReadGovernanceViewsLocked(const std::string& now, ViewSink& sink) const {
   for (const GovernanceView& view : GovernanceViews()) {
+    if (view.select == nullptr) continue;  // derived in DuckDB
     PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(view.select));
     if (std::string_view(view.select).find("?1") != std::string_view::npos) stmt->Bind(1, now);
     PLEXUS_RETURN_IF_ERROR(sink.BeginView(view));

@@ -24,28 +24,35 @@ struct GovernanceColumn {
   const char* description;
 };
 
-/// A read-only view of the catalog that policy SQL may read (GovernanceViews()).
+/// A read-only view of the catalog that policy SQL may read (GovernanceViews()). Its rows come
+/// from SQLite (`select`, exported row by row), or are computed in DuckDB from views exported
+/// before it (`derived`, DuckDB SQL: a join or an aggregate is faster there than in SQLite's
+/// export). An `internal` view only feeds others: policies cannot read it.
 struct GovernanceView {
   const char* name;
   const char* description;
   std::vector<GovernanceColumn> columns;
-  const char* select;  ///< SQLite over the catalog's tables; ?1 is the evaluation's time
+  const char* select;             ///< SQLite over the catalog's tables; ?1 is the evaluation's time
+  const char* derived = nullptr;  ///< DuckDB SQL over earlier views (then `select` is null)
+  bool internal = false;
 };
 
 /// The views, in a fixed order, documented in docs/governance.md.
 const std::vector<GovernanceView>& GovernanceViews();
 
-/// One row of a view being exported; columns in the view's order.
+/// One row of a view being exported; columns in the view's order. Text stays valid until the
+/// next row.
 class ViewRow {
  public:
   virtual ~ViewRow() = default;
   virtual bool IsNull(int column) const = 0;
   virtual int64_t Int(int column) const = 0;
   virtual double Real(int column) const = 0;
-  virtual std::string Text(int column) const = 0;
+  virtual std::string_view Text(int column) const = 0;
 };
 
-/// Receives the views' rows (Catalog::ReadGovernanceViews).
+/// Receives the exported views' rows (Catalog::ReadGovernanceViews): the views with a `select`,
+/// in GovernanceViews()'s order.
 class ViewSink {
  public:
   virtual ~ViewSink() = default;

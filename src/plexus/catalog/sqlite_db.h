@@ -41,6 +41,8 @@ class Statement {
   void ClearBindings() { sqlite3_clear_bindings(stmt_); }
 
   std::string Text(int column) const;
+  /// The text without a copy, valid until the next Step or Reset.
+  std::string_view TextView(int column) const;
   int64_t Int(int column) const;
   double Real(int column) const;
   bool IsNull(int column) const;

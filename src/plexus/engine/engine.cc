@@ -430,11 +430,110 @@ Status AppendState(duckdb_state state, duckdb_appender appender) {
 }
 }  // namespace
 
+struct ChunkAppender::Handle {
+  duckdb_appender appender = nullptr;
+  std::vector<duckdb_logical_type> types;
+  std::vector<ChunkAppender::Type> kinds;
+  duckdb_data_chunk chunk = nullptr;
+  std::vector<duckdb_vector> vectors;
+  std::vector<void*> data;
+  std::vector<uint64_t*> validity;
+  idx_t row = 0;
+  idx_t capacity = 0;
+
+  /// Points at the chunk's vectors, with writable validity, after creation and each reset.
+  void Bind() {
+    for (size_t i = 0; i < kinds.size(); ++i) {
+      vectors[i] = duckdb_data_chunk_get_vector(chunk, i);
+      duckdb_vector_ensure_validity_writable(vectors[i]);
+      validity[i] = duckdb_vector_get_validity(vectors[i]);
+      data[i] = duckdb_vector_get_data(vectors[i]);
+    }
+  }
+  ~Handle() {
+    if (chunk) duckdb_destroy_data_chunk(&chunk);
+    for (auto& type : types) duckdb_destroy_logical_type(&type);
+    if (appender) duckdb_appender_destroy(&appender);
+  }
+};
+
+ChunkAppender::ChunkAppender(std::unique_ptr<Handle> handle) : handle_(std::move(handle)) {}
+ChunkAppender::~ChunkAppender() {
+  if (handle_ && handle_->appender) (void)Close();
+}
+
+Result<std::unique_ptr<ChunkAppender>> Connection::MakeChunkAppender(
+    std::string_view table, const std::vector<ChunkAppender::Type>& types) {
+  auto handle = std::make_unique<ChunkAppender::Handle>();
+  std::string t(table);
+  if (duckdb_appender_create(handle_->conn, nullptr, t.c_str(), &handle->appender) !=
+      DuckDBSuccess) {
+    std::string message = duckdb_appender_error(handle->appender);
+    return FromDuckDbMessage(message);
+  }
+  for (ChunkAppender::Type type : types) {
+    duckdb_type id = type == ChunkAppender::Type::kBigint    ? DUCKDB_TYPE_BIGINT
+                     : type == ChunkAppender::Type::kBoolean ? DUCKDB_TYPE_BOOLEAN
+                     : type == ChunkAppender::Type::kDouble  ? DUCKDB_TYPE_DOUBLE
+                                                             : DUCKDB_TYPE_VARCHAR;
+    handle->types.push_back(duckdb_create_logical_type(id));
+  }
+  handle->kinds = types;
+  handle->chunk = duckdb_create_data_chunk(handle->types.data(), handle->types.size());
+  handle->capacity = duckdb_vector_size();
+  handle->vectors.resize(types.size());
+  handle->data.resize(types.size());
+  handle->validity.resize(types.size());
+  handle->Bind();
+  return std::unique_ptr<ChunkAppender>(new ChunkAppender(std::move(handle)));
+}
+
+void ChunkAppender::SetNull(size_t c) {
+  duckdb_validity_set_row_invalid(handle_->validity[c], handle_->row);
+}
+void ChunkAppender::SetInt64(size_t c, int64_t v) {
+  duckdb_validity_set_row_valid(handle_->validity[c], handle_->row);
+  static_cast<int64_t*>(handle_->data[c])[handle_->row] = v;
+}
+void ChunkAppender::SetBool(size_t c, bool v) {
+  duckdb_validity_set_row_valid(handle_->validity[c], handle_->row);
+  static_cast<bool*>(handle_->data[c])[handle_->row] = v;
+}
+void ChunkAppender::SetDouble(size_t c, double v) {
+  duckdb_validity_set_row_valid(handle_->validity[c], handle_->row);
+  static_cast<double*>(handle_->data[c])[handle_->row] = v;
+}
+void ChunkAppender::SetText(size_t c, std::string_view v) {
+  duckdb_validity_set_row_valid(handle_->validity[c], handle_->row);
+  duckdb_vector_assign_string_element_len(handle_->vectors[c], handle_->row, v.data(), v.size());
+}
+
+Status ChunkAppender::EndRow() {
+  if (++handle_->row == handle_->capacity) return Flush();
+  return Status::OK();
+}
+
+Status ChunkAppender::Flush() {
+  if (handle_->row == 0) return Status::OK();
+  duckdb_data_chunk_set_size(handle_->chunk, handle_->row);
+  duckdb_state state = duckdb_append_data_chunk(handle_->appender, handle_->chunk);
+  duckdb_data_chunk_reset(handle_->chunk);
+  handle_->row = 0;
+  handle_->Bind();
+  return AppendState(state, handle_->appender);
+}
+
+Status ChunkAppender::Close() {
+  Status flushed = Flush();
+  duckdb_state state = duckdb_appender_close(handle_->appender);
+  Status closed = AppendState(state, handle_->appender);
+  duckdb_appender_destroy(&handle_->appender);
+  handle_->appender = nullptr;
+  return flushed.ok() ? closed : flushed;
+}
+
 Status Appender::AppendNull() {
   return AppendState(duckdb_append_null(handle_->appender), handle_->appender);
-}
-Status Appender::AppendBool(bool v) {
-  return AppendState(duckdb_append_bool(handle_->appender, v), handle_->appender);
 }
 Status Appender::AppendInt64(int64_t v) {
   return AppendState(duckdb_append_int64(handle_->appender, v), handle_->appender);

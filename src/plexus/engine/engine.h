@@ -277,7 +277,6 @@ class Appender {
   Appender& operator=(const Appender&) = delete;
 
   Status AppendNull();
-  Status AppendBool(bool value);
   Status AppendInt64(int64_t value);
   Status AppendDouble(double value);
   Status AppendText(std::string_view value);
@@ -289,6 +288,33 @@ class Appender {
   friend class Connection;
   struct Handle;
   explicit Appender(std::unique_ptr<Handle> handle);
+  std::unique_ptr<Handle> handle_;
+};
+
+/// Appends rows to a table by whole chunks (2048 rows), writing each value straight into
+/// DuckDB's vectors: for wide loads, several times faster than Appender's value-by-value calls.
+/// Set every column of a row (Set* or SetNull), then EndRow; Close flushes what is left.
+class ChunkAppender {
+ public:
+  /// The column types it writes (the table's, in order; DuckDB casts nothing here).
+  enum class Type : uint8_t { kBigint, kBoolean, kDouble, kVarchar };
+  ~ChunkAppender();
+  ChunkAppender(const ChunkAppender&) = delete;
+  ChunkAppender& operator=(const ChunkAppender&) = delete;
+
+  void SetNull(size_t column);
+  void SetInt64(size_t column, int64_t value);
+  void SetBool(size_t column, bool value);
+  void SetDouble(size_t column, double value);
+  void SetText(size_t column, std::string_view value);
+  Status EndRow();
+  Status Close();
+
+ private:
+  friend class Connection;
+  struct Handle;
+  explicit ChunkAppender(std::unique_ptr<Handle> handle);
+  Status Flush();
   std::unique_ptr<Handle> handle_;
 };
 
@@ -310,6 +336,10 @@ class Connection {
   Result<std::unique_ptr<Appender>> MakeAppender(std::string_view catalog,
                                                  std::string_view schema,
                                                  std::string_view table);
+  /// A ChunkAppender for `table` of the default database's main schema, whose columns have
+  /// `types`.
+  Result<std::unique_ptr<ChunkAppender>> MakeChunkAppender(
+      std::string_view table, const std::vector<ChunkAppender::Type>& types);
   /// SET lock_configuration = true: no later statement can change the configuration.
   Status LockConfiguration();
   /// Asks a running query on this connection to stop; safe from any thread.

@@ -5,6 +5,11 @@
 // computed per policy and per domain.
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <cstdlib>
 #include <set>
 
@@ -41,38 +46,42 @@ class ViewResolver : public access::RelationResolver {
   }
 };
 
-/// Appends the exported rows to one table per view.
+/// Appends the exported rows to one table per view, a chunk at a time.
 class TableLoader : public catalog::ViewSink {
  public:
   explicit TableLoader(engine::Connection& conn) : conn_(conn) {}
 
   Status BeginView(const catalog::GovernanceView& view) override {
+    using Type = engine::ChunkAppender::Type;
     std::string ddl = "CREATE TABLE " + engine::QuoteIdentifier(view.name) + " (";
     types_.clear();
     for (size_t i = 0; i < view.columns.size(); ++i) {
+      std::string_view type = view.columns[i].type;
       ddl += (i ? ", " : "") + engine::QuoteIdentifier(view.columns[i].name) + " " +
-             view.columns[i].type;
-      types_.push_back(view.columns[i].type);
+             std::string(type);
+      types_.push_back(type == "BIGINT"    ? Type::kBigint
+                       : type == "BOOLEAN" ? Type::kBoolean
+                       : type == "DOUBLE"  ? Type::kDouble
+                                           : Type::kVarchar);
     }
     PLEXUS_RETURN_IF_ERROR(conn_.Execute(ddl + ")"));
-    PLEXUS_ASSIGN_OR_RETURN(appender_, conn_.MakeAppender("memory", "main", view.name));
+    PLEXUS_ASSIGN_OR_RETURN(appender_, conn_.MakeChunkAppender(view.name, types_));
     return Status::OK();
   }
 
   Status Row(const catalog::ViewRow& row) override {
+    using Type = engine::ChunkAppender::Type;
     for (size_t i = 0; i < types_.size(); ++i) {
       int c = static_cast<int>(i);
-      const std::string& type = types_[i];
       if (row.IsNull(c)) {
-        PLEXUS_RETURN_IF_ERROR(appender_->AppendNull());
-      } else if (type == "BIGINT") {
-        PLEXUS_RETURN_IF_ERROR(appender_->AppendInt64(row.Int(c)));
-      } else if (type == "BOOLEAN") {
-        PLEXUS_RETURN_IF_ERROR(appender_->AppendBool(row.Int(c) != 0));
-      } else if (type == "DOUBLE") {
-        PLEXUS_RETURN_IF_ERROR(appender_->AppendDouble(row.Real(c)));
-      } else {
-        PLEXUS_RETURN_IF_ERROR(appender_->AppendText(row.Text(c)));
+        appender_->SetNull(i);
+        continue;
+      }
+      switch (types_[i]) {
+        case Type::kBigint: appender_->SetInt64(i, row.Int(c)); break;
+        case Type::kBoolean: appender_->SetBool(i, row.Int(c) != 0); break;
+        case Type::kDouble: appender_->SetDouble(i, row.Real(c)); break;
+        case Type::kVarchar: appender_->SetText(i, row.Text(c)); break;
       }
     }
     return appender_->EndRow();
@@ -86,8 +95,143 @@ class TableLoader : public catalog::ViewSink {
 
  private:
   engine::Connection& conn_;
-  std::vector<std::string> types_;
-  std::unique_ptr<engine::Appender> appender_;
+  std::vector<engine::ChunkAppender::Type> types_;
+  std::unique_ptr<engine::ChunkAppender> appender_;
+};
+
+/// Rows of one view copied out of the export, for the loading thread: values in one buffer.
+struct RowBatch {
+  const catalog::GovernanceView* begin = nullptr;  ///< set: a view starts (no rows)
+  const catalog::GovernanceView* end = nullptr;    ///< set: the view ends (no rows)
+  struct Cell {
+    bool null = true;
+    int64_t number = 0;
+    double real = 0;
+    size_t offset = 0;
+    size_t size = 0;
+  };
+  size_t columns = 0;
+  std::vector<Cell> cells;  ///< rows * columns
+  std::string text;         ///< the texts, one after the other
+};
+
+/// A batch's row as the loader reads it.
+class BatchRow : public catalog::ViewRow {
+ public:
+  BatchRow(const RowBatch& batch, size_t row) : batch_(batch), first_(row * batch.columns) {}
+  bool IsNull(int c) const override { return cell(c).null; }
+  int64_t Int(int c) const override { return cell(c).number; }
+  double Real(int c) const override { return cell(c).real; }
+  std::string_view Text(int c) const override {
+    return std::string_view(batch_.text).substr(cell(c).offset, cell(c).size);
+  }
+
+ private:
+  const RowBatch::Cell& cell(int c) const { return batch_.cells[first_ + static_cast<size_t>(c)]; }
+  const RowBatch& batch_;
+  size_t first_;
+};
+
+/// The export's side of the pipeline: copies rows into batches and hands them over through a
+/// bounded queue (the loading thread appends one batch while the next is read from SQLite).
+class BatchQueue : public catalog::ViewSink {
+ public:
+  static constexpr size_t kRows = 2048;
+  static constexpr size_t kQueued = 8;
+
+  Status BeginView(const catalog::GovernanceView& view) override {
+    types_.clear();
+    for (const auto& c : view.columns) types_.push_back(std::string_view(c.type));
+    RowBatch begin;
+    begin.begin = &view;
+    Push(std::move(begin));
+    Fresh();
+    return Status::OK();
+  }
+  Status Row(const catalog::ViewRow& row) override {
+    for (size_t i = 0; i < types_.size(); ++i) {
+      int c = static_cast<int>(i);
+      RowBatch::Cell cell;
+      cell.null = row.IsNull(c);
+      if (!cell.null) {
+        if (types_[i] == "VARCHAR") {
+          std::string_view text = row.Text(c);
+          cell.offset = batch_.text.size();
+          cell.size = text.size();
+          batch_.text.append(text);
+        } else if (types_[i] == "DOUBLE") {
+          cell.real = row.Real(c);
+        } else {
+          cell.number = row.Int(c);
+        }
+      }
+      batch_.cells.push_back(cell);
+    }
+    if (batch_.cells.size() >= kRows * types_.size()) {
+      Push(std::move(batch_));
+      Fresh();
+    }
+    return Status::OK();
+  }
+  Status EndView(const catalog::GovernanceView& view) override {
+    if (!batch_.cells.empty()) Push(std::move(batch_));
+    RowBatch end;
+    end.end = &view;
+    Push(std::move(end));
+    return Status::OK();
+  }
+
+  /// The producer is done (with `status`); Pop then returns nullopt once the queue is empty.
+  void Finish(Status status) {
+    std::lock_guard lock(mu_);
+    done_ = true;
+    status_ = std::move(status);
+    ready_.notify_all();
+  }
+  /// The consumer stops early: the producer's pushes return at once.
+  void Abandon() {
+    std::lock_guard lock(mu_);
+    abandoned_ = true;
+    queue_.clear();
+    space_.notify_all();
+  }
+  std::optional<RowBatch> Pop() {
+    std::unique_lock lock(mu_);
+    ready_.wait(lock, [&] { return !queue_.empty() || done_; });
+    if (queue_.empty()) return std::nullopt;
+    RowBatch batch = std::move(queue_.front());
+    queue_.pop_front();
+    space_.notify_one();
+    return batch;
+  }
+  Status status() {
+    std::lock_guard lock(mu_);
+    return status_;
+  }
+
+ private:
+  void Fresh() {
+    batch_ = RowBatch();
+    batch_.columns = types_.size();
+    batch_.cells.reserve(kRows * types_.size());
+  }
+  void Push(RowBatch batch) {
+    std::unique_lock lock(mu_);
+    space_.wait(lock, [&] { return queue_.size() < kQueued || abandoned_; });
+    if (abandoned_) return;
+    queue_.push_back(std::move(batch));
+    ready_.notify_one();
+  }
+
+  std::vector<std::string_view> types_;
+  RowBatch batch_;
+  std::mutex mu_;
+  std::condition_variable ready_;
+  std::condition_variable space_;
+  std::deque<RowBatch> queue_;
+  bool done_ = false;
+  bool abandoned_ = false;
+  Status status_;
 };
 
 /// The parameter values a policy runs with for one group of domains: the policy's (mesh)
@@ -139,8 +283,8 @@ struct Evaluator::State {
   std::unique_ptr<access::SqlGuard> guard;
   /// policy id -> parameter key -> prepared statement
   std::map<std::string, std::map<std::string, std::unique_ptr<engine::PreparedStatement>>> prepared;
-  std::map<std::string, int64_t> products_by_domain;
-  std::set<std::string> products;  ///< domain.product
+  std::map<std::string, int64_t, std::less<>> products_by_domain;
+  std::set<std::string, std::less<>> products;  ///< domain.product
   double load_ms = 0;
 
   /// The guarded, prepared statement of `policy` (checked on first use); binds `values`.
@@ -219,12 +363,51 @@ struct Evaluator::State {
   }
 };
 
+Status LoadViews(const std::function<Status(catalog::ViewSink&)>& read, engine::Connection& conn) {
+  // The export (SQLite) runs on its own thread while this one appends (DuckDB): on two cores
+  // the load takes about as long as the slower of the two.
+  BatchQueue queue;
+  std::thread producer([&] { queue.Finish(read(queue)); });
+  TableLoader loader(conn);
+  Status loaded;
+  while (auto batch = queue.Pop()) {
+    if (!loaded.ok()) continue;
+    if (batch->begin != nullptr) {
+      loaded = loader.BeginView(*batch->begin);
+    } else if (batch->end != nullptr) {
+      loaded = loader.EndView(*batch->end);
+    } else {
+      size_t rows = batch->columns == 0 ? 0 : batch->cells.size() / batch->columns;
+      for (size_t row = 0; row < rows && loaded.ok(); ++row) loaded = loader.Row(BatchRow(*batch, row));
+    }
+    if (!loaded.ok()) queue.Abandon();
+  }
+  producer.join();
+  PLEXUS_RETURN_IF_ERROR(loaded);
+  PLEXUS_RETURN_IF_ERROR(queue.status());
+  // The views computed in DuckDB, in order (each reads views before it), then the internal
+  // tables they were computed from are dropped.
+  for (const auto& view : catalog::GovernanceViews()) {
+    if (view.derived == nullptr) continue;
+    PLEXUS_RETURN_IF_ERROR(conn.Execute("CREATE TABLE " + engine::QuoteIdentifier(view.name) +
+                                        " AS " + view.derived));
+  }
+  for (const auto& view : catalog::GovernanceViews()) {
+    if (view.internal) {
+      PLEXUS_RETURN_IF_ERROR(conn.Execute("DROP TABLE " + engine::QuoteIdentifier(view.name)));
+    }
+  }
+  return Status::OK();
+}
+
 Evaluator::Evaluator(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Evaluator::~Evaluator() = default;
 
 std::vector<std::string> Evaluator::ViewNames() {
   std::vector<std::string> names;
-  for (const auto& view : catalog::GovernanceViews()) names.push_back(view.name);
+  for (const auto& view : catalog::GovernanceViews()) {
+    if (!view.internal) names.push_back(view.name);
+  }
   return names;
 }
 
@@ -268,8 +451,9 @@ Result<std::unique_ptr<Evaluator>> Evaluator::FromCatalog(const catalog::Catalog
                                                           const std::string& now) {
   auto start = Clock::now();
   PLEXUS_ASSIGN_OR_RETURN(auto state, Open());
-  TableLoader loader(*state->conn);
-  PLEXUS_RETURN_IF_ERROR(catalog.ReadGovernanceViews(now, loader));
+  PLEXUS_RETURN_IF_ERROR(LoadViews(
+      [&](catalog::ViewSink& sink) { return catalog.ReadGovernanceViews(now, sink); },
+      *state->conn));
   PLEXUS_RETURN_IF_ERROR(Seal(*state));
   state->load_ms = MillisSince(start);
   return std::unique_ptr<Evaluator>(new Evaluator(std::move(state)));
@@ -279,8 +463,8 @@ Result<std::unique_ptr<Evaluator>> Evaluator::FromGate(catalog::ApplyGateContext
                                                        const std::string& now) {
   auto start = Clock::now();
   PLEXUS_ASSIGN_OR_RETURN(auto state, Open());
-  TableLoader loader(*state->conn);
-  PLEXUS_RETURN_IF_ERROR(context.ReadViews(now, loader));
+  PLEXUS_RETURN_IF_ERROR(LoadViews(
+      [&](catalog::ViewSink& sink) { return context.ReadViews(now, sink); }, *state->conn));
   PLEXUS_RETURN_IF_ERROR(Seal(*state));
   state->load_ms = MillisSince(start);
   return std::unique_ptr<Evaluator>(new Evaluator(std::move(state)));
@@ -288,11 +472,16 @@ Result<std::unique_ptr<Evaluator>> Evaluator::FromGate(catalog::ApplyGateContext
 
 Result<std::unique_ptr<Evaluator>> Evaluator::Empty() {
   PLEXUS_ASSIGN_OR_RETURN(auto state, Open());
-  TableLoader loader(*state->conn);
-  for (const auto& view : catalog::GovernanceViews()) {
-    PLEXUS_RETURN_IF_ERROR(loader.BeginView(view));
-    PLEXUS_RETURN_IF_ERROR(loader.EndView(view));
-  }
+  PLEXUS_RETURN_IF_ERROR(LoadViews(
+      [](catalog::ViewSink& sink) {
+        for (const auto& view : catalog::GovernanceViews()) {
+          if (view.select == nullptr) continue;
+          PLEXUS_RETURN_IF_ERROR(sink.BeginView(view));
+          PLEXUS_RETURN_IF_ERROR(sink.EndView(view));
+        }
+        return Status::OK();
+      },
+      *state->conn));
   PLEXUS_RETURN_IF_ERROR(Seal(*state));
   return std::unique_ptr<Evaluator>(new Evaluator(std::move(state)));
 }
@@ -360,58 +549,65 @@ Result<Evaluation> Evaluator::Evaluate(const PolicySet& set, const std::string& 
     // The mesh's values always run for a global policy: they report the rows that name no
     // domain, also when every domain runs the policy with values of its own.
     if (policy.scope == "global" || groups.empty()) groups[mesh_key];
+    // The exemptions of this policy in force now (none when it is not exemptible).
+    std::vector<const spec::Exemption*> exemptions;
+    if (policy.exemptible) {
+      for (const auto& e : set.exemptions) {
+        if (e.policy == policy.id && InForce(e, now)) exemptions.push_back(&e);
+      }
+    }
+    auto& policy_failing = failing[policy.id];
+    size_t first = out.violations.size();
     for (const auto& [key, group] : groups) {
+      // With one group, the mesh's, every row is this run's; else a row belongs to the group
+      // of its domain (rows naming no domain to the mesh's group).
+      bool every_row = groups.size() == 1 && key == mesh_key;
+      std::set<std::string_view> members(group.begin(), group.end());
       PLEXUS_ASSIGN_OR_RETURN(auto result, state_->RunNamed(policy, values_of[key]));
       while (true) {
         PLEXUS_ASSIGN_OR_RETURN(auto chunk, result->Fetch());
         if (!chunk) break;
         for (size_t row = 0; row < chunk->size(); ++row) {
           Violation v;
+          v.entity = chunk->IsNull(0, row) ? "" : chunk->Text(0, row);
+          std::string_view entity = v.entity;
+          size_t dot = entity.find('.');
+          std::string_view domain = entity.substr(0, dot);
+          if (!state_->products_by_domain.count(domain)) domain = {};
+          if (!every_row && !(domain.empty() ? key == mesh_key : members.count(domain) != 0)) {
+            continue;
+          }
+          if (policy.scope != "global" && domain != policy.scope) continue;
           v.policy = policy.id;
           v.severity = policy.severity;
-          v.entity = chunk->IsNull(0, row) ? "" : chunk->Text(0, row);
           v.message = chunk->IsNull(1, row) ? "" : chunk->Text(1, row);
-          size_t dot = v.entity.find('.');
-          v.domain = v.entity.substr(0, dot);
-          if (!state_->products_by_domain.count(v.domain)) v.domain.clear();
-          if (dot != std::string::npos) {
-            size_t second = v.entity.find('.', dot + 1);
-            std::string product = v.entity.substr(0, second);
+          v.domain = domain;
+          if (dot != std::string_view::npos) {
+            std::string_view product = entity.substr(0, entity.find('.', dot + 1));
             if (state_->products.count(product)) v.product = product;
           }
-          // Each group keeps the rows of its own domains; rows naming no domain go to the
-          // mesh's group (the one with the mesh's values), once.
-          bool mine = v.domain.empty()
-                          ? key == mesh_key
-                          : std::find(group.begin(), group.end(), v.domain) != group.end();
-          if (!mine) continue;
-          if (policy.scope != "global" && v.domain != policy.scope) continue;
-          if (policy.exemptible) {
-            for (const auto& e : set.exemptions) {
-              if (e.policy == policy.id && Covers(e.entity, v.entity) && InForce(e, now)) {
-                v.exemption = e.justification + " (approved by " + e.approved_by + ")";
-                v.exemption_expires = e.expires;
-                break;
-              }
+          for (const spec::Exemption* e : exemptions) {
+            if (Covers(e->entity, v.entity)) {
+              v.exemption = e->justification + " (approved by " + e->approved_by + ")";
+              v.exemption_expires = e->expires;
+              break;
             }
           }
           v.quarantine = policy.quarantine && v.exemption.empty() && !v.product.empty();
-          if (v.exemption.empty()) {
+          if (v.exemption.empty() && !v.domain.empty()) {
             // A violation on a domain fails every product of it.
-            if (v.product.empty() && !v.domain.empty()) {
-              failing[policy.id][v.domain].insert("*");
-            } else if (!v.product.empty()) {
-              failing[policy.id][v.domain].insert(v.product);
-            }
+            policy_failing[v.domain].insert(v.product.empty() ? "*" : v.product);
           }
           out.violations.push_back(std::move(v));
         }
       }
     }
+    // Policies come in id order: sorting each one's rows orders them all.
+    std::sort(out.violations.begin() + static_cast<std::ptrdiff_t>(first), out.violations.end(),
+              [](const Violation& a, const Violation& b) {
+                return std::tie(a.entity, a.message) < std::tie(b.entity, b.message);
+              });
   }
-  std::sort(out.violations.begin(), out.violations.end(), [](const Violation& a, const Violation& b) {
-    return std::tie(a.policy, a.entity, a.message) < std::tie(b.policy, b.entity, b.message);
-  });
 
   // Scores: per policy and domain, the share of the domain's products without a violation that
   // counts. A domain's score is the mean of its policies' shares weighed by severity; the

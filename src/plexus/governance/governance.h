@@ -16,6 +16,7 @@
 // one thread at a time; PolicySet and Evaluation are values.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,6 +27,7 @@
 #include "plexus/access/access_policy.h"
 #include "plexus/catalog/catalog.h"
 #include "plexus/common/status.h"
+#include "plexus/engine/engine.h"
 #include "plexus/spec/model.h"
 #include "plexus/spec/parse.h"
 
@@ -104,6 +106,11 @@ struct Evaluation {
   catalog::GovernanceEvaluationRecord ToRecord(const std::string& trigger,
                                                const std::string& actor) const;
 };
+
+/// Loads the views into `conn`'s database, one table each: the rows `read` exports (into the
+/// sink it is given), then the views computed in DuckDB. What Evaluator does; the benchmark's
+/// baseline uses it too.
+Status LoadViews(const std::function<Status(catalog::ViewSink&)>& read, engine::Connection& conn);
 
 /// Runs policies over the catalog's views, loaded once into an in-memory DuckDB.
 class Evaluator {

@@ -19,6 +19,7 @@ namespace fs = std::filesystem;
 using testing::CopyMiniMesh;
 using testing::Dump;
 using testing::ScratchDir;
+using testing::ExpectProblem;
 using testing::WithField;
 using testing::WriteFile;
 
@@ -34,15 +35,6 @@ std::vector<Diagnostic> PolicyProblems(const std::string& text,
   return problems;
 }
 
-/// Expects exactly one problem on `field`, at `line` of a file named `file_suffix`, saying `words`.
-void ExpectProblem(const std::vector<Diagnostic>& problems, const std::string& file_suffix,
-                   const std::string& field, int line, const std::string& words) {
-  std::vector<Diagnostic> found = WithField(problems, field);
-  ASSERT_EQ(found.size(), 1u) << "field " << field << " in:\n" << Dump(problems);
-  EXPECT_TRUE(found[0].location.file.ends_with(file_suffix)) << found[0].ToString();
-  EXPECT_EQ(found[0].location.line, line) << found[0].ToString();
-  EXPECT_NE(found[0].message.find(words), std::string::npos) << found[0].ToString();
-}
 
 /// A policy file whose one policy has `lines` (each indented four spaces, from line 5 on) after
 /// its id (line 4).

@@ -73,4 +73,14 @@ inline std::string Dump(const std::vector<Diagnostic>& problems) {
   return out;
 }
 
+/// Expects exactly one problem on `field`, at `line` of a file named `file_suffix`, saying `words`.
+inline void ExpectProblem(const std::vector<Diagnostic>& problems, const std::string& file_suffix,
+                          const std::string& field, int line, const std::string& words) {
+  std::vector<Diagnostic> found = WithField(problems, field);
+  ASSERT_EQ(found.size(), 1u) << "field " << field << " in:\n" << Dump(problems);
+  EXPECT_TRUE(found[0].location.file.ends_with(file_suffix)) << found[0].ToString();
+  EXPECT_EQ(found[0].location.line, line) << found[0].ToString();
+  EXPECT_NE(found[0].message.find(words), std::string::npos) << found[0].ToString();
+}
+
 }  // namespace plexus::spec::testing
