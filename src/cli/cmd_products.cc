@@ -1,4 +1,5 @@
 // products, show: reading the catalog.
+#include <algorithm>
 #include <ctime>
 #include <iomanip>
 #include <iostream>
@@ -131,6 +132,35 @@ Status PrintUsage(catalog::Catalog& catalog, const std::string& product) {
   return Status::OK();
 }
 
+/// The product's standing in the newest evaluation of the mesh's policies: its violations (on
+/// the product and the ports the caller may see), exemptions and quarantine.
+Status PrintGovernance(catalog::Catalog& catalog, const catalog::ProductRecord& p) {
+  auto evaluation = catalog.LatestGovernanceEvaluation();
+  if (evaluation.status().code() == StatusCode::kNotFound) return Status::OK();
+  PLEXUS_RETURN_IF_ERROR(evaluation.status());
+  std::set<std::string> ports;
+  for (const auto& o : p.outputs) ports.insert(o.SqlName());
+  std::vector<const catalog::PolicyViolationRecord*> shown;
+  for (const auto& v : evaluation->violations) {
+    if (v.product != p.QualifiedName()) continue;
+    // On a port or its column: shown when the caller sees the port (an input port's are).
+    std::string port = v.entity.substr(0, v.entity.find('.', v.product.size() + 1));
+    bool input = std::any_of(p.inputs.begin(), p.inputs.end(), [&](const auto& in) {
+      return p.QualifiedName() + "." + in.name == port;
+    });
+    if (port == v.product || ports.count(port) || input) shown.push_back(&v);
+  }
+  std::cout << "  governance (evaluated " << evaluation->at << "): "
+            << (shown.empty() ? "no violation of the mesh's policies" : "") << "\n";
+  for (const auto* v : shown) {
+    std::cout << "    " << std::left << std::setw(6) << v->severity << " " << v->policy << "  "
+              << v->entity << ": " << v->message
+              << (v->exemption.empty() ? "" : "  [exempt until " + v->exemption_expires + "]")
+              << (v->quarantine ? "  [quarantined]" : "") << "\n";
+  }
+  return Status::OK();
+}
+
 Status Show(const Context& ctx, const std::string& ref) {
   PLEXUS_ASSIGN_OR_RETURN(auto catalog, ctx.OpenCatalog());
   PLEXUS_ASSIGN_OR_RETURN(auto p, VisibleProduct(ctx, *catalog, ref));
@@ -174,6 +204,7 @@ Status Show(const Context& ctx, const std::string& ref) {
     }
     std::cout << "    " << QualityLine(q) << "\n";
   }
+  PLEXUS_RETURN_IF_ERROR(PrintGovernance(*catalog, p));
   return PrintUsage(*catalog, p.QualifiedName());
 }
 

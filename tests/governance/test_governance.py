@@ -209,6 +209,11 @@ def check_non_compliant(px, mesh):
     check("with a team and a semantic version it applies, with its warnings printed",
           applied.returncode == 0 and "warning: purpose (warn): sales.leads" in applied.stderr,
           applied.stderr)
+    shown = px("show", "sales.leads")
+    check("plexus show lists the product's violations from the newest evaluation",
+          shown.returncode == 0 and re.search(r"governance \(evaluated .*\)", shown.stdout) and
+          re.search(r"warn +purpose +sales\.leads: ", shown.stdout) and
+          "sales.leads.leads.score_" in shown.stdout, shown.stdout + shown.stderr)
 
 
 def check_exemption(px, mesh):
