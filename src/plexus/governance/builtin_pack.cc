@@ -37,7 +37,9 @@ policies:
       WHERE p.team_name = '' OR coalesce(t.n, 0) < $min_members
   - id: purpose
     title: Every product states its purpose
-    rationale: Consumers choose a product by what it is for; a product without a purpose is not discoverable.
+    rationale: >-
+      Consumers choose a product by what it is for; a product without a purpose is not
+      discoverable.
     severity: warn
     parameters:
       min_length:
@@ -90,7 +92,8 @@ policies:
       WHERE list_contains($classifications, lower(classification)) AND mask = ''
   - id: freshness-sla
     title: Every output port declares a freshness or latency SLA
-    rationale: Consumers need to know how fresh the data is meant to be, and the platform measures it.
+    rationale: >-
+      Consumers need to know how fresh the data is meant to be, and the platform measures it.
     severity: warn
     sql: |
       SELECT p.qualified_name AS entity,
@@ -117,38 +120,43 @@ policies:
     rationale: A deprecated version goes away; products built on it must move before it does.
     severity: warn
     sql: |
-      SELECT domain || '.' || product || '.' || name AS entity,
-             'reads ' || upstream_domain || '.' || upstream_product || '.' || upstream_port ||
-             ' major ' || upstream_major || ', which is ' ||
-             CASE WHEN lower(upstream_status) IN ('deprecated', 'retired') THEN lower(upstream_status)
-                  WHEN upstream_end_of_life <> '' AND upstream_end_of_life <= (SELECT today FROM evaluation)
-                    THEN 'past its end of life ' || upstream_end_of_life
-                  ELSE 'past its end of support ' || upstream_end_of_support END AS message
-      FROM input_ports
-      WHERE upstream_port IS NOT NULL
-        AND (lower(upstream_status) IN ('deprecated', 'retired')
-             OR (upstream_end_of_support <> '' AND upstream_end_of_support <= (SELECT today FROM evaluation))
-             OR (upstream_end_of_life <> '' AND upstream_end_of_life <= (SELECT today FROM evaluation)))
+      SELECT i.domain || '.' || i.product || '.' || i.name AS entity,
+             'reads ' || i.upstream_domain || '.' || i.upstream_product || '.' ||
+             i.upstream_port || ' major ' || i.upstream_major || ', which is ' ||
+             CASE WHEN lower(i.upstream_status) IN ('deprecated', 'retired')
+                    THEN lower(i.upstream_status)
+                  WHEN i.upstream_end_of_life <> '' AND i.upstream_end_of_life <= e.today
+                    THEN 'past its end of life ' || i.upstream_end_of_life
+                  ELSE 'past its end of support ' || i.upstream_end_of_support END AS message
+      FROM input_ports i, evaluation e
+      WHERE i.upstream_port IS NOT NULL
+        AND (lower(i.upstream_status) IN ('deprecated', 'retired')
+             OR (i.upstream_end_of_support <> '' AND i.upstream_end_of_support <= e.today)
+             OR (i.upstream_end_of_life <> '' AND i.upstream_end_of_life <= e.today))
   - id: semantic-versions
     title: Products, ports and contracts have semantic versions
     rationale: Consumers and the version gate tell breaking from compatible changes by the version.
     severity: block
     sql: |
-      SELECT qualified_name AS entity, 'product version ' || version || ' is not a semantic version (MAJOR.MINOR.PATCH)' AS message
-      FROM products WHERE NOT regexp_full_match(version, '(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?')
-      UNION ALL
-      SELECT qualified_name, 'port version ' || version || ' is not a semantic version (MAJOR.MINOR.PATCH)'
-      FROM ports WHERE NOT regexp_full_match(version, '(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?')
-      UNION ALL
-      SELECT domain || '.' || product, 'contract ' || id || ' version ' || version || ' is not a semantic version (MAJOR.MINOR.PATCH)'
-      FROM contracts WHERE NOT regexp_full_match(version, '(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?')
+      WITH versioned (entity, what, version) AS (
+        SELECT qualified_name, 'product version ', version FROM products
+        UNION ALL SELECT qualified_name, 'port version ', version FROM ports
+        UNION ALL SELECT domain || '.' || product, 'contract ' || id || ' version ', version
+                  FROM contracts)
+      SELECT entity, what || version || ' is not a semantic version (MAJOR.MINOR.PATCH)' AS message
+      FROM versioned
+      WHERE NOT regexp_full_match(version, '(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)'
+                                           || '(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?')
   - id: primary-key-quality
     title: Primary key columns have quality rules
-    rationale: Joins and merges rely on keys; a key nobody checks for duplicates or nulls breaks them silently.
+    rationale: >-
+      Joins and merges rely on keys; a key nobody checks for duplicates or nulls breaks them
+      silently.
     severity: warn
     sql: |
       SELECT c.qualified_name AS entity,
-             'primary key column without a quality rule (e.g. duplicateValues, nullValues)' AS message
+             'primary key column without a quality rule (e.g. duplicateValues, nullValues)'
+               AS message
       FROM columns c
       WHERE c.primary_key
         AND NOT EXISTS (SELECT 1 FROM quality_rules q
@@ -173,7 +181,8 @@ policies:
           SELECT 1 FROM grants g
           WHERE g.active
             AND g.target IN (i.upstream_domain || '.' || i.upstream_product,
-                             i.upstream_domain || '.' || i.upstream_product || '.' || i.upstream_port)
+                             i.upstream_domain || '.' || i.upstream_product || '.' ||
+                               i.upstream_port)
             AND (lower(g.grantee) = 'svc_' || i.domain
                  OR lower(g.grantee) IN (SELECT lower(group_name) FROM group_members
                                          WHERE lower(principal) = 'svc_' || i.domain)))

@@ -378,7 +378,9 @@ Status LoadViews(const std::function<Status(catalog::ViewSink&)>& read, engine::
       loaded = loader.EndView(*batch->end);
     } else {
       size_t rows = batch->columns == 0 ? 0 : batch->cells.size() / batch->columns;
-      for (size_t row = 0; row < rows && loaded.ok(); ++row) loaded = loader.Row(BatchRow(*batch, row));
+      for (size_t row = 0; row < rows && loaded.ok(); ++row) {
+        loaded = loader.Row(BatchRow(*batch, row));
+      }
     }
     if (!loaded.ok()) queue.Abandon();
   }
@@ -411,8 +413,6 @@ std::vector<std::string> Evaluator::ViewNames() {
   return names;
 }
 
-double Evaluator::load_ms() const { return state_->load_ms; }
-
 namespace {
 
 engine::DatabaseOptions HardenedInMemory() {
@@ -433,7 +433,8 @@ Result<std::unique_ptr<Evaluator::State>> Open() {
 Status Seal(Evaluator::State& state) {
   PLEXUS_RETURN_IF_ERROR(state.conn->LockConfiguration());
   state.guard = std::make_unique<access::SqlGuard>(state.parser.get());
-  PLEXUS_ASSIGN_OR_RETURN(auto result, state.conn->Query("SELECT domain, qualified_name FROM products"));
+  PLEXUS_ASSIGN_OR_RETURN(auto result,
+                          state.conn->Query("SELECT domain, qualified_name FROM products"));
   while (true) {
     PLEXUS_ASSIGN_OR_RETURN(auto chunk, result->Fetch());
     if (!chunk) break;
@@ -447,27 +448,24 @@ Status Seal(Evaluator::State& state) {
 
 }  // namespace
 
-Result<std::unique_ptr<Evaluator>> Evaluator::FromCatalog(const catalog::Catalog& catalog,
-                                                          const std::string& now) {
+Result<std::unique_ptr<Evaluator>> Evaluator::Load(
+    const std::function<Status(catalog::ViewSink&)>& read) {
   auto start = Clock::now();
   PLEXUS_ASSIGN_OR_RETURN(auto state, Open());
-  PLEXUS_RETURN_IF_ERROR(LoadViews(
-      [&](catalog::ViewSink& sink) { return catalog.ReadGovernanceViews(now, sink); },
-      *state->conn));
+  PLEXUS_RETURN_IF_ERROR(LoadViews(read, *state->conn));
   PLEXUS_RETURN_IF_ERROR(Seal(*state));
   state->load_ms = MillisSince(start);
   return std::unique_ptr<Evaluator>(new Evaluator(std::move(state)));
 }
 
+Result<std::unique_ptr<Evaluator>> Evaluator::FromCatalog(const catalog::Catalog& catalog,
+                                                          const std::string& now) {
+  return Load([&](catalog::ViewSink& sink) { return catalog.ReadGovernanceViews(now, sink); });
+}
+
 Result<std::unique_ptr<Evaluator>> Evaluator::FromGate(catalog::ApplyGateContext& context,
                                                        const std::string& now) {
-  auto start = Clock::now();
-  PLEXUS_ASSIGN_OR_RETURN(auto state, Open());
-  PLEXUS_RETURN_IF_ERROR(LoadViews(
-      [&](catalog::ViewSink& sink) { return context.ReadViews(now, sink); }, *state->conn));
-  PLEXUS_RETURN_IF_ERROR(Seal(*state));
-  state->load_ms = MillisSince(start);
-  return std::unique_ptr<Evaluator>(new Evaluator(std::move(state)));
+  return Load([&](catalog::ViewSink& sink) { return context.ReadViews(now, sink); });
 }
 
 Result<std::unique_ptr<Evaluator>> Evaluator::Empty() {

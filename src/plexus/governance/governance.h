@@ -133,8 +133,6 @@ class Evaluator {
   Status Check(const PolicySet& set, const spec::Policy& policy);
   /// Runs the enabled policies (compiling those not compiled yet) at `now`.
   Result<Evaluation> Evaluate(const PolicySet& set, const std::string& now);
-  /// Milliseconds Load took.
-  double load_ms() const;
 
   /// The view names policy SQL may read, as the resolver knows them.
   static std::vector<std::string> ViewNames();
@@ -142,6 +140,9 @@ class Evaluator {
   struct State;  ///< evaluator.cc
 
  private:
+  /// A new in-memory database holding the views `read` exports.
+  static Result<std::unique_ptr<Evaluator>> Load(
+      const std::function<Status(catalog::ViewSink&)>& read);
   explicit Evaluator(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
