@@ -61,9 +61,10 @@ Status Check(const Context& ctx, const GovernanceOptions& options) {
     std::cout << report.dump(2) << "\n";
   } else {
     for (const auto& line : lines) std::cout << line << "\n";
-    std::cout << (lines.empty() ? "ok: no violations of the mesh's " : "")
-              << (lines.empty() ? std::to_string(set.policies.size()) + " policies\n" : "")
-              << "compliance " << static_cast<int>(evaluation.mesh.score + 0.5) << "/100: "
+    if (lines.empty()) {
+      std::cout << "ok: no violations of the mesh's " << set.policies.size() << " policies\n";
+    }
+    std::cout << "compliance " << static_cast<int>(evaluation.mesh.score + 0.5) << "/100: "
               << evaluation.mesh.block << " block, " << evaluation.mesh.warn << " warn, "
               << evaluation.mesh.exempted << " exempted\n";
   }
@@ -74,12 +75,7 @@ Status Check(const Context& ctx, const GovernanceOptions& options) {
 Status Report(const Context& ctx, const GovernanceOptions& options) {
   PLEXUS_ASSIGN_OR_RETURN(auto catalog, ctx.OpenCatalog());
   PLEXUS_ASSIGN_OR_RETURN(access::Principal actor, ctx.SignIn(*catalog));
-  PLEXUS_ASSIGN_OR_RETURN(auto history, catalog->ListGovernanceEvaluations(30));
-  governance::PolicySet set;
-  PLEXUS_ASSIGN_OR_RETURN(governance::Evaluation evaluation,
-                          governance::EvaluateApplied(*catalog, "report", actor.name, &set));
-  json report = governance::ReportJson(evaluation, set, history);
-  governance::RestrictReport(report, actor);
+  PLEXUS_ASSIGN_OR_RETURN(json report, governance::EvaluateReport(*catalog, "report", actor));
   if (options.format == "json") {
     std::cout << report.dump(2) << "\n";
   } else if (options.format == "html") {

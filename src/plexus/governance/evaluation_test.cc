@@ -77,12 +77,7 @@ TEST(GovernanceLoadPoliciesTest, AcceptsAPolicyThatReadsTheViewsWithItsParameter
                    "SELECT p.qualified_name AS entity, 'few tags' AS message FROM products p "
                    "LEFT JOIN product_tags t ON t.product_id = p.id GROUP BY p.qualified_name "
                    "HAVING count(t.tag) < $min_tags");
-  spec::PolicyParameter min_tags;
-  min_tags.name = "min_tags";
-  min_tags.default_value = Number(1);
-  min_tags.min = 0;
-  min_tags.max = 10;
-  policy.parameters.push_back(min_tags);
+  policy.parameters.push_back(NumberParameter("min_tags", 1, 0, 10));
   mesh.governance.policies.push_back(policy);
   std::vector<spec::Diagnostic> problems;
   auto set = LoadPolicies(mesh, &problems);

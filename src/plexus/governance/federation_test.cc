@@ -206,10 +206,7 @@ TEST_F(GovernanceTest, ADomainMayNotSetAParameterWithoutARange) {
       "SELECT qualified_name AS entity, 'fewer than ' || $min_tags || ' tags' AS message "
       "FROM products p WHERE (SELECT count(*) FROM product_tags t WHERE t.product_id = p.id) "
       "< $min_tags");
-  spec::PolicyParameter min_tags;
-  min_tags.name = "min_tags";
-  min_tags.default_value = Number(0);
-  policy.parameters.push_back(min_tags);
+  policy.parameters.push_back(NumberParameter("min_tags", 0));
   mesh.governance.policies.push_back(policy);
   spec::PolicySetting setting;
   setting.policy = "tags-required";
@@ -254,12 +251,7 @@ TEST_F(GovernanceTest, ViolationsOutsideTheDomainsAreKeptWhenEveryDomainSetsItsO
       GlobalPolicy("service-principals",
                    "SELECT name AS entity, 'service principal' AS message "
                    "FROM principals WHERE kind = 'service' AND length(name) >= $min");
-  spec::PolicyParameter min;
-  min.name = "min";
-  min.default_value = Number(1);
-  min.min = 1;
-  min.max = 100;
-  policy.parameters.push_back(min);
+  policy.parameters.push_back(NumberParameter("min", 1, 1, 100));
   mesh.governance.policies.push_back(policy);
   std::set<std::string> expected = {"svc_marketing", "svc_sales"};
   EXPECT_EQ(Entities(Check(mesh).evaluation, "service-principals"), expected);

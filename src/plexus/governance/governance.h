@@ -166,6 +166,11 @@ Result<Evaluation> EvaluateApplied(catalog::Catalog& catalog, const std::string&
 nlohmann::json ReportJson(const Evaluation& evaluation, const PolicySet& set,
                           const std::vector<catalog::GovernanceEvaluationRecord>& history);
 std::string ReportText(const nlohmann::json& report);
+/// The applied policies evaluated now (recorded under `trigger` unless empty) as the report
+/// `principal` may see, with the trend of the 30 evaluations before: what `plexus governance
+/// report` prints and GET /api/v1/governance/report answers.
+Result<nlohmann::json> EvaluateReport(catalog::Catalog& catalog, const std::string& trigger,
+                                      const access::Principal& principal);
 /// Leaves in the report only the violations `principal` may see: all for mesh admins, those of
 /// the domains it belongs to for the others (scores stay: they name no product).
 void RestrictReport(nlohmann::json& report, const access::Principal& principal);

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <ctime>
 #include <functional>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string_view>
@@ -251,6 +252,18 @@ inline const spec::Policy& Builtin(const std::string& id) {
     if (p.id == id) return p;
   }
   throw std::logic_error("no built-in policy " + id);
+}
+
+/// A number parameter with its default and the range a domain may set it in.
+inline spec::PolicyParameter NumberParameter(const std::string& name, double value,
+                                             std::optional<double> min = std::nullopt,
+                                             std::optional<double> max = std::nullopt) {
+  spec::PolicyParameter p;
+  p.name = name;
+  p.default_value = Number(value);
+  p.min = min;
+  p.max = max;
+  return p;
 }
 
 /// A global policy, as a mesh's policy file would define it.

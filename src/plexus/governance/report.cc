@@ -192,6 +192,17 @@ json ReportJson(const Evaluation& evaluation, const PolicySet& set,
   return out;
 }
 
+Result<json> EvaluateReport(catalog::Catalog& catalog, const std::string& trigger,
+                            const access::Principal& principal) {
+  PLEXUS_ASSIGN_OR_RETURN(auto history, catalog.ListGovernanceEvaluations(30));
+  PolicySet set;
+  PLEXUS_ASSIGN_OR_RETURN(Evaluation evaluation,
+                          EvaluateApplied(catalog, trigger, principal.name, &set));
+  json report = ReportJson(evaluation, set, history);
+  RestrictReport(report, principal);
+  return report;
+}
+
 void RestrictReport(json& report, const access::Principal& principal) {
   if (principal.admin) return;
   json kept = json::array();

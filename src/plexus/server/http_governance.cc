@@ -23,18 +23,13 @@ void SendReport(catalog::Catalog& catalog, const httplib::Request& req, httplib:
   if (format != "json" && format != "html") {
     return SendError(res, InvalidArgument("format must be json or html"));
   }
-  auto history = catalog.ListGovernanceEvaluations(30);
-  if (!history.ok()) return SendError(res, history.status());
-  governance::PolicySet set;
-  auto evaluation = governance::EvaluateApplied(catalog, trigger, principal.name, &set);
-  if (!evaluation.ok()) return SendError(res, evaluation.status());
-  json report = governance::ReportJson(*evaluation, set, *history);
-  governance::RestrictReport(report, principal);
+  auto report = governance::EvaluateReport(catalog, trigger, principal);
+  if (!report.ok()) return SendError(res, report.status());
   if (format == "html") {
-    res.set_content(governance::ReportHtml(report), "text/html; charset=utf-8");
+    res.set_content(governance::ReportHtml(*report), "text/html; charset=utf-8");
     return;
   }
-  SendJson(res, report);
+  SendJson(res, *report);
 }
 
 }  // namespace
