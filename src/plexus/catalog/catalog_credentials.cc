@@ -76,8 +76,13 @@ Result<PrincipalRecord> Catalog::AuthenticateToken(const std::string& secret) co
   std::string now = NowUtc();
   bool valid = internal::ConstantTimeEquals(internal::Sha256Hex(secret), stmt->Text(1)) &&
                stmt->Text(3).empty() && (stmt->Text(2).empty() || now < stmt->Text(2));
+  std::string name = stmt->Text(0);
+  // End the read before writing: an UPDATE under a still-open SELECT must upgrade its read
+  // snapshot, which fails at once (no busy wait) when another process wrote meanwhile, e.g. a
+  // server recording an evaluation as a client signs in.
+  stmt->Reset();
   if (!valid) return Unauthenticated(kBadToken);
-  auto principal = internal::ReadPrincipal(*db_, stmt->Text(0));
+  auto principal = internal::ReadPrincipal(*db_, name);
   if (!principal.ok() || principal->disabled) return Unauthenticated(kBadToken);
   PLEXUS_ASSIGN_OR_RETURN(auto used,
                           db_->Prepare("UPDATE tokens SET last_used_at = ? WHERE id = ?"));
