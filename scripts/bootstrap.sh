@@ -16,6 +16,9 @@ packages=(
   # server with pgbench for the wire benchmark. The JDK runs the JDBC test as a single-file
   # source program (java File.java); psycopg2 is Debian's, run with /usr/bin/python3.
   postgresql-client postgresql python3-psycopg2 libpostgresql-jdbc-java openjdk-17-jdk-headless openssl
+  # Change data capture: libpq, PostgreSQL's wal2json output plugin (the CDC tests start a
+  # server with it) and librdkafka (its mock cluster runs the Kafka tests in process).
+  libpq-dev postgresql-15-wal2json librdkafka-dev
 )
 
 missing=()

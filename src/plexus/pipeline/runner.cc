@@ -207,8 +207,8 @@ catalog::AuditRecord RunAudit(const ProductRecord& product, const RunReport& rep
   return record;
 }
 
-/// A hardened engine with every domain the run touches attached: written domains read-write,
-/// the others read-only. File reads are limited to the home and the products' folders.
+}  // namespace
+
 Result<std::unique_ptr<engine::Database>> OpenRunEngine(
     const catalog::Home& home, const std::vector<const ProductRecord*>& products) {
   engine::DatabaseOptions options;
@@ -245,8 +245,6 @@ Result<std::unique_ptr<engine::Database>> OpenRunEngine(
   PLEXUS_RETURN_IF_ERROR(conn->LockConfiguration());
   return db;
 }
-
-}  // namespace
 
 Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string>& refs) {
   PLEXUS_ASSIGN_OR_RETURN(auto all, catalog_->ListProducts());

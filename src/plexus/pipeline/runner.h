@@ -19,6 +19,7 @@
 
 #include "plexus/catalog/catalog.h"
 #include "plexus/common/status.h"
+#include "plexus/engine/engine.h"
 
 namespace plexus::pipeline {
 
@@ -34,6 +35,12 @@ struct RunReport {
   /// catalog with the run).
   std::vector<catalog::QualityResultRecord> quality;
 };
+
+/// A hardened engine with every domain the runs of `products` touch attached: their own
+/// domains read-write, their upstream domains read-only. File reads are limited to the home
+/// and the products' folders.
+Result<std::unique_ptr<engine::Database>> OpenRunEngine(
+    const catalog::Home& home, const std::vector<const catalog::ProductRecord*>& products);
 
 class PipelineRunner {
  public:

@@ -8,9 +8,11 @@
 // text so the catalog stores it whole (full fidelity is the Data contracts issue's work).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace plexus::spec {
@@ -183,25 +185,135 @@ struct Product {
 // ---- pipeline.yaml (Plexus's own format) ----------------------------------------------------
 
 /// A named relation the pipeline's SQL reads: a file, or an ODPS input port of the product.
+/// A value written in pipeline.yaml or a processor definition, as YAML gave it: a text
+/// (scalars keep their written text), a list, or a map (fields in written order).
+struct StepValue {
+  enum class Kind { kText, kList, kMap };
+  Kind kind = Kind::kText;
+  std::string text;
+  std::vector<StepValue> items;                           ///< kList
+  std::vector<std::pair<std::string, StepValue>> fields;  ///< kMap, in written order
+  SourceLocation location;
+  /// The field `name` of a map, or nullptr.
+  const StepValue* Field(const std::string& name) const {
+    for (const auto& [key, value] : fields) {
+      if (key == name) return &value;
+    }
+    return nullptr;
+  }
+};
+
+/// One step of an output's chain (docs/mesh-format.md, "Processors"): a built-in processor
+/// with its argument as written, or the use of a named processor with parameters.
+///
+///   - filter: "status <> 'test'"          kind filter, value text
+///   - project: [id, "amount * 100 AS cents"]
+///   - rename: {id: order_id}              kind rename, value map
+///   - cast: {order_date: DATE}
+///   - dedupe: {key: [order_id], latest: updated_at}
+///   - mask: {email: hash, phone: "partial(4)"}   (the access layer's mask kinds)
+///   - hash: [email]                       salted hash, as the mask `hash`
+///   - union: [eu_orders, us_orders]       union by name with the named inputs
+///   - lookup: {input: customers, on: [customer_id], columns: [country]}   left join
+///   - sql: "SELECT ... FROM input"        `input` is the previous step's result
+///   - use: clean_emails                   a processor defined in domain.yaml or mesh.yaml
+///     with: {column: email}
+struct ProcessorStep {
+  std::string kind;  ///< sql, filter, project, rename, cast, dedupe, mask, hash, union, lookup, use
+  StepValue value;   ///< the built-in's argument; for `use`: the processor's name (a text)
+  std::vector<std::pair<std::string, StepValue>> with;  ///< `use` parameters
+  SourceLocation location;
+};
+
+/// A parameter of a named processor: `${name}` in its steps' texts.
+struct ProcessorParameter {
+  std::string name;
+  std::optional<std::string> default_value;  ///< none: the use must set it
+  std::string description;
+  SourceLocation location;
+};
+
+/// A reusable processor (mesh.yaml or domain.yaml `processors.<name>`): a chain of built-in
+/// steps with parameters. A domain's processors are visible to its own pipelines only; a
+/// domain processor may not take the name of a mesh one.
+struct ProcessorDefinition {
+  std::string name;   ///< [a-z][a-z0-9_]*
+  std::string scope;  ///< "mesh" or the domain's name
+  std::string description;
+  std::vector<ProcessorParameter> parameters;
+  std::vector<ProcessorStep> steps;
+  SourceLocation location;
+};
+
+/// A change-data-capture input (pipeline.yaml `inputs[].cdc`): where the Debezium change
+/// events come from and how bad ones are handled.
+struct CdcSpec {
+  std::string source;  ///< files, http, postgres, kafka
+  // files: NDJSON change files in a folder, read in name order as they arrive.
+  std::string folder;                ///< relative to the product folder
+  std::string pattern = "*.ndjson";  ///< file names to read
+  // postgres: logical decoding through a replication slot with wal2json.
+  std::string dsn;            ///< libpq connection string (no password: PGPASSWORD or .pgpass)
+  std::string table;          ///< schema.table at the source
+  std::string slot;           ///< empty: plexus_<domain>_<product>_<input>
+  bool snapshot = true;       ///< an initial snapshot (op r) before streaming
+  // kafka: a topic through librdkafka.
+  std::string brokers;
+  std::string topic;
+  std::map<std::string, std::string> options;  ///< librdkafka properties
+  /// The share of bad events (dead-lettered) in one batch above which the pipeline pauses.
+  double max_error_rate = 0.05;
+  /// A source column the contract does not have: `add` keeps it in the table and proposes a
+  /// minor contract bump; `ignore` drops it; `pause` pauses the pipeline.
+  std::string new_columns = "add";
+  SourceLocation location;
+};
+
+/// One input of a pipeline.
 struct PipelineInput {
   std::string name;        ///< how the SQL refers to it (a single identifier)
   std::string file;        ///< path relative to the product folder (set for file inputs)
   std::string format;      ///< csv, json, ndjson, parquet; empty: from the file's extension
   std::map<std::string, std::string> options;  ///< reader options, e.g. delim: ";"
   std::string input_port;  ///< name of one of the product's ODPS input ports
+  std::optional<CdcSpec> cdc;  ///< set for change-data-capture inputs
   SourceLocation location;
 };
 
-/// How one output port is built: a SELECT over the inputs.
+/// How one output port is built: a SELECT over the inputs, or an input (`from`), then the
+/// chain of processor steps.
 struct PipelineOutput {
   std::string port;  ///< name of one of the product's ODPS output ports
-  std::string sql;   ///< empty only when there is exactly one input: SELECT * FROM it
+  std::string sql;   ///< empty: `from`, or the only input
+  std::string from;  ///< an input's name (the start of the chain when `sql` is empty)
+  std::vector<ProcessorStep> steps;
+  SourceLocation location;
+};
+
+/// When `plexus serve` runs a pipeline (pipeline.yaml `schedule`). Several may be set.
+struct Schedule {
+  double every_s = 0;        ///< `every: 15m`: an interval; 0: none
+  std::string cron;          ///< `cron: "0 * * * *"`: five fields, UTC; empty: none
+  bool on_upstream = false;  ///< `onUpstream: true`: after an input port's product publishes
+  bool continuous = false;   ///< `continuous: true` (CDC): micro-batches as events arrive
+  double max_latency_s = 1;  ///< `maxLatency: 500ms`: the longest an event waits for its batch
+  int64_t max_batch_events = 100000;  ///< `maxBatchEvents`
+  SourceLocation location;
+};
+
+/// pipeline.yaml `retries`: a failed scheduled run is tried again after backoff, doubling.
+struct RetryPolicy {
+  int attempts = 3;          ///< runs in all, the first included
+  double backoff_s = 10;     ///< the first wait
+  double max_backoff_s = 600;
   SourceLocation location;
 };
 
 struct Pipeline {
   std::vector<PipelineInput> inputs;
   std::vector<PipelineOutput> outputs;
+  Schedule schedule;
+  RetryPolicy retries;
   SourceLocation location;
   std::string source_text;  ///< the YAML as written
 };
@@ -313,6 +425,7 @@ struct Domain {
   std::vector<std::string> policy_files;  ///< domain.yaml `policies`, relative to dir
   std::vector<Policy> policies;           ///< the domain's policy files' (scope: the domain)
   std::vector<PolicySetting> policy_settings;  ///< governance.parameters (parameters only)
+  std::vector<ProcessorDefinition> processors;  ///< domain.yaml `processors`
   std::string source_text;                ///< domain.yaml as written
 };
 
@@ -355,6 +468,7 @@ struct Mesh {
   std::string glossary_file;
   SourceLocation glossary_location;
   std::vector<GlossaryTerm> glossary;
+  std::vector<ProcessorDefinition> processors;  ///< mesh.yaml `processors`
   std::vector<Domain> domains;
   std::string dir;  ///< absolute path of the mesh folder
   SourceLocation location;  ///< mesh.yaml (line 1)
