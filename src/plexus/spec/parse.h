@@ -14,7 +14,9 @@
 // its path. Thread safety: free functions over values; safe to call from any thread.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "plexus/common/status.h"
@@ -55,6 +57,19 @@ Result<Pipeline> ParsePipelineFile(const std::string& path, std::vector<Diagnost
 /// Parses a pipeline.yaml from its text; `name` stands for the file in diagnostics.
 Result<Pipeline> ParsePipelineText(const std::string& text, const std::string& name,
                                    std::vector<Diagnostic>* problems);
+
+/// The `processors` of a mesh.yaml or domain.yaml from its text (other keys are not read), each
+/// of `scope` ("mesh" or the domain's name); `name` stands for the file in diagnostics and
+/// locations. The catalog keeps the applied files' text and hands a run the processors a
+/// product sees (domain first, then mesh) for ExpandSteps (processors.h).
+Result<std::vector<ProcessorDefinition>> ParseProcessorsText(const std::string& text,
+                                                             const std::string& name,
+                                                             const std::string& scope,
+                                                             std::vector<Diagnostic>* problems);
+
+/// A pipeline.yaml duration in seconds: `500ms`, `30s`, `15m`, `2h`, `1d`, or a bare number of
+/// seconds (`90`, `0.5`); nullopt when `text` is none of these. Not checked to be positive.
+std::optional<double> ParseDurationSeconds(std::string_view text);
 
 /// Parses a policy file (`kind: Policies`, docs/governance.md); `scope` is "global" or the
 /// domain, and becomes each policy's Policy::scope. Checks the keys, apiVersion and kind, each

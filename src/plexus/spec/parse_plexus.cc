@@ -3,21 +3,22 @@
 // Plexus's own documents (docs/mesh-format.md): pipeline.yaml, domain.yaml and mesh.yaml.
 // Unknown keys are refused like in the standards, so a typo never passes silently.
 #include "plexus/common/text.h"
-#include "plexus/spec/yaml_reader_internal.h"
+#include "plexus/spec/parse_steps_internal.h"
 
 namespace plexus::spec {
 namespace internal {
 namespace {
 
 constexpr std::string_view kPlexusApiVersion = "plexus/v1";
-const KeyList kPipelineKeys = {"apiVersion", "kind", "inputs", "outputs"};
-const KeyList kInputKeys = {"name", "file", "format", "options", "inputPort"};
-const KeyList kOutputKeys = {"port", "sql"};
+const KeyList kPipelineKeys = {"apiVersion", "kind",     "inputs",
+                                "outputs",    "schedule", "retries"};
+const KeyList kInputKeys = {"name", "file", "format", "options", "inputPort", "cdc"};
+const KeyList kOutputKeys = {"port", "sql", "from", "steps"};
 const KeyList kFormats = {"csv", "json", "ndjson", "parquet"};
-const KeyList kDomainKeys = {"apiVersion", "kind",    "name",     "description",
-                             "owners",     "members", "policies", "governance"};
-const KeyList kMeshKeys = {"apiVersion", "kind",   "name",     "description",
-                           "policies",   "access", "glossary", "governance"};
+const KeyList kDomainKeys = {"apiVersion", "kind",     "name",       "description", "owners",
+                             "members",    "policies", "governance", "processors"};
+const KeyList kMeshKeys = {"apiVersion", "kind",     "name",       "description", "policies",
+                           "access",     "glossary", "governance", "processors"};
 const KeyList kMeshAccessKeys = {"defaultVisibility", "masks"};
 const KeyList kMaskRuleKeys = {"mask", "clearFor"};
 
@@ -47,21 +48,31 @@ void ReadInput(YamlReader& r, const YAML::Node& node, const std::string& path,
   r.CheckKeys(node, path, kInputKeys, {"name"});
   out->location = r.LocationOf(node);
   r.Text(node, "name", path, &out->name);
-  bool has_file = r.NonEmptyText(node, "file", path, &out->file);
-  bool has_port = r.NonEmptyText(node, "inputPort", path, &out->input_port);
-  bool declares_file = r.Find(node, "file").IsDefined();
-  bool declares_port = r.Find(node, "inputPort").IsDefined();
-  if (declares_file && declares_port) {
-    r.Report(node, path, "an input reads either a file or an inputPort, not both");
-  } else if (!declares_file && !declares_port) {
-    r.Report(node, FieldPath(path, "file"), "required field is missing (or inputPort)");
+  r.NonEmptyText(node, "file", path, &out->file);
+  r.NonEmptyText(node, "inputPort", path, &out->input_port);
+  int declared = 0;
+  for (std::string_view source : {"file", "inputPort", "cdc"}) {
+    declared += r.Find(node, source).IsDefined() ? 1 : 0;
+  }
+  if (declared > 1) {
+    r.Report(node, path, "an input reads one of a file, an inputPort or a cdc source, not several");
+  } else if (declared == 0) {
+    r.Report(node, FieldPath(path, "file"), "required field is missing (or inputPort, or cdc)");
+  }
+  if (YAML::Node cdc = r.Find(node, "cdc"); cdc.IsDefined()) {
+    out->cdc = ReadCdc(r, cdc, FieldPath(path, "cdc"));
   }
   if (r.Find(node, "format").IsDefined()) {
     r.Enum(node, "format", path, kFormats, &out->format);
-    if (has_port && !has_file) {
+    if (!r.Find(node, "file").IsDefined() && declared == 1) {
       r.Report(r.ValueLocation(node, "format"), FieldPath(path, "format"),
                "format applies to file inputs only");
     }
+  }
+  if (out->cdc && r.Find(node, "options").IsDefined()) {
+    r.Report(r.ValueLocation(node, "options"), FieldPath(path, "options"),
+             "options are a file reader's; a kafka source takes its own under cdc.options");
+    return;
   }
   ReadOptions(r, node, path, out);
 }
@@ -99,8 +110,19 @@ Pipeline ReadPipeline(const YamlDocument& doc, std::vector<Diagnostic>* problems
     output.location = r.LocationOf(outputs[i]);
     r.Text(outputs[i], "port", path, &output.port);
     if (r.Find(outputs[i], "sql").IsDefined()) r.NonEmptyText(outputs[i], "sql", path, &output.sql);
+    if (r.Find(outputs[i], "from").IsDefined()) {
+      r.NonEmptyText(outputs[i], "from", path, &output.from);
+    }
+    if (r.Find(outputs[i], "sql").IsDefined() && r.Find(outputs[i], "from").IsDefined()) {
+      r.Report(r.ValueLocation(outputs[i], "from"), FieldPath(path, "from"),
+               "an output starts from its sql or from an input, not both (the sql reads the "
+               "inputs by name)");
+    }
+    output.steps = ReadSteps(r, outputs[i], "steps", path);
     pipeline.outputs.push_back(std::move(output));
   }
+  pipeline.schedule = ReadSchedule(r, doc.root);
+  pipeline.retries = ReadRetries(r, doc.root);
   return pipeline;
 }
 
@@ -118,6 +140,7 @@ Domain ReadDomain(const YamlDocument& doc, std::vector<Diagnostic>* problems) {
   r.TextList(doc.root, "members", "", &domain.members);
   r.TextList(doc.root, "policies", "", &domain.policy_files);
   ReadDomainGovernance(r, doc.root, &domain.policy_settings);
+  domain.processors = ReadProcessors(r, doc.root, domain.name);
   return domain;
 }
 
@@ -159,6 +182,7 @@ Mesh ReadMeshFile(const YamlDocument& doc, std::vector<Diagnostic>* problems) {
   }
   ReadMeshAccess(r, doc.root, &mesh.access);
   ReadMeshGovernance(r, doc.root, &mesh.governance);
+  mesh.processors = ReadProcessors(r, doc.root, "mesh");
   return mesh;
 }
 
@@ -183,6 +207,21 @@ Result<Pipeline> ParsePipelineText(const std::string& text, const std::string& n
   Pipeline pipeline = internal::ReadPipeline(doc, sink);
   PLEXUS_RETURN_IF_ERROR(ProblemsStatus(*sink, first));
   return pipeline;
+}
+
+Result<std::vector<ProcessorDefinition>> ParseProcessorsText(const std::string& text,
+                                                             const std::string& name,
+                                                             const std::string& scope,
+                                                             std::vector<Diagnostic>* problems) {
+  std::vector<Diagnostic> local;
+  std::vector<Diagnostic>* sink = problems != nullptr ? problems : &local;
+  size_t first = sink->size();
+  PLEXUS_ASSIGN_OR_RETURN(internal::YamlDocument doc, internal::ParseYamlText(text, name, sink));
+  internal::YamlReader r(doc.file, sink);
+  std::vector<ProcessorDefinition> processors;
+  if (r.ExpectDocument(doc.root)) processors = internal::ReadProcessors(r, doc.root, scope);
+  PLEXUS_RETURN_IF_ERROR(ProblemsStatus(*sink, first));
+  return processors;
 }
 
 }  // namespace plexus::spec

@@ -4,12 +4,15 @@
 // field; every problem of a file is collected; valid files fill the model.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "plexus/spec/parse.h"
 #include "plexus/spec/spec_test_util.h"
 
 namespace plexus::spec {
 namespace {
 
+namespace fs = std::filesystem;
 using testing::Dump;
 using testing::MiniMeshDir;
 using testing::Problem;
@@ -249,13 +252,234 @@ TEST(SpecParseTest, PipelineProblemsAreCollected) {
   std::vector<Diagnostic> problems;
   ASSERT_FALSE(ParsePipelineFile(path, &problems).ok());
   ExpectProblem(problems, path, "apiVersion", 1, 13, "plexus/v1");
-  ExpectProblem(problems, path, "inputs[0]", 4, 5, "not both");
-  ExpectProblem(problems, path, "inputs[1].file", 7, 5, "or inputPort");
+  ExpectProblem(problems, path, "inputs[0]", 4, 5, "not several");
+  ExpectProblem(problems, path, "inputs[1].file", 7, 5, "or inputPort, or cdc");
   ExpectProblem(problems, path, "inputs[1].format", 8, 13, "xlsx");
   ExpectProblem(problems, path, "inputs[1].options", 9, 14, "expected a map");
   ExpectProblem(problems, path, "output", 10, 1, "did you mean 'outputs'?");
   ExpectProblem(problems, path, "outputs", 1, 1, "required field is missing");
   EXPECT_EQ(problems.size(), 7u) << Dump(problems);
+}
+
+TEST(SpecParseTest, StreamingPipelineFillsTheModel) {
+  std::string path = WriteFile(ScratchDir() / "pipeline.yaml",
+                               "apiVersion: plexus/v1\n"                             // 1
+                               "kind: Pipeline\n"                                    // 2
+                               "inputs:\n"                                           // 3
+                               "  - name: changes\n"                                 // 4
+                               "    cdc:\n"                                          // 5
+                               "      source: postgres\n"                            // 6
+                               "      dsn: host=127.0.0.1 dbname=shop\n"             // 7
+                               "      table: public.orders\n"                        // 8
+                               "      snapshot: false\n"                             // 9
+                               "      maxErrorRate: 0.01\n"                          // 10
+                               "      newColumns: pause\n"                           // 11
+                               "  - name: customers\n"                               // 12
+                               "    inputPort: customers\n"                          // 13
+                               "  - name: events\n"                                  // 14
+                               "    cdc: {source: kafka, brokers: 'b:9092', topic: t,"
+                               " options: {group.id: g}}\n"                          // 15
+                               "outputs:\n"                                          // 16
+                               "  - port: orders\n"                                  // 17
+                               "    from: changes\n"                                 // 18
+                               "    steps:\n"                                        // 19
+                               "      - filter: \"status <> 'test'\"\n"              // 20
+                               "      - project: [id, 'amount * 100 AS cents']\n"    // 21
+                               "      - rename: {id: order_id, cents: amount}\n"     // 22
+                               "      - lookup: {input: customers, on: [customer_id],"
+                               " columns: [country]}\n"                              // 23
+                               "      - use: clean_emails\n"                         // 24
+                               "        with: {column: email, keep: 007}\n"          // 25
+                               "schedule:\n"                                         // 26
+                               "  every: 15m\n"                                      // 27
+                               "  cron: '0 * * * *'\n"                               // 28
+                               "  onUpstream: true\n"                                // 29
+                               "  continuous: true\n"                                // 30
+                               "  maxLatency: 500ms\n"                               // 31
+                               "  maxBatchEvents: 5000\n"                            // 32
+                               "retries: {attempts: 5, backoff: 30, maxBackoff: 1h}\n");
+  std::vector<Diagnostic> problems;
+  Result<Pipeline> pipeline = ParsePipelineFile(path, &problems);
+  ASSERT_TRUE(pipeline.ok()) << Dump(problems);
+  ASSERT_EQ(pipeline->inputs.size(), 3u);
+  ASSERT_TRUE(pipeline->inputs[0].cdc.has_value());
+  const CdcSpec& pg = *pipeline->inputs[0].cdc;
+  EXPECT_EQ(pg.source, "postgres");
+  EXPECT_EQ(pg.dsn, "host=127.0.0.1 dbname=shop");
+  EXPECT_EQ(pg.table, "public.orders");
+  EXPECT_FALSE(pg.snapshot);
+  EXPECT_DOUBLE_EQ(pg.max_error_rate, 0.01);
+  EXPECT_EQ(pg.new_columns, "pause");
+  EXPECT_EQ(pg.location.line, 6);
+  EXPECT_FALSE(pipeline->inputs[1].cdc.has_value());
+  const CdcSpec& kafka = *pipeline->inputs[2].cdc;
+  EXPECT_EQ(kafka.topic, "t");
+  EXPECT_EQ(kafka.options.at("group.id"), "g");
+  EXPECT_EQ(kafka.new_columns, "add");
+  const PipelineOutput& out = pipeline->outputs[0];
+  EXPECT_EQ(out.from, "changes");
+  EXPECT_TRUE(out.sql.empty());
+  ASSERT_EQ(out.steps.size(), 5u);
+  EXPECT_EQ(out.steps[0].kind, "filter");
+  EXPECT_EQ(out.steps[0].value.text, "status <> 'test'");
+  EXPECT_EQ(out.steps[0].location.line, 20);
+  EXPECT_EQ(out.steps[1].value.kind, StepValue::Kind::kList);
+  EXPECT_EQ(out.steps[1].value.items[1].text, "amount * 100 AS cents");
+  EXPECT_EQ(out.steps[1].value.items[1].location.line, 21);
+  ASSERT_EQ(out.steps[2].value.fields.size(), 2u);
+  EXPECT_EQ(out.steps[2].value.fields[1].first, "cents");  // written order
+  EXPECT_EQ(out.steps[2].value.fields[1].second.text, "amount");
+  EXPECT_EQ(out.steps[3].value.Field("on")->items[0].text, "customer_id");
+  EXPECT_EQ(out.steps[4].kind, "use");
+  EXPECT_EQ(out.steps[4].value.text, "clean_emails");
+  ASSERT_EQ(out.steps[4].with.size(), 2u);
+  EXPECT_EQ(out.steps[4].with[1].second.text, "007");  // scalars keep their text
+  const Schedule& s = pipeline->schedule;
+  EXPECT_DOUBLE_EQ(s.every_s, 900);
+  EXPECT_EQ(s.cron, "0 * * * *");
+  EXPECT_TRUE(s.on_upstream);
+  EXPECT_TRUE(s.continuous);
+  EXPECT_DOUBLE_EQ(s.max_latency_s, 0.5);
+  EXPECT_EQ(s.max_batch_events, 5000);
+  EXPECT_EQ(pipeline->retries.attempts, 5);
+  EXPECT_DOUBLE_EQ(pipeline->retries.backoff_s, 30);
+  EXPECT_DOUBLE_EQ(pipeline->retries.max_backoff_s, 3600);
+}
+
+TEST(SpecParseTest, PipelineWithoutScheduleKeepsTheDefaults) {
+  std::string path = (MiniMeshDir() / "domains/customers/customers/pipeline.yaml").string();
+  Result<Pipeline> pipeline = ParsePipelineFile(path, nullptr);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status().ToString();
+  EXPECT_EQ(pipeline->schedule.every_s, 0);
+  EXPECT_TRUE(pipeline->schedule.cron.empty());
+  EXPECT_FALSE(pipeline->schedule.continuous);
+  EXPECT_DOUBLE_EQ(pipeline->schedule.max_latency_s, 1);
+  EXPECT_EQ(pipeline->retries.attempts, 3);
+  EXPECT_TRUE(pipeline->outputs[0].steps.empty());
+}
+
+TEST(SpecParseTest, Durations) {
+  EXPECT_EQ(ParseDurationSeconds("500ms"), 0.5);
+  EXPECT_EQ(ParseDurationSeconds("30s"), 30);
+  EXPECT_EQ(ParseDurationSeconds("15m"), 900);
+  EXPECT_EQ(ParseDurationSeconds("2h"), 7200);
+  EXPECT_EQ(ParseDurationSeconds("1d"), 86400);
+  EXPECT_EQ(ParseDurationSeconds("90"), 90);
+  EXPECT_EQ(ParseDurationSeconds("1.5"), 1.5);
+  EXPECT_EQ(ParseDurationSeconds("1.5m"), 90);
+  EXPECT_FALSE(ParseDurationSeconds("").has_value());
+  EXPECT_FALSE(ParseDurationSeconds("m").has_value());
+  EXPECT_FALSE(ParseDurationSeconds("-5s").has_value());
+  EXPECT_FALSE(ParseDurationSeconds("5 min").has_value());
+  EXPECT_FALSE(ParseDurationSeconds("5w").has_value());
+}
+
+TEST(SpecParseTest, StreamingPipelineProblemsAreLocated) {
+  std::string path = WriteFile(ScratchDir() / "pipeline.yaml",
+                               "apiVersion: plexus/v1\n"                             // 1
+                               "kind: Pipeline\n"                                    // 2
+                               "inputs:\n"                                           // 3
+                               "  - name: a\n"                                       // 4
+                               "    file: a.csv\n"                                   // 5
+                               "    cdc: {source: files, folder: in}\n"              // 6
+                               "  - name: b\n"                                       // 7
+                               "    cdc:\n"                                          // 8
+                               "      source: postgres\n"                            // 9
+                               "      folder: in\n"                                  // 10
+                               "      maxErrorRate: 5%\n"                            // 11
+                               "      newColumns: keep\n"                            // 12
+                               "  - name: c\n"                                       // 13
+                               "    cdc: {source: ftp}\n"                            // 14
+                               "    options: {x: y}\n"                               // 15
+                               "outputs:\n"                                          // 16
+                               "  - port: x\n"                                       // 17
+                               "    sql: SELECT 1\n"                                 // 18
+                               "    from: a\n"                                       // 19
+                               "    steps:\n"                                        // 20
+                               "      - filtr: x > 1\n"                              // 21
+                               "      - {filter: a, project: [b]}\n"                 // 22
+                               "      - use: Bad-Name\n"                             // 23
+                               "        with: [x]\n"                                 // 24
+                               "      - dedupe:\n"                                   // 25
+                               "schedule:\n"                                         // 26
+                               "  every: soon\n"                                     // 27
+                               "  cron: '61 * * * *'\n"                              // 28
+                               "  maxBatchEvents: 0\n"                               // 29
+                               "  continous: true\n"                                 // 30
+                               "retries: {attempts: 2, backoff: 1m, maxBackoff: 10s}\n");  // 31
+  std::vector<Diagnostic> problems;
+  ASSERT_FALSE(ParsePipelineFile(path, &problems).ok());
+  ExpectProblem(problems, path, "inputs[0]", 4, 5, "not several");
+  ExpectProblem(problems, path, "inputs[1].cdc.folder", 10, 15, "applies to source files only");
+  ExpectProblem(problems, path, "inputs[1].cdc.dsn", 9, 7, "required field is missing");
+  ExpectProblem(problems, path, "inputs[1].cdc.table", 9, 7, "source postgres needs it");
+  ExpectProblem(problems, path, "inputs[1].cdc.maxErrorRate", 11, 21, "between 0 and 1");
+  ExpectProblem(problems, path, "inputs[1].cdc.newColumns", 12, 19, "'keep' is not allowed");
+  ExpectProblem(problems, path, "inputs[2].cdc.source", 14, 19, "'ftp' is not allowed");
+  ExpectProblem(problems, path, "outputs[0].from", 19, 11, "not both");
+  ExpectProblem(problems, path, "outputs[0].steps[0]", 21, 9, "unknown step 'filtr'");
+  ExpectProblem(problems, path, "outputs[0].steps[1]", 22, 9, "a map of one key");
+  ExpectProblem(problems, path, "outputs[0].steps[2].use", 23, 14, "a processor's name");
+  ExpectProblem(problems, path, "outputs[0].steps[2].with", 24, 15, "expected a map");
+  ExpectProblem(problems, path, "schedule.every", 27, 10, "expected a duration");
+  ExpectProblem(problems, path, "schedule.cron", 28, 9, "minute 61 is out of range");
+  ExpectProblem(problems, path, "schedule.maxBatchEvents", 29, 19, "whole number above 0");
+  ExpectProblem(problems, path, "schedule.continous", 30, 3, "did you mean 'continuous'?");
+  ExpectProblem(problems, path, "retries.maxBackoff", 31, 49, "not be shorter than backoff");
+  ExpectProblem(problems, path, "inputs[2].options", 15, 14, "a file reader's");
+  EXPECT_EQ(problems.size(), 18u) << Dump(problems);
+}
+
+TEST(SpecParseTest, ProcessorsOfDomainAndMeshFillTheModel) {
+  fs::path dir = ScratchDir();
+  WriteFile(dir / "mesh.yaml",
+            "apiVersion: plexus/v1\n"                          // 1
+            "kind: Mesh\n"                                     // 2
+            "name: m\n"                                        // 3
+            "processors:\n"                                    // 4
+            "  clean_emails:\n"                                // 5
+            "    description: Drops rows without an email.\n"  // 6
+            "    parameters:\n"                                // 7
+            "      column: {default: email, description: the email column}\n"  // 8
+            "      limit:\n"                                   // 9
+            "    steps:\n"                                     // 10
+            "      - filter: \"${column} LIKE '%@%'\"\n"       // 11
+            "      - hash: ['${column}']\n");                  // 12
+  WriteFile(dir / "domains/sales/domain.yaml",
+            "apiVersion: plexus/v1\n"
+            "kind: Domain\n"
+            "name: sales\n"
+            "processors:\n"
+            "  Latest: {steps: [{dedupe: {key: id}}]}\n"  // 5: bad name
+            "  empty: {steps: []}\n"                      // 6: no steps
+            "  nosteps: {description: x}\n");             // 7: steps missing
+  std::vector<Diagnostic> problems;
+  Result<Mesh> mesh = LoadMesh(dir.string(), &problems);
+  ASSERT_FALSE(mesh.ok());
+  ExpectProblem(problems, "domains/sales/domain.yaml", "processors.Latest", 5, 3,
+                "not a valid processor name");
+  ExpectProblem(problems, "domains/sales/domain.yaml", "processors.empty.steps", 6, 18,
+                "at least one step");
+  ExpectProblem(problems, "domains/sales/domain.yaml", "processors.nosteps.steps", 7, 12,
+                "required field is missing");
+  EXPECT_EQ(problems.size(), 3u) << Dump(problems);
+  fs::remove_all(dir / "domains");
+  problems.clear();
+  mesh = LoadMesh(dir.string(), &problems);
+  ASSERT_TRUE(mesh.ok()) << Dump(problems);
+  ASSERT_EQ(mesh->processors.size(), 1u);
+  const ProcessorDefinition& p = mesh->processors[0];
+  EXPECT_EQ(p.name, "clean_emails");
+  EXPECT_EQ(p.scope, "mesh");
+  EXPECT_EQ(p.description, "Drops rows without an email.");
+  EXPECT_EQ(p.location.line, 5);
+  ASSERT_EQ(p.parameters.size(), 2u);
+  EXPECT_EQ(p.parameters[0].default_value, std::optional<std::string>("email"));
+  EXPECT_EQ(p.parameters[0].description, "the email column");
+  EXPECT_FALSE(p.parameters[1].default_value.has_value());
+  ASSERT_EQ(p.steps.size(), 2u);
+  EXPECT_EQ(p.steps[1].kind, "hash");
+  EXPECT_EQ(p.steps[1].value.items[0].text, "${column}");
 }
 
 TEST(SpecParseTest, AppendsToExistingProblemsAndCountsOnlyItsOwn) {

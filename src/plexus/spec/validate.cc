@@ -10,6 +10,7 @@
 
 #include "plexus/spec/glossary.h"
 #include "plexus/spec/parse.h"
+#include "plexus/spec/validate_internal.h"
 
 namespace plexus::spec {
 namespace {
@@ -119,6 +120,7 @@ void MeshValidator::IndexContracts() {
 void MeshValidator::Run() {
   IndexContracts();
   (void)ValidateGlossary(mesh_.glossary, problems_);
+  internal::CheckProcessorDefinitions(mesh_, problems_);
   std::set<std::string> domain_names;
   for (const Domain& domain : mesh_.domains) {
     if (!domain.name.empty() && !domain_names.insert(domain.name).second) {
@@ -167,7 +169,10 @@ void MeshValidator::CheckProduct(const Domain& domain, const ProductBundle& bund
   CheckOutputPorts(bundle);
   CheckInputPorts(bundle);
   for (const auto& [id, contract] : bundle.contracts) CheckContract(contract);
-  if (bundle.pipeline) CheckPipeline(bundle, *bundle.pipeline);
+  if (bundle.pipeline) {
+    CheckPipeline(bundle, *bundle.pipeline);
+    internal::CheckPipelineSteps(mesh_, domain, bundle, *bundle.pipeline, problems_);
+  }
 }
 
 void MeshValidator::CheckOutputPorts(const ProductBundle& bundle) {
@@ -337,9 +342,10 @@ void MeshValidator::CheckPipeline(const ProductBundle& bundle, const Pipeline& p
     if (!output.port.empty() && !built.insert(output.port).second) {
       Add(output.location, path + ".port", "output port '" + output.port + "' is built twice");
     }
-    if (output.sql.empty() && pipeline.inputs.size() != 1) {
+    if (output.sql.empty() && output.from.empty() && pipeline.inputs.size() != 1) {
       Add(output.location, path + ".sql",
-          "required field is missing (sql may be left out only with exactly one input)");
+          "required field is missing (sql may be left out only with `from` or exactly one "
+          "input)");
     }
   }
   for (const OutputPort& port : ports) {

@@ -195,6 +195,158 @@ TEST(SpecMeshTest, PipelineReferencesAreChecked) {
   EXPECT_EQ(problems.size(), 5u) << Dump(problems);
 }
 
+constexpr char kOrdersDomain[] = "domains/orders/domain.yaml";
+
+/// The mini mesh with processors in mesh.yaml and the orders domain, and `pipeline` as the
+/// orders product's pipeline.yaml.
+fs::path StreamingMesh(const std::string& pipeline) {
+  fs::path mesh = CopyMiniMesh();
+  std::ofstream(mesh / "mesh.yaml", std::ios::app)
+      << "processors:\n"                                          // 6
+         "  positive:\n"                                          // 7
+         "    parameters:\n"                                      // 8
+         "      column: {default: amount}\n"                      // 9
+         "    steps:\n"                                           // 10
+         "      - filter: ${column} > 0\n"                        // 11
+         "  latest:\n"                                            // 12
+         "    parameters: {key: {}, ts: {default: updated_at}}\n" // 13
+         "    steps:\n"                                           // 14
+         "      - dedupe: {key: '${key}', latest: '${ts}'}\n";    // 15
+  std::ofstream(mesh / kOrdersDomain, std::ios::app)
+      << "processors:\n"                                          // 7
+         "  tidy:\n"                                              // 8
+         "    parameters: {col: {}}\n"                            // 9
+         "    steps:\n"                                           // 10
+         "      - use: positive\n"                                // 11
+         "        with: {column: '${col}'}\n"                     // 12
+         "      - project: ['${col}', order_id]\n";               // 13
+  WriteFile(mesh / kOrdersPipeline, pipeline);
+  return mesh;
+}
+
+constexpr char kPipelineHead[] =
+    "apiVersion: plexus/v1\n"                                         // 1
+    "kind: Pipeline\n"                                                // 2
+    "inputs:\n"                                                       // 3
+    "  - name: changes\n"                                             // 4
+    "    cdc: {source: files, folder: changes}\n"                     // 5
+    "  - name: customers\n"                                           // 6
+    "    inputPort: customers\n"                                      // 7
+    "outputs:\n"                                                      // 8
+    "  - port: orders\n"                                              // 9
+    "    from: changes\n"                                             // 10
+    "    steps:\n";                                                   // 11
+
+TEST(SpecMeshTest, StreamingPipelineWithProcessorsLoadsClean) {
+  fs::path mesh = StreamingMesh(std::string(kPipelineHead) +
+                                "      - use: tidy\n"                              // 12
+                                "        with: {col: amount}\n"                    // 13
+                                "      - lookup: {input: customers, on: customer_id}\n"
+                                "      - mask: {customer_id: hash}\n"
+                                "schedule: {continuous: true, maxLatency: 200ms}\n");
+  std::vector<Diagnostic> problems;
+  Result<Mesh> loaded = LoadMesh(mesh.string(), &problems);
+  ASSERT_TRUE(loaded.ok()) << Dump(problems);
+  ASSERT_EQ(loaded->processors.size(), 2u);
+  ASSERT_EQ(loaded->domains[1].processors.size(), 1u);
+  EXPECT_EQ(loaded->domains[1].processors[0].scope, "orders");
+}
+
+TEST(SpecMeshTest, StepsAreCheckedAgainstInputsAndProcessors) {
+  fs::path mesh = StreamingMesh(
+      "apiVersion: plexus/v1\n"                                       // 1
+      "kind: Pipeline\n"                                              // 2
+      "inputs:\n"                                                     // 3
+      "  - name: raw\n"                                               // 4
+      "    file: data/orders.ndjson\n"                                // 5
+      "  - name: customers\n"                                         // 6
+      "    inputPort: customers\n"                                    // 7
+      "outputs:\n"                                                    // 8
+      "  - port: orders\n"                                            // 9
+      "    from: raws\n"                                              // 10
+      "    steps:\n"                                                  // 11
+      "      - union: [customers, nowhere]\n"                         // 12
+      "      - lookup: {input: clients, on: [id], columns: x}\n"      // 13
+      "      - use: missing\n"                                        // 14
+      "      - use: latest\n"                                         // 15
+      "        with: {ts: changed_at, size: 3}\n"                     // 16
+      "      - use: latest\n"                                         // 17
+      "        with: {key: [order_id]}\n"                             // 18
+      "      - dedupe: order_id\n"                                    // 19
+      "schedule: {continuous: true, cron: '* * * * *'}\n");           // 20
+  std::vector<Diagnostic> problems = LoadProblems(mesh);
+  ExpectProblem(problems, kOrdersPipeline, "outputs[0].from", 9, "no input named 'raws'");
+  ExpectProblem(problems, kOrdersPipeline, "outputs[0].steps[0].union[1]", 12,
+                "union names 'nowhere', which is not an input");
+  ExpectProblem(problems, kOrdersPipeline, "outputs[0].steps[1].lookup.input", 13,
+                "lookup names 'clients'");
+  ExpectProblem(problems, kOrdersPipeline, "outputs[0].steps[1].lookup.columns", 13,
+                "expected a list of columns, found text");
+  ExpectProblem(problems, kOrdersPipeline, "outputs[0].steps[2].use", 14,
+                "no processor named 'missing' in domain.yaml of 'orders' or in mesh.yaml");
+  ExpectProblem(problems, kOrdersPipeline, "outputs[0].steps[3].with.size", 16,
+                "processor 'latest' has no parameter 'size' (its parameters: key, ts)");
+  ExpectProblem(problems, kOrdersPipeline, "outputs[0].steps[3].with.key", 15,
+                "needs parameter 'key' (it has no default)");
+  ExpectProblem(problems, kOrdersPipeline, "outputs[0].steps[5].dedupe", 19,
+                "expected a map with key, latest, found text");
+  ExpectProblem(problems, kOrdersPipeline, "schedule.continuous", 20, "needs a CDC input");
+  EXPECT_EQ(problems.size(), 9u) << Dump(problems);
+}
+
+TEST(SpecMeshTest, CdcOutputsTakeRowWiseStepsAndAPrimaryKey) {
+  fs::path mesh = StreamingMesh(std::string(kPipelineHead) +
+                                "      - filter: amount > 0\n"                     // 12
+                                "      - dedupe: {key: order_id}\n"                // 13
+                                "      - use: latest\n"                            // 14
+                                "        with: {key: order_id}\n"                  // 15
+                                "      - use: tidy\n"                              // 16
+                                "        with: {col: amount}\n");                  // 17
+  Edit(mesh, kOrdersContract, "primaryKey: true", "primaryKey: false");
+  std::vector<Diagnostic> problems = LoadProblems(mesh);
+  ExpectProblem(problems, kOrdersPipeline, "outputs[0].steps[1]", 13,
+                "'dedupe' is not a row-wise step: an output built from the CDC input 'changes'");
+  ExpectProblem(problems, kOrdersPipeline, "outputs[0].steps[2].use", 14,
+                "processor 'latest': 'dedupe' is not a row-wise step");
+  ExpectProblem(problems, kOrdersPipeline, "outputs[0].from", 9,
+                "contract 'orders-orders-v1' needs a primary key");
+  EXPECT_EQ(problems.size(), 3u) << Dump(problems);
+}
+
+TEST(SpecMeshTest, ProcessorDefinitionsAreChecked) {
+  fs::path mesh = StreamingMesh(std::string(kPipelineHead) + "      - filter: amount > 0\n");
+  std::ofstream(mesh / kOrdersDomain, std::ios::app)
+      << "  positive:\n"                                          // 14: a mesh name
+         "    steps: [{filter: x}]\n"                             // 15
+         "  loop_a:\n"                                            // 16
+         "    steps: [{use: loop_b}]\n"                           // 17
+         "  loop_b:\n"                                            // 18
+         "    steps: [{use: loop_a}]\n"                           // 19
+         "  broken:\n"                                            // 20
+         "    parameters: {c: {}}\n"                              // 21
+         "    steps:\n"                                           // 22
+         "      - rename: {'${c}': '${d}'}\n"                     // 23
+         "      - project: '${c}'\n"                              // 24: a whole placeholder
+         "      - cast: [x]\n"                                    // 25
+         "      - use: positive\n"                                // 26
+         "        with: {col: x}\n";                              // 27
+  std::vector<Diagnostic> problems = LoadProblems(mesh);
+  ExpectProblem(problems, kOrdersDomain, "processors.positive", 14,
+                "mesh.yaml already defines a processor 'positive' (mesh.yaml:7:3)");
+  ExpectProblem(problems, kOrdersDomain, "processors.loop_a", 16,
+                "processors use each other in a cycle (loop_a -> loop_b -> loop_a)");
+  ExpectProblem(problems, kOrdersDomain, "processors.broken.steps[0]", 23,
+                "${d} names no parameter of processor 'broken'");
+  ExpectProblem(problems, kOrdersDomain, "processors.broken.steps[2].cast", 25,
+                "expected a map of column: type, found a list");
+  ExpectProblem(problems, kOrdersDomain, "processors.broken.steps[3].with.col", 27,
+                "processor 'positive' has no parameter 'col'");
+  // The domain's `positive` hides the mesh's (the problem above), so `tidy` now reaches it.
+  ExpectProblem(problems, kOrdersDomain, "processors.tidy.steps[0].with.column", 12,
+                "processor 'positive' has no parameter 'column' (it takes none)");
+  EXPECT_EQ(problems.size(), 6u) << Dump(problems);
+}
+
 TEST(SpecMeshTest, ProblemsOfEveryFileAreCollectedOnce) {
   fs::path mesh = CopyMiniMesh();
   Edit(mesh, kOrdersContract, "logicalType: date", "logicalType: day");
