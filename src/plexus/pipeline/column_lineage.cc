@@ -5,6 +5,7 @@
 #include <set>
 
 #include "plexus/common/text.h"
+#include "plexus/pipeline/processors.h"
 
 namespace plexus::pipeline {
 namespace {
@@ -118,22 +119,92 @@ class Tracer {
                                          : Lower(name.value("column_names", Json::array()).back()));
       }
     }
+    // `* REPLACE (expr AS c)`: c reads what expr reads; `* RENAME (c AS d)`: d is c.
+    std::map<std::string, Sources> replaced;
+    if (auto list = item.find("replace_list"); list != item.end() && list->is_array()) {
+      for (const auto& entry : *list) {
+        replaced[Lower(entry.at("key"))] = Expr(entry.at("value"), scope, {});
+      }
+    }
+    std::map<std::string, std::string> renamed;
+    if (auto list = item.find("rename_list"); list != item.end() && list->is_array()) {
+      for (const auto& entry : *list) {
+        renamed[Lower(entry.at("key").at("column"))] = Lower(entry.at("value"));
+      }
+    }
     bool matched = false;
+    std::set<std::string> placed;
     for (const auto& r : scope.relations) {
       if (!relation.empty() && r.alias != relation) continue;
       matched = true;
       if (r.opaque) throw Unsure{};
-      for (const auto& c : r.columns) {
-        if (!excluded.count(c.name)) out.columns.push_back(c);
+      for (ScopeColumn c : r.columns) {
+        if (excluded.count(c.name)) continue;
+        if (auto it = replaced.find(c.name); it != replaced.end()) c.sources = it->second;
+        if (auto it = renamed.find(c.name); it != renamed.end()) c.name = it->second;
+        placed.insert(c.name);
+        out.columns.push_back(std::move(c));
       }
       out.open_inputs.insert(out.open_inputs.end(), r.open_inputs.begin(), r.open_inputs.end());
     }
     if (!matched) throw Unsure{};
+    NamedBehindStar(scope, relation, replaced, renamed, placed, out);
+  }
+
+  /// Behind a `*` over inputs of unknown columns, the columns a REPLACE or RENAME names are
+  /// now known: each reads what its expression, or the column it renames, reads.
+  static void NamedBehindStar(const Scope& scope, const std::string& relation,
+                              const std::map<std::string, Sources>& replaced,
+                              const std::map<std::string, std::string>& renamed,
+                              const std::set<std::string>& placed, Relation& out) {
+    for (const auto& [name, sources] : replaced) {
+      if (!placed.count(name) && !renamed.count(name)) {
+        out.columns.push_back(ScopeColumn{name, sources});
+      }
+    }
+    for (const auto& [from, to] : renamed) {
+      if (placed.count(to)) continue;
+      Sources sources;
+      if (auto it = replaced.find(from); it != replaced.end()) sources = it->second;
+      for (const auto& r : scope.relations) {
+        if (sources.empty() && (relation.empty() || r.alias == relation)) {
+          Sources read = InRelation(r, from);
+          sources.insert(read.begin(), read.end());
+        }
+      }
+      out.columns.push_back(ScopeColumn{to, std::move(sources)});
+    }
+  }
+
+  /// UNION BY NAME: columns meet by name; a column one side lacks may come, by name, from the
+  /// other side's inputs of unknown columns.
+  static Relation UnionByName(Relation left, const Relation& right) {
+    auto by_name = [](const std::vector<ScopeColumn>& columns, const std::string& name) {
+      return std::find_if(columns.begin(), columns.end(),
+                          [&](const ScopeColumn& c) { return c.name == name; });
+    };
+    for (auto& c : left.columns) {
+      auto same = by_name(right.columns, c.name);
+      if (same != right.columns.end()) c.sources.insert(same->sources.begin(), same->sources.end());
+      if (same == right.columns.end()) {
+        for (const auto& in : right.open_inputs) c.sources.insert(ColumnSource{in, c.name, true});
+      }
+    }
+    for (const auto& c : right.columns) {
+      if (by_name(left.columns, c.name) != left.columns.end()) continue;
+      ScopeColumn added = c;
+      for (const auto& in : left.open_inputs) added.sources.insert(ColumnSource{in, c.name, true});
+      left.columns.push_back(std::move(added));
+    }
+    left.open_inputs.insert(left.open_inputs.end(), right.open_inputs.begin(),
+                            right.open_inputs.end());
+    return left;
   }
 
   Relation SetOperation(const Json& node, const Scope* outer) {
     Relation left = Node(node.at("left"), outer);
     Relation right = Node(node.at("right"), outer);
+    if (Member(node, "setop_type") == "UNION_BY_NAME") return UnionByName(std::move(left), right);
     left.open_inputs.insert(left.open_inputs.end(), right.open_inputs.begin(), right.open_inputs.end());
     if (left.columns.size() == right.columns.size() && left.open_inputs.empty()) {
       for (size_t i = 0; i < left.columns.size(); ++i) {
@@ -400,6 +471,19 @@ struct PortColumns {
   std::vector<std::string> columns;
 };
 
+/// The output's SELECT with its processor steps compiled in (types unknown: traced, never run),
+/// so a rename, project or lookup step's columns trace to what they read.
+Result<std::string> ChainSql(const spec::PipelineOutput& output, const spec::Pipeline& pipeline,
+                             const std::vector<spec::ProcessorDefinition>& domain_processors,
+                             const std::vector<spec::ProcessorDefinition>& mesh_processors) {
+  ChainContext context;
+  for (const auto& input : pipeline.inputs) context.inputs.push_back(input.name);
+  PLEXUS_ASSIGN_OR_RETURN(std::string start, ChainStart(output, context.inputs));
+  if (output.steps.empty()) return start;
+  PLEXUS_ASSIGN_OR_RETURN(auto steps, ExpandChain(output.steps, domain_processors, mesh_processors));
+  return CompileChain(start, steps, context);
+}
+
 std::vector<std::string> ColumnNames(const spec::SchemaObject* table) {
   std::vector<std::string> names;
   if (table != nullptr) {
@@ -448,9 +532,9 @@ Result<std::vector<catalog::ColumnLineageRecord>> MeshColumnLineage(const spec::
         std::vector<std::string> columns =
             contract == bundle.contracts.end() ? std::vector<std::string>{}
                                                : ColumnNames(PortTable(contract->second, output.port));
-        std::string sql = output.sql;
-        if (sql.empty() && inputs.size() == 1) sql = "SELECT * FROM \"" + inputs.begin()->first + "\"";
-        auto traced = parser->Compute(sql, inputs, columns);
+        auto sql = ChainSql(output, *bundle.pipeline, domain.processors, mesh.processors);
+        auto traced = sql.ok() ? parser->Compute(*sql, inputs, columns)
+                               : Result<std::vector<OutputColumn>>(sql.status());
         std::vector<OutputColumn> lineage;
         if (traced.ok()) {
           lineage = std::move(traced).value();

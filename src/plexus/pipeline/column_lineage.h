@@ -62,6 +62,8 @@ class LineageParser {
 
 /// Column lineage edges of every pipeline output of the mesh that reads another product
 /// through an input port (the edges impact analysis needs); file inputs are left out.
+/// An output's processor steps are compiled into its SELECT first (processors.h), so a column
+/// renamed, projected or brought by a lookup traces to the input column it reads.
 /// A pipeline whose SQL does not parse contributes whole-input edges for each of its columns.
 Result<std::vector<catalog::ColumnLineageRecord>> MeshColumnLineage(const spec::Mesh& mesh);
 
