@@ -43,4 +43,6 @@ fi
   --products "${BENCH_GOVERNANCE_PRODUCTS:-10000}" --rounds "${BENCH_GOVERNANCE_ROUNDS:-5}"
 # Wire protocol: Plexus vs a local PostgreSQL 15 on the same table (BENCH_WIRE_ROWS rows).
 BUILD="$bin" "$here/scripts/bench_wire.sh"
+# CDC: BENCH_CDC_EVENTS Debezium events applied from NDJSON vs raw appender rows, lag, memory.
+"$bin/plexus_cdc_bench" --work "$work/cdc" --out "$out" --events "${BENCH_CDC_EVENTS:-10000000}"
 echo "bench: reports in $out"

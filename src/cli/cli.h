@@ -83,6 +83,9 @@ void SetupInit(CLI::App& sub, Context& ctx);
 void SetupValidate(CLI::App& sub, Context& ctx);
 void SetupApply(CLI::App& sub, Context& ctx);
 void SetupRun(CLI::App& sub, Context& ctx);
+void SetupRuns(CLI::App& sub, Context& ctx);      ///< cmd_run.cc: the run history
+void SetupPipeline(CLI::App& sub, Context& ctx);  ///< cmd_run.cc: status, pause, resume
+void SetupIngest(CLI::App& sub, Context& ctx);  ///< cmd_ingest.cc: CDC events from a file
 void SetupProducts(CLI::App& sub, Context& ctx);
 void SetupShow(CLI::App& sub, Context& ctx);
 void SetupLineage(CLI::App& sub, Context& ctx);

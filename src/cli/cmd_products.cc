@@ -187,6 +187,17 @@ Status Show(const Context& ctx, const std::string& ref) {
               << RowsText(o) << (o.published_at.empty() ? "" : " at " + o.published_at) << "\n";
     PrintColumns(o, term_names);
   }
+  // CDC (issue 7): a paused pipeline, and the contract bumps proposed for source columns.
+  PLEXUS_ASSIGN_OR_RETURN(auto cdc_state, catalog->GetPipelineState(p.id));
+  if (cdc_state.paused) {
+    std::cout << "  pipeline PAUSED since " << cdc_state.since << ": " << cdc_state.reason << "\n";
+  }
+  PLEXUS_ASSIGN_OR_RETURN(auto proposals, catalog->ListSchemaProposals(p.id));
+  for (const auto& pr : proposals) {
+    std::cout << "  proposed: contract of port " << pr.port << " " << pr.proposed_version
+              << " adds column " << pr.column << " " << pr.type << " (seen at the source "
+              << pr.at << ")\n";
+  }
   PLEXUS_ASSIGN_OR_RETURN(auto runs, catalog->ListRuns(p.id, 5));
   for (const auto& r : runs) {
     std::cout << "  run " << r.id << "  " << r.started_at << "  " << r.status << "  " << r.rows

@@ -87,7 +87,13 @@ void SetupServe(CLI::App& sub, Context& ctx) {
                  "Seconds between evaluations of the mesh's policies (0: never)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  sub.add_option("--max-runs", options->max_runs,
+                 "Scheduled pipeline runs at once (runs asked for by hand and continuous CDC "
+                 "streams are not held back)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   sub.callback([&ctx, options, statement_timeout, idle_timeout, pg_port] {
+    options->mesh_dir = ctx.global.mesh;
     options->pg_port_required = pg_port->count() > 0;
     options->pg.statement_timeout_ms = static_cast<int64_t>(*statement_timeout * 1000);
     options->pg.idle_timeout_ms = static_cast<int64_t>(*idle_timeout * 1000);

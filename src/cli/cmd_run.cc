@@ -1,6 +1,9 @@
-// run and generate: building products.
+// run, runs, pipeline and generate: building products, their history and their schedule.
 #include <cstdio>
 #include <iostream>
+#include <set>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
 #include "plexus/pipeline/runner.h"
@@ -12,16 +15,11 @@ namespace {
 struct RunArgs {
   std::vector<std::string> products;
   bool all = false;
+  bool full_refresh = false;
 };
 
-Status Run(const Context& ctx, const RunArgs& args) {
-  if (args.products.empty() && !args.all) {
-    return InvalidArgument("name the products to run (domain.product), or --all");
-  }
-  PLEXUS_ASSIGN_OR_RETURN(catalog::Home home, ctx.OpenHome());
-  PLEXUS_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(home));
-  pipeline::PipelineRunner runner(home, catalog.get());
-  PLEXUS_ASSIGN_OR_RETURN(auto reports, runner.Run(args.all ? std::vector<std::string>{} : args.products));
+/// What plexus run prints, from the local runner or the server's answer.
+Status PrintReports(const std::vector<pipeline::RunReport>& reports) {
   if (reports.empty()) return FailedPrecondition("no product with a pipeline: apply a mesh first");
   int failed = 0;
   for (const auto& r : reports) {
@@ -48,13 +46,197 @@ Status Run(const Context& ctx, const RunArgs& args) {
   return Status::OK();
 }
 
+Status Run(const Context& ctx, const RunArgs& args) {
+  if (args.products.empty() && !args.all) {
+    return InvalidArgument("name the products to run (domain.product), or --all");
+  }
+  if (!args.products.empty() && args.all) {
+    return InvalidArgument("name the products to run or give --all, not both");
+  }
+  PLEXUS_ASSIGN_OR_RETURN(auto remote, ctx.Server());
+  if (remote.has_value()) {  // the server holds the data files: it runs them on its engine
+    PLEXUS_ASSIGN_OR_RETURN(auto reports,
+                            server::RemoteRun(*remote, args.products, args.all, args.full_refresh));
+    return PrintReports(reports);
+  }
+  PLEXUS_ASSIGN_OR_RETURN(catalog::Home home, ctx.OpenHome());
+  PLEXUS_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(home));
+  pipeline::RunOptions options;
+  options.full_refresh = args.full_refresh;
+  pipeline::PipelineRunner runner(home, catalog.get(), options);
+  PLEXUS_ASSIGN_OR_RETURN(auto reports,
+                          runner.Run(args.all ? std::vector<std::string>{} : args.products));
+  return PrintReports(reports);
+}
+
+// ---- plexus runs: the run history ----------------------------------------------------------
+
+struct RunsArgs {
+  std::string product;
+  int limit = 20;
+  std::string format = "table";
+};
+
+std::string RunsJson(const std::vector<catalog::RunRecord>& runs) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& r : runs) {
+    list.push_back({{"id", r.id},           {"product", r.product},
+                    {"trigger", r.trigger}, {"attempt", r.attempt},
+                    {"status", r.status},   {"started_at", r.started_at},
+                    {"finished_at", r.finished_at}, {"rows", r.rows},
+                    {"reason", r.reason}});
+  }
+  return list.dump(2);
+}
+
+void PrintRunsTable(const std::vector<catalog::RunRecord>& runs) {
+  std::printf("%-6s %-34s %-10s %-7s %-10s %-24s %8s  %s\n", "ID", "PRODUCT", "TRIGGER",
+              "ATTEMPT", "STATUS", "STARTED", "ROWS", "REASON");
+  for (const auto& r : runs) {
+    std::string reason = r.reason.size() > 80 ? r.reason.substr(0, 77) + "..." : r.reason;
+    std::printf("%-6lld %-34s %-10s %-7lld %-10s %-24s %8lld  %s\n",
+                static_cast<long long>(r.id), r.product.c_str(), r.trigger.c_str(),
+                static_cast<long long>(r.attempt), r.status.c_str(), r.started_at.c_str(),
+                static_cast<long long>(r.rows), OrDash(reason).c_str());
+  }
+}
+
+Status Runs(const Context& ctx, const RunsArgs& args) {
+  if (args.format != "table" && args.format != "json") {
+    return InvalidArgument("--format must be table or json");
+  }
+  if (args.limit < 1 || args.limit > 1000) return InvalidArgument("--limit must be 1 to 1000");
+  std::vector<catalog::RunRecord> runs;
+  PLEXUS_ASSIGN_OR_RETURN(auto remote, ctx.Server());
+  if (remote.has_value()) {
+    PLEXUS_ASSIGN_OR_RETURN(runs, server::RemoteRuns(*remote, args.product, args.limit));
+  } else {
+    PLEXUS_ASSIGN_OR_RETURN(auto catalog, ctx.OpenCatalog());
+    std::string product_id;
+    if (!args.product.empty()) {
+      PLEXUS_ASSIGN_OR_RETURN(auto p, VisibleProduct(ctx, *catalog, args.product));
+      product_id = p.id;
+    }
+    PLEXUS_ASSIGN_OR_RETURN(auto visible, VisibleProducts(ctx, *catalog));
+    std::set<std::string> ids;
+    for (const auto& p : visible) ids.insert(p.id);
+    PLEXUS_ASSIGN_OR_RETURN(auto all, catalog->ListRuns(product_id, 100000));
+    for (auto& r : all) {
+      if (static_cast<int>(runs.size()) >= args.limit) break;
+      if (ids.count(r.product_id)) runs.push_back(std::move(r));
+    }
+  }
+  if (args.format == "json") {
+    std::cout << RunsJson(runs) << "\n";
+  } else {
+    PrintRunsTable(runs);
+  }
+  return Status::OK();
+}
+
+// ---- plexus pipeline status|pause|resume ---------------------------------------------------
+
+struct PipelineArgs {
+  std::string product;
+  std::string reason;
+};
+
+void PrintPipeline(const server::RemotePipelineState& s) {
+  std::cout << s.product << ": "
+            << (s.paused ? "paused since " + s.paused_since + ": " + s.pause_reason
+                         : std::string(s.running ? "running" : "idle"));
+  if (s.continuous) std::cout << ", continuous";
+  if (!s.next_run.empty()) std::cout << ", next run " << s.next_run;
+  std::cout << "\n";
+}
+
+/// Status, pause or resume, through the server or on the home's catalog.
+Status PipelineCommand(const Context& ctx, const PipelineArgs& args, const std::string& action) {
+  PLEXUS_ASSIGN_OR_RETURN(auto remote, ctx.Server());
+  if (remote.has_value()) {
+    PLEXUS_ASSIGN_OR_RETURN(auto state,
+                            server::RemotePipeline(*remote, args.product, action, args.reason));
+    PrintPipeline(state);
+    return Status::OK();
+  }
+  PLEXUS_ASSIGN_OR_RETURN(auto catalog, ctx.OpenCatalog());
+  PLEXUS_ASSIGN_OR_RETURN(auto p, VisibleProduct(ctx, *catalog, args.product));
+  if (!action.empty()) {
+    PLEXUS_ASSIGN_OR_RETURN(access::Principal actor, ctx.SignIn(*catalog));
+    auto role = actor.domain_roles.find(p.domain);
+    bool may = actor.admin || (role != actor.domain_roles.end() &&
+                               (role->second == "owner" || role->second == "member"));
+    if (!may) {
+      return PermissionDenied("pausing or resuming " + p.QualifiedName() +
+                              " needs a mesh admin or an owner or member of domain " + p.domain);
+    }
+    std::string reason = action == "pause" ? "paused by " + actor.name +
+                                                 (args.reason.empty() ? "" : ": " + args.reason)
+                                           : "";
+    PLEXUS_RETURN_IF_ERROR(catalog->SetPipelinePaused(p.id, reason));
+    catalog::AuditRecord record;
+    record.principal = actor.name;
+    record.action = "pipeline." + action;
+    record.object = p.QualifiedName();
+    record.products = {p.QualifiedName()};
+    record.decision = "allow";
+    record.detail = reason;
+    PLEXUS_RETURN_IF_ERROR(catalog->AppendAudit(std::move(record)).status());
+  }
+  PLEXUS_ASSIGN_OR_RETURN(auto state, catalog->GetPipelineState(p.id));
+  server::RemotePipelineState shown;
+  shown.product = p.QualifiedName();
+  shown.paused = state.paused;
+  shown.pause_reason = state.reason;
+  shown.paused_since = state.since;
+  PrintPipeline(shown);
+  return Status::OK();
+}
+
 }  // namespace
 
 void SetupRun(CLI::App& sub, Context& ctx) {
   auto args = std::make_shared<RunArgs>();
   sub.add_option("products", args->products, "Products to run (domain.product or id)");
   sub.add_flag("--all", args->all, "Run every product that has a pipeline");
+  sub.add_flag("--full-refresh", args->full_refresh,
+               "Rebuild from scratch: CDC products empty their tables and re-read their sources "
+               "from the start (batch products always rebuild)");
   sub.callback([&ctx, args] { ctx.action = [&ctx, args] { return Run(ctx, *args); }; });
+}
+
+void SetupRuns(CLI::App& sub, Context& ctx) {
+  auto args = std::make_shared<RunsArgs>();
+  sub.add_option("product", args->product, "Only this product's runs (domain.product or id)");
+  sub.add_option("--limit", args->limit, "How many runs, newest first")->capture_default_str();
+  sub.add_option("--format,-f", args->format, "table or json")->capture_default_str();
+  sub.callback([&ctx, args] { ctx.action = [&ctx, args] { return Runs(ctx, *args); }; });
+}
+
+void SetupPipeline(CLI::App& sub, Context& ctx) {
+  sub.require_subcommand(1);
+  struct Verb {
+    const char* name;
+    const char* summary;
+    const char* action;
+  };
+  for (const Verb& verb :
+       {Verb{"status", "Show whether the product's pipeline runs, is paused, and its next run", ""},
+        Verb{"pause", "Pause the product's pipeline: no scheduled runs, micro-batches or pushes",
+             "pause"},
+        Verb{"resume", "Resume a paused pipeline (after fixing the source or the contract)",
+             "resume"}}) {
+    auto* leaf = sub.add_subcommand(verb.name, verb.summary);
+    auto args = std::make_shared<PipelineArgs>();
+    leaf->add_option("product", args->product, "domain.product or id")->required();
+    if (std::string(verb.name) == "pause") {
+      leaf->add_option("--reason", args->reason, "Why (kept with the pause and in the audit)");
+    }
+    std::string action = verb.action;
+    leaf->callback([&ctx, args, action] {
+      ctx.action = [&ctx, args, action] { return PipelineCommand(ctx, *args, action); };
+    });
+  }
 }
 
 void SetupGenerate(CLI::App& sub, Context& ctx) {

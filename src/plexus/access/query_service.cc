@@ -13,9 +13,20 @@ Result<std::unique_ptr<QueryService>> QueryService::Open(const catalog::Home& ho
   options.hardened = true;
   options.allowed_directories = {home.DataDir(), home.TempDir()};
   options.temp_directory = home.TempDir();
-  PLEXUS_ASSIGN_OR_RETURN(service->db_, engine::Database::Open(options));
+  PLEXUS_ASSIGN_OR_RETURN(service->own_db_, engine::Database::Open(options));
+  service->db_ = service->own_db_.get();
   PLEXUS_ASSIGN_OR_RETURN(auto conn, service->db_->Connect());
   PLEXUS_RETURN_IF_ERROR(conn->LockConfiguration());
+  PLEXUS_RETURN_IF_ERROR(service->Refresh());
+  return service;
+}
+
+Result<std::unique_ptr<QueryService>> QueryService::OpenShared(const catalog::Home& home,
+                                                               catalog::Catalog* catalog,
+                                                               engine::Database* db) {
+  std::unique_ptr<QueryService> service(new QueryService(home, catalog));
+  service->db_ = db;
+  service->shared_ = true;
   PLEXUS_RETURN_IF_ERROR(service->Refresh());
   return service;
 }
@@ -27,9 +38,11 @@ Status QueryService::AttachNewDomains(engine::Connection& conn) {
     if (entry.path().extension() != ".duckdb") continue;
     std::string domain = entry.path().stem().string();
     if (std::find(attached_.begin(), attached_.end(), domain) != attached_.end()) continue;
-    Status s = conn.Execute("ATTACH " + engine::QuoteLiteral(entry.path().string()) + " AS " +
+    // Shared with the pipelines (serve): read-write, and perhaps attached by a run already.
+    Status s = conn.Execute(std::string(shared_ ? "ATTACH IF NOT EXISTS " : "ATTACH ") +
+                            engine::QuoteLiteral(entry.path().string()) + " AS " +
                             engine::QuoteIdentifier(catalog::Home::AttachName(domain)) +
-                            " (READ_ONLY)");
+                            (shared_ ? "" : " (READ_ONLY)"));
     if (!s.ok()) {
       return FailedPrecondition("cannot read the data of domain " + domain +
                                 " (is a pipeline writing it?): " + s.message());

@@ -1,7 +1,8 @@
 // File: plexus/access/query_service.h
 //
 // The consumers' door to the data: a hardened, in-memory DuckDB with every domain's data file
-// attached read-only, the configuration locked, and every SQL text passed through the SqlGuard
+// attached read-only (in `plexus serve`: read-write, on the engine the pipelines share), the
+// configuration locked, and every SQL text passed through the SqlGuard
 // with the ports the principal may read as the only names that resolve, each rewritten to apply
 // the principal's masks and row filter (access_policy.h). Every query, allowed or refused, is
 // written to the audit trail before its answer.
@@ -106,6 +107,13 @@ class QueryService {
  public:
   static Result<std::unique_ptr<QueryService>> Open(const catalog::Home& home,
                                                     catalog::Catalog* catalog);
+  /// Serves from `db`, an engine the caller owns and keeps alive longer than the service
+  /// (`plexus serve`'s, hardened and locked, shared with the pipelines that run in the server):
+  /// the domains' data files are attached read-write, so a run in the same process can write
+  /// them while consumers read their snapshot. The guard is the same: consumers only SELECT.
+  static Result<std::unique_ptr<QueryService>> OpenShared(const catalog::Home& home,
+                                                          catalog::Catalog* catalog,
+                                                          engine::Database* db);
 
   /// Guards, rewrites and runs one query as `request.principal`, after writing the audit
   /// record (a refusal is audited too); the result streams from the returned cursor. Errors
@@ -162,7 +170,9 @@ class QueryService {
 
   catalog::Home home_;
   catalog::Catalog* catalog_;
-  std::unique_ptr<engine::Database> db_;
+  std::unique_ptr<engine::Database> own_db_;  ///< Open's; null with OpenShared
+  engine::Database* db_ = nullptr;
+  bool shared_ = false;  ///< OpenShared: attach read-write, and only what is not attached yet
   std::mutex mu_;
   std::shared_ptr<const AccessPolicy> policy_;    // guarded by mu_
   std::pair<int64_t, int64_t> generation_{-1, -1};  // of the catalog last read; guarded by mu_

@@ -84,7 +84,8 @@ CREATE TABLE IF NOT EXISTS columns (product_id TEXT NOT NULL, port TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS input_ports (product_id TEXT NOT NULL, name TEXT NOT NULL,
   version TEXT, contract_id TEXT, PRIMARY KEY (product_id, name, contract_id));
 CREATE TABLE IF NOT EXISTS runs (id INTEGER PRIMARY KEY AUTOINCREMENT, product_id TEXT NOT NULL,
-  started_at TEXT, finished_at TEXT, status TEXT, reason TEXT, rows INTEGER);
+  started_at TEXT, finished_at TEXT, status TEXT, reason TEXT, rows INTEGER,
+  triggered_by TEXT NOT NULL DEFAULT 'manual', attempt INTEGER NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS runs_by_product ON runs (product_id, id);
 CREATE TABLE IF NOT EXISTS publications (product_id TEXT NOT NULL, port TEXT NOT NULL,
   major INTEGER NOT NULL, rows INTEGER, run_id INTEGER, published_at TEXT,
@@ -235,6 +236,7 @@ Status Catalog::Migrate() {
   PLEXUS_RETURN_IF_ERROR(CreateGlossaryTables());
   PLEXUS_RETURN_IF_ERROR(CreateSearchTables());
   PLEXUS_RETURN_IF_ERROR(CreateGovernanceTables());
+  PLEXUS_RETURN_IF_ERROR(AddRunTriggerColumns());
   PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT max(version) FROM schema_version"));
   PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
   int64_t version = row && !stmt->IsNull(0) ? stmt->Int(0) : 0;
@@ -257,6 +259,17 @@ Status Catalog::Migrate() {
   PLEXUS_RETURN_IF_ERROR(put_salt->Bind(1, internal::Hex(salt)).Run());
   PLEXUS_RETURN_IF_ERROR(CreateGenerationTriggers());
   return tx.Commit();
+}
+
+Status Catalog::AddRunTriggerColumns() {
+  // Catalogs made before the scheduler (issue 7) have runs without why and which attempt.
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'triggered_by'"));
+  PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (row && stmt->Int(0) > 0) return Status::OK();
+  return db_->Execute(
+      "ALTER TABLE runs ADD COLUMN triggered_by TEXT NOT NULL DEFAULT 'manual';"
+      "ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;");
 }
 
 Status Catalog::CreateGenerationTriggers() {

@@ -130,6 +130,8 @@ struct RunRecord {
   std::string status;  ///< running, succeeded, failed
   std::string reason;
   int64_t rows = 0;
+  std::string trigger = "manual";  ///< manual, schedule, cron, upstream, retry, continuous
+  int64_t attempt = 1;             ///< 1, or the number of the retry's attempt
 };
 
 /// The outcome of one quality rule of a port's contract, checked by a run (against its staging
@@ -338,6 +340,25 @@ struct ApplyReport {
   std::vector<std::string> unchanged;
 };
 
+/// A CDC pipeline's state (catalog_streams.cc): paused, why and since when.
+struct PipelineStateRecord {
+  std::string product_id;
+  bool paused = false;
+  std::string reason;
+  std::string since;  ///< when it paused (ISO 8601); empty when running
+};
+
+/// A compatible change at a CDC source: a column the contract does not have, kept in the
+/// product's table, and the contract version that would declare it (a minor bump).
+struct SchemaProposalRecord {
+  std::string product_id;
+  std::string port;
+  std::string column;
+  std::string type;
+  std::string proposed_version;
+  std::string at;
+};
+
 class Catalog {
  public:
   static Result<std::unique_ptr<Catalog>> Open(const Home& home);
@@ -358,11 +379,29 @@ class Catalog {
   Result<std::vector<OutputPortRecord>> ListOutputPorts() const;
   Result<std::vector<LineageEdge>> ListLineage() const;
 
-  Result<int64_t> StartRun(const std::string& product_id);
+  /// `trigger`: why the run started (manual, schedule, cron, upstream, retry, continuous);
+  /// `attempt`: 1, or the retry's number.
+  Result<int64_t> StartRun(const std::string& product_id, const std::string& trigger = "manual",
+                           int attempt = 1);
   Status FinishRun(int64_t run_id, const std::string& status, const std::string& reason,
                    int64_t rows);
+  /// Says why a run recorded by another part (a CDC stream's micro-batch) ran.
+  Status SetRunTrigger(int64_t run_id, const std::string& trigger);
   /// Newest first; product_id empty: every product.
   Result<std::vector<RunRecord>> ListRuns(const std::string& product_id, int limit) const;
+  /// The processors (docs/mesh-format.md, "Processors") defined by mesh.yaml (`scope` "mesh")
+  /// or by a domain's domain.yaml (`scope` its name) as last applied, in written order, for
+  /// spec::ExpandSteps; empty when there are none. Apply stores them (catalog_apply.cc).
+  Result<std::vector<spec::ProcessorDefinition>> Processors(const std::string& scope) const;
+  // ---- CDC pipelines (catalog_streams.cc) ----
+  /// Pauses (reason non-empty) or resumes (reason empty) a product's CDC pipeline.
+  Status SetPipelinePaused(const std::string& product_id, const std::string& reason);
+  /// The pipeline's state; not paused when never recorded.
+  Result<PipelineStateRecord> GetPipelineState(const std::string& product_id) const;
+  /// Records a proposal once per port and column (a repeat is ignored).
+  Status RecordSchemaProposal(const SchemaProposalRecord& proposal);
+  /// The product's proposals, oldest first.
+  Result<std::vector<SchemaProposalRecord>> ListSchemaProposals(const std::string& product_id) const;
   Status RecordPublication(const OutputPortRecord& port, int64_t rows, int64_t run_id);
 
   /// Changes whenever what readers cache changes (not the audit trail, not token use), through
@@ -547,6 +586,8 @@ class Catalog {
  private:
   explicit Catalog(std::unique_ptr<internal::SqliteDb> db);
   Status Migrate();
+  /// runs.triggered_by and runs.attempt, added to a catalog made before them.
+  Status AddRunTriggerColumns();
   /// Triggers that move Generation()'s counter on every change readers cache.
   Status CreateGenerationTriggers();
   Status ApplyProduct(const spec::MeshAccess& access, const spec::Domain& domain,

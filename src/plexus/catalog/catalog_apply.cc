@@ -9,6 +9,7 @@
 #include "plexus/catalog/sqlite_db.h"
 #include "plexus/common/file.h"
 #include "plexus/common/text.h"
+#include "plexus/spec/parse.h"
 
 namespace plexus::catalog {
 
@@ -59,6 +60,38 @@ Result<bool> EnsurePrincipal(internal::SqliteDb& db, const std::string& name,
   return true;
 }
 
+constexpr const char* kProcessorTable = R"sql(
+CREATE TABLE IF NOT EXISTS processor_sources (scope TEXT PRIMARY KEY, file TEXT NOT NULL,
+  text TEXT NOT NULL);
+)sql";
+
+/// `file` relative to the mesh folder when under it (how a run's messages name it).
+std::string MeshRelative(const spec::Mesh& mesh, const std::string& file) {
+  std::string prefix = mesh.dir + "/";
+  return !mesh.dir.empty() && file.starts_with(prefix) ? file.substr(prefix.size()) : file;
+}
+
+/// Keeps the text of mesh.yaml and of each domain.yaml that defines processors, replacing what
+/// the last apply kept: Catalog::Processors re-reads them for a run.
+Status StoreProcessors(internal::SqliteDb& db, const spec::Mesh& mesh) {
+  PLEXUS_RETURN_IF_ERROR(db.Execute(kProcessorTable));
+  PLEXUS_RETURN_IF_ERROR(db.Execute("DELETE FROM processor_sources"));
+  auto store = [&](const std::string& scope, const spec::SourceLocation& at,
+                   const std::string& text) -> Status {
+    PLEXUS_ASSIGN_OR_RETURN(auto put, db.Prepare(
+        "INSERT INTO processor_sources (scope, file, text) VALUES (?, ?, ?)"));
+    return put->Bind(1, scope).Bind(2, MeshRelative(mesh, at.file)).Bind(3, text).Run();
+  };
+  if (!mesh.processors.empty()) {
+    PLEXUS_RETURN_IF_ERROR(store("mesh", mesh.location, mesh.source_text));
+  }
+  for (const auto& domain : mesh.domains) {
+    if (domain.processors.empty()) continue;
+    PLEXUS_RETURN_IF_ERROR(store(domain.name, domain.location, domain.source_text));
+  }
+  return Status::OK();
+}
+
 /// Drops the roles of domains that are no longer in the mesh.
 Status DropRolesOfRemovedDomains(internal::SqliteDb& db, const std::set<std::string>& domains) {
   PLEXUS_ASSIGN_OR_RETURN(auto stmt, db.Prepare("SELECT DISTINCT domain FROM domain_roles"));
@@ -81,6 +114,9 @@ namespace internal {
 
 Result<std::vector<std::string>> SyncDomainRoles(SqliteDb& db, const spec::Mesh& mesh,
                                                  const std::string& now) {
+  // The processors of mesh.yaml and the domain.yaml files are kept with the rest of what
+  // domain.yaml says, in the same transaction.
+  PLEXUS_RETURN_IF_ERROR(StoreProcessors(db, mesh));
   std::vector<std::string> created;
   std::set<std::string> domains;
   for (const auto& domain : mesh.domains) {
@@ -105,6 +141,19 @@ Result<std::vector<std::string>> SyncDomainRoles(SqliteDb& db, const spec::Mesh&
 }
 
 }  // namespace internal
+
+Result<std::vector<spec::ProcessorDefinition>> Catalog::Processors(const std::string& scope) const {
+  std::lock_guard lock(mu_);
+  PLEXUS_RETURN_IF_ERROR(db_->Execute(kProcessorTable));
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt,
+                          db_->Prepare("SELECT file, text FROM processor_sources WHERE scope = ?"));
+  stmt->Bind(1, scope);
+  PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) return std::vector<spec::ProcessorDefinition>{};
+  std::string file = stmt->Text(0);
+  std::string text = stmt->Text(1);
+  return spec::ParseProcessorsText(text, file, scope, nullptr);
+}
 
 Status Catalog::ApplyProduct(const spec::MeshAccess& access, const spec::Domain& domain,
                              const spec::ProductBundle& bundle, const std::string& now,

@@ -175,11 +175,14 @@ Result<std::vector<LineageEdge>> Catalog::ListLineage() const {
   return out;
 }
 
-Result<int64_t> Catalog::StartRun(const std::string& product_id) {
+Result<int64_t> Catalog::StartRun(const std::string& product_id, const std::string& trigger,
+                                  int attempt) {
   std::lock_guard lock(mu_);
   PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "INSERT INTO runs (product_id, started_at, status, rows) VALUES (?, ?, 'running', 0)"));
-  PLEXUS_RETURN_IF_ERROR(stmt->Bind(1, product_id).Bind(2, NowUtc()).Run());
+      "INSERT INTO runs (product_id, started_at, status, rows, triggered_by, attempt) "
+      "VALUES (?, ?, 'running', 0, ?, ?)"));
+  PLEXUS_RETURN_IF_ERROR(stmt->Bind(1, product_id).Bind(2, NowUtc()).Bind(3, trigger)
+                             .Bind(4, int64_t{attempt}).Run());
   return db_->LastInsertId();
 }
 
@@ -191,12 +194,20 @@ Status Catalog::FinishRun(int64_t run_id, const std::string& status, const std::
   return stmt->Bind(1, NowUtc()).Bind(2, status).Bind(3, reason).Bind(4, rows).Bind(5, run_id).Run();
 }
 
+Status Catalog::SetRunTrigger(int64_t run_id, const std::string& trigger) {
+  std::lock_guard lock(mu_);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt,
+                          db_->Prepare("UPDATE runs SET triggered_by = ? WHERE id = ?"));
+  return stmt->Bind(1, trigger).Bind(2, run_id).Run();
+}
+
 Result<std::vector<RunRecord>> Catalog::ListRuns(const std::string& product_id, int limit) const {
   std::lock_guard lock(mu_);
   PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
       "SELECT r.id, r.product_id, coalesce(p.domain || '.' || p.name, r.product_id), "
       "r.started_at, coalesce(r.finished_at, ''), r.status, coalesce(r.reason, ''), "
-      "coalesce(r.rows, 0) FROM runs r LEFT JOIN products p ON p.id = r.product_id "
+      "coalesce(r.rows, 0), r.triggered_by, r.attempt "
+      "FROM runs r LEFT JOIN products p ON p.id = r.product_id "
       "WHERE ?1 = '' OR r.product_id = ?1 ORDER BY r.id DESC LIMIT ?2"));
   stmt->Bind(1, product_id).Bind(2, int64_t{limit});
   std::vector<RunRecord> out;
@@ -204,7 +215,8 @@ Result<std::vector<RunRecord>> Catalog::ListRuns(const std::string& product_id, 
     PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
     out.push_back(RunRecord{stmt->Int(0), stmt->Text(1), stmt->Text(2), stmt->Text(3),
-                            stmt->Text(4), stmt->Text(5), stmt->Text(6), stmt->Int(7)});
+                            stmt->Text(4), stmt->Text(5), stmt->Text(6), stmt->Int(7),
+                            stmt->Text(8), stmt->Int(9)});
   }
   return out;
 }

@@ -105,6 +105,14 @@ class ChangeStream {
   virtual Result<ApplyReport> Push(const std::string& input, std::vector<std::string> events) = 0;
   /// Whether the pipeline is paused, and why ("" when it is not).
   virtual std::string paused() const = 0;
+  /// `plexus run`: reads everything the sources hold now, applies it in micro-batches, stops;
+  /// records one run in the catalog (when anything was read).
+  virtual Result<ApplyReport> CatchUp() = 0;
+  /// Full refresh: empties the output ports' tables, the key state and the committed offsets
+  /// (one transaction per input), resumes the pipeline, and reopens the sources at the start.
+  virtual Status FullRefresh() = 0;
+  /// Clears a pause (after the source or max_error_rate was fixed); the next Step retries.
+  virtual Status Resume() = 0;
 };
 
 }  // namespace plexus::pipeline

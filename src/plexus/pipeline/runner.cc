@@ -1,5 +1,6 @@
 #include "plexus/pipeline/runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -8,8 +9,10 @@
 #include "plexus/access/sql_guard.h"
 #include "plexus/common/file.h"
 #include "plexus/engine/engine.h"
+#include "plexus/pipeline/cdc_apply.h"
 #include "plexus/pipeline/contract_check.h"
 #include "plexus/pipeline/inputs.h"
+#include "plexus/pipeline/processors.h"
 #include "plexus/pipeline/quality_check.h"
 #include "plexus/spec/parse.h"
 
@@ -60,18 +63,34 @@ std::string Qualified(const OutputPortRecord& port, const std::string& table) {
   return QuoteIdentifier(catalog::Home::AttachName(port.domain)) + ".main." + QuoteIdentifier(table);
 }
 
+/// The output's SELECT: its start (`sql`, `from` or the only input) and its processor steps,
+/// `use` steps expanded with the domain's and the mesh's processors as last applied.
+Result<std::string> OutputSelect(engine::Connection& conn, const access::SqlGuard& guard,
+                                 const InputSet& inputs, const spec::PipelineOutput& output,
+                                 const catalog::Catalog& catalog, const std::string& domain) {
+  PLEXUS_ASSIGN_OR_RETURN(std::string start, ChainStart(output, inputs.names()));
+  if (output.steps.empty()) return start;
+  std::vector<spec::ProcessorDefinition> domain_processors, mesh_processors;
+  if (std::any_of(output.steps.begin(), output.steps.end(),
+                  [](const spec::ProcessorStep& step) { return step.kind == "use"; })) {
+    PLEXUS_ASSIGN_OR_RETURN(domain_processors, catalog.Processors(domain));
+    PLEXUS_ASSIGN_OR_RETURN(mesh_processors, catalog.Processors("mesh"));
+  }
+  PLEXUS_ASSIGN_OR_RETURN(auto steps, ExpandChain(output.steps, domain_processors, mesh_processors));
+  GuardedProbe probe(conn, guard, inputs);
+  ChainContext context;
+  PLEXUS_ASSIGN_OR_RETURN(context.salt, catalog.MaskSalt());
+  context.inputs = inputs.names();
+  context.probe = &probe;
+  return CompileChain(start, steps, context);
+}
+
 /// Evaluates one output into its staging table and checks it; returns the row count.
 Result<int64_t> BuildOutput(engine::Connection& conn, const access::SqlGuard& guard,
                             const InputSet& inputs, const spec::PipelineOutput& output,
-                            const OutputPortRecord& port) {
-  std::string sql = output.sql;
-  if (sql.empty()) {
-    if (inputs.names().size() != 1) {
-      return InvalidArgument("output " + port.name + " has no sql and the pipeline has " +
-                             std::to_string(inputs.names().size()) + " inputs");
-    }
-    sql = "SELECT * FROM " + QuoteIdentifier(inputs.names().front());
-  }
+                            const OutputPortRecord& port, const catalog::Catalog& catalog) {
+  PLEXUS_ASSIGN_OR_RETURN(std::string sql,
+                          OutputSelect(conn, guard, inputs, output, catalog, port.domain));
   PLEXUS_ASSIGN_OR_RETURN(access::GuardedQuery guarded, guard.Check(sql, inputs));
   PLEXUS_ASSIGN_OR_RETURN(std::string select, ConformingSelect(conn, guarded.sql, port));
   std::string staging = Qualified(port, StagingName(port));
@@ -152,7 +171,7 @@ class ProductRun {
         break;
       }
       built.push_back(port);
-      auto rows = BuildOutput(conn_, guard, inputs, output, *port);
+      auto rows = BuildOutput(conn_, guard, inputs, output, *port, catalog_);
       if (!rows.ok()) {
         status = rows.status().WithPrefix("output port " + port->SqlName());
         break;
@@ -240,10 +259,107 @@ Result<std::unique_ptr<engine::Database>> OpenRunEngine(
     Status s = conn->Execute("ATTACH " + engine::QuoteLiteral(home.DomainDataPath(domain)) +
                              " AS " + QuoteIdentifier(catalog::Home::AttachName(domain)) +
                              " (READ_ONLY)");
-    if (!s.ok()) return FailedPrecondition("cannot read the data of domain " + domain + ": " + s.message());
+    if (!s.ok()) {
+      return FailedPrecondition("cannot read the data of domain " + domain + ": " + s.message());
+    }
   }
   PLEXUS_RETURN_IF_ERROR(conn->LockConfiguration());
   return db;
+}
+
+namespace {
+
+/// The mesh folder of a product folder laid out as <mesh>/domains/<domain>/<product>; empty
+/// for another layout.
+std::string MeshFolderOf(const std::string& product_dir) {
+  std::filesystem::path dir = std::filesystem::path(product_dir).lexically_normal();
+  if (!dir.has_filename()) dir = dir.parent_path();
+  std::filesystem::path domains = dir.parent_path().parent_path();
+  if (domains.filename() != "domains") return "";
+  return domains.parent_path().string();
+}
+
+/// True when `path` is `folder` or below it.
+bool IsWithin(const std::string& path, const std::string& folder) {
+  auto p = std::filesystem::path(path).lexically_normal();
+  auto f = std::filesystem::path(folder).lexically_normal();
+  auto rel = p.lexically_relative(f);
+  return !rel.empty() && rel.native().rfind("..", 0) != 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SharedEngine>> SharedEngine::Open(
+    const catalog::Home& home, const catalog::Catalog& catalog,
+    const std::vector<std::string>& extra_folders) {
+  PLEXUS_ASSIGN_OR_RETURN(auto products, catalog.ListProducts());
+  std::vector<std::string> folders;
+  auto add = [&folders](const std::string& folder) {
+    if (folder.empty()) return;
+    std::error_code ec;
+    std::string absolute = std::filesystem::absolute(folder, ec).lexically_normal().string();
+    while (absolute.size() > 1 && absolute.back() == '/') absolute.pop_back();
+    for (const auto& f : folders) {
+      if (IsWithin(absolute, f)) return;
+    }
+    folders.push_back(absolute);
+  };
+  for (const auto& folder : extra_folders) add(folder);
+  for (const auto& p : products) add(MeshFolderOf(p.dir));
+  for (const auto& p : products) add(p.dir);
+  engine::DatabaseOptions options;
+  options.hardened = true;
+  options.allowed_directories = {home.DataDir(), home.TempDir()};
+  options.allowed_directories.insert(options.allowed_directories.end(), folders.begin(),
+                                     folders.end());
+  options.temp_directory = home.TempDir();
+  PLEXUS_ASSIGN_OR_RETURN(auto db, engine::Database::Open(options));
+  {
+    PLEXUS_ASSIGN_OR_RETURN(auto conn, db->Connect());
+    PLEXUS_RETURN_IF_ERROR(conn->LockConfiguration());
+  }
+  return std::unique_ptr<SharedEngine>(new SharedEngine(home, std::move(db), std::move(folders)));
+}
+
+Status SharedEngine::AttachDomain(const std::string& domain) {
+  PLEXUS_ASSIGN_OR_RETURN(auto conn, db_->Connect());
+  Status s = conn->Execute("ATTACH IF NOT EXISTS " +
+                           engine::QuoteLiteral(home_.DomainDataPath(domain)) + " AS " +
+                           QuoteIdentifier(catalog::Home::AttachName(domain)));
+  if (!s.ok()) {
+    return FailedPrecondition("cannot open the data of domain " + domain + ": " + s.message());
+  }
+  return Status::OK();
+}
+
+Status SharedEngine::ReadableFolder(const std::string& dir) const {
+  for (const auto& folder : folders_) {
+    if (IsWithin(dir, folder)) return Status::OK();
+  }
+  return FailedPrecondition(
+      dir + " was applied after plexus serve started and is outside the folders its pipelines "
+            "may read (the engine's configuration is locked): restart plexus serve");
+}
+
+Result<std::unique_ptr<engine::Connection>> PipelineRunner::Connect(
+    const std::vector<const ProductRecord*>& products, std::unique_ptr<engine::Database>* own) {
+  if (options_.shared == nullptr) {
+    PLEXUS_ASSIGN_OR_RETURN(*own, OpenRunEngine(home_, products));
+    return (*own)->Connect();
+  }
+  std::set<std::string> domains;
+  for (const auto* p : products) {
+    PLEXUS_RETURN_IF_ERROR(options_.shared->ReadableFolder(p->dir));
+    domains.insert(p->domain);
+    for (const auto& in : p->inputs) {
+      if (!in.upstream_domain.empty() &&
+          std::filesystem::exists(home_.DomainDataPath(in.upstream_domain))) {
+        domains.insert(in.upstream_domain);
+      }
+    }
+  }
+  for (const auto& domain : domains) PLEXUS_RETURN_IF_ERROR(options_.shared->AttachDomain(domain));
+  return options_.shared->database()->Connect();
 }
 
 Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string>& refs) {
@@ -262,8 +378,8 @@ Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string
   std::vector<const ProductRecord*> order = InDependencyOrder(all, chosen);
   PLEXUS_ASSIGN_OR_RETURN(auto ports, catalog_->ListOutputPorts());
   PLEXUS_ASSIGN_OR_RETURN(auto policy, access::AccessPolicy::Load(*catalog_));
-  PLEXUS_ASSIGN_OR_RETURN(auto db, OpenRunEngine(home_, order));
-  PLEXUS_ASSIGN_OR_RETURN(auto conn, db->Connect());
+  std::unique_ptr<engine::Database> own_db;  // outlives conn
+  PLEXUS_ASSIGN_OR_RETURN(auto conn, Connect(order, &own_db));
 
   std::vector<RunReport> reports;
   std::set<std::string> failed;
@@ -281,8 +397,25 @@ Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string
       reports.push_back(report);
       continue;
     }
+    if (HasCdcInputs(*product)) {  // CDC inputs: caught up by its ChangeStream (cdc_apply.h)
+      engine::Database* cdc_db = own_db ? own_db.get() : options_.shared->database();
+      Status refreshed = options_.full_refresh
+                             ? FullRefreshCdcProduct(home_, catalog_, cdc_db, *product)
+                             : Status::OK();
+      RunReport cdc = report;
+      if (refreshed.ok()) {
+        cdc = CatchUpCdcProduct(home_, catalog_, cdc_db, *product);
+      } else {
+        cdc.status = "failed";
+        cdc.reason = refreshed.message();
+      }
+      if (cdc.status != "succeeded") failed.insert(product->id);
+      reports.push_back(cdc);
+      continue;
+    }
     auto start = std::chrono::steady_clock::now();
-    PLEXUS_ASSIGN_OR_RETURN(report.run_id, catalog_->StartRun(product->id));
+    PLEXUS_ASSIGN_OR_RETURN(report.run_id,
+                            catalog_->StartRun(product->id, options_.trigger, options_.attempt));
     ProductRun run(*conn, *product, ports, *catalog_, policy);
     Status status = run.Execute(report);
     report.seconds =

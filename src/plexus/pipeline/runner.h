@@ -9,7 +9,9 @@
 //   PipelineRunner runner(home, catalog.get());
 //   PLEXUS_ASSIGN_OR_RETURN(auto reports, runner.Run({"orders.orders"}));
 //
-// Thread safety: one Run at a time per process (it opens the domains' data files for writing).
+// Thread safety: without a SharedEngine, one Run at a time per process (it opens the domains'
+// data files for writing); on serve's SharedEngine, runs of different products may run at once
+// (the scheduler never starts two of one product).
 #pragma once
 
 #include <cstdint>
@@ -42,10 +44,50 @@ struct RunReport {
 Result<std::unique_ptr<engine::Database>> OpenRunEngine(
     const catalog::Home& home, const std::vector<const catalog::ProductRecord*>& products);
 
+/// `plexus serve`'s one engine, shared by the consumers' queries and the pipelines that run
+/// inside the server: hardened and locked like the others, its domains attached read-write
+/// (AttachDomain), so a run commits while consumers read (each query sees the snapshot it
+/// started with). File reads are limited to the home, the folders of the meshes of the
+/// products applied when it opened (and `extra_folders`): the locked configuration cannot
+/// widen later, so a product applied afterwards from another folder cannot read its files
+/// until the server restarts (ReadableFolder says so).
+///
+/// Thread safety: shareable; AttachDomain may be called from any thread.
+class SharedEngine {
+ public:
+  static Result<std::unique_ptr<SharedEngine>> Open(const catalog::Home& home,
+                                                    const catalog::Catalog& catalog,
+                                                    const std::vector<std::string>& extra_folders);
+  engine::Database* database() { return db_.get(); }
+  /// Attaches the domain's data file read-write (creating it) unless it is attached already.
+  Status AttachDomain(const std::string& domain);
+  /// kFailedPrecondition, asking for a restart, when `dir` is outside the readable folders.
+  Status ReadableFolder(const std::string& dir) const;
+  const std::vector<std::string>& folders() const { return folders_; }
+
+ private:
+  SharedEngine(catalog::Home home, std::unique_ptr<engine::Database> db,
+               std::vector<std::string> folders)
+      : home_(std::move(home)), db_(std::move(db)), folders_(std::move(folders)) {}
+  catalog::Home home_;
+  std::unique_ptr<engine::Database> db_;
+  std::vector<std::string> folders_;  ///< readable besides the home's data and temp folders
+};
+
+/// How a PipelineRunner runs: on its own engine (the CLI) or serve's, and why (run history).
+struct RunOptions {
+  /// serve's engine; null: the runner opens its own (OpenRunEngine), which needs the domains'
+  /// data files free (no server holding them).
+  SharedEngine* shared = nullptr;
+  std::string trigger = "manual";  ///< manual, schedule, cron, upstream, retry, continuous
+  int attempt = 1;
+  bool full_refresh = false;  ///< CDC: rebuild from the source (batch runs rebuild anyway)
+};
+
 class PipelineRunner {
  public:
-  PipelineRunner(catalog::Home home, catalog::Catalog* catalog)
-      : home_(std::move(home)), catalog_(catalog) {}
+  PipelineRunner(catalog::Home home, catalog::Catalog* catalog, RunOptions options = {})
+      : home_(std::move(home)), catalog_(catalog), options_(std::move(options)) {}
 
   /// Runs the named products (domain.product or id); empty: every product with a pipeline.
   /// Upstream products run before their consumers; a consumer of a product that failed in the
@@ -54,8 +96,15 @@ class PipelineRunner {
   Result<std::vector<RunReport>> Run(const std::vector<std::string>& products);
 
  private:
+  /// A connection to the engine the runs of `products` use: serve's shared one (their domains
+  /// attached, their folders checked) or a new one kept in `own`.
+  Result<std::unique_ptr<engine::Connection>> Connect(
+      const std::vector<const catalog::ProductRecord*>& products,
+      std::unique_ptr<engine::Database>* own);
+
   catalog::Home home_;
   catalog::Catalog* catalog_;
+  RunOptions options_;
 };
 
 }  // namespace plexus::pipeline

@@ -27,7 +27,8 @@ constexpr int kMaxRunsListed = 100000;
 json RunJson(const catalog::RunRecord& r) {
   return {{"id", r.id},           {"product", r.product}, {"product_id", r.product_id},
           {"started_at", r.started_at}, {"finished_at", r.finished_at},
-          {"status", r.status},   {"reason", r.reason},   {"rows", r.rows}};
+          {"status", r.status},   {"reason", r.reason},   {"rows", r.rows},
+          {"trigger", r.trigger}, {"attempt", r.attempt}};
 }
 
 json QualityJson(const catalog::QualityResultRecord& q) {

@@ -1,5 +1,6 @@
 #include "plexus/server/http_client.h"
 
+#include <cctype>
 #include <filesystem>
 #include <vector>
 
@@ -91,7 +92,139 @@ Result<Answer> Post(const RemoteServer& server, const std::string& path, const j
   return answer;
 }
 
+/// GETs `path`; the answer's body whatever its status.
+Result<Answer> Get(const RemoteServer& server, const std::string& path) {
+  httplib::Client client(server.url);
+  client.set_read_timeout(kReadTimeoutSeconds, 0);
+  auto result = client.Get(path, {{"Authorization", "Bearer " + server.token}});
+  if (!result) {
+    return IOError("cannot reach the plexus server at " + server.url + ": " +
+                   httplib::to_string(result.error()));
+  }
+  Answer answer;
+  answer.status = result->status;
+  answer.body = result->body;
+  return answer;
+}
+
+/// The JSON body of a successful answer, or the error the answer stands for.
+Result<json> JsonOf(const Answer& answer) {
+  if (answer.status < 200 || answer.status >= 300) {
+    return StatusOfAnswer(answer.status, answer.body);
+  }
+  json doc = json::parse(answer.body, nullptr, false);
+  if (!doc.is_object()) return Internal("the server's answer is not a JSON object");
+  return doc;
+}
+
+std::string PercentEncoded(const std::string& text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += {'%', kHex[c >> 4], kHex[c & 15]};
+    }
+  }
+  return out;
+}
+
+catalog::QualityResultRecord QualityOf(const json& q, int64_t run_id) {
+  catalog::QualityResultRecord result;
+  result.run_id = run_id;
+  result.port = q.value("port", "");
+  result.major = q.value("major", 0);
+  result.rule = q.value("rule", "");
+  result.column = q.value("column", "");
+  result.check = q.value("check", "");
+  result.status = q.value("status", "");
+  result.has_measured = q.contains("measured") && q["measured"].is_number();
+  if (result.has_measured) result.measured = q["measured"].get<double>();
+  result.unit = q.value("unit", "");
+  result.threshold = q.value("threshold", "");
+  result.severity = q.value("severity", "");
+  result.message = q.value("message", "");
+  return result;
+}
+
 }  // namespace
+
+Result<std::vector<pipeline::RunReport>> RemoteRun(const RemoteServer& server,
+                                                   const std::vector<std::string>& products,
+                                                   bool all, bool full_refresh) {
+  json body = {{"products", products}, {"all", all}, {"full_refresh", full_refresh}};
+  PLEXUS_ASSIGN_OR_RETURN(Answer answer, Post(server, "/api/v1/runs", body, nullptr));
+  PLEXUS_ASSIGN_OR_RETURN(json doc, JsonOf(answer));
+  std::vector<pipeline::RunReport> reports;
+  for (const auto& r : doc.value("runs", json::array())) {
+    pipeline::RunReport report;
+    report.product = r.value("product", "");
+    report.status = r.value("status", "");
+    report.reason = r.value("reason", "");
+    report.seconds = r.value("seconds", 0.0);
+    report.run_id = r.value("run_id", int64_t{0});
+    if (r.contains("rows") && r["rows"].is_object()) {
+      for (auto it = r["rows"].begin(); it != r["rows"].end(); ++it) {
+        if (it->is_number_integer()) report.rows[it.key()] = it->get<int64_t>();
+      }
+    }
+    for (const auto& q : r.value("quality", json::array())) {
+      report.quality.push_back(QualityOf(q, report.run_id));
+    }
+    reports.push_back(std::move(report));
+  }
+  return reports;
+}
+
+Result<std::vector<catalog::RunRecord>> RemoteRuns(const RemoteServer& server,
+                                                   const std::string& product, int limit) {
+  std::string path = "/api/v1/runs?limit=" + std::to_string(limit);
+  if (!product.empty()) path += "&product=" + PercentEncoded(product);
+  PLEXUS_ASSIGN_OR_RETURN(Answer answer, Get(server, path));
+  PLEXUS_ASSIGN_OR_RETURN(json doc, JsonOf(answer));
+  std::vector<catalog::RunRecord> runs;
+  for (const auto& r : doc.value("runs", json::array())) {
+    catalog::RunRecord run;
+    run.id = r.value("id", int64_t{0});
+    run.product_id = r.value("product_id", "");
+    run.product = r.value("product", "");
+    run.started_at = r.value("started_at", "");
+    run.finished_at = r.value("finished_at", "");
+    run.status = r.value("status", "");
+    run.reason = r.value("reason", "");
+    run.rows = r.value("rows", int64_t{0});
+    run.trigger = r.value("trigger", "manual");
+    run.attempt = r.value("attempt", int64_t{1});
+    runs.push_back(std::move(run));
+  }
+  return runs;
+}
+
+Result<RemotePipelineState> RemotePipeline(const RemoteServer& server, const std::string& product,
+                                           const std::string& action, const std::string& reason) {
+  std::string path = "/api/v1/products/" + PercentEncoded(product) + "/pipeline";
+  Answer answer;
+  if (action.empty()) {
+    PLEXUS_ASSIGN_OR_RETURN(answer, Get(server, path));
+  } else {
+    json body = json::object();
+    if (!reason.empty()) body["reason"] = reason;
+    PLEXUS_ASSIGN_OR_RETURN(answer, Post(server, path + "/" + action, body, nullptr));
+  }
+  PLEXUS_ASSIGN_OR_RETURN(json doc, JsonOf(answer));
+  RemotePipelineState state;
+  state.product = doc.value("product", product);
+  state.paused = doc.value("paused", false);
+  state.pause_reason = doc.value("pause_reason", "");
+  state.paused_since = doc.value("paused_since", "");
+  state.running = doc.value("running", false);
+  state.continuous = doc.value("continuous", false);
+  if (doc.contains("next_run") && doc["next_run"].is_string()) {
+    state.next_run = doc["next_run"].get<std::string>();
+  }
+  return state;
+}
 
 Status RemoteQuery(const RemoteServer& server, const std::string& sql, const std::string& format,
                    const std::string& as, std::ostream& out, std::ostream& err) {

@@ -7,9 +7,13 @@
 #pragma once
 
 #include <ostream>
+#include <cstdint>
 #include <string>
+#include <vector>
 
+#include "plexus/catalog/catalog.h"
 #include "plexus/common/status.h"
+#include "plexus/pipeline/runner.h"
 
 namespace plexus::server {
 
@@ -28,5 +32,51 @@ Status RemoteQuery(const RemoteServer& server, const std::string& sql, const std
 /// printing what `plexus apply` prints.
 Status RemoteApply(const RemoteServer& server, const std::string& mesh_dir, std::ostream& out,
                    std::ostream& err);
+
+/// What the server applied of pushed change events (http_client_cdc.cc).
+struct RemoteIngestReport {
+  int64_t events = 0;
+  int64_t upserted = 0;
+  int64_t deleted = 0;
+  int64_t stale = 0;
+  int64_t dead_lettered = 0;
+  std::vector<std::string> new_columns;
+  bool paused = false;
+  std::string pause_reason;
+  int64_t pushes = 0;  ///< requests made (the events go in pushes of at most 10,000, < 1 MiB)
+};
+
+/// POST /api/v1/products/{product}/inputs/{input}/events: pushes `events` (Debezium envelopes)
+/// to a product's http CDC input, in pushes the server accepts, each applied all or nothing;
+/// stops at the first refused push or at a pause. The counts are summed.
+Result<RemoteIngestReport> RemoteIngest(const RemoteServer& server, const std::string& product,
+                                        const std::string& input,
+                                        const std::vector<std::string>& events);
+
+/// POST /api/v1/runs: the server runs the products (empty with `all`: every one the token's
+/// principal may run) on its engine; one report per product, as PipelineRunner::Run returns
+/// (http_client.cc).
+Result<std::vector<pipeline::RunReport>> RemoteRun(const RemoteServer& server,
+                                                   const std::vector<std::string>& products,
+                                                   bool all, bool full_refresh);
+
+/// GET /api/v1/runs[?product=]: the newest `limit` runs the principal may see.
+Result<std::vector<catalog::RunRecord>> RemoteRuns(const RemoteServer& server,
+                                                   const std::string& product, int limit);
+
+/// A product's pipeline as the server schedules it (GET /api/v1/products/{ref}/pipeline).
+struct RemotePipelineState {
+  std::string product;
+  bool paused = false;
+  std::string pause_reason;
+  std::string paused_since;
+  bool running = false;
+  bool continuous = false;
+  std::string next_run;  ///< empty: not scheduled
+};
+
+/// `action`: "" (its state), "pause" (with `reason`) or "resume"; answers the state after it.
+Result<RemotePipelineState> RemotePipeline(const RemoteServer& server, const std::string& product,
+                                           const std::string& action, const std::string& reason);
 
 }  // namespace plexus::server

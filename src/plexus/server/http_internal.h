@@ -19,6 +19,10 @@
 #include "plexus/access/query_service.h"
 #include "plexus/catalog/catalog.h"
 
+namespace plexus::pipeline {
+class Scheduler;
+}
+
 namespace plexus::server::internal {
 
 /// {"error": {"code": "permission_denied", "message": "..."}} with the code table's status.
@@ -67,6 +71,11 @@ void GovernanceRoutes(RouteTable& routes, catalog::Catalog* catalog);
 void QueryRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries);
 /// /api/v1/mesh/validate, /api/v1/mesh/diff, /api/v1/mesh/apply: admins (http_mesh.cc).
 void MeshRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries);
+
+/// POST /api/v1/runs, the CDC push endpoint, pipeline status, pause and resume
+/// (http_pipelines.cc); `scheduler` is null outside plexus serve.
+void PipelineRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries,
+                    pipeline::Scheduler* scheduler);
 
 /// The error code of a Status as the API spells it: not_found, permission_denied...
 std::string ErrorCode(StatusCode code);

@@ -114,6 +114,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const catalog::Home& home,
   internal::QueryRoutes(routes, state->catalog, state->queries);
   internal::AccessRoutes(routes, state->catalog);
   internal::MeshRoutes(routes, state->catalog, state->queries);
+  internal::PipelineRoutes(routes, state->catalog, state->queries, shared.scheduler);
   routes.Register(state->http);
   state->http.set_exception_handler(OnException);
   state->host = options.host;

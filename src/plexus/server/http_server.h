@@ -18,6 +18,9 @@
 namespace plexus::access {
 class QueryService;
 }
+namespace plexus::pipeline {
+class Scheduler;
+}
 
 namespace plexus::server {
 
@@ -31,6 +34,9 @@ struct HttpOptions {
 struct HttpShared {
   catalog::Catalog* catalog = nullptr;
   access::QueryService* queries = nullptr;
+  /// plexus serve's pipelines (runs, CDC pushes, pause and resume); null: those routes answer
+  /// that pipelines run inside plexus serve.
+  pipeline::Scheduler* scheduler = nullptr;
 };
 
 /// A running HTTP server; stops when destroyed.

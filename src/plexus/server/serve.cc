@@ -5,10 +5,14 @@
 #include <chrono>
 #include <csignal>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
+#include <mutex>
 
 #include "plexus/access/query_service.h"
 #include "plexus/governance/governance.h"
+#include "plexus/pipeline/runner.h"
+#include "plexus/pipeline/scheduler.h"
 #include "plexus/server/server_file.h"
 
 namespace plexus::server {
@@ -45,9 +49,28 @@ Status Serve(const catalog::Home& home, const ServeOptions& options) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   PLEXUS_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(home));
-  PLEXUS_ASSIGN_OR_RETURN(auto queries, access::QueryService::Open(home, catalog.get()));
-  PLEXUS_ASSIGN_OR_RETURN(auto http,
-                          HttpServer::Start(home, options.http, {catalog.get(), queries.get()}));
+  // One engine for the consumers and the pipelines: runs commit while queries read.
+  std::vector<std::string> folders;
+  std::error_code ec;
+  if (!options.mesh_dir.empty() &&
+      std::filesystem::exists(std::filesystem::path(options.mesh_dir) / "mesh.yaml", ec)) {
+    folders.push_back(options.mesh_dir);
+  }
+  PLEXUS_ASSIGN_OR_RETURN(auto engine, pipeline::SharedEngine::Open(home, *catalog, folders));
+  PLEXUS_ASSIGN_OR_RETURN(auto queries, access::QueryService::OpenShared(home, catalog.get(),
+                                                                         engine->database()));
+  pipeline::SchedulerOptions scheduling;
+  scheduling.max_runs = options.max_runs;
+  scheduling.log = [](const std::string& line) {
+    static std::mutex mu;
+    std::lock_guard lock(mu);
+    std::cout << line << std::endl;
+  };
+  PLEXUS_ASSIGN_OR_RETURN(auto scheduler, pipeline::Scheduler::Open(home, catalog.get(),
+                                                                    engine.get(), scheduling));
+  PLEXUS_ASSIGN_OR_RETURN(auto http, HttpServer::Start(home, options.http,
+                                                       {catalog.get(), queries.get(),
+                                                        scheduler.get()}));
   std::unique_ptr<PgServer> pg;
   std::string pg_url;
   if (options.pg_enabled) {
@@ -70,6 +93,7 @@ Status Serve(const catalog::Home& home, const ServeOptions& options) {
     std::cout << "plexus: serving PostgreSQL wire protocol on " << options.pg.host << ":"
               << pg->port() << (pg->tls() ? " (TLS)" : "") << std::endl;
   }
+  scheduler->StartPlanning();  // after the listeners' lines: tests read those first
   // The governance schedule runs on this thread, between signals.
   while (true) {
     if (options.governance_interval_s > 0) EvaluateGovernance(*catalog, *queries);
@@ -89,6 +113,10 @@ Status Serve(const catalog::Home& home, const ServeOptions& options) {
   http->Stop();
   http.reset();
   pg.reset();
+  scheduler->Stop();  // the runs going end; then the engine closes after the queries
+  scheduler.reset();
+  queries.reset();
+  engine.reset();
   std::cout << "plexus: stopped" << std::endl;
   return Status::OK();
 }

@@ -24,10 +24,20 @@ struct ServeOptions {
   /// Seconds between evaluations of the mesh's policies (kept as history; quarantines follow
   /// them); the first runs at start. 0: never.
   double governance_interval_s = 3600;
+  /// Batch pipeline runs the scheduler starts at once (--max-runs); runs asked for by hand
+  /// start at once anyway, and continuous CDC streams have threads of their own.
+  int max_runs = 2;
+  /// The mesh folder of the command line: its pipelines may read files even when it is
+  /// applied after the server started (ignored unless it holds mesh.yaml).
+  std::string mesh_dir;
 };
 
 /// Starts both listeners, publishes <home>/server.json, and serves until SIGINT or SIGTERM;
 /// then stops both (connections closed, queries interrupted) and removes the file.
+/// One DuckDB engine serves the queries and runs the pipelines (pipeline/runner.h
+/// SharedEngine): the scheduler (pipeline/scheduler.h) runs them on their schedules, and
+/// `plexus run` goes through the server. One line per scheduled run goes to stdout after the
+/// listeners' lines.
 /// Call from the main thread before any other thread starts (it blocks the two signals).
 Status Serve(const catalog::Home& home, const ServeOptions& options);
 

@@ -1,0 +1,591 @@
+#include "plexus/pipeline/cdc_apply.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <set>
+
+#include "plexus/common/text.h"
+#include "plexus/spec/parse.h"
+
+namespace plexus::pipeline {
+namespace {
+
+using engine::QuoteIdentifier;
+using engine::QuoteLiteral;
+
+// Internal column names of the working tables (a contract column is unlikely to start so).
+constexpr const char* kIdx = "_cdc_idx";
+constexpr const char* kOp = "_cdc_op";
+constexpr const char* kPos = "_cdc_pos";
+constexpr const char* kReason = "_cdc_reason";
+
+std::atomic<int64_t> next_applier_id{1};
+
+/// A column of a port's table.
+struct Column {
+  std::string name;
+  std::string type;  ///< DuckDB type
+  bool key = false;
+  bool required = false;
+};
+
+struct PortTables {
+  catalog::OutputPortRecord port;
+  std::string table;       ///< qualified product table
+  std::string keys_table;  ///< qualified key state table
+  std::string table_name;  ///< unqualified
+  std::vector<Column> columns;
+};
+
+/// A JSON string literal for a json_transform structure's key.
+std::string JsonKey(const std::string& name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string Join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); i++) out += (i ? sep : "") + parts[i];
+  return out;
+}
+
+/// The minor bump of a semantic version: 1.2.3 -> 1.3.0.
+std::string MinorBump(const std::string& version) {
+  int major = 0, minor = 0, patch = 0;
+  if (std::sscanf(version.c_str(), "%d.%d.%d", &major, &minor, &patch) < 2) return "";
+  return std::to_string(major) + "." + std::to_string(minor + 1) + ".0";
+}
+
+Result<int64_t> ScalarInt(engine::Connection& conn, const std::string& sql) {
+  PLEXUS_ASSIGN_OR_RETURN(auto result, conn.Query(sql));
+  PLEXUS_ASSIGN_OR_RETURN(auto chunk, result->Fetch());
+  if (!chunk || chunk->size() == 0) return int64_t{0};
+  return chunk->GetInt64(0, 0);
+}
+
+}  // namespace
+
+struct CdcApplier::State {
+  engine::Connection* conn = nullptr;
+  std::string domain, product, input;
+  spec::CdcSpec spec;
+  std::string attach;
+  std::string offsets_table;
+  std::string dead_table;
+  std::vector<PortTables> ports;
+  std::vector<catalog::OutputPortRecord> port_records;
+  std::vector<AddedColumn> added;
+  std::string suffix;  ///< of the in-memory working tables
+
+  std::string Qualified(const std::string& table) const {
+    return QuoteIdentifier(attach) + ".main." + QuoteIdentifier(table);
+  }
+  std::string Work(const std::string& what) const { return "cdc_" + what + "_" + suffix; }
+
+  Status LoadColumns(PortTables& p) {
+    PLEXUS_ASSIGN_OR_RETURN(
+        auto result,
+        conn->Query("SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = " +
+                    QuoteLiteral(attach) + " AND schema_name = 'main' AND table_name = " +
+                    QuoteLiteral(p.table_name) + " ORDER BY column_index"));
+    p.columns.clear();
+    while (true) {
+      PLEXUS_ASSIGN_OR_RETURN(auto chunk, result->Fetch());
+      if (!chunk) break;
+      for (size_t r = 0; r < chunk->size(); r++) {
+        Column c;
+        c.name = chunk->Text(0, r);
+        c.type = chunk->Text(1, r);
+        for (const auto& cc : p.port.columns) {
+          if (AsciiLower(cc.name) == AsciiLower(c.name)) {
+            c.key = cc.primary_key;
+            c.required = cc.required || cc.primary_key;
+          }
+        }
+        p.columns.push_back(c);
+      }
+    }
+    return Status::OK();
+  }
+
+  std::vector<std::string> KeyNames(const PortTables& p) const {
+    std::vector<std::string> keys;
+    for (const auto& c : p.columns) {
+      if (c.key) keys.push_back(QuoteIdentifier(c.name));
+    }
+    return keys;
+  }
+
+  Status Prepare() {
+    PLEXUS_RETURN_IF_ERROR(conn->Execute(
+        "CREATE TABLE IF NOT EXISTS " + offsets_table +
+        " (product VARCHAR, input VARCHAR, source_partition VARCHAR, source_position VARCHAR)"));
+    PLEXUS_RETURN_IF_ERROR(conn->Execute(
+        "CREATE TABLE IF NOT EXISTS " + dead_table +
+        " (received_at TIMESTAMP, source_position VARCHAR, reason VARCHAR, event VARCHAR)"));
+    for (auto& p : ports) {
+      std::vector<std::string> defs, keys;
+      for (const auto& c : p.port.columns) {
+        defs.push_back(QuoteIdentifier(c.name) + " " + c.engine_type);
+        if (c.primary_key) keys.push_back(c.name);
+      }
+      if (keys.empty()) {
+        return FailedPrecondition("output port " + p.port.SqlName() + " is fed by the CDC input " +
+                                  input + " but its contract declares no primary key");
+      }
+      PLEXUS_RETURN_IF_ERROR(
+          conn->Execute("CREATE TABLE IF NOT EXISTS " + p.table + " (" + Join(defs, ", ") + ")"));
+      PLEXUS_RETURN_IF_ERROR(LoadColumns(p));
+      // A column the contract gained since the table was made.
+      for (const auto& cc : p.port.columns) {
+        bool found = false;
+        for (const auto& c : p.columns) found = found || AsciiLower(c.name) == AsciiLower(cc.name);
+        if (!found) {
+          PLEXUS_RETURN_IF_ERROR(conn->Execute("ALTER TABLE " + p.table + " ADD COLUMN " +
+                                               QuoteIdentifier(cc.name) + " " + cc.engine_type));
+        }
+      }
+      PLEXUS_RETURN_IF_ERROR(LoadColumns(p));
+      PLEXUS_ASSIGN_OR_RETURN(
+          int64_t has_keys,
+          ScalarInt(*conn, "SELECT count(*) FROM duckdb_tables() WHERE database_name = " +
+                               QuoteLiteral(attach) + " AND schema_name = 'main' AND table_name = " +
+                               QuoteLiteral(p.table_name + "__cdc_keys")));
+      if (has_keys == 0) {
+        std::vector<std::string> key_defs;
+        for (const auto& c : p.columns) {
+          if (c.key) key_defs.push_back(QuoteIdentifier(c.name) + " " + c.type);
+        }
+        std::string keys_sql = Join(KeyNames(p), ", ");
+        // Rows already in the table (a batch build) hold their keys at the lowest position.
+        PLEXUS_RETURN_IF_ERROR(conn->Execute(
+            "BEGIN TRANSACTION; CREATE TABLE " + p.keys_table + " (" + Join(key_defs, ", ") +
+            ", " + kPos + " BIGINT, _cdc_deleted BOOLEAN); INSERT INTO " + p.keys_table +
+            " SELECT DISTINCT " + keys_sql + ", -9223372036854775807, false FROM " + p.table +
+            "; COMMIT"));
+      }
+    }
+    return Status::OK();
+  }
+
+  void DropWork() {
+    std::string sql;
+    for (const char* t : {"raw", "dead"}) sql += "DROP TABLE IF EXISTS " + Work(t) + ";";
+    for (size_t i = 0; i < ports.size(); i++) {
+      sql += "DROP TABLE IF EXISTS " + Work("typed" + std::to_string(i)) + ";";
+      sql += "DROP TABLE IF EXISTS " + Work("win" + std::to_string(i)) + ";";
+    }
+    (void)conn->Execute(sql);
+  }
+
+  Status LoadRaw(const std::vector<std::string>& events) {
+    PLEXUS_RETURN_IF_ERROR(
+        conn->Execute("CREATE OR REPLACE TABLE " + Work("raw") + " (idx BIGINT, line VARCHAR)"));
+    PLEXUS_ASSIGN_OR_RETURN(
+        auto appender,
+        conn->MakeChunkAppender(Work("raw"), {engine::ChunkAppender::Type::kBigint,
+                                              engine::ChunkAppender::Type::kVarchar}));
+    for (size_t i = 0; i < events.size(); i++) {
+      appender->SetInt64(0, static_cast<int64_t>(i));
+      appender->SetText(1, events[i]);
+      PLEXUS_RETURN_IF_ERROR(appender->EndRow());
+    }
+    return appender->Close();
+  }
+
+  /// Source columns that no port's table has, in a sample of the batch's row images (every
+  /// 16th event and the last: a column added at the source is in every image after it): name
+  /// -> DuckDB type.
+  Result<std::vector<std::pair<std::string, std::string>>> NewColumns(size_t count) {
+    std::set<std::string> known;
+    for (const auto& p : ports) {
+      for (const auto& c : p.columns) known.insert(AsciiLower(c.name));
+    }
+    std::string sample = " FROM " + Work("raw") + " WHERE idx % 16 = 0 OR idx = " +
+                         std::to_string(count - 1);
+    PLEXUS_ASSIGN_OR_RETURN(
+        auto result,
+        conn->Query("SELECT DISTINCT k FROM (SELECT unnest(list_concat(try(json_keys(line, "
+                    "'$.payload.after')), try(json_keys(line, '$.after')))) AS k" + sample +
+                    ") ORDER BY k"));
+    std::vector<std::string> fresh;
+    while (true) {
+      PLEXUS_ASSIGN_OR_RETURN(auto chunk, result->Fetch());
+      if (!chunk) break;
+      for (size_t r = 0; r < chunk->size(); r++) {
+        std::string name = chunk->Text(0, r);
+        if (!known.count(AsciiLower(name)) && name.rfind("_cdc_", 0) != 0) fresh.push_back(name);
+      }
+    }
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& name : fresh) {
+      std::string path = ".after." + JsonKey(name);
+      PLEXUS_ASSIGN_OR_RETURN(
+          auto types, conn->Query("SELECT DISTINCT coalesce(try(json_type(line, " +
+                                  QuoteLiteral("$.payload" + path) + ")), try(json_type(line, " +
+                                  QuoteLiteral("$" + path) + ")))" + sample));
+      std::set<std::string> seen;
+      while (true) {
+        PLEXUS_ASSIGN_OR_RETURN(auto chunk, types->Fetch());
+        if (!chunk) break;
+        for (size_t r = 0; r < chunk->size(); r++) {
+          if (!chunk->IsNull(0, r) && chunk->Text(0, r) != "NULL") seen.insert(chunk->Text(0, r));
+        }
+      }
+      std::string type = "VARCHAR";
+      seen.erase("UBIGINT");
+      if (seen == std::set<std::string>{"BIGINT"}) type = "BIGINT";
+      if (seen == std::set<std::string>{"DOUBLE"} ||
+          seen == std::set<std::string>{"BIGINT", "DOUBLE"}) {
+        type = "DOUBLE";
+      }
+      if (seen == std::set<std::string>{"BOOLEAN"}) type = "BOOLEAN";
+      out.emplace_back(name, type);
+    }
+    return out;
+  }
+
+  /// One query per port: parses the envelopes (json_transform, once per event), unwraps
+  /// {schema, payload}, computes each event's position, casts the row image to the port's
+  /// types, and gives each bad event its reason ("malformed" is refined in Dead()).
+  Status Type(size_t i, const std::vector<Column>& columns) {
+    std::string row = "{";
+    std::vector<std::string> raws, outs, checks_key, checks_type, checks_required;
+    for (size_t c = 0; c < columns.size(); c++) {
+      const auto& col = columns[c];
+      row += (c ? "," : "") + JsonKey(col.name) + ":\"VARCHAR\"";
+      std::string raw = "rec." + QuoteIdentifier(col.name);
+      std::string v = "_v" + std::to_string(c), w = "_w" + std::to_string(c);
+      raws.push_back(raw + " AS " + w + ", TRY_CAST(" + raw + " AS " + col.type + ") AS " + v);
+      outs.push_back(v + " AS " + QuoteIdentifier(col.name));
+      std::string mismatch = "'type mismatch: column " + col.name + " (''' || left(" + w +
+                             ", 40) || ''' is not " + col.type + ")'";
+      if (col.key) {
+        checks_key.push_back("WHEN " + w + " IS NOT NULL AND " + v + " IS NULL THEN " + mismatch);
+        checks_key.push_back("WHEN " + v + " IS NULL THEN " +
+                             QuoteLiteral("missing key: " + col.name));
+      } else {
+        checks_type.push_back("WHEN op <> 'd' AND " + w + " IS NOT NULL AND " + v +
+                              " IS NULL THEN " + mismatch);
+        if (col.required) {
+          checks_required.push_back("WHEN op <> 'd' AND " + v + " IS NULL THEN " +
+                                    QuoteLiteral("required column NULL: " + col.name));
+        }
+      }
+    }
+    row += "}";
+    const std::string fields = R"("op":"VARCHAR","before":)" + row + R"(,"after":)" + row +
+                               R"(,"source":{"lsn":"VARCHAR","pos":"VARCHAR"},"ts_ms":"VARCHAR")";
+    const std::string structure = "{" + fields + R"(,"payload":{)" + fields + "}}";
+    auto field = [](const std::string& f) {
+      return "CASE WHEN v.payload IS NOT NULL THEN v.payload." + f + " ELSE v." + f + " END";
+    };
+    std::string reason =
+        "CASE WHEN NOT ok THEN 'malformed' WHEN op IS NULL THEN 'missing op' "
+        "WHEN op NOT IN ('c', 'u', 'd', 'r') THEN 'unknown op: ' || left(op, 20) "
+        "WHEN position IS NULL THEN 'no position (source.lsn, source.pos or ts_ms)' "
+        "WHEN op <> 'd' AND no_after THEN 'missing after (the row image)' "
+        "WHEN op = 'd' AND no_rec THEN 'missing before (the deleted row''s key)' " +
+        Join(checks_key, " ") + " " + Join(checks_type, " ") + " " + Join(checks_required, " ") +
+        " END";
+    std::string sql =
+        "CREATE OR REPLACE TABLE " + Work("typed" + std::to_string(i)) +
+        " AS WITH p AS (SELECT idx, try(json_transform(line, " + QuoteLiteral(structure) +
+        ")) AS v FROM " + Work("raw") + "), e AS (SELECT idx, v IS NOT NULL AS ok, " +
+        field("op") + " AS op, " + field("before") + " AS before, " + field("after") +
+        " AS after, " + field("source.lsn") + " AS lsn, " + field("source.pos") + " AS spos, " +
+        field("ts_ms") + " AS ts_ms FROM p), f AS (SELECT idx, ok, op, after IS NULL AS no_after, "
+        "CASE WHEN op = 'd' THEN coalesce(before, after) ELSE after END AS rec, "
+        "coalesce(lsn, spos, ts_ms) AS pos_text, "
+        "CASE WHEN lsn IS NOT NULL THEN CASE WHEN contains(lsn, '/') THEN "
+        "(TRY_CAST('0x' || split_part(lsn, '/', 1) AS BIGINT) << 32) + "
+        "TRY_CAST('0x' || split_part(lsn, '/', 2) AS BIGINT) ELSE TRY_CAST(lsn AS BIGINT) END "
+        "WHEN spos IS NOT NULL THEN TRY_CAST(spos AS BIGINT) ELSE TRY_CAST(ts_ms AS BIGINT) END "
+        "AS position FROM e), c AS (SELECT idx, ok, op, no_after, rec IS NULL AS no_rec, "
+        "pos_text, position, " + Join(raws, ", ") + " FROM f) SELECT idx AS " + kIdx +
+        ", op AS " + kOp + ", position AS " + kPos + ", pos_text AS _cdc_pos_text, " +
+        Join(outs, ", ") + ", " + reason + " AS " + kReason + " FROM c";
+    return conn->Execute(sql);
+  }
+
+  /// The batch's bad events (of any port), with their text and a refined "malformed" reason.
+  Status Dead() {
+    std::vector<std::string> bad;
+    for (size_t i = 0; i < ports.size(); i++) {
+      bad.push_back("SELECT " + std::string(kIdx) + ", " + kReason + ", _cdc_pos_text FROM " +
+                    Work("typed" + std::to_string(i)) + " WHERE " + kReason + " IS NOT NULL");
+    }
+    return conn->Execute(
+        "CREATE OR REPLACE TABLE " + Work("dead") + " AS SELECT d." + kIdx + ", CASE WHEN d." +
+        kReason + " <> 'malformed' THEN d." + kReason + " WHEN NOT json_valid(r.line) THEN "
+        "'malformed JSON' WHEN json_type(r.line) <> 'OBJECT' THEN 'malformed: not a JSON object' "
+        "ELSE 'malformed envelope: op, before, after, source or ts_ms has the wrong shape' END AS " +
+        kReason + ", d._cdc_pos_text, r.line FROM (SELECT " + kIdx + ", min(" + kReason + ") AS " +
+        kReason + ", any_value(_cdc_pos_text) AS _cdc_pos_text FROM (" + Join(bad, " UNION ALL ") +
+        ") GROUP BY " + kIdx + ") d JOIN " + Work("raw") + " r ON r.idx = d." + kIdx);
+  }
+
+  /// The batch's latest good event per key, marked stale when the table holds a newer one.
+  Status Winners(size_t i, const PortTables& p, size_t count) {
+    std::vector<std::string> keys = KeyNames(p), on;
+    for (const auto& k : keys) on.push_back("k." + k + " = b." + k);
+    std::string typed = Work("typed" + std::to_string(i));
+    // The good events (of every port, when several), then per key the latest: the highest
+    // (position, arrival) packed in one HUGEINT, a hash aggregate rather than a sort.
+    std::string good = std::string(kReason) + " IS NULL" +
+                       (ports.size() > 1 ? " AND " + std::string(kIdx) + " NOT IN (SELECT " +
+                                               kIdx + " FROM " + Work("dead") + ")"
+                                         : "");
+    // Positions relative to the batch's lowest, times 2^24, plus the arrival index fit a
+    // BIGINT when the batch spans less than 2^38 positions (then arg_max is a cheap aggregate);
+    // otherwise a HUGEINT.
+    PLEXUS_ASSIGN_OR_RETURN(
+        auto range, conn->Query("SELECT min(" + std::string(kPos) + "), coalesce(max(" + kPos +
+                                ")::HUGEINT - min(" + kPos + ") < 274877906944, true) FROM " +
+                                typed + " WHERE " + good));
+    PLEXUS_ASSIGN_OR_RETURN(auto chunk, range->Fetch());
+    int64_t low = 0;
+    bool narrow = count < (size_t{1} << 24);
+    if (chunk && chunk->size() > 0) {
+      low = chunk->IsNull(0, 0) ? 0 : chunk->GetInt64(0, 0);
+      narrow = narrow && chunk->GetInt64(1, 0) != 0;
+    }
+    std::string order = narrow ? "(" + std::string(kPos) + " - (" + std::to_string(low) +
+                                     ")) * 16777216 + " + kIdx
+                               : "(" + std::string(kPos) + "::HUGEINT << 32) + " + kIdx;
+    std::string sql =
+        "CREATE OR REPLACE TABLE " + Work("win" + std::to_string(i)) +
+        " AS WITH g AS (SELECT arg_max(" + kIdx + ", " + order + ") AS " + kIdx + " FROM " +
+        typed + " WHERE " + good + " GROUP BY " + Join(keys, ", ") + "), b AS (SELECT t.* FROM " + typed + " t JOIN g ON t." +
+        kIdx + " = g." + kIdx + ") SELECT b.*, k." + kPos + " IS NULL AS _cdc_new, " +
+        "coalesce(NOT k._cdc_deleted, false) AS _cdc_exists, (k." + kPos + " IS NOT NULL AND b." +
+        kPos + " < k." + kPos + ") AS _cdc_stale FROM b LEFT JOIN " + p.keys_table +
+        " k ON " + Join(on, " AND ");
+    return conn->Execute(sql);
+  }
+
+  /// The statements of the port's merge (run inside the batch's transaction).
+  std::string MergeSql(size_t i, const PortTables& p, const std::vector<Column>& columns) {
+    std::string win = Work("win" + std::to_string(i));
+    std::vector<std::string> keys = KeyNames(p), on_t, on_k, names;
+    for (const auto& k : keys) {
+      on_t.push_back(p.table + "." + k + " = w." + k);
+      on_k.push_back(p.keys_table + "." + k + " = w." + k);
+    }
+    for (const auto& c : columns) names.push_back(QuoteIdentifier(c.name));
+    std::string sql;
+    sql += "DELETE FROM " + p.table + " USING (SELECT " + Join(keys, ", ") + " FROM " + win +
+           " WHERE _cdc_exists AND NOT _cdc_stale) AS w WHERE " + Join(on_t, " AND ") + ";";
+    sql += "INSERT INTO " + p.table + " (" + Join(names, ", ") + ") SELECT " + Join(names, ", ") +
+           " FROM " + win + " WHERE NOT _cdc_stale AND " + kOp + " <> 'd' ORDER BY " +
+           Join(keys, ", ") + ";";
+    sql += "DELETE FROM " + p.keys_table + " USING (SELECT " + Join(keys, ", ") + " FROM " + win +
+           " WHERE NOT _cdc_new AND NOT _cdc_stale) AS w WHERE " + Join(on_k, " AND ") + ";";
+    sql += "INSERT INTO " + p.keys_table + " SELECT " + Join(keys, ", ") + ", " + kPos + ", " +
+           kOp + " = 'd' FROM " + win + " WHERE NOT _cdc_stale;";
+    return sql;
+  }
+
+  std::string OffsetsSql(const SourceOffsets& offsets) const {
+    std::string where = " WHERE product = " + QuoteLiteral(product) +
+                        " AND input = " + QuoteLiteral(input);
+    std::string sql = "DELETE FROM " + offsets_table + where + ";";
+    for (const auto& [partition, position] : offsets) {
+      sql += "INSERT INTO " + offsets_table + " VALUES (" + QuoteLiteral(product) + ", " +
+             QuoteLiteral(input) + ", " + QuoteLiteral(partition) + ", " +
+             QuoteLiteral(position) + ");";
+    }
+    return sql;
+  }
+
+  Status Transaction(const std::string& body) {
+    Status s = conn->Execute("BEGIN TRANSACTION;" + body + "COMMIT;");
+    if (!s.ok()) (void)conn->Execute("ROLLBACK");
+    return s;
+  }
+
+  Result<ApplyReport> ApplyBatch(const std::vector<std::string>& events,
+                                 const SourceOffsets& offsets) {
+    ApplyReport report;
+    report.events = static_cast<int64_t>(events.size());
+    added.clear();
+    if (events.empty()) {
+      if (!offsets.empty()) PLEXUS_RETURN_IF_ERROR(Transaction(OffsetsSql(offsets)));
+      return report;
+    }
+    PLEXUS_RETURN_IF_ERROR(LoadRaw(events));
+    PLEXUS_ASSIGN_OR_RETURN(auto fresh, NewColumns(events.size()));
+    std::string alter;
+    if (!fresh.empty()) {
+      std::vector<std::string> names;
+      for (const auto& [name, type] : fresh) {
+        names.push_back(name);
+        report.new_columns.push_back(name + " " + type);
+      }
+      if (spec.new_columns == "pause") {
+        report.paused = true;
+        report.pause_reason = "the source has column(s) the contract does not declare: " +
+                              Join(names, ", ") + " (new_columns: pause)";
+        return report;
+      }
+    }
+    // Each port's columns for this batch: its table's, plus the new ones when they are added.
+    std::vector<std::vector<Column>> columns;
+    for (const auto& p : ports) {
+      columns.push_back(p.columns);
+      if (spec.new_columns != "add") continue;
+      for (const auto& [name, type] : fresh) {
+        columns.back().push_back({name, type, false, false});
+        added.push_back({p.port.name, name, type});
+        alter += "ALTER TABLE " + p.table + " ADD COLUMN " + QuoteIdentifier(name) + " " + type + ";";
+      }
+    }
+    for (size_t i = 0; i < ports.size(); i++) PLEXUS_RETURN_IF_ERROR(Type(i, columns[i]));
+    PLEXUS_RETURN_IF_ERROR(Dead());
+    PLEXUS_ASSIGN_OR_RETURN(report.dead_lettered,
+                            ScalarInt(*conn, "SELECT count(*) FROM " + Work("dead")));
+    if (report.dead_lettered > 0 &&
+        static_cast<double>(report.dead_lettered) > spec.max_error_rate * report.events) {
+      PLEXUS_ASSIGN_OR_RETURN(auto top, conn->Query("SELECT " + std::string(kReason) +
+                                                    ", count(*) AS n FROM " + Work("dead") +
+                                                    " GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1"));
+      PLEXUS_ASSIGN_OR_RETURN(auto chunk, top->Fetch());
+      std::string most = chunk && chunk->size() > 0 ? chunk->Text(0, 0) : "";
+      char share[64], limit[32];
+      std::snprintf(share, sizeof(share), "%.1f%%", 100.0 * report.dead_lettered / report.events);
+      std::snprintf(limit, sizeof(limit), "%g", spec.max_error_rate);
+      report.paused = true;
+      report.pause_reason = std::to_string(report.dead_lettered) + " of " +
+                            std::to_string(report.events) + " events of input " + input +
+                            " are bad (" + share + ", above max_error_rate " +
+                            limit + "), e.g. " + most +
+                            "; nothing of the batch was applied";
+      report.new_columns.clear();
+      added.clear();
+      return report;
+    }
+    std::string body = alter;
+    for (size_t i = 0; i < ports.size(); i++) {
+      PLEXUS_RETURN_IF_ERROR(Winners(i, ports[i], events.size()));
+      if (i == 0) {
+        PLEXUS_ASSIGN_OR_RETURN(
+            auto counts, conn->Query("SELECT count(*) FILTER (WHERE _cdc_stale), count(*) "
+                                     "FILTER (WHERE NOT _cdc_stale AND " + std::string(kOp) +
+                                     " <> 'd'), count(*) FILTER (WHERE NOT _cdc_stale AND " +
+                                     kOp + " = 'd') FROM " + Work("win0")));
+        PLEXUS_ASSIGN_OR_RETURN(auto chunk, counts->Fetch());
+        if (chunk && chunk->size() > 0) {
+          report.stale = chunk->GetInt64(0, 0);
+          report.upserted = chunk->GetInt64(1, 0);
+          report.deleted = chunk->GetInt64(2, 0);
+        }
+      }
+      body += MergeSql(i, ports[i], columns[i]);
+    }
+    if (report.dead_lettered > 0) {
+      body += "INSERT INTO " + dead_table + " SELECT now()::TIMESTAMP, _cdc_pos_text, " +
+              kReason + ", line FROM " + Work("dead") + " ORDER BY " + kIdx + ";";
+    }
+    if (!offsets.empty()) body += OffsetsSql(offsets);
+    PLEXUS_RETURN_IF_ERROR(Transaction(body));
+    if (!alter.empty()) {
+      for (auto& p : ports) PLEXUS_RETURN_IF_ERROR(LoadColumns(p));
+    }
+    return report;
+  }
+};
+
+CdcApplier::CdcApplier(std::unique_ptr<State> state) : state_(std::move(state)) {}
+CdcApplier::~CdcApplier() = default;
+
+std::string DeadLetterTable(const std::string& product, const std::string& input) {
+  return product + "__" + input + "__dead_letters";
+}
+
+Result<std::unique_ptr<CdcApplier>> CdcApplier::Open(engine::Connection* conn,
+                                                     const std::string& domain,
+                                                     const std::string& product,
+                                                     const std::string& input,
+                                                     const spec::CdcSpec& spec,
+                                                     std::vector<catalog::OutputPortRecord> ports) {
+  auto state = std::make_unique<State>();
+  state->conn = conn;
+  state->domain = domain;
+  state->product = product;
+  state->input = input;
+  state->spec = spec;
+  state->attach = catalog::Home::AttachName(domain);
+  state->offsets_table = state->Qualified("plexus_cdc_offsets");
+  state->dead_table = state->Qualified(DeadLetterTable(product, input));
+  state->suffix = std::to_string(next_applier_id++);
+  state->port_records = ports;
+  if (ports.empty()) {
+    return FailedPrecondition("the CDC input " + input + " of " + domain + "." + product +
+                              " feeds no output port (an output needs `from: " + input + "`)");
+  }
+  for (auto& port : ports) {
+    PortTables p;
+    p.table_name = port.PhysicalTable();
+    p.table = state->Qualified(p.table_name);
+    p.keys_table = state->Qualified(p.table_name + "__cdc_keys");
+    p.port = std::move(port);
+    state->ports.push_back(std::move(p));
+  }
+  PLEXUS_RETURN_IF_ERROR(state->Prepare());
+  return std::unique_ptr<CdcApplier>(new CdcApplier(std::move(state)));
+}
+
+Result<SourceOffsets> CdcApplier::Committed() {
+  auto& s = *state_;
+  PLEXUS_ASSIGN_OR_RETURN(
+      auto result, s.conn->Query("SELECT source_partition, source_position FROM " + s.offsets_table +
+                                 " WHERE product = " + QuoteLiteral(s.product) +
+                                 " AND input = " + QuoteLiteral(s.input)));
+  SourceOffsets out;
+  while (true) {
+    PLEXUS_ASSIGN_OR_RETURN(auto chunk, result->Fetch());
+    if (!chunk) break;
+    for (size_t r = 0; r < chunk->size(); r++) out[chunk->Text(0, r)] = chunk->Text(1, r);
+  }
+  return out;
+}
+
+Result<ApplyReport> CdcApplier::Apply(const std::vector<std::string>& events,
+                                      const SourceOffsets& offsets) {
+  auto start = std::chrono::steady_clock::now();
+  auto report = state_->ApplyBatch(events, offsets);
+  state_->DropWork();
+  if (report.ok()) {
+    report->seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  return report;
+}
+
+Status CdcApplier::Reset() {
+  auto& s = *state_;
+  std::string body;
+  for (const auto& p : s.ports) {
+    body += "DELETE FROM " + p.table + "; DELETE FROM " + p.keys_table + ";";
+  }
+  body += s.OffsetsSql({});
+  return s.Transaction(body);
+}
+
+const std::vector<catalog::OutputPortRecord>& CdcApplier::ports() const {
+  return state_->port_records;
+}
+const std::vector<AddedColumn>& CdcApplier::added_columns() const { return state_->added; }
+const std::string& CdcApplier::input() const { return state_->input; }
+
+std::string ProposedVersion(const catalog::OutputPortRecord& port) {
+  return MinorBump(port.contract_version.empty() ? port.version : port.contract_version);
+}
+
+}  // namespace plexus::pipeline

@@ -1,0 +1,98 @@
+// File: plexus/pipeline/cdc_apply.h
+//
+// Applies batches of Debezium change events of one CDC input to the output ports fed by it
+// (`from: <input>`), exactly once, in set-based SQL:
+//
+//   1. the raw event texts go into an in-memory table (ChunkAppender: arrival index, text);
+//   2. one query parses them (json_transform), unwraps {schema, payload}, computes each event's
+//      position (source.lsn, else source.pos, else ts_ms) and casts the row image to the port's
+//      contract types; an event that is malformed, has an unknown op, no position, no key, a
+//      value that does not cast or a required column NULL gets its reason;
+//   3. the good events are deduplicated per primary key (latest position, then latest arrival)
+//      and compared with the key state table (<table>__cdc_keys: key -> last position, also of
+//      deleted keys), so an event older than what the table holds is skipped (stale);
+//   4. one DuckDB transaction on the domain's data file deletes the changed keys' rows, inserts
+//      the new images, updates the key state, appends the dead letters
+//      (<product>__<input>__dead_letters) and replaces the input's committed source offsets
+//      (plexus_cdc_offsets).
+//
+// A batch whose bad share exceeds CdcSpec::max_error_rate (or, with new_columns: pause, one
+// bringing a column the contract lacks) is not applied at all: the report says paused.
+//
+// Thread safety: one thread at a time (it uses one engine::Connection).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plexus/catalog/catalog.h"
+#include "plexus/engine/engine.h"
+#include "plexus/pipeline/cdc.h"
+#include "plexus/pipeline/runner.h"
+#include "plexus/spec/model.h"
+
+namespace plexus::pipeline {
+
+/// A column the source sent that the port's contract lacks, added to its table (new_columns:
+/// add).
+struct AddedColumn {
+  std::string port;  ///< the port's name
+  std::string column;
+  std::string type;  ///< the DuckDB type it was added as
+};
+
+class CdcApplier {
+ public:
+  /// `ports`: the output ports fed by the input, all of `domain` (attached read-write on
+  /// `conn` as Home::AttachName(domain)); each needs a primary key in its contract. Creates the
+  /// tables it needs when missing.
+  static Result<std::unique_ptr<CdcApplier>> Open(engine::Connection* conn,
+                                                  const std::string& domain,
+                                                  const std::string& product,
+                                                  const std::string& input,
+                                                  const spec::CdcSpec& spec,
+                                                  std::vector<catalog::OutputPortRecord> ports);
+  ~CdcApplier();
+
+  /// The source offsets committed with the data (empty: none yet).
+  Result<SourceOffsets> Committed();
+  /// Applies `events` (in arrival order) and commits `offsets` (empty: leaves the committed
+  /// ones) in the same transaction. All or nothing.
+  Result<ApplyReport> Apply(const std::vector<std::string>& events, const SourceOffsets& offsets);
+  /// Full refresh: empties the ports' tables, the key state and the offsets, in one
+  /// transaction (the dead letters stay).
+  Status Reset();
+
+  const std::vector<catalog::OutputPortRecord>& ports() const;
+  /// The columns the last Apply added.
+  const std::vector<AddedColumn>& added_columns() const;
+  const std::string& input() const;
+
+ private:
+  struct State;
+  explicit CdcApplier(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+/// The dead-letter table of a product's CDC input, in its domain's data file.
+std::string DeadLetterTable(const std::string& product, const std::string& input);
+
+/// The contract version a port would get for a column added at the source (a minor bump).
+std::string ProposedVersion(const catalog::OutputPortRecord& port);
+
+/// Whether the product's applied pipeline has a CDC input.
+bool HasCdcInputs(const catalog::ProductRecord& product);
+
+/// `plexus run` for a product with CDC inputs: reads everything its sources hold now, applies
+/// it, stops; records one run (and the ports' publications) in the catalog. `db` as
+/// OpenRunEngine makes it.
+RunReport CatchUpCdcProduct(const catalog::Home& home, catalog::Catalog* catalog,
+                            engine::Database* db, const catalog::ProductRecord& product);
+
+/// `plexus run --full-refresh` for a CDC product: empties its ports' tables, key state and
+/// offsets (one transaction per input), and resumes it when paused.
+Status FullRefreshCdcProduct(const catalog::Home& home, catalog::Catalog* catalog,
+                             engine::Database* db, const catalog::ProductRecord& product);
+
+}  // namespace plexus::pipeline

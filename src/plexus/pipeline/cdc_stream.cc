@@ -1,0 +1,339 @@
+// ChangeStream: one product's CDC inputs (sources and appliers), stepped by `plexus serve`,
+// caught up by `plexus run`, and the target of pushed events (HTTP push, `plexus ingest`).
+#include <chrono>
+
+#include "plexus/pipeline/cdc.h"
+#include "plexus/pipeline/cdc_apply.h"
+#include "plexus/spec/parse.h"
+
+namespace plexus::pipeline {
+namespace {
+
+void Add(ApplyReport& total, const ApplyReport& r) {
+  total.events += r.events;
+  total.upserted += r.upserted;
+  total.deleted += r.deleted;
+  total.stale += r.stale;
+  total.dead_lettered += r.dead_lettered;
+  total.seconds += r.seconds;
+  for (const auto& c : r.new_columns) total.new_columns.push_back(c);
+  if (r.paused) {
+    total.paused = true;
+    total.pause_reason = r.pause_reason;
+  }
+}
+
+/// The newest major of each output port of a product: the one its pipeline builds.
+std::vector<catalog::OutputPortRecord> CurrentPorts(const catalog::ProductRecord& product) {
+  std::map<std::string, const catalog::OutputPortRecord*> newest;
+  for (const auto& port : product.outputs) {
+    auto& slot = newest[port.name];
+    if (slot == nullptr || port.major > slot->major) slot = &port;
+  }
+  std::vector<catalog::OutputPortRecord> out;
+  for (const auto& [name, port] : newest) out.push_back(*port);
+  return out;
+}
+
+class Stream : public ChangeStream {
+ public:
+  struct Input {
+    spec::PipelineInput spec;
+    std::unique_ptr<ChangeSource> source;  ///< null for http inputs
+    std::unique_ptr<CdcApplier> applier;
+    SourceOffsets committed;  ///< as last committed with the data
+  };
+
+  Stream(catalog::Catalog* catalog, catalog::ProductRecord product, spec::Schedule schedule,
+         std::unique_ptr<engine::Connection> conn)
+      : catalog_(catalog), product_(std::move(product)), schedule_(schedule),
+        conn_(std::move(conn)) {}
+
+  Status Init(const spec::Pipeline& pipeline) {
+    PLEXUS_ASSIGN_OR_RETURN(auto state, catalog_->GetPipelineState(product_.id));
+    paused_ = state.paused ? state.reason : "";
+    std::vector<catalog::OutputPortRecord> ports = CurrentPorts(product_);
+    for (const auto& in : pipeline.inputs) {
+      if (!in.cdc) continue;
+      std::vector<catalog::OutputPortRecord> fed;
+      for (const auto& out : pipeline.outputs) {
+        bool from = out.from == in.name || (out.from.empty() && out.sql.empty() &&
+                                            pipeline.inputs.size() == 1);
+        if (!from) continue;
+        if (!out.steps.empty()) {
+          return FailedPrecondition("output " + out.port + " of " + product_.QualifiedName() +
+                                    ": processor steps on a CDC input are not supported yet");
+        }
+        bool found = false;
+        for (const auto& p : ports) {
+          if (p.name == out.port) {
+            fed.push_back(p);
+            found = true;
+          }
+        }
+        if (!found) return InvalidArgument("pipeline output " + out.port + " is not an output port");
+      }
+      Input input;
+      input.spec = in;
+      PLEXUS_ASSIGN_OR_RETURN(input.applier,
+                              CdcApplier::Open(conn_.get(), product_.domain, product_.name,
+                                               in.name, *in.cdc, fed));
+      if (in.cdc->source != "http") {
+        std::string slot = "plexus_" + product_.domain + "_" + product_.name + "_" + in.name;
+        PLEXUS_ASSIGN_OR_RETURN(input.source, MakeChangeSource(*in.cdc, product_.dir, slot));
+        PLEXUS_ASSIGN_OR_RETURN(input.committed, input.applier->Committed());
+        PLEXUS_RETURN_IF_ERROR(
+            input.source->Open(input.committed).WithPrefix(input.source->Describe()));
+      }
+      inputs_.push_back(std::move(input));
+    }
+    if (inputs_.empty()) {
+      return FailedPrecondition(product_.QualifiedName() + " has no CDC input");
+    }
+    return Status::OK();
+  }
+
+  Result<ApplyReport> Step(std::chrono::milliseconds wait) override {
+    ApplyReport total;
+    bool read = false;
+    PLEXUS_RETURN_IF_ERROR(StepOnce(wait, total, &read));
+    if (read) PLEXUS_RETURN_IF_ERROR(RecordRun(total));
+    return total;
+  }
+
+  Result<ApplyReport> CatchUp() override {
+    ApplyReport total;
+    while (paused_.empty()) {
+      bool read = false;
+      Status s = StepOnce(std::chrono::milliseconds(0), total, &read);
+      if (!s.ok()) {
+        if (total.events > 0) (void)RecordRun(total, s.message());
+        return s;
+      }
+      if (!read) break;
+    }
+    PLEXUS_RETURN_IF_ERROR(RecordRun(total));
+    if (!paused_.empty()) {
+      total.paused = true;
+      total.pause_reason = paused_;
+    }
+    return total;
+  }
+
+  Result<ApplyReport> Push(const std::string& input, std::vector<std::string> events) override {
+    if (!paused_.empty()) {
+      return FailedPrecondition("the pipeline of " + product_.QualifiedName() +
+                                " is paused: " + paused_);
+    }
+    Input* target = nullptr;
+    for (auto& in : inputs_) {
+      if (in.spec.name == input) target = &in;
+    }
+    if (target == nullptr) {
+      return NotFound(product_.QualifiedName() + " has no CDC input named " + input);
+    }
+    if (target->source != nullptr) {
+      return FailedPrecondition("the CDC input " + input + " reads its events from " +
+                                target->source->Describe() + "; only http inputs take pushes");
+    }
+    PLEXUS_ASSIGN_OR_RETURN(ApplyReport report, target->applier->Apply(events, {}));
+    PLEXUS_RETURN_IF_ERROR(AfterApply(*target, report));
+    PLEXUS_RETURN_IF_ERROR(RecordRun(report));
+    return report;
+  }
+
+  std::string paused() const override { return paused_; }
+
+  Status FullRefresh() override {
+    for (auto& in : inputs_) PLEXUS_RETURN_IF_ERROR(in.applier->Reset());
+    PLEXUS_RETURN_IF_ERROR(Resume());
+    for (auto& in : inputs_) {
+      in.committed.clear();
+      if (in.source != nullptr) PLEXUS_RETURN_IF_ERROR(in.source->Open({}));
+    }
+    return Status::OK();
+  }
+
+  Status Resume() override {
+    PLEXUS_RETURN_IF_ERROR(catalog_->SetPipelinePaused(product_.id, ""));
+    paused_.clear();
+    return Status::OK();
+  }
+
+ private:
+  /// One micro-batch per source input; `read` tells whether any event was read.
+  Status StepOnce(std::chrono::milliseconds wait, ApplyReport& total, bool* read) {
+    if (!paused_.empty()) {
+      total.paused = true;
+      total.pause_reason = paused_;
+      return Status::OK();
+    }
+    bool first = true;
+    for (auto& in : inputs_) {
+      if (in.source == nullptr) continue;
+      size_t max = static_cast<size_t>(std::max<int64_t>(1, schedule_.max_batch_events));
+      PLEXUS_ASSIGN_OR_RETURN(ChangeBatch batch,
+                              in.source->Read(max, first ? wait : std::chrono::milliseconds(0)));
+      first = false;
+      if (batch.events.empty() && batch.offsets == in.committed) continue;
+      if (!batch.events.empty()) *read = true;
+      PLEXUS_ASSIGN_OR_RETURN(ApplyReport report, in.applier->Apply(batch.events, batch.offsets));
+      Add(total, report);
+      PLEXUS_RETURN_IF_ERROR(AfterApply(in, report));
+      if (report.paused) break;
+      in.committed = batch.offsets;
+      PLEXUS_RETURN_IF_ERROR(in.source->Acknowledge(batch.offsets));
+    }
+    return Status::OK();
+  }
+
+  /// Records a pause, or the proposals of the columns the batch added.
+  Status AfterApply(Input& in, const ApplyReport& report) {
+    if (report.paused) {
+      paused_ = report.pause_reason;
+      return catalog_->SetPipelinePaused(product_.id, paused_);
+    }
+    for (const auto& added : in.applier->added_columns()) {
+      for (const auto& port : in.applier->ports()) {
+        if (port.name != added.port) continue;
+        catalog::SchemaProposalRecord proposal;
+        proposal.product_id = product_.id;
+        proposal.port = port.name;
+        proposal.column = added.column;
+        proposal.type = added.type;
+        proposal.proposed_version = ProposedVersion(port);
+        PLEXUS_RETURN_IF_ERROR(catalog_->RecordSchemaProposal(proposal));
+      }
+    }
+    changed_ = changed_ || report.upserted > 0 || report.deleted > 0;
+    return Status::OK();
+  }
+
+  /// One run in the catalog, and the ports' publications when their data changed.
+  Status RecordRun(const ApplyReport& report, const std::string& error = "") {
+    PLEXUS_ASSIGN_OR_RETURN(int64_t run_id, catalog_->StartRun(product_.id));
+    std::string status = "succeeded", reason;
+    if (!error.empty()) {
+      status = "failed";
+      reason = error;
+    } else if (report.paused) {
+      status = "failed";
+      reason = "paused: " + report.pause_reason;
+    }
+    if (changed_ || never_published_) {
+      for (const auto& in : inputs_) {
+        for (const auto& port : in.applier->ports()) {
+          auto rows = conn_->QueryScalar(
+              "SELECT count(*) FROM " +
+              engine::QuoteIdentifier(catalog::Home::AttachName(port.domain)) + ".main." +
+              engine::QuoteIdentifier(port.PhysicalTable()));
+          if (!rows.ok()) return rows.status();
+          PLEXUS_RETURN_IF_ERROR(catalog_->RecordPublication(port, std::stoll(*rows), run_id));
+          rows_[port.name] = std::stoll(*rows);
+        }
+      }
+      changed_ = false;
+      never_published_ = false;
+    }
+    return catalog_->FinishRun(run_id, status, reason, report.upserted + report.deleted);
+  }
+
+ public:
+  std::map<std::string, int64_t> rows_;  ///< port -> rows at the last publication
+  bool never_published_ = true;
+
+ private:
+  catalog::Catalog* catalog_;
+  catalog::ProductRecord product_;
+  spec::Schedule schedule_;
+  std::unique_ptr<engine::Connection> conn_;
+  std::vector<Input> inputs_;
+  std::string paused_;
+  bool changed_ = false;
+};
+
+Result<spec::Pipeline> PipelineOf(const catalog::ProductRecord& product) {
+  if (product.pipeline_text.empty()) {
+    return FailedPrecondition("product " + product.QualifiedName() + " has no pipeline.yaml");
+  }
+  std::vector<spec::Diagnostic> problems;
+  return spec::ParsePipelineText(product.pipeline_text, product.pipeline_file, &problems);
+}
+
+Result<std::unique_ptr<Stream>> OpenStream(catalog::Catalog* catalog, engine::Database* db,
+                                           const catalog::ProductRecord& product) {
+  PLEXUS_ASSIGN_OR_RETURN(spec::Pipeline pipeline, PipelineOf(product));
+  PLEXUS_ASSIGN_OR_RETURN(auto conn, db->Connect());
+  auto stream = std::make_unique<Stream>(catalog, product, pipeline.schedule, std::move(conn));
+  PLEXUS_RETURN_IF_ERROR(stream->Init(pipeline));
+  return stream;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ChangeStream>> ChangeStream::Open(const catalog::Home& home,
+                                                         catalog::Catalog* catalog,
+                                                         engine::Database* db,
+                                                         const std::string& product) {
+  (void)home;
+  PLEXUS_ASSIGN_OR_RETURN(auto record, catalog->GetProduct(product));
+  PLEXUS_ASSIGN_OR_RETURN(auto stream, OpenStream(catalog, db, record));
+  return std::unique_ptr<ChangeStream>(std::move(stream));
+}
+
+bool HasCdcInputs(const catalog::ProductRecord& product) {
+  auto pipeline = PipelineOf(product);
+  if (!pipeline.ok()) return false;
+  for (const auto& in : pipeline->inputs) {
+    if (in.cdc) return true;
+  }
+  return false;
+}
+
+RunReport CatchUpCdcProduct(const catalog::Home& home, catalog::Catalog* catalog,
+                            engine::Database* db, const catalog::ProductRecord& product) {
+  (void)home;
+  RunReport report;
+  report.product = product.QualifiedName();
+  auto start = std::chrono::steady_clock::now();
+  auto finish = [&](const std::string& status, const std::string& reason) {
+    report.status = status;
+    report.reason = reason;
+    report.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    auto runs = catalog->ListRuns(product.id, 1);
+    if (runs.ok() && !runs->empty()) report.run_id = runs->front().id;
+    return report;
+  };
+  auto stream = OpenStream(catalog, db, product);
+  if (!stream.ok()) {
+    auto run_id = catalog->StartRun(product.id);
+    if (run_id.ok()) (void)catalog->FinishRun(*run_id, "failed", stream.status().message(), 0);
+    return finish("failed", stream.status().message());
+  }
+  auto applied = (*stream)->CatchUp();
+  if (!applied.ok()) return finish("failed", applied.status().message());
+  if (applied->paused) {
+    return finish("failed", "paused (the last good data is still served): " +
+                                applied->pause_reason);
+  }
+  // The rows of each port now.
+  for (const auto& port : CurrentPorts(product)) {
+    auto it = (*stream)->rows_.find(port.name);
+    if (it != (*stream)->rows_.end()) {
+      report.rows[port.name] = it->second;
+    } else if (port.rows >= 0) {
+      report.rows[port.name] = port.rows;
+    }
+  }
+  return finish("succeeded", "");
+}
+
+Status FullRefreshCdcProduct(const catalog::Home& home, catalog::Catalog* catalog,
+                             engine::Database* db, const catalog::ProductRecord& product) {
+  (void)home;
+  PLEXUS_ASSIGN_OR_RETURN(auto stream, OpenStream(catalog, db, product));
+  return stream->FullRefresh();
+}
+
+}  // namespace plexus::pipeline
