@@ -23,6 +23,8 @@ constexpr Command kCommands[] = {
      plexus::cli::SetupPipeline},
     {"ingest", "Apply Debezium change events from an NDJSON file to a product's http CDC input",
      plexus::cli::SetupIngest},
+    {"backfill", "Re-read a product's files or kafka CDC input from a position, never rolling "
+     "data back", plexus::cli::SetupBackfill},
     {"products", "List the registered data products", plexus::cli::SetupProducts},
     {"show", "Show one data product: ports, columns, lineage, runs", plexus::cli::SetupShow},
     {"test", "Check a product's published data against its contracts' quality rules",

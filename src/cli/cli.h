@@ -72,6 +72,29 @@ inline constexpr const char* kLocalAdmin = "admin";
 /// Prints the problems (one per line, file:line:column: field: message) to stderr.
 void PrintProblems(const std::vector<spec::Diagnostic>& problems);
 
+/// Progress of a long command (common.cc): one line on stderr, redrawn in place with the
+/// time elapsed since the last Begin, and cleared at the end. Nothing at all when stderr is
+/// not a terminal, so pipes and tests stay clean. Thread safe: Show may be called from any
+/// thread while a watcher thread redraws the elapsed time every quarter second.
+class ProgressLine {
+ public:
+  ProgressLine();
+  ~ProgressLine();  ///< clears the line
+  bool active() const { return active_; }
+  /// Starts a new step (`label`, e.g. "running sales.orders"), its clock from now.
+  void Begin(const std::string& label);
+  /// The step's details (e.g. "120000 events applied, 95000 events/s, 12 batches").
+  void Show(const std::string& detail);
+  /// Show for a CDC catch-up: "<events> events applied, <rate> events/s, <batches> batches".
+  void ShowEvents(int64_t events, int64_t batches);
+  void Clear();
+
+ private:
+  struct State;
+  bool active_ = false;
+  std::unique_ptr<State> state_;
+};
+
 /// One subcommand: its name, its one-line summary, and how it declares its options.
 struct Command {
   const char* name;
@@ -86,6 +109,7 @@ void SetupRun(CLI::App& sub, Context& ctx);
 void SetupRuns(CLI::App& sub, Context& ctx);      ///< cmd_run.cc: the run history
 void SetupPipeline(CLI::App& sub, Context& ctx);  ///< cmd_run.cc: status, pause, resume
 void SetupIngest(CLI::App& sub, Context& ctx);  ///< cmd_ingest.cc: CDC events from a file
+void SetupBackfill(CLI::App& sub, Context& ctx);  ///< cmd_run.cc: re-read a CDC input
 void SetupProducts(CLI::App& sub, Context& ctx);
 void SetupShow(CLI::App& sub, Context& ctx);
 void SetupLineage(CLI::App& sub, Context& ctx);

@@ -51,7 +51,16 @@ Status Ingest(const Context& ctx, const IngestArgs& args) {
   if (events.empty()) return InvalidArgument("no events in " + args.file);
   PLEXUS_ASSIGN_OR_RETURN(auto remote, ctx.Server());
   if (remote.has_value()) {  // a running server holds the home's files: push to it
-    PLEXUS_ASSIGN_OR_RETURN(auto r, server::RemoteIngest(*remote, args.product, args.input, events));
+    server::RemoteIngestReport r;
+    {
+      ProgressLine progress;  // a terminal sees each push's running total
+      progress.Begin("ingesting into " + args.product);
+      PLEXUS_ASSIGN_OR_RETURN(
+          r, server::RemoteIngest(*remote, args.product, args.input, events,
+                                  [&progress](const server::RemoteIngestReport& total) {
+                                    progress.ShowEvents(total.events, total.pushes);
+                                  }));
+    }
     PrintReport(args.product, args.input, r.events, r.upserted, r.deleted, r.stale,
                 r.dead_lettered, r.new_columns);
     if (r.paused) return FailedPrecondition("the pipeline paused: " + r.pause_reason);
@@ -70,7 +79,13 @@ Status Ingest(const Context& ctx, const IngestArgs& args) {
   PLEXUS_ASSIGN_OR_RETURN(auto db, pipeline::OpenRunEngine(home, {&product}));
   PLEXUS_ASSIGN_OR_RETURN(auto stream,
                           pipeline::ChangeStream::Open(home, catalog.get(), db.get(), product.id));
-  PLEXUS_ASSIGN_OR_RETURN(auto r, stream->Push(args.input, std::move(events)));
+  pipeline::ApplyReport r;
+  {
+    ProgressLine progress;  // one all-or-nothing batch: the time it takes
+    progress.Begin("ingesting " + std::to_string(events.size()) + " events into " +
+                   product.QualifiedName());
+    PLEXUS_ASSIGN_OR_RETURN(r, stream->Push(args.input, std::move(events)));
+  }
   PrintReport(product.QualifiedName(), args.input, r.events, r.upserted, r.deleted, r.stale,
               r.dead_lettered, r.new_columns);
   if (r.paused) {

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "plexus/pipeline/cdc.h"
+#include "plexus/pipeline/cdc_apply.h"
 #include "plexus/pipeline/runner.h"
 #include "tools/jaffle_generator.h"
 
@@ -17,6 +19,22 @@ struct RunArgs {
   bool all = false;
   bool full_refresh = false;
 };
+
+/// A CDC product's proposed contract bumps, and its pause.
+void PrintCdcNotes(const pipeline::RunReport& r) {
+  std::string name = r.product.substr(r.product.find('.') + 1);
+  for (const auto& p : r.proposals) {
+    std::cout << "        proposed: " << name << "." << p.port << " contract "
+              << p.proposed_version << ": new column " << p.column << " " << p.type
+              << " (kept in the table; add it to the contract and apply)\n";
+  }
+  if (!r.paused.empty() && r.status == "succeeded") {
+    std::cout << "        paused: " << r.paused << " (plexus pipeline resume " << r.product
+              << ")\n";
+  } else if (!r.paused.empty()) {
+    std::cout << "        paused (plexus pipeline resume " << r.product << " once fixed)\n";
+  }
+}
 
 /// What plexus run prints, from the local runner or the server's answer.
 Status PrintReports(const std::vector<pipeline::RunReport>& reports) {
@@ -38,6 +56,7 @@ Status PrintReports(const std::vector<pipeline::RunReport>& reports) {
       std::cout << (r.status == "skipped" ? "skipped " : "FAILED  ") << r.product << ": "
                 << r.reason << "\n";
     }
+    PrintCdcNotes(r);
   }
   if (failed > 0) {
     return FailedPrecondition(std::to_string(failed) + " of " + std::to_string(reports.size()) +
@@ -55,18 +74,89 @@ Status Run(const Context& ctx, const RunArgs& args) {
   }
   PLEXUS_ASSIGN_OR_RETURN(auto remote, ctx.Server());
   if (remote.has_value()) {  // the server holds the data files: it runs them on its engine
-    PLEXUS_ASSIGN_OR_RETURN(auto reports,
-                            server::RemoteRun(*remote, args.products, args.all, args.full_refresh));
+    std::vector<pipeline::RunReport> reports;
+    {
+      ProgressLine progress;
+      progress.Begin("running on the server " + remote->url);
+      PLEXUS_ASSIGN_OR_RETURN(
+          reports, server::RemoteRun(*remote, args.products, args.all, args.full_refresh));
+    }
     return PrintReports(reports);
   }
   PLEXUS_ASSIGN_OR_RETURN(catalog::Home home, ctx.OpenHome());
   PLEXUS_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(home));
-  pipeline::RunOptions options;
-  options.full_refresh = args.full_refresh;
-  pipeline::PipelineRunner runner(home, catalog.get(), options);
-  PLEXUS_ASSIGN_OR_RETURN(auto reports,
-                          runner.Run(args.all ? std::vector<std::string>{} : args.products));
+  std::vector<pipeline::RunReport> reports;
+  {
+    // A terminal shows which product runs, for how long, and a CDC catch-up's events.
+    ProgressLine progress;
+    pipeline::RunOptions options;
+    options.full_refresh = args.full_refresh;
+    if (progress.active()) {
+      options.on_product = [&progress](const std::string& product) {
+        progress.Begin("running " + product);
+      };
+      pipeline::SetCatchUpProgress([&progress](const pipeline::ApplyReport& total,
+                                               int64_t batches) {
+        progress.ShowEvents(total.events, batches);
+      });
+    }
+    pipeline::PipelineRunner runner(home, catalog.get(), options);
+    auto ran = runner.Run(args.all ? std::vector<std::string>{} : args.products);
+    pipeline::SetCatchUpProgress(nullptr);
+    PLEXUS_ASSIGN_OR_RETURN(reports, std::move(ran));
+  }
   return PrintReports(reports);
+}
+
+// ---- plexus backfill: re-read a CDC input from a position ----------------------------------
+
+struct BackfillArgs {
+  std::string product;
+  std::string input;
+  std::string from;
+};
+
+Status Backfill(const Context& ctx, const BackfillArgs& args) {
+  PLEXUS_ASSIGN_OR_RETURN(auto remote, ctx.Server());
+  if (remote.has_value()) {  // the server holds the data files and the stream
+    pipeline::RunReport report;
+    {
+      ProgressLine progress;
+      progress.Begin("backfilling " + args.product + " on the server " + remote->url);
+      PLEXUS_ASSIGN_OR_RETURN(report,
+                              server::RemoteBackfill(*remote, args.product, args.input, args.from));
+    }
+    return PrintReports({report});
+  }
+  PLEXUS_ASSIGN_OR_RETURN(catalog::Home home, ctx.OpenHome());
+  PLEXUS_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(home));
+  PLEXUS_ASSIGN_OR_RETURN(access::Principal actor, ctx.SignIn(*catalog));
+  PLEXUS_ASSIGN_OR_RETURN(auto product, catalog->GetProduct(args.product));
+  if (!actor.admin && !actor.InDomain(product.domain)) {
+    return PermissionDenied("backfilling " + product.QualifiedName() +
+                            " needs a mesh admin or an owner or member of domain " +
+                            product.domain);
+  }
+  if (!pipeline::HasCdcInputs(product)) {
+    return FailedPrecondition(product.QualifiedName() +
+                              " has no CDC input: plexus run rebuilds a batch product whole");
+  }
+  PLEXUS_ASSIGN_OR_RETURN(auto db, pipeline::OpenRunEngine(home, {&product}));
+  pipeline::RunReport report;
+  {
+    ProgressLine progress;
+    progress.Begin("backfilling " + product.QualifiedName());
+    if (progress.active()) {
+      pipeline::SetCatchUpProgress([&progress](const pipeline::ApplyReport& total,
+                                               int64_t batches) {
+        progress.ShowEvents(total.events, batches);
+      });
+    }
+    report = pipeline::BackfillCdcProduct(home, catalog.get(), db.get(), product, args.input,
+                                          args.from);
+    pipeline::SetCatchUpProgress(nullptr);
+  }
+  return PrintReports({report});
 }
 
 // ---- plexus runs: the run history ----------------------------------------------------------
@@ -203,6 +293,20 @@ void SetupRun(CLI::App& sub, Context& ctx) {
                "Rebuild from scratch: CDC products empty their tables and re-read their sources "
                "from the start (batch products always rebuild)");
   sub.callback([&ctx, args] { ctx.action = [&ctx, args] { return Run(ctx, *args); }; });
+}
+
+void SetupBackfill(CLI::App& sub, Context& ctx) {
+  auto args = std::make_shared<BackfillArgs>();
+  sub.add_option("product", args->product, "The product (domain.product or id)")->required();
+  sub.add_option("--input", args->input, "Its CDC input (cdc.source files or kafka)")->required();
+  sub.add_option("--from", args->from,
+                 "Where to start again: a file name of the input's folder (re-read from its "
+                 "start), or kafka partition:offset pairs (0:120,1:0)")
+      ->required();
+  sub.footer("Replayed events older than the table's state for their key are skipped as stale, "
+             "so a backfill never rolls data back; events never applied (dead-lettered, then "
+             "fixed in the files) are applied. PostgreSQL inputs: plexus run --full-refresh.");
+  sub.callback([&ctx, args] { ctx.action = [&ctx, args] { return Backfill(ctx, *args); }; });
 }
 
 void SetupRuns(CLI::App& sub, Context& ctx) {

@@ -1,5 +1,12 @@
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 #include "cli/cli.h"
 #include "plexus/server/server_file.h"
@@ -72,6 +79,94 @@ void AdminLeaf(CLI::App* sub, Context& ctx, std::function<AdminWork()> make) {
 
 void PrintProblems(const std::vector<spec::Diagnostic>& problems) {
   for (const auto& problem : problems) std::cerr << problem.ToString() << "\n";
+}
+
+struct ProgressLine::State {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop = false;
+  bool drawn = false;
+  std::string label, detail;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::thread watcher;
+
+  /// Redraws the line (mu held).
+  void Draw() {
+    if (label.empty()) return;
+    auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::steady_clock::now() - start).count();
+    std::string line = label + (detail.empty() ? "" : "  " + detail) + "  (" +
+                       std::to_string(elapsed) + "s)";
+    std::fprintf(stderr, "\r\033[K%s", line.c_str());
+    std::fflush(stderr);
+    drawn = true;
+  }
+  void Erase() {
+    if (!drawn) return;
+    std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+    drawn = false;
+  }
+};
+
+ProgressLine::ProgressLine() : active_(isatty(STDERR_FILENO) != 0) {
+  if (!active_) return;
+  state_ = std::make_unique<State>();
+  state_->watcher = std::thread([s = state_.get()] {
+    std::unique_lock lock(s->mu);
+    while (!s->stop) {
+      s->cv.wait_for(lock, std::chrono::milliseconds(250));
+      if (!s->stop) s->Draw();
+    }
+  });
+}
+
+ProgressLine::~ProgressLine() {
+  if (!active_) return;
+  {
+    std::lock_guard lock(state_->mu);
+    state_->stop = true;
+    state_->Erase();
+  }
+  state_->cv.notify_all();
+  state_->watcher.join();
+}
+
+void ProgressLine::Begin(const std::string& label) {
+  if (!active_) return;
+  std::lock_guard lock(state_->mu);
+  state_->label = label;
+  state_->detail.clear();
+  state_->start = std::chrono::steady_clock::now();
+  state_->Draw();
+}
+
+void ProgressLine::Show(const std::string& detail) {
+  if (!active_) return;
+  std::lock_guard lock(state_->mu);
+  state_->detail = detail;
+  state_->Draw();
+}
+
+void ProgressLine::ShowEvents(int64_t events, int64_t batches) {
+  if (!active_) return;
+  double seconds = 0;
+  {
+    std::lock_guard lock(state_->mu);
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - state_->start)
+                  .count();
+  }
+  auto rate = static_cast<int64_t>(seconds > 0 ? static_cast<double>(events) / seconds : 0);
+  Show(std::to_string(events) + " events applied, " + std::to_string(rate) + " events/s, " +
+       std::to_string(batches) + (batches == 1 ? " batch" : " batches"));
+}
+
+void ProgressLine::Clear() {
+  if (!active_) return;
+  std::lock_guard lock(state_->mu);
+  state_->label.clear();
+  state_->detail.clear();
+  state_->Erase();
 }
 
 }  // namespace plexus::cli

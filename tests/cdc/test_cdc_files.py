@@ -5,12 +5,19 @@ A files CDC input: change files written into the product's folder; `plexus run` 
 `plexus query` shows the state (inserts, updates, deletes, out-of-order positions); a run with
 nothing new changes nothing; a file whose bad events exceed max_error_rate pauses the pipeline
 (the run says so, the last good data stays, the pause survives the next run); a full refresh
-rebuilds from the files. An http CDC input: `plexus ingest` applies an NDJSON file (and stdin),
-dead-letters bad events, and keeps a new source column.
+rebuilds from the files; `plexus backfill --from FILE` re-reads a file whose dead-lettered
+event was fixed: that event is applied, later data is not rolled back, and the run is recorded
+with the trigger "backfill". Progress: nothing on stderr when it is not a terminal, an updating
+line that is cleared at the end when it is (a pty). An http CDC input: `plexus ingest` applies an
+NDJSON file (and stdin), dead-letters bad events, and keeps a new source column, which the next
+`plexus run` lists as a proposed contract bump.
 """
 import argparse
 import json
+import os
 import pathlib
+import pty
+import select
 import shutil
 import subprocess
 import sys
@@ -28,6 +35,72 @@ def event(op, key, customer, amount, lsn, **extra):
     return json.dumps({"op": op, "before": None if op == "c" else {"id": key},
                        "after": None if op == "d" else row, "source": {"lsn": lsn},
                        "ts_ms": 1700000000000 + lsn})
+
+
+def run_on_pty(argv):
+    """Runs argv with stderr on a pseudo-terminal: (exit code, stdout, what the terminal got)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=slave, text=False)
+    os.close(slave)
+    got = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                chunk = b""
+            if not chunk and proc.poll() is not None:
+                break
+            got += chunk
+        elif proc.poll() is not None:
+            break
+    out = proc.stdout.read().decode()
+    proc.wait(timeout=60)
+    os.close(master)
+    return proc.returncode, out, got.decode(errors="replace")
+
+
+def backfill(px, rows, changes, plexus, mesh, home):
+    """A dead-lettered event fixed in its file, then backfilled; later data stays."""
+    before = rows()
+    good = [event("c", k, "n", k, 100 + k) for k in range(100, 140)]
+    (changes / "004.ndjson").write_text("\n".join(
+        good[:20] + [event("c", 5, "eve", "not a number", 300), event("u", 1, "older", 2, 301)]
+        + good[20:]) + "\n")
+    r = px("run", "sales.orders")
+    check("a run with one bad event in 42 dead-letters it and applies the rest",
+          r.returncode == 0 and len(rows()) == len(before) + 40 and
+          [1, "older", 2] in rows() and not any(x[0] == 5 for x in rows()),
+          r.stdout + r.stderr + str(rows()))
+    check("a run on a pipe writes nothing to stderr (no progress line)",
+          r.stderr == "" and "\r" not in r.stdout and "\033" not in r.stdout, repr(r.stderr))
+    (changes / "005.ndjson").write_text(event("u", 1, "newest", 3, 400) + "\n")
+    code, out, terminal = run_on_pty([plexus, "--mesh", str(mesh), "--home", str(home),
+                                      "run", "sales.orders"])
+    check("on a terminal, plexus run draws a progress line with the events applied, then "
+          "clears it", code == 0 and "running sales.orders" in terminal and
+          "1 events applied" in terminal and terminal.endswith("\r\033[K") and
+          "ok      sales.orders" in out, repr(terminal) + out)
+    # The bad event fixed in its file: a backfill from that file applies it, and the replayed
+    # update of key 1 (position 301) is stale against position 400.
+    text = (changes / "004.ndjson").read_text().replace('"not a number"', "50")
+    (changes / "004.ndjson").write_text(text)
+    r = px("backfill", "sales.orders", "--input", "changes", "--from", "004.ndjson")
+    got = rows()
+    check("plexus backfill applies the fixed event", r.returncode == 0 and
+          [5, "eve", 50] in got, r.stdout + r.stderr + str(got))
+    check("a backfill never rolls data back", [1, "newest", 3] in got and
+          len(got) == len(before) + 41, got)
+    r = px("runs", "sales.orders", "--format", "json", "--limit", "1")
+    check("the backfill's run has the trigger backfill", r.returncode == 0 and
+          json.loads(r.stdout)[0]["trigger"] == "backfill", r.stdout + r.stderr)
+    r = px("backfill", "sales.orders", "--input", "changes", "--from", "009.ndjson")
+    check("a backfill from a file that is not there is a clear error",
+          r.returncode != 0 and "no file 009.ndjson" in r.stdout + r.stderr, r.stdout + r.stderr)
+    r = px("backfill", "sales.orders", "--input", "changes", "--from", "../x")
+    check("--from takes a file name, not a path", r.returncode != 0 and
+          "no path" in r.stdout + r.stderr, r.stdout + r.stderr)
 
 
 def main():
@@ -94,6 +167,10 @@ def main():
                   rows() == [[1, "fixed", 1], [2, "bob", 25], [4, "partial", 4]],
                   r.stdout + r.stderr + str(rows()))
 
+        # ---- backfill ----
+        if r.returncode == 0:
+            backfill(px, rows, changes, plexus, mesh, home)
+
         # ---- http + plexus ingest ----
         mesh, home = tmp / "http" / "mesh", tmp / "http" / "home"
         mesh.mkdir(parents=True)
@@ -116,6 +193,14 @@ def main():
         check("plexus ingest reads stdin, dead-letters a bad event and keeps a new column",
               r.returncode == 0 and "1 dead-lettered" in r.stdout and "vip BOOLEAN" in r.stdout,
               r.stdout + r.stderr)
+        r = px("runs", "sales.orders", "--format", "json")
+        triggers = [x["trigger"] for x in json.loads(r.stdout)] if r.returncode == 0 else r.stderr
+        check("pushed batches are recorded with the trigger push",
+              isinstance(triggers, list) and triggers[:2] == ["push", "push"], triggers)
+        r = px("run", "sales.orders")
+        check("plexus run lists the contract bump the new column proposed",
+              r.returncode == 0 and "proposed: orders.orders contract 1.1.0: new column vip "
+              "BOOLEAN (kept in the table" in r.stdout, r.stdout + r.stderr)
         r = px("ingest", "sales.orders", "--input", "nope", str(batch))
         check("an unknown input is a clear error", r.returncode != 0 and "nope" in r.stderr,
               r.stdout + r.stderr)

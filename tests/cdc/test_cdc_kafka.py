@@ -13,15 +13,14 @@ import argparse
 import json
 import pathlib
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "support"))
 from checks import check, summary  # noqa: E402
+import cdc_support  # noqa: E402
 
 PRODUCT_ID = "8d2a6c55-3b1e-4f7a-a0c4-7e5d9b3f2c11"
 CONTRACT_ID = "c41f9e27-6d3b-4c58-9a1e-2b7f8d6e5a12"
@@ -30,79 +29,18 @@ COLUMNS = [("id", "BIGINT", "integer", True), ("customer", "VARCHAR", "string", 
 
 
 def contract(version, columns):
-    props = ""
-    for name, physical, logical, key in columns:
-        props += (f"      - name: {name}\n        logicalType: {logical}\n"
-                  f"        physicalType: {physical}\n        required: {str(key).lower()}\n"
-                  f"        primaryKey: {str(key).lower()}\n")
-        if key:
-            props += "        primaryKeyPosition: 1\n        unique: true\n"
-    return f"""apiVersion: v3.1.0
-kind: DataContract
-id: {CONTRACT_ID}
-name: orders
-version: {version}
-status: active
-domain: sales
-dataProduct: orders
-description:
-  purpose: The shop's orders, from the orders topic.
-customProperties:
-  - property: visibility
-    value: public
-schema:
-  - name: orders
-    physicalType: table
-    description: One row per order.
-    properties:
-{props}"""
+    return cdc_support.contract(CONTRACT_ID, version, columns,
+                                "The shop's orders, from the orders topic.")
 
 
 def write_mesh(mesh, brokers):
-    product = mesh / "domains/sales/orders"
-    (product / "contracts").mkdir(parents=True)
-    (mesh / "mesh.yaml").write_text(
-        "apiVersion: plexus/v1\nkind: Mesh\nname: cdc-kafka\n"
-        "description: One product fed by a Kafka topic of change events.\npolicies: []\n")
-    (mesh / "domains/sales/domain.yaml").write_text(
-        "apiVersion: plexus/v1\nkind: Domain\nname: sales\ndescription: Orders.\n"
-        "owners: [carol]\nmembers: [carol]\n")
-    (product / "product.odps.yaml").write_text(f"""apiVersion: v1.0.0
-kind: DataProduct
-id: {PRODUCT_ID}
-name: orders
-version: 1.0.0
-status: active
-domain: sales
-description:
-  purpose: The shop's orders, from the orders topic.
-outputPorts:
-  - name: orders
-    description: Every order, one row each.
-    type: tables
-    version: 1.0.0
-    contractId: {CONTRACT_ID}
-team:
-  name: Sales
-  members:
-    - username: carol
-      role: owner
-""")
-    (product / "contracts/orders.odcs.yaml").write_text(contract("1.0.0", COLUMNS))
-    (product / "pipeline.yaml").write_text(f"""apiVersion: plexus/v1
-kind: Pipeline
-inputs:
-  - name: changes
-    cdc:
-      source: kafka
-      brokers: "{brokers}"
-      topic: orders
-      options:
-        group.id: plexus-e2e
-outputs:
-  - port: orders
-    from: changes
-""")
+    cdc_support.write_mesh(
+        mesh, mesh_name="cdc-kafka",
+        description="One product fed by a Kafka topic of change events.",
+        product_id=PRODUCT_ID, purpose="The shop's orders, from the orders topic.",
+        contract_id=CONTRACT_ID, contract_text=contract("1.0.0", COLUMNS),
+        cdc=f"      source: kafka\n      brokers: \"{brokers}\"\n      topic: orders\n"
+            "      options:\n        group.id: plexus-e2e\n")
 
 
 class Topic:
@@ -245,22 +183,26 @@ def main():
             if i % 7 == 6:
                 topic.change("d", {"id": i - 5})
         topic.flush()
-        killed = 0
-        for delay in (0.25, 0.4, 0.55, 0.7):
-            run = subprocess.Popen([plexus, "--mesh", str(mesh), "--home", str(home), "run",
-                                    "sales.orders"], stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-            time.sleep(delay)
-            if run.poll() is None:
-                run.send_signal(signal.SIGKILL)
-                killed += 1
-            run.wait()
+        killed = cdc_support.kill_runs(
+            [plexus, "--mesh", str(mesh), "--home", str(home), "run", "sales.orders"],
+            (0.25, 0.4, 0.55, 0.7))
         check("runs were killed mid-way", killed > 0, killed)
         r = px("run", "sales.orders")
         check("a run after the kills succeeds", r.returncode == 0, r.stdout + r.stderr)
         check("after kill -9 the product equals the events' state",
               product_rows(with_note) == topic.expected(with_note),
               f"{len(product_rows(with_note))} vs {len(topic.expected(with_note))} rows")
+
+        # Backfill: both partitions re-read from offset 0; every replayed event is stale.
+        r = px("backfill", "sales.orders", "--input", "changes", "--from", "0:0,1:0")
+        check("plexus backfill re-reads kafka partitions from an offset", r.returncode == 0 and
+              r.stdout.startswith("ok      sales.orders"), r.stdout + r.stderr)
+        check("the replay rolls nothing back",
+              product_rows(with_note) == topic.expected(with_note),
+              f"{len(product_rows(with_note))} vs {len(topic.expected(with_note))} rows")
+        r = px("backfill", "sales.orders", "--input", "changes", "--from", "0=5")
+        check("a bad kafka position is a clear error", r.returncode != 0 and
+              "partition:offset" in r.stdout + r.stderr, r.stdout + r.stderr)
     finally:
         if topic is not None:
             topic.close()

@@ -27,86 +27,28 @@ import time
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "support"))
 from checks import check, summary  # noqa: E402
+import cdc_support  # noqa: E402
 
 PRODUCT_ID = "2c1d7c55-3e8e-4d0a-9a57-1f4f7b0c0a11"
 CONTRACT_ID = "9a3f1e20-6b1c-4f7e-8d2a-0c5b6e7f8a12"
 
 
+COLUMNS = [("id", "BIGINT", "integer", True), ("customer", "VARCHAR", "string", False),
+           ("amount", "BIGINT", "integer", False)]
+
+
 def write_mesh(mesh, source="files"):
     """A one-product mesh: sales.orders, fed by the CDC input `changes`."""
-    product = mesh / "domains/sales/orders"
-    (product / "contracts").mkdir(parents=True)
-    (product / "changes").mkdir()
-    (mesh / "mesh.yaml").write_text(
-        "apiVersion: plexus/v1\nkind: Mesh\nname: cdc-kill\n"
-        "description: One product fed by change files.\npolicies: []\n")
-    (mesh / "domains/sales/domain.yaml").write_text(
-        "apiVersion: plexus/v1\nkind: Domain\nname: sales\ndescription: Orders.\n"
-        "owners: [carol]\nmembers: [carol]\n")
-    (product / "product.odps.yaml").write_text(f"""apiVersion: v1.0.0
-kind: DataProduct
-id: {PRODUCT_ID}
-name: orders
-version: 1.0.0
-status: active
-domain: sales
-description:
-  purpose: The shop's orders, from change files.
-outputPorts:
-  - name: orders
-    description: Every order, one row each.
-    type: tables
-    version: 1.0.0
-    contractId: {CONTRACT_ID}
-team:
-  name: Sales
-  members:
-    - username: carol
-      role: owner
-""")
-    (product / "contracts/orders.odcs.yaml").write_text(f"""apiVersion: v3.1.0
-kind: DataContract
-id: {CONTRACT_ID}
-name: orders
-version: 1.0.0
-status: active
-domain: sales
-dataProduct: orders
-description:
-  purpose: The orders, kept equal to the change stream.
-customProperties:
-  - property: visibility
-    value: public
-schema:
-  - name: orders
-    physicalType: table
-    description: One row per order.
-    properties:
-      - name: id
-        logicalType: integer
-        physicalType: BIGINT
-        required: true
-        primaryKey: true
-        primaryKeyPosition: 1
-        unique: true
-      - name: customer
-        logicalType: string
-        physicalType: VARCHAR
-      - name: amount
-        logicalType: integer
-        physicalType: BIGINT
-""")
     cdc = ("      source: files\n      folder: changes\n      pattern: \"*.ndjson\"\n"
            if source == "files" else "      source: http\n")
-    (product / "pipeline.yaml").write_text(f"""apiVersion: plexus/v1
-kind: Pipeline
-inputs:
-  - name: changes
-    cdc:
-{cdc}outputs:
-  - port: orders
-    from: changes
-""")
+    product = cdc_support.write_mesh(
+        mesh, mesh_name="cdc-kill", description="One product fed by change files.",
+        product_id=PRODUCT_ID, purpose="The shop's orders, from change files.",
+        contract_id=CONTRACT_ID,
+        contract_text=cdc_support.contract(CONTRACT_ID, "1.0.0", COLUMNS,
+                                           "The orders, kept equal to the change stream."),
+        cdc=cdc)
+    (product / "changes").mkdir()
     return product
 
 

@@ -12,16 +12,15 @@ import argparse
 import json
 import pathlib
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "support"))
 sys.path.insert(0, str(HERE))
 from checks import check, summary  # noqa: E402
+import cdc_support  # noqa: E402
 from pg_server import PgServer  # noqa: E402
 
 PRODUCT_ID = "6f7c1f62-4a52-4a39-9d7e-2f0f6c1d9a01"
@@ -37,79 +36,18 @@ COLUMNS = [  # name, physicalType, logicalType, primary key
 
 
 def contract(version, columns):
-    props = ""
-    for name, physical, logical, key in columns:
-        props += (f"      - name: {name}\n        logicalType: {logical}\n"
-                  f"        physicalType: {physical}\n        required: {str(key).lower()}\n"
-                  f"        primaryKey: {str(key).lower()}\n")
-        if key:
-            props += "        primaryKeyPosition: 1\n        unique: true\n"
-    return f"""apiVersion: v3.1.0
-kind: DataContract
-id: {CONTRACT_ID}
-name: orders
-version: {version}
-status: active
-domain: sales
-dataProduct: orders
-description:
-  purpose: The shop's orders, kept equal to the operational database.
-customProperties:
-  - property: visibility
-    value: public
-schema:
-  - name: orders
-    physicalType: table
-    description: One row per order.
-    properties:
-{props}"""
+    return cdc_support.contract(CONTRACT_ID, version, columns,
+                                "The shop's orders, kept equal to the operational database.")
 
 
 def write_mesh(mesh, dsn, table="public.orders"):
-    product = mesh / "domains/sales/orders"
-    (product / "contracts").mkdir(parents=True)
-    (mesh / "mesh.yaml").write_text(
-        "apiVersion: plexus/v1\nkind: Mesh\nname: cdc-pg\n"
-        "description: One product fed by PostgreSQL's change stream.\npolicies: []\n")
-    (mesh / "domains/sales/domain.yaml").write_text(
-        "apiVersion: plexus/v1\nkind: Domain\nname: sales\ndescription: Orders.\n"
-        "owners: [carol]\nmembers: [carol]\n")
-    (product / "product.odps.yaml").write_text(f"""apiVersion: v1.0.0
-kind: DataProduct
-id: {PRODUCT_ID}
-name: orders
-version: 1.0.0
-status: active
-domain: sales
-description:
-  purpose: The shop's orders, from the order database's change stream.
-outputPorts:
-  - name: orders
-    description: Every order, one row each.
-    type: tables
-    version: 1.0.0
-    contractId: {CONTRACT_ID}
-team:
-  name: Sales
-  members:
-    - username: carol
-      role: owner
-""")
-    (product / "contracts/orders.odcs.yaml").write_text(contract("1.0.0", COLUMNS))
-    (product / "pipeline.yaml").write_text(f"""apiVersion: plexus/v1
-kind: Pipeline
-inputs:
-  - name: changes
-    cdc:
-      source: postgres
-      dsn: "{dsn}"
-      table: {table}
-      slot: plexus_e2e_orders
-outputs:
-  - port: orders
-    from: changes
-""")
-    return product
+    return cdc_support.write_mesh(
+        mesh, mesh_name="cdc-pg", description="One product fed by PostgreSQL's change stream.",
+        product_id=PRODUCT_ID,
+        purpose="The shop's orders, from the order database's change stream.",
+        contract_id=CONTRACT_ID, contract_text=contract("1.0.0", COLUMNS),
+        cdc=f"      source: postgres\n      dsn: \"{dsn}\"\n      table: {table}\n"
+            "      slot: plexus_e2e_orders\n")
 
 
 def normalize(value):
@@ -236,22 +174,19 @@ def main():
             script.write_text("\n".join(statements) + "\n")
             subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", pg.dsn, "-f",
                             str(script)], check=True, capture_output=True, timeout=60)
-            killed = 0
-            for delay in (0.15, 0.3, 0.45, 0.6):
-                run = subprocess.Popen([plexus, "--mesh", str(mesh), "--home", str(home), "run",
-                                        "sales.orders"], stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)
-                time.sleep(delay)
-                if run.poll() is None:
-                    run.send_signal(signal.SIGKILL)
-                    killed += 1
-                run.wait()
+            killed = cdc_support.kill_runs(
+                [plexus, "--mesh", str(mesh), "--home", str(home), "run", "sales.orders"],
+                (0.15, 0.3, 0.45, 0.6))
             check("runs were killed mid-way", killed > 0, killed)
             r = px("run", "sales.orders")
             check("a run after the kills succeeds", r.returncode == 0, r.stdout + r.stderr)
             check("after kill -9 the product equals the source",
                   product_rows(with_note) == source_rows(pg, with_note),
                   f"{len(product_rows(with_note))} vs {len(source_rows(pg, with_note))} rows")
+            r = px("backfill", "sales.orders", "--input", "changes", "--from", "0/0")
+            check("a postgres input cannot be backfilled: use --full-refresh",
+                  r.returncode != 0 and "--full-refresh" in r.stdout + r.stderr,
+                  r.stdout + r.stderr)
 
         # A server without logical decoding: the run fails and says why.
         with PgServer(wal_level="replica") as plain:

@@ -335,6 +335,22 @@ def push(args):
         (orders / "changes/003.ndjson").write_text(order_event(4))
         check("the stream carries on after it",
               wait_for(lambda: orders_count() == 4, 10), orders_count())
+        # backfill through the server: 002 gained an order the stream never read.
+        (orders / "changes/002.ndjson").write_text(order_event(3) + order_event(5))
+        r = px("backfill", "orders.orders", "--input", "changes", "--from", "002.ndjson")
+        check("plexus backfill through the server re-reads from a file",
+              r.returncode == 0 and r.stdout.startswith("ok      orders.orders") and
+              orders_count() == 5, r.stdout + r.stderr + str(orders_count()))
+        r = px("runs", "orders.orders", "--format", "json")
+        triggers = [run["trigger"] for run in json.loads(r.stdout)] if r.returncode == 0 else r
+        check("the backfill's run is recorded as such", "backfill" in triggers, triggers)
+        r = px("runs", "customers.customers", "--format", "json")
+        triggers = [run["trigger"] for run in json.loads(r.stdout)] if r.returncode == 0 else r
+        check("pushes are recorded as push runs", "push" in triggers, triggers)
+        status, body = http("POST", url + "/api/v1/products/customers.customers/inputs/changes/"
+                            "backfill", alice, json.dumps({"from": "x"}))
+        check("an http input cannot be backfilled (409, push the events again)",
+              status == 409 and "push them again" in json.dumps(body), (status, body))
     finally:
         stop(server)
         shutil.rmtree(work, ignore_errors=True)

@@ -379,14 +379,12 @@ class Catalog {
   Result<std::vector<OutputPortRecord>> ListOutputPorts() const;
   Result<std::vector<LineageEdge>> ListLineage() const;
 
-  /// `trigger`: why the run started (manual, schedule, cron, upstream, retry, continuous);
+  /// `trigger`: why the run started (manual, schedule, cron, upstream, retry, continuous, push, backfill);
   /// `attempt`: 1, or the retry's number.
   Result<int64_t> StartRun(const std::string& product_id, const std::string& trigger = "manual",
                            int attempt = 1);
   Status FinishRun(int64_t run_id, const std::string& status, const std::string& reason,
                    int64_t rows);
-  /// Says why a run recorded by another part (a CDC stream's micro-batch) ran.
-  Status SetRunTrigger(int64_t run_id, const std::string& trigger);
   /// Newest first; product_id empty: every product.
   Result<std::vector<RunRecord>> ListRuns(const std::string& product_id, int limit) const;
   /// The processors (docs/mesh-format.md, "Processors") defined by mesh.yaml (`scope` "mesh")

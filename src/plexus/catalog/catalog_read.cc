@@ -194,13 +194,6 @@ Status Catalog::FinishRun(int64_t run_id, const std::string& status, const std::
   return stmt->Bind(1, NowUtc()).Bind(2, status).Bind(3, reason).Bind(4, rows).Bind(5, run_id).Run();
 }
 
-Status Catalog::SetRunTrigger(int64_t run_id, const std::string& trigger) {
-  std::lock_guard lock(mu_);
-  PLEXUS_ASSIGN_OR_RETURN(auto stmt,
-                          db_->Prepare("UPDATE runs SET triggered_by = ? WHERE id = ?"));
-  return stmt->Bind(1, trigger).Bind(2, run_id).Run();
-}
-
 Result<std::vector<RunRecord>> Catalog::ListRuns(const std::string& product_id, int limit) const {
   std::lock_guard lock(mu_);
   PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(

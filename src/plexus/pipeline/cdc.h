@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -113,6 +114,35 @@ class ChangeStream {
   virtual Status FullRefresh() = 0;
   /// Clears a pause (after the source or max_error_rate was fixed); the next Step retries.
   virtual Status Resume() = 0;
+  /// Why the runs this stream records start (runs.triggered_by): "manual" (the default;
+  /// `plexus run`), "continuous", "schedule", "backfill"... Pushes always record "push".
+  virtual void SetTrigger(std::string trigger) = 0;
+  /// Backfill: rewinds the committed offsets of the source input `input` to `from` (one
+  /// transaction on the offsets table) and reopens its source there; CatchUp then re-reads.
+  /// `from`: files, a file name of the folder (re-read from its start); kafka,
+  /// "partition:offset" pairs separated by commas (other partitions keep their offsets).
+  /// Replayed events older than the table's state for their key are skipped as stale, so a
+  /// backfill never rolls data back; events never applied (dead-lettered, then fixed) are.
+  /// postgres and http inputs are refused (use a full refresh).
+  virtual Status Backfill(const std::string& input, const std::string& from) = 0;
 };
+
+/// Called after each micro-batch a CatchUp applies (`plexus run` and `plexus ingest` draw a
+/// progress line with it): the running total and the batches so far.
+using CatchUpProgress = std::function<void(const ApplyReport& total, int64_t batches)>;
+/// The process's progress callback for CatchUp (empty: none, the default; plexus serve never
+/// sets one). Set it before the runs, from the thread that runs them.
+void SetCatchUpProgress(CatchUpProgress progress);
+
+struct RunReport;  // runner.h
+/// CatchUpCdcProduct (cdc_apply.h) recording its run under `trigger`.
+RunReport CatchUpCdcProduct(const catalog::Home& home, catalog::Catalog* catalog,
+                            engine::Database* db, const catalog::ProductRecord& product,
+                            const std::string& trigger);
+/// `plexus backfill` without a server: ChangeStream::Backfill, then a catch-up recorded as a
+/// run with trigger "backfill". `db` as OpenRunEngine makes it.
+RunReport BackfillCdcProduct(const catalog::Home& home, catalog::Catalog* catalog,
+                             engine::Database* db, const catalog::ProductRecord& product,
+                             const std::string& input, const std::string& from);
 
 }  // namespace plexus::pipeline

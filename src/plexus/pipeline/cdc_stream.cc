@@ -1,6 +1,7 @@
 // ChangeStream: one product's CDC inputs (sources and appliers), stepped by `plexus serve`,
 // caught up by `plexus run`, and the target of pushed events (HTTP push, `plexus ingest`).
 #include <chrono>
+#include <filesystem>
 
 #include "plexus/pipeline/cdc.h"
 #include "plexus/pipeline/cdc_apply.h"
@@ -8,6 +9,19 @@
 
 namespace plexus::pipeline {
 namespace {
+
+CatchUpProgress& Progress() {
+  static CatchUpProgress progress;
+  return progress;
+}
+
+/// An error of a source, named once: the source's description unless the message has it.
+Status Named(const Status& status, const ChangeSource& source) {
+  if (status.ok() || status.message().find(source.Describe()) != std::string::npos) {
+    return status;
+  }
+  return status.WithPrefix(source.Describe());
+}
 
 void Add(ApplyReport& total, const ApplyReport& r) {
   total.events += r.events;
@@ -82,8 +96,7 @@ class Stream : public ChangeStream {
         std::string slot = "plexus_" + product_.domain + "_" + product_.name + "_" + in.name;
         PLEXUS_ASSIGN_OR_RETURN(input.source, MakeChangeSource(*in.cdc, product_.dir, slot));
         PLEXUS_ASSIGN_OR_RETURN(input.committed, input.applier->Committed());
-        PLEXUS_RETURN_IF_ERROR(
-            input.source->Open(input.committed).WithPrefix(input.source->Describe()));
+        PLEXUS_RETURN_IF_ERROR(Named(input.source->Open(input.committed), *input.source));
       }
       inputs_.push_back(std::move(input));
     }
@@ -103,6 +116,7 @@ class Stream : public ChangeStream {
 
   Result<ApplyReport> CatchUp() override {
     ApplyReport total;
+    int64_t batches = 0;
     while (paused_.empty()) {
       bool read = false;
       Status s = StepOnce(std::chrono::milliseconds(0), total, &read);
@@ -111,6 +125,8 @@ class Stream : public ChangeStream {
         return s;
       }
       if (!read) break;
+      batches++;
+      if (Progress()) Progress()(total, batches);
     }
     PLEXUS_RETURN_IF_ERROR(RecordRun(total));
     if (!paused_.empty()) {
@@ -138,7 +154,7 @@ class Stream : public ChangeStream {
     }
     PLEXUS_ASSIGN_OR_RETURN(ApplyReport report, target->applier->Apply(events, {}));
     PLEXUS_RETURN_IF_ERROR(AfterApply(*target, report));
-    PLEXUS_RETURN_IF_ERROR(RecordRun(report));
+    PLEXUS_RETURN_IF_ERROR(RecordRun(report, "", "push"));
     return report;
   }
 
@@ -158,6 +174,80 @@ class Stream : public ChangeStream {
     PLEXUS_RETURN_IF_ERROR(catalog_->SetPipelinePaused(product_.id, ""));
     paused_.clear();
     return Status::OK();
+  }
+
+  void SetTrigger(std::string trigger) override { trigger_ = std::move(trigger); }
+
+  Status Backfill(const std::string& input, const std::string& from) override {
+    Input* target = nullptr;
+    for (auto& in : inputs_) {
+      if (in.spec.name == input) target = &in;
+    }
+    if (target == nullptr) {
+      return NotFound(product_.QualifiedName() + " has no CDC input named " + input);
+    }
+    const spec::CdcSpec& cdc = *target->spec.cdc;
+    if (from.empty()) return InvalidArgument("--from names where the backfill starts");
+    SourceOffsets rewound = target->committed;
+    if (cdc.source == "files") {
+      if (from.find('/') != std::string::npos || from == "." || from == "..") {
+        return InvalidArgument("--from names a file of the input's folder (no path): " + from);
+      }
+      namespace fs = std::filesystem;
+      fs::path folder = fs::path(cdc.folder).is_absolute() ? fs::path(cdc.folder)
+                                                           : fs::path(product_.dir) / cdc.folder;
+      std::error_code ec;
+      if (!fs::is_regular_file(folder / from, ec)) {
+        return NotFound("no file " + from + " in " + folder.string() + " (the input " + input +
+                        " of " + product_.QualifiedName() + ")");
+      }
+      rewound["file"] = from + ":0";
+    } else if (cdc.source == "kafka") {
+      size_t start = 0;
+      while (start <= from.size()) {
+        size_t comma = from.find(',', start);
+        if (comma == std::string::npos) comma = from.size();
+        std::string pair = from.substr(start, comma - start);
+        size_t colon = pair.find(':');
+        auto digits = [](const std::string& t) {
+          return !t.empty() && t.find_first_not_of("0123456789") == std::string::npos;
+        };
+        if (colon == std::string::npos || !digits(pair.substr(0, colon)) ||
+            !digits(pair.substr(colon + 1))) {
+          return InvalidArgument("--from for a kafka input takes partition:offset pairs "
+                                 "separated by commas (e.g. 0:120,1:0), not '" + pair + "'");
+        }
+        rewound[cdc.topic + "/" + pair.substr(0, colon)] = pair.substr(colon + 1);
+        start = comma + 1;
+      }
+    } else if (cdc.source == "postgres") {
+      return FailedPrecondition(
+          "the input " + input + " reads PostgreSQL through a replication slot, which cannot "
+          "go back: rebuild the product with plexus run --full-refresh " +
+          product_.QualifiedName());
+    } else {
+      return FailedPrecondition("the input " + input + " takes pushed events (cdc.source: " +
+                                cdc.source + "): there is nothing to re-read; push them again");
+    }
+    // The committed offsets, replaced in one transaction (the applier's table, cdc_apply.h).
+    std::string table = engine::QuoteIdentifier(catalog::Home::AttachName(product_.domain)) +
+                        ".main.plexus_cdc_offsets";
+    std::string where = " WHERE product = " + engine::QuoteLiteral(product_.name) +
+                        " AND input = " + engine::QuoteLiteral(input);
+    std::string sql = "BEGIN TRANSACTION; DELETE FROM " + table + where + ";";
+    for (const auto& [partition, position] : rewound) {
+      sql += "INSERT INTO " + table + " VALUES (" + engine::QuoteLiteral(product_.name) + ", " +
+             engine::QuoteLiteral(input) + ", " + engine::QuoteLiteral(partition) + ", " +
+             engine::QuoteLiteral(position) + ");";
+    }
+    sql += "COMMIT;";
+    Status written = conn_->Execute(sql);
+    if (!written.ok()) {
+      (void)conn_->Execute("ROLLBACK");
+      return written;
+    }
+    target->committed = rewound;
+    return Named(target->source->Open(rewound), *target->source);
   }
 
  private:
@@ -210,8 +300,10 @@ class Stream : public ChangeStream {
   }
 
   /// One run in the catalog, and the ports' publications when their data changed.
-  Status RecordRun(const ApplyReport& report, const std::string& error = "") {
-    PLEXUS_ASSIGN_OR_RETURN(int64_t run_id, catalog_->StartRun(product_.id));
+  Status RecordRun(const ApplyReport& report, const std::string& error = "",
+                   const std::string& trigger = "") {
+    PLEXUS_ASSIGN_OR_RETURN(int64_t run_id,
+                            catalog_->StartRun(product_.id, trigger.empty() ? trigger_ : trigger));
     std::string status = "succeeded", reason;
     if (!error.empty()) {
       status = "failed";
@@ -249,6 +341,7 @@ class Stream : public ChangeStream {
   std::unique_ptr<engine::Connection> conn_;
   std::vector<Input> inputs_;
   std::string paused_;
+  std::string trigger_ = "manual";
   bool changed_ = false;
 };
 
@@ -290,9 +383,19 @@ bool HasCdcInputs(const catalog::ProductRecord& product) {
   return false;
 }
 
+void SetCatchUpProgress(CatchUpProgress progress) { Progress() = std::move(progress); }
+
 RunReport CatchUpCdcProduct(const catalog::Home& home, catalog::Catalog* catalog,
                             engine::Database* db, const catalog::ProductRecord& product) {
-  (void)home;
+  return CatchUpCdcProduct(home, catalog, db, product, "manual");
+}
+
+namespace {
+
+/// A catch-up of `product` (after `prepare`, when given), as plexus run reports it.
+RunReport CatchUpReport(catalog::Catalog* catalog, engine::Database* db,
+                        const catalog::ProductRecord& product, const std::string& trigger,
+                        const std::function<Status(ChangeStream&)>& prepare) {
   RunReport report;
   report.product = product.QualifiedName();
   auto start = std::chrono::steady_clock::now();
@@ -303,14 +406,23 @@ RunReport CatchUpCdcProduct(const catalog::Home& home, catalog::Catalog* catalog
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     auto runs = catalog->ListRuns(product.id, 1);
     if (runs.ok() && !runs->empty()) report.run_id = runs->front().id;
+    auto state = catalog->GetPipelineState(product.id);
+    if (state.ok() && state->paused) report.paused = state->reason;
+    auto proposals = catalog->ListSchemaProposals(product.id);
+    if (proposals.ok()) report.proposals = std::move(proposals).value();
     return report;
   };
   auto stream = OpenStream(catalog, db, product);
+  if (stream.ok() && prepare) {
+    Status prepared = prepare(**stream);
+    if (!prepared.ok()) return finish("failed", prepared.message());
+  }
   if (!stream.ok()) {
-    auto run_id = catalog->StartRun(product.id);
+    auto run_id = catalog->StartRun(product.id, trigger);
     if (run_id.ok()) (void)catalog->FinishRun(*run_id, "failed", stream.status().message(), 0);
     return finish("failed", stream.status().message());
   }
+  (*stream)->SetTrigger(trigger);
   auto applied = (*stream)->CatchUp();
   if (!applied.ok()) return finish("failed", applied.status().message());
   if (applied->paused) {
@@ -327,6 +439,24 @@ RunReport CatchUpCdcProduct(const catalog::Home& home, catalog::Catalog* catalog
     }
   }
   return finish("succeeded", "");
+}
+
+}  // namespace
+
+RunReport CatchUpCdcProduct(const catalog::Home& home, catalog::Catalog* catalog,
+                            engine::Database* db, const catalog::ProductRecord& product,
+                            const std::string& trigger) {
+  (void)home;
+  return CatchUpReport(catalog, db, product, trigger, nullptr);
+}
+
+RunReport BackfillCdcProduct(const catalog::Home& home, catalog::Catalog* catalog,
+                             engine::Database* db, const catalog::ProductRecord& product,
+                             const std::string& input, const std::string& from) {
+  (void)home;
+  return CatchUpReport(catalog, db, product, "backfill", [&](ChangeStream& stream) {
+    return stream.Backfill(input, from);
+  });
 }
 
 Status FullRefreshCdcProduct(const catalog::Home& home, catalog::Catalog* catalog,

@@ -397,6 +397,7 @@ Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string
       reports.push_back(report);
       continue;
     }
+    if (options_.on_product) options_.on_product(report.product);
     if (HasCdcInputs(*product)) {  // CDC inputs: caught up by its ChangeStream (cdc_apply.h)
       engine::Database* cdc_db = own_db ? own_db.get() : options_.shared->database();
       Status refreshed = options_.full_refresh
@@ -404,7 +405,7 @@ Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string
                              : Status::OK();
       RunReport cdc = report;
       if (refreshed.ok()) {
-        cdc = CatchUpCdcProduct(home_, catalog_, cdc_db, *product);
+        cdc = CatchUpCdcProduct(home_, catalog_, cdc_db, *product, options_.trigger);
       } else {
         cdc.status = "failed";
         cdc.reason = refreshed.message();

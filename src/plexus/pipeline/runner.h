@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -36,6 +37,10 @@ struct RunReport {
   /// The quality rules checked, one result per rule of each output built (recorded in the
   /// catalog with the run).
   std::vector<catalog::QualityResultRecord> quality;
+  /// CDC products: the contract bumps proposed for source columns the contracts lack (issue 7)
+  /// and, when the pipeline is paused, why.
+  std::vector<catalog::SchemaProposalRecord> proposals;
+  std::string paused;
 };
 
 /// A hardened engine with every domain the runs of `products` touch attached: their own
@@ -82,6 +87,8 @@ struct RunOptions {
   std::string trigger = "manual";  ///< manual, schedule, cron, upstream, retry, continuous
   int attempt = 1;
   bool full_refresh = false;  ///< CDC: rebuild from the source (batch runs rebuild anyway)
+  /// Called as each product starts (plexus run draws its progress line with it).
+  std::function<void(const std::string& product)> on_product;
 };
 
 class PipelineRunner {

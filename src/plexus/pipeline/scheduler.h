@@ -168,7 +168,14 @@ class Scheduler {
   /// Pauses the product's pipeline (scheduled runs and its continuous stream stop; the data
   /// stays served) with `reason`, or resumes it. Kept in the catalog across restarts.
   Status Pause(const std::string& product, const std::string& reason);
+  /// Resumes through the product's open stream when there is one (its loop steps again at
+  /// once), else in the catalog.
   Status Resume(const std::string& product);
+  /// `plexus backfill` through the server: rewinds the input's committed offsets to `from`
+  /// (ChangeStream::Backfill) and catches up on the product's one stream; the run it records
+  /// has the trigger "backfill".
+  Result<RunReport> Backfill(const std::string& product, const std::string& input,
+                             const std::string& from);
 
  private:
   Scheduler(catalog::Home home, catalog::Catalog* catalog, SharedEngine* engine,
@@ -191,6 +198,7 @@ class Scheduler {
   /// Starts the loops of continuous products not looping yet; stops those no longer continuous.
   void UpdateLoops(const std::map<std::string, double>& continuous);
   /// Waits up to `wait` unless stopping; false when stopping.
+  /// Resume() wakes it early too.
   bool Sleep(std::chrono::milliseconds wait);
   /// The id of the product's newest run (0: none).
   Result<int64_t> LastRunId(const std::string& product);
@@ -215,6 +223,7 @@ class Scheduler {
   std::condition_variable cv_;
   RunPlanner planner_;                               // guarded by mu_
   bool stopping_ = false;                            // guarded by mu_
+  int64_t wakes_ = 0;                                // guarded by mu_: Resume() counts up
   std::map<int64_t, std::thread> workers_;           // guarded by mu_
   std::vector<int64_t> done_workers_;                // guarded by mu_
   int64_t next_worker_ = 0;                          // guarded by mu_

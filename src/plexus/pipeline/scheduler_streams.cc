@@ -15,7 +15,8 @@ Result<int64_t> Scheduler::LastRunId(const std::string& product) {
 
 bool Scheduler::Sleep(std::chrono::milliseconds wait) {
   std::unique_lock lock(mu_);
-  cv_.wait_for(lock, wait, [this] { return stopping_; });
+  int64_t wakes = wakes_;
+  cv_.wait_for(lock, wait, [&] { return stopping_ || wakes_ != wakes; });
   return !stopping_;
 }
 
@@ -113,13 +114,66 @@ Status Scheduler::Pause(const std::string& product, const std::string& reason) {
 
 Status Scheduler::Resume(const std::string& product) {
   PLEXUS_ASSIGN_OR_RETURN(auto record, catalog_->GetProduct(product));
-  PLEXUS_RETURN_IF_ERROR(catalog_->SetPipelinePaused(record.id, ""));
+  std::shared_ptr<StreamSlot> slot;
   {
     std::lock_guard lock(mu_);
-    epochs_[record.QualifiedName()]++;
+    auto it = slots_.find(record.QualifiedName());
+    if (it != slots_.end()) slot = it->second;
+  }
+  bool resumed = false;
+  if (slot != nullptr) {
+    // An open stream clears its pause itself and keeps its sources: its loop steps at once.
+    std::lock_guard use_lock(slot->mu);
+    int64_t epoch = 0;
+    {
+      std::lock_guard lock(mu_);
+      epoch = epochs_[record.QualifiedName()];
+    }
+    if (slot->stream != nullptr && slot->epoch == epoch) {
+      PLEXUS_RETURN_IF_ERROR(slot->stream->Resume());
+      resumed = true;
+    }
+  }
+  if (!resumed) PLEXUS_RETURN_IF_ERROR(catalog_->SetPipelinePaused(record.id, ""));
+  {
+    std::lock_guard lock(mu_);
+    wakes_++;
   }
   cv_.notify_all();
   return Status::OK();
+}
+
+Result<RunReport> Scheduler::Backfill(const std::string& product, const std::string& input,
+                                      const std::string& from) {
+  PLEXUS_ASSIGN_OR_RETURN(auto record, catalog_->GetProduct(product));
+  RunReport report;
+  report.product = record.QualifiedName();
+  auto start = std::chrono::steady_clock::now();
+  Status status = WithStream(record.QualifiedName(), [&](ChangeStream& stream) {
+    PLEXUS_RETURN_IF_ERROR(stream.Backfill(input, from));
+    stream.SetTrigger("backfill");
+    auto applied = stream.CatchUp();
+    stream.SetTrigger(TriggerName(RunTrigger::kManual));
+    if (!applied.ok()) return applied.status();
+    if (applied->paused) {
+      report.status = "failed";
+      report.reason = "paused (the last good data is still served): " + applied->pause_reason;
+    }
+    return Status::OK();
+  });
+  if (!status.ok()) return status;
+  if (report.status.empty()) report.status = "succeeded";
+  report.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  PLEXUS_ASSIGN_OR_RETURN(report.run_id, LastRunId(record.QualifiedName()));
+  PLEXUS_ASSIGN_OR_RETURN(auto state, catalog_->GetPipelineState(record.id));
+  if (state.paused) report.paused = state.reason;
+  PLEXUS_ASSIGN_OR_RETURN(report.proposals, catalog_->ListSchemaProposals(record.id));
+  PLEXUS_ASSIGN_OR_RETURN(auto fresh, catalog_->GetProduct(product));
+  for (const auto& port : fresh.outputs) {
+    if (port.rows >= 0) report.rows[port.name] = port.rows;
+  }
+  return report;
 }
 
 void Scheduler::UpdateLoops(const std::map<std::string, double>& continuous) {
@@ -156,17 +210,9 @@ void Scheduler::StepLoop(std::string product, std::chrono::milliseconds max_late
     Status status = WithStream(product, [&](ChangeStream& stream) {
       paused = stream.paused();
       if (!paused.empty()) return Status::OK();  // not stepped until resumed
+      stream.SetTrigger(TriggerName(RunTrigger::kContinuous));  // the runs Step records
       PLEXUS_ASSIGN_OR_RETURN(report, stream.Step(max_latency));
       if (report.paused) paused = report.pause_reason;
-      // The stream recorded a run when it read anything (no other run of the product goes on
-      // while we hold its stream): say why it ran.
-      if (report.events > 0) {
-        PLEXUS_ASSIGN_OR_RETURN(int64_t run, LastRunId(product));
-        if (run > 0) {
-          PLEXUS_RETURN_IF_ERROR(
-              catalog_->SetRunTrigger(run, TriggerName(RunTrigger::kContinuous)));
-        }
-      }
       return Status::OK();
     });
     if (!status.ok()) {

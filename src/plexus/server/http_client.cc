@@ -8,18 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "plexus/server/http_client_internal.h"
 #include "plexus/server/http_internal.h"
 
 namespace plexus::server {
-namespace {
 
-using nlohmann::json;
-
-/// A query may run long: the client waits this long for the next bytes.
-constexpr time_t kReadTimeoutSeconds = 24 * 3600;
-
-/// The Status an error answer stands for: its code (by the API's name) and its message.
-Status StatusOfAnswer(int http_status, const std::string& body) {
+Status internal::StatusOfAnswer(int http_status, const std::string& body) {
+  using nlohmann::json;
   json doc = json::parse(body, nullptr, false);
   std::string code, message = "the server answered HTTP " + std::to_string(http_status);
   if (doc.is_object() && doc.contains("error") && doc["error"].is_object()) {
@@ -33,11 +28,18 @@ Status StatusOfAnswer(int http_status, const std::string& body) {
     if (internal::ErrorCode(c) == code) return Status(c, message);
   }
   if (http_status == 404) return NotFound(message);
-  if (http_status == 413 || (http_status >= 400 && http_status < 500)) {
-    return InvalidArgument(message);
-  }
+  if (http_status == 409) return FailedPrecondition(message);
+  if (http_status >= 400 && http_status < 500) return InvalidArgument(message);
   return Internal(message);
 }
+
+namespace {
+
+using internal::StatusOfAnswer;
+using nlohmann::json;
+
+/// A query may run long: the client waits this long for the next bytes.
+constexpr time_t kReadTimeoutSeconds = 24 * 3600;
 
 /// The error's details lines, if any.
 std::vector<std::string> DetailsOf(const std::string& body) {
@@ -148,6 +150,35 @@ catalog::QualityResultRecord QualityOf(const json& q, int64_t run_id) {
   return result;
 }
 
+/// One product's run as POST /api/v1/runs (or .../backfill) answers it.
+pipeline::RunReport RunReportOf(const json& r) {
+  pipeline::RunReport report;
+  report.product = r.value("product", "");
+  report.status = r.value("status", "");
+  report.reason = r.value("reason", "");
+  report.seconds = r.value("seconds", 0.0);
+  report.run_id = r.value("run_id", int64_t{0});
+  if (r.contains("rows") && r["rows"].is_object()) {
+    for (auto it = r["rows"].begin(); it != r["rows"].end(); ++it) {
+      if (it->is_number_integer()) report.rows[it.key()] = it->get<int64_t>();
+    }
+  }
+  for (const auto& q : r.value("quality", json::array())) {
+    report.quality.push_back(QualityOf(q, report.run_id));
+  }
+  report.paused = r.value("paused", "");
+  for (const auto& p : r.value("proposals", json::array())) {
+    catalog::SchemaProposalRecord proposal;
+    proposal.port = p.value("port", "");
+    proposal.column = p.value("column", "");
+    proposal.type = p.value("type", "");
+    proposal.proposed_version = p.value("proposed_version", "");
+    proposal.at = p.value("at", "");
+    report.proposals.push_back(std::move(proposal));
+  }
+  return report;
+}
+
 }  // namespace
 
 Result<std::vector<pipeline::RunReport>> RemoteRun(const RemoteServer& server,
@@ -157,24 +188,19 @@ Result<std::vector<pipeline::RunReport>> RemoteRun(const RemoteServer& server,
   PLEXUS_ASSIGN_OR_RETURN(Answer answer, Post(server, "/api/v1/runs", body, nullptr));
   PLEXUS_ASSIGN_OR_RETURN(json doc, JsonOf(answer));
   std::vector<pipeline::RunReport> reports;
-  for (const auto& r : doc.value("runs", json::array())) {
-    pipeline::RunReport report;
-    report.product = r.value("product", "");
-    report.status = r.value("status", "");
-    report.reason = r.value("reason", "");
-    report.seconds = r.value("seconds", 0.0);
-    report.run_id = r.value("run_id", int64_t{0});
-    if (r.contains("rows") && r["rows"].is_object()) {
-      for (auto it = r["rows"].begin(); it != r["rows"].end(); ++it) {
-        if (it->is_number_integer()) report.rows[it.key()] = it->get<int64_t>();
-      }
-    }
-    for (const auto& q : r.value("quality", json::array())) {
-      report.quality.push_back(QualityOf(q, report.run_id));
-    }
-    reports.push_back(std::move(report));
-  }
+  for (const auto& r : doc.value("runs", json::array())) reports.push_back(RunReportOf(r));
   return reports;
+}
+
+Result<pipeline::RunReport> RemoteBackfill(const RemoteServer& server, const std::string& product,
+                                           const std::string& input, const std::string& from) {
+  json body = {{"from", from}};
+  PLEXUS_ASSIGN_OR_RETURN(
+      Answer answer, Post(server, "/api/v1/products/" + PercentEncoded(product) + "/inputs/" +
+                                      PercentEncoded(input) + "/backfill",
+                          body, nullptr));
+  PLEXUS_ASSIGN_OR_RETURN(json doc, JsonOf(answer));
+  return RunReportOf(doc);
 }
 
 Result<std::vector<catalog::RunRecord>> RemoteRuns(const RemoteServer& server,

@@ -8,6 +8,7 @@
 
 #include <ostream>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -49,9 +50,16 @@ struct RemoteIngestReport {
 /// POST /api/v1/products/{product}/inputs/{input}/events: pushes `events` (Debezium envelopes)
 /// to a product's http CDC input, in pushes the server accepts, each applied all or nothing;
 /// stops at the first refused push or at a pause. The counts are summed.
-Result<RemoteIngestReport> RemoteIngest(const RemoteServer& server, const std::string& product,
-                                        const std::string& input,
-                                        const std::vector<std::string>& events);
+/// `progress`, when given, is called after each push with the running total.
+Result<RemoteIngestReport> RemoteIngest(
+    const RemoteServer& server, const std::string& product, const std::string& input,
+    const std::vector<std::string>& events,
+    const std::function<void(const RemoteIngestReport&)>& progress = nullptr);
+
+/// `plexus backfill` through the server (POST /api/v1/products/{ref}/inputs/{input}/backfill):
+/// the input's committed offsets rewound to `from`, then caught up; the run's report.
+Result<pipeline::RunReport> RemoteBackfill(const RemoteServer& server, const std::string& product,
+                                           const std::string& input, const std::string& from);
 
 /// POST /api/v1/runs: the server runs the products (empty with `all`: every one the token's
 /// principal may run) on its engine; one report per product, as PipelineRunner::Run returns

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plexus/server/http_client.h"
-#include "plexus/server/http_internal.h"
+#include "plexus/server/http_client_internal.h"
 
 namespace plexus::server {
 namespace {
@@ -16,30 +16,12 @@ using nlohmann::json;
 constexpr size_t kPushEvents = 10000;
 constexpr size_t kPushBytes = 900 * 1024;
 
-Status ErrorOf(int http_status, const std::string& body) {
-  json doc = json::parse(body, nullptr, false);
-  std::string code, message = "the server answered HTTP " + std::to_string(http_status);
-  if (doc.is_object() && doc.contains("error") && doc["error"].is_object()) {
-    code = doc["error"].value("code", "");
-    message = doc["error"].value("message", message);
-  }
-  for (StatusCode c : {StatusCode::kInvalidArgument, StatusCode::kNotFound,
-                       StatusCode::kAlreadyExists, StatusCode::kPermissionDenied,
-                       StatusCode::kUnauthenticated, StatusCode::kFailedPrecondition,
-                       StatusCode::kIOError}) {
-    if (internal::ErrorCode(c) == code) return Status(c, message);
-  }
-  if (http_status == 409) return FailedPrecondition(message);
-  if (http_status == 404) return NotFound(message);
-  if (http_status >= 400 && http_status < 500) return InvalidArgument(message);
-  return Internal(message);
-}
-
 }  // namespace
 
-Result<RemoteIngestReport> RemoteIngest(const RemoteServer& server, const std::string& product,
-                                        const std::string& input,
-                                        const std::vector<std::string>& events) {
+Result<RemoteIngestReport> RemoteIngest(
+    const RemoteServer& server, const std::string& product, const std::string& input,
+    const std::vector<std::string>& events,
+    const std::function<void(const RemoteIngestReport&)>& progress) {
   httplib::Client client(server.url);
   client.set_read_timeout(600, 0);
   httplib::Headers headers = {{"Authorization", "Bearer " + server.token}};
@@ -60,7 +42,7 @@ Result<RemoteIngestReport> RemoteIngest(const RemoteServer& server, const std::s
       return IOError("cannot reach the plexus server at " + server.url + ": " +
                      httplib::to_string(res.error()));
     }
-    if (res->status < 200 || res->status >= 300) return ErrorOf(res->status, res->body);
+    if (res->status < 200 || res->status >= 300) return internal::StatusOfAnswer(res->status, res->body);
     json r = json::parse(res->body, nullptr, false);
     if (!r.is_object()) return Internal("the server's push report is not JSON");
     total.pushes++;
@@ -77,6 +59,7 @@ Result<RemoteIngestReport> RemoteIngest(const RemoteServer& server, const std::s
       total.pause_reason = r.value("pause_reason", "");
       break;
     }
+    if (progress) progress(total);
   }
   return total;
 }

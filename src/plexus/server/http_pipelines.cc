@@ -2,6 +2,8 @@
 //   POST /api/v1/runs                                    run products now (plexus run)
 //   POST /api/v1/products/{ref}/inputs/{input}/events    push Debezium change events to an
 //                                                        http CDC input (NDJSON or a JSON array)
+//   POST /api/v1/products/{ref}/inputs/{input}/backfill  re-read a files or kafka CDC input
+//                                                        from a position (plexus backfill)
 //   GET  /api/v1/products/{ref}/pipeline                 its schedule state: running, paused,
 //                                                        next run
 //   POST /api/v1/products/{ref}/pipeline/pause|resume    stop and restart its scheduled runs
@@ -77,9 +79,16 @@ json QualityJson(const catalog::QualityResultRecord& q) {
 json ReportJson(const pipeline::RunReport& r) {
   json quality = json::array();
   for (const auto& q : r.quality) quality.push_back(QualityJson(q));
-  return {{"product", r.product}, {"status", r.status},   {"reason", r.reason},
-          {"rows", r.rows},       {"seconds", r.seconds}, {"run_id", r.run_id},
-          {"quality", quality}};
+  json proposals = json::array();
+  for (const auto& p : r.proposals) {
+    proposals.push_back({{"port", p.port}, {"column", p.column}, {"type", p.type},
+                         {"proposed_version", p.proposed_version}, {"at", p.at}});
+  }
+  json out = {{"product", r.product}, {"status", r.status},   {"reason", r.reason},
+              {"rows", r.rows},       {"seconds", r.seconds}, {"run_id", r.run_id},
+              {"quality", quality},   {"proposals", proposals}};
+  if (!r.paused.empty()) out["paused"] = r.paused;
+  return out;
 }
 
 /// The products of a run request the caller may run; kPermissionDenied / kNotFound otherwise.
@@ -196,6 +205,29 @@ void PushEvents(catalog::Catalog* catalog, access::QueryService* queries,
   SendJson(res, ApplyJson(*report));
 }
 
+void Backfill(catalog::Catalog* catalog, access::QueryService* queries,
+              pipeline::Scheduler* scheduler, const httplib::Request& req, httplib::Response& res,
+              const access::Principal& principal) {
+  if (scheduler == nullptr) return SendError(res, NoScheduler());
+  auto product = OperatedProduct(*catalog, *queries, principal, req.matches[1].str(),
+                                 "backfilling");
+  if (!product.ok()) return SendError(res, product.status());
+  std::string input = req.matches[2].str();
+  auto body = BodyObject(req, {"from"});
+  if (!body.ok()) return SendError(res, body.status());
+  if (!body->contains("from") || !(*body)["from"].is_string()) {
+    return SendError(res, InvalidArgument("from must be a string: a file name of the input's "
+                                          "folder, or kafka partition:offset pairs"));
+  }
+  std::string from = (*body)["from"].get<std::string>();
+  auto report = scheduler->Backfill(product->QualifiedName(), input, from);
+  if (!report.ok()) return SendError(res, report.status());
+  Audit(*catalog, principal, "pipeline.backfill", product->QualifiedName() + "/" + input,
+        product->QualifiedName(), "from " + from + ": " + report->status);
+  (void)queries->Refresh();
+  SendJson(res, ReportJson(*report));
+}
+
 void PipelineState(catalog::Catalog* catalog, access::QueryService* queries,
                    pipeline::Scheduler* scheduler, const httplib::Request& req,
                    httplib::Response& res, const access::Principal& principal) {
@@ -269,6 +301,16 @@ void PipelineRoutes(RouteTable& routes, catalog::Catalog* catalog, access::Query
             })
       .Tag("pipelines")
       .Body("Debezium envelopes, one per line (application/x-ndjson) or a JSON array");
+  routes
+      .Post("/api/v1/products/{ref}/inputs/{input}/backfill",
+            "Re-read a files or kafka CDC input from a position and catch up; replayed events "
+            "older than the table's state are skipped (admins, the domain's owners and members)",
+            [catalog, queries, scheduler](const auto& req, auto& res, const auto& principal) {
+              Backfill(catalog, queries, scheduler, req, res, principal);
+            })
+      .Tag("pipelines")
+      .Body("{\"from\": \"changes-0002.ndjson\"} (files) or {\"from\": \"0:120,1:0\"} "
+            "(kafka)");
   routes
       .Get("/api/v1/products/{ref}/pipeline",
            "The product's pipeline: paused or not (and why), running, continuous, next run",

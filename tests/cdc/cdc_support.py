@@ -1,0 +1,97 @@
+"""What the CDC end-to-end scripts share: a one-product mesh (sales.orders, its output port
+`orders` fed by the CDC input `changes`), its contract, and runs killed with -9 mid-way."""
+import signal
+import subprocess
+import time
+
+
+def kill_runs(argv, delays):
+    """Starts argv once per delay and sends it SIGKILL after that delay if it still runs;
+    returns how many runs were killed."""
+    killed = 0
+    for delay in delays:
+        run = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        if run.poll() is None:
+            run.send_signal(signal.SIGKILL)
+            killed += 1
+        run.wait()
+    return killed
+
+
+def contract(contract_id, version, columns, purpose):
+    """An ODCS contract for the `orders` table; columns: (name, physicalType, logicalType,
+    primary key), the key first."""
+    props = ""
+    for name, physical, logical, key in columns:
+        props += (f"      - name: {name}\n        logicalType: {logical}\n"
+                  f"        physicalType: {physical}\n        required: {str(key).lower()}\n"
+                  f"        primaryKey: {str(key).lower()}\n")
+        if key:
+            props += "        primaryKeyPosition: 1\n        unique: true\n"
+    return f"""apiVersion: v3.1.0
+kind: DataContract
+id: {contract_id}
+name: orders
+version: {version}
+status: active
+domain: sales
+dataProduct: orders
+description:
+  purpose: {purpose}
+customProperties:
+  - property: visibility
+    value: public
+schema:
+  - name: orders
+    physicalType: table
+    description: One row per order.
+    properties:
+{props}"""
+
+
+def write_mesh(mesh, *, mesh_name, description, product_id, purpose, contract_id, contract_text,
+               cdc):
+    """Writes the mesh into `mesh`: the domain sales (owned by carol), the product orders with
+    its contract (`contract_id`, `contract_text`) and a pipeline whose input `changes` has the `cdc` block
+    (YAML lines, indented six spaces). Returns the product's folder."""
+    product = mesh / "domains/sales/orders"
+    (product / "contracts").mkdir(parents=True)
+    (mesh / "mesh.yaml").write_text(
+        f"apiVersion: plexus/v1\nkind: Mesh\nname: {mesh_name}\n"
+        f"description: {description}\npolicies: []\n")
+    (mesh / "domains/sales/domain.yaml").write_text(
+        "apiVersion: plexus/v1\nkind: Domain\nname: sales\ndescription: Orders.\n"
+        "owners: [carol]\nmembers: [carol]\n")
+    (product / "product.odps.yaml").write_text(f"""apiVersion: v1.0.0
+kind: DataProduct
+id: {product_id}
+name: orders
+version: 1.0.0
+status: active
+domain: sales
+description:
+  purpose: {purpose}
+outputPorts:
+  - name: orders
+    description: Every order, one row each.
+    type: tables
+    version: 1.0.0
+    contractId: {contract_id}
+team:
+  name: Sales
+  members:
+    - username: carol
+      role: owner
+""")
+    (product / "contracts/orders.odcs.yaml").write_text(contract_text)
+    (product / "pipeline.yaml").write_text(f"""apiVersion: plexus/v1
+kind: Pipeline
+inputs:
+  - name: changes
+    cdc:
+{cdc}outputs:
+  - port: orders
+    from: changes
+""")
+    return product
