@@ -344,6 +344,21 @@ def push(args):
         r = px("runs", "orders.orders", "--format", "json")
         triggers = [run["trigger"] for run in json.loads(r.stdout)] if r.returncode == 0 else r
         check("the backfill's run is recorded as such", "backfill" in triggers, triggers)
+        # A batch over the error rate pauses the stream; once the file is fixed and the stream
+        # resumed, that batch is read again (nothing of it was applied, nothing is skipped).
+        (orders / "changes/004.ndjson").write_text(order_event(6) + '{"op": "x"}\n')
+
+        def stream_state():
+            return http("GET", url + "/api/v1/products/orders.orders/pipeline", carol)[1]
+
+        check("a batch of bad events pauses the continuous stream",
+              wait_for(lambda: stream_state().get("paused"), 10) and orders_count() == 5,
+              (stream_state(), orders_count()))
+        (orders / "changes/004.ndjson").write_text(order_event(6) + order_event(7))
+        status, state = http("POST", url + "/api/v1/products/orders.orders/pipeline/resume",
+                             carol)
+        check("resumed after the fix, the paused batch is applied, not skipped",
+              status == 200 and wait_for(lambda: orders_count() == 7, 10), orders_count())
         r = px("runs", "customers.customers", "--format", "json")
         triggers = [run["trigger"] for run in json.loads(r.stdout)] if r.returncode == 0 else r
         check("pushes are recorded as push runs", "push" in triggers, triggers)

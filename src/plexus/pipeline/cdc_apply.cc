@@ -518,7 +518,7 @@ struct CdcApplier::State {
       report.paused = true;
       report.pause_reason = std::to_string(report.dead_lettered) + " of " +
                             std::to_string(report.events) + " events of input " + input +
-                            " are bad (" + share + ", above max_error_rate " +
+                            " are bad (" + share + ", above maxErrorRate " +
                             limit + "), e.g. " + most +
                             "; nothing of the batch was applied";
       report.new_columns.clear();

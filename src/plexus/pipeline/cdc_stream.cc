@@ -267,7 +267,14 @@ class Stream : public ChangeStream {
       first = false;
       if (batch.events.empty() && batch.offsets == in.committed) continue;
       if (!batch.events.empty()) *read = true;
-      PLEXUS_ASSIGN_OR_RETURN(ApplyReport report, in.applier->Apply(batch.events, batch.offsets));
+      auto applied = in.applier->Apply(batch.events, batch.offsets);
+      if (!applied.ok() || applied->paused) {
+        // Nothing of the batch was applied: the source goes back to the committed offsets, so
+        // the batch is read again after a resume (or the next step) instead of being skipped.
+        PLEXUS_RETURN_IF_ERROR(Named(in.source->Open(in.committed), *in.source));
+      }
+      PLEXUS_RETURN_IF_ERROR(applied.status());
+      const ApplyReport& report = *applied;
       Add(total, report);
       PLEXUS_RETURN_IF_ERROR(AfterApply(in, report));
       if (report.paused) break;
