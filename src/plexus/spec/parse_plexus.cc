@@ -22,27 +22,6 @@ const KeyList kMeshKeys = {"apiVersion", "kind",     "name",       "description"
 const KeyList kMeshAccessKeys = {"defaultVisibility", "masks"};
 const KeyList kMaskRuleKeys = {"mask", "clearFor"};
 
-void ReadOptions(YamlReader& r, const YAML::Node& input, const std::string& path,
-                 PipelineInput* out) {
-  YAML::Node options = r.Find(input, "options");
-  std::string field = FieldPath(path, "options");
-  if (!options.IsDefined() || options.IsNull() || !r.ExpectMap(options, field)) return;
-  for (const auto& entry : options) {
-    if (!entry.first.IsScalar()) continue;
-    std::string key = entry.first.Scalar();
-    if (!entry.second.IsScalar()) {
-      r.Report(entry.second, FieldPath(field, key),
-               "expected text, found " + std::string(KindName(entry.second)));
-      continue;
-    }
-    if (out->options.count(key) > 0) {
-      r.Report(entry.first, FieldPath(field, key), "duplicate key");
-      continue;
-    }
-    out->options[key] = entry.second.Scalar();
-  }
-}
-
 void ReadInput(YamlReader& r, const YAML::Node& node, const std::string& path,
                PipelineInput* out) {
   r.CheckKeys(node, path, kInputKeys, {"name"});
@@ -74,7 +53,7 @@ void ReadInput(YamlReader& r, const YAML::Node& node, const std::string& path,
              "options are a file reader's; a kafka source takes its own under cdc.options");
     return;
   }
-  ReadOptions(r, node, path, out);
+  ReadTextOptions(r, node, path, &out->options);
 }
 
 }  // namespace

@@ -216,24 +216,6 @@ ProcessorDefinition ReadProcessor(YamlReader& r, const std::string& name, const 
   return definition;
 }
 
-void ReadCdcOptions(YamlReader& r, const YAML::Node& node, const std::string& path,
-                    CdcSpec* out) {
-  YAML::Node options = r.Find(node, "options");
-  std::string field = FieldPath(path, "options");
-  if (!options.IsDefined() || options.IsNull() || !r.ExpectMap(options, field)) return;
-  r.CheckKeys(options, field, {}, {});
-  for (const auto& entry : options) {
-    if (!entry.first.IsScalar()) continue;
-    std::string key = entry.first.Scalar();
-    if (!entry.second.IsScalar()) {
-      r.Report(entry.second, FieldPath(field, key),
-               "expected text, found " + std::string(KindName(entry.second)));
-      continue;
-    }
-    out->options[key] = entry.second.Scalar();
-  }
-}
-
 void ReadErrorRate(YamlReader& r, const YAML::Node& node, const std::string& path, CdcSpec* out) {
   YAML::Node value = r.Find(node, "maxErrorRate");
   if (!value.IsDefined()) return;
@@ -252,6 +234,24 @@ void ReadErrorRate(YamlReader& r, const YAML::Node& node, const std::string& pat
 }
 
 }  // namespace
+
+void ReadTextOptions(YamlReader& r, const YAML::Node& node, const std::string& path,
+                     std::map<std::string, std::string>* out) {
+  YAML::Node options = r.Find(node, "options");
+  std::string field = FieldPath(path, "options");
+  if (!options.IsDefined() || options.IsNull() || !r.ExpectMap(options, field)) return;
+  r.CheckKeys(options, field, {}, {});  // duplicates and keys that are not text
+  for (const auto& entry : options) {
+    if (!entry.first.IsScalar()) continue;
+    std::string key = entry.first.Scalar();
+    if (!entry.second.IsScalar()) {
+      r.Report(entry.second, FieldPath(field, key),
+               "expected text, found " + std::string(KindName(entry.second)));
+      continue;
+    }
+    out->emplace(key, entry.second.Scalar());  // a duplicate keeps the first, as reported
+  }
+}
 
 StepValue ReadStepValue(YamlReader& r, const YAML::Node& node, const std::string& path) {
   StepValue value;
@@ -317,7 +317,7 @@ CdcSpec ReadCdc(YamlReader& r, const YAML::Node& node, const std::string& path) 
   r.Bool(node, "snapshot", path, &cdc.snapshot);
   r.NonEmptyText(node, "brokers", path, &cdc.brokers);
   r.NonEmptyText(node, "topic", path, &cdc.topic);
-  ReadCdcOptions(r, node, path, &cdc);
+  ReadTextOptions(r, node, path, &cdc.options);
   ReadErrorRate(r, node, path, &cdc);
   r.Enum(node, "newColumns", path, {"add", "ignore", "pause"}, &cdc.new_columns);
   return cdc;

@@ -5,6 +5,7 @@
 // (parse_steps.cc). Each reports its problems with file, line and field through the reader.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,11 @@ std::vector<ProcessorStep> ReadSteps(YamlReader& reader, const YAML::Node& map,
 /// `inputs[i].cdc`: the source and its fields, the fields each source requires, and that no
 /// field of another source is set.
 CdcSpec ReadCdc(YamlReader& reader, const YAML::Node& node, const std::string& path);
+
+/// `map.options`: a map of texts (reader options of a file input, librdkafka properties of a
+/// kafka input); a value that is not text and a duplicate key are reported.
+void ReadTextOptions(YamlReader& reader, const YAML::Node& map, const std::string& path,
+                     std::map<std::string, std::string>* out);
 
 /// pipeline.yaml `schedule` and `retries` (absent: the defaults).
 Schedule ReadSchedule(YamlReader& reader, const YAML::Node& root);
