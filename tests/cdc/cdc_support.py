@@ -1,5 +1,6 @@
 """What the CDC end-to-end scripts share: a one-product mesh (sales.orders, its output port
 `orders` fed by the CDC input `changes`), its contract, and runs killed with -9 mid-way."""
+import json
 import signal
 import subprocess
 import time
@@ -95,3 +96,21 @@ inputs:
     from: changes
 """)
     return product
+
+
+def plexus_cli(plexus, mesh, home):
+    """px(*args): runs plexus on `mesh` with its home `home`, output captured."""
+    def px(*args):
+        return subprocess.run([plexus, "--mesh", str(mesh), "--home", str(home), *args],
+                              capture_output=True, text=True, timeout=60)
+    return px
+
+
+def product_rows(px, columns, normalize=lambda value: value):
+    """The rows of sales.orders.orders (`columns`, by id) through `plexus query`, or the
+    command's output when it fails."""
+    r = px("query", "--format", "json",
+           f"SELECT {', '.join(columns)} FROM sales.orders.orders ORDER BY id")
+    if r.returncode != 0:
+        return r.stdout + r.stderr
+    return [[normalize(row[c]) for c in columns] for row in json.loads(r.stdout)]

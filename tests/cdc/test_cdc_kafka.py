@@ -103,16 +103,10 @@ def main():
     mesh, home = tmp / "mesh", tmp / "home"
     topic = None
 
-    def px(*args):
-        return subprocess.run([plexus, "--mesh", str(mesh), "--home", str(home), *args],
-                              capture_output=True, text=True, timeout=60)
+    px = cdc_support.plexus_cli(plexus, mesh, home)
 
     def product_rows(columns):
-        r = px("query", "--format", "json",
-               f"SELECT {', '.join(columns)} FROM sales.orders.orders ORDER BY id")
-        if r.returncode != 0:
-            return r.stdout + r.stderr
-        return [[row[c] for c in columns] for row in json.loads(r.stdout)]
+        return cdc_support.product_rows(px, columns)
 
     names = [c[0] for c in COLUMNS]
     try:

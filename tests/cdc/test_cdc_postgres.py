@@ -72,16 +72,10 @@ def main():
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="plexus-cdc-pg-e2e-"))
     mesh, home = tmp / "mesh", tmp / "home"
 
-    def px(*args):
-        return subprocess.run([plexus, "--mesh", str(mesh), "--home", str(home), *args],
-                              capture_output=True, text=True, timeout=60)
+    px = cdc_support.plexus_cli(plexus, mesh, home)
 
     def product_rows(columns):
-        r = px("query", "--format", "json",
-               f"SELECT {', '.join(columns)} FROM sales.orders.orders ORDER BY id")
-        if r.returncode != 0:
-            return r.stdout + r.stderr
-        return [[normalize(row[c]) for c in columns] for row in json.loads(r.stdout)]
+        return cdc_support.product_rows(px, columns, normalize)
 
     def source_rows(pg, columns):
         out = pg.sql(f"SELECT {', '.join(columns)} FROM orders ORDER BY id")

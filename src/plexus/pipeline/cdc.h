@@ -48,6 +48,7 @@ struct ChangeBatch {
   SourceOffsets offsets;            ///< where the source is after the batch's last event
 };
 
+/// Every error a source returns names it (Describe()), so callers pass them on as they are.
 class ChangeSource {
  public:
   virtual ~ChangeSource() = default;

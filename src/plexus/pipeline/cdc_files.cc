@@ -92,10 +92,10 @@ class FileSource : public ChangeSource {
   Status ReadFile(size_t max_events, bool newer_exists, ChangeBatch& batch) {
     fs::path path = folder_ / file_;
     FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) return IOError("cannot open " + path.string());
+    if (f == nullptr) return IOError(Describe() + ": cannot open " + path.string());
     if (std::fseek(f, static_cast<long>(offset_), SEEK_SET) != 0) {
       std::fclose(f);
-      return IOError("cannot seek in " + path.string());
+      return IOError(Describe() + ": cannot seek in " + path.string());
     }
     std::string buffer;
     bool eof = false;

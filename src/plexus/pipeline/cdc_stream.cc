@@ -16,13 +16,6 @@ CatchUpProgress& Progress() {
 }
 
 /// An error of a source, named once: the source's description unless the message has it.
-Status Named(const Status& status, const ChangeSource& source) {
-  if (status.ok() || status.message().find(source.Describe()) != std::string::npos) {
-    return status;
-  }
-  return status.WithPrefix(source.Describe());
-}
-
 void Add(ApplyReport& total, const ApplyReport& r) {
   total.events += r.events;
   total.upserted += r.upserted;
@@ -96,7 +89,7 @@ class Stream : public ChangeStream {
         std::string slot = "plexus_" + product_.domain + "_" + product_.name + "_" + in.name;
         PLEXUS_ASSIGN_OR_RETURN(input.source, MakeChangeSource(*in.cdc, product_.dir, slot));
         PLEXUS_ASSIGN_OR_RETURN(input.committed, input.applier->Committed());
-        PLEXUS_RETURN_IF_ERROR(Named(input.source->Open(input.committed), *input.source));
+        PLEXUS_RETURN_IF_ERROR(input.source->Open(input.committed));
       }
       inputs_.push_back(std::move(input));
     }
@@ -247,7 +240,7 @@ class Stream : public ChangeStream {
       return written;
     }
     target->committed = rewound;
-    return Named(target->source->Open(rewound), *target->source);
+    return target->source->Open(rewound);
   }
 
  private:
@@ -271,7 +264,7 @@ class Stream : public ChangeStream {
       if (!applied.ok() || applied->paused) {
         // Nothing of the batch was applied: the source goes back to the committed offsets, so
         // the batch is read again after a resume (or the next step) instead of being skipped.
-        PLEXUS_RETURN_IF_ERROR(Named(in.source->Open(in.committed), *in.source));
+        PLEXUS_RETURN_IF_ERROR(in.source->Open(in.committed));
       }
       PLEXUS_RETURN_IF_ERROR(applied.status());
       const ApplyReport& report = *applied;
