@@ -269,6 +269,12 @@ TEST(CdcFileSourceTest, ReadsCompleteLinesInNameOrder) {
   batch = (*again)->Read(10, std::chrono::milliseconds(0));
   EXPECT_EQ(batch->events, (std::vector<std::string>{"partial", "c1"}));
   EXPECT_EQ(batch->offsets.at("file"), "003.ndjson:3");
+  // A damaged committed offset is an error naming the source, not a crash.
+  for (const char* bad : {"002.ndjson", "002.ndjson:x", "002.ndjson:6x", "002.ndjson:"}) {
+    Status opened = (*again)->Open({{"file", bad}});
+    EXPECT_EQ(opened.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(opened.message().find("files "), std::string::npos) << opened.message();
+  }
   std::filesystem::remove_all(dir);
 }
 

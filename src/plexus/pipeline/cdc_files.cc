@@ -5,6 +5,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -28,12 +29,17 @@ class FileSource : public ChangeSource {
     offset_ = 0;
     auto it = committed.find("file");
     if (it == committed.end()) return Status::OK();
-    size_t colon = it->second.rfind(':');
-    if (colon == std::string::npos) {
-      return InvalidArgument("bad committed offset of " + Describe() + ": " + it->second);
+    const std::string& text = it->second;
+    size_t colon = text.rfind(':');
+    uint64_t offset = 0;
+    auto parsed = colon == std::string::npos
+                      ? std::from_chars_result{text.data(), std::errc::invalid_argument}
+                      : std::from_chars(text.data() + colon + 1, text.data() + text.size(), offset);
+    if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size()) {
+      return InvalidArgument("bad committed offset of " + Describe() + ": " + text);
     }
-    file_ = it->second.substr(0, colon);
-    offset_ = std::stoull(it->second.substr(colon + 1));
+    file_ = text.substr(0, colon);
+    offset_ = offset;
     return Status::OK();
   }
 
