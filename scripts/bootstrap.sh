@@ -19,6 +19,8 @@ packages=(
   # Change data capture: libpq, PostgreSQL's wal2json output plugin (the CDC tests start a
   # server with it) and librdkafka (its mock cluster runs the Kafka tests in process).
   libpq-dev postgresql-15-wal2json librdkafka-dev
+  # Observability: prometheus-cpp renders /metrics (its core library only).
+  prometheus-cpp-dev
 )
 
 missing=()

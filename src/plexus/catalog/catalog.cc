@@ -237,6 +237,9 @@ Status Catalog::Migrate() {
   PLEXUS_RETURN_IF_ERROR(CreateSearchTables());
   PLEXUS_RETURN_IF_ERROR(CreateGovernanceTables());
   PLEXUS_RETURN_IF_ERROR(AddRunTriggerColumns());
+  PLEXUS_RETURN_IF_ERROR(CreateMetricsTables());
+  PLEXUS_RETURN_IF_ERROR(CreateSloTables());
+  PLEXUS_RETURN_IF_ERROR(CreateAlertTables());
   PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare("SELECT max(version) FROM schema_version"));
   PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
   int64_t version = row && !stmt->IsNull(0) ? stmt->Int(0) : 0;

@@ -24,6 +24,8 @@
 #include "plexus/catalog/access_records.h"
 #include "plexus/catalog/governance_records.h"
 #include "plexus/catalog/home.h"
+#include "plexus/catalog/observe_records.h"
+#include "plexus/catalog/run_observer.h"
 #include "plexus/common/status.h"
 #include "plexus/spec/model.h"
 #include "plexus/spec/contract_diff.h"
@@ -581,6 +583,20 @@ class Catalog {
   /// Products (domain.product) a policy quarantines now -> "policy: message".
   Result<std::map<std::string, std::string>> QuarantinedProducts() const;
 
+  // ---- Observability (issue 9) -----------------------------------------------------------
+  /// Hears of every run's start and finish (run_observer.h); null: nobody. The observer must
+  /// outlive the catalog's runs (serve sets it before the scheduler starts, clears it after).
+  void SetRunObserver(std::shared_ptr<RunObserver> observer);
+
+  // ---- Run metrics (catalog_metrics.cc, issue 9) ----
+  // END run metrics
+
+  // ---- SLOs, trust scores, quality history (catalog_slo.cc, issue 9) ----
+  // END SLOs
+
+  // ---- Alerts and observability settings (catalog_alerts.cc, issue 9) ----
+  // END alerts
+
  private:
   explicit Catalog(std::unique_ptr<internal::SqliteDb> db);
   Status Migrate();
@@ -624,9 +640,21 @@ class Catalog {
 
   /// Writes the words counted by IndexProductLocked / IndexGlossaryLocked into search_words.
   Status FlushSearchWordsLocked();
+  /// The observability tables (Migrate): catalog_metrics.cc, catalog_slo.cc, catalog_alerts.cc.
+  Status CreateMetricsTables();
+  Status CreateSloTables();
+  Status CreateAlertTables();
+  // private: run metrics (catalog_metrics.cc)
+  // END private run metrics
+  // private: SLOs (catalog_slo.cc)
+  // END private SLOs
+  // private: alerts (catalog_alerts.cc)
+  // END private alerts
 
   mutable std::mutex mu_;
   std::unique_ptr<internal::SqliteDb> db_;
+  std::mutex observer_mu_;
+  std::shared_ptr<RunObserver> observer_;  ///< GUARDED_BY(observer_mu_)
   /// Words of the documents indexed since the last flush: word -> documents (catalog_search.cc).
   std::map<std::string, int64_t> pending_words_;
 };

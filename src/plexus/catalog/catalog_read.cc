@@ -177,21 +177,50 @@ Result<std::vector<LineageEdge>> Catalog::ListLineage() const {
 
 Result<int64_t> Catalog::StartRun(const std::string& product_id, const std::string& trigger,
                                   int attempt) {
-  std::lock_guard lock(mu_);
-  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "INSERT INTO runs (product_id, started_at, status, rows, triggered_by, attempt) "
-      "VALUES (?, ?, 'running', 0, ?, ?)"));
-  PLEXUS_RETURN_IF_ERROR(stmt->Bind(1, product_id).Bind(2, NowUtc()).Bind(3, trigger)
-                             .Bind(4, int64_t{attempt}).Run());
-  return db_->LastInsertId();
+  int64_t run_id = 0;
+  {
+    std::lock_guard lock(mu_);
+    PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+        "INSERT INTO runs (product_id, started_at, status, rows, triggered_by, attempt) "
+        "VALUES (?, ?, 'running', 0, ?, ?)"));
+    PLEXUS_RETURN_IF_ERROR(stmt->Bind(1, product_id).Bind(2, NowUtc()).Bind(3, trigger)
+                               .Bind(4, int64_t{attempt}).Run());
+    run_id = db_->LastInsertId();
+  }
+  std::shared_ptr<RunObserver> observer;
+  {
+    std::lock_guard lock(observer_mu_);
+    observer = observer_;
+  }
+  if (observer) observer->RunStarted(run_id, product_id, trigger);
+  return run_id;
 }
 
 Status Catalog::FinishRun(int64_t run_id, const std::string& status, const std::string& reason,
                           int64_t rows) {
-  std::lock_guard lock(mu_);
-  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "UPDATE runs SET finished_at = ?, status = ?, reason = ?, rows = ? WHERE id = ?"));
-  return stmt->Bind(1, NowUtc()).Bind(2, status).Bind(3, reason).Bind(4, rows).Bind(5, run_id).Run();
+  std::string product_id;
+  {
+    std::lock_guard lock(mu_);
+    PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+        "UPDATE runs SET finished_at = ?, status = ?, reason = ?, rows = ? WHERE id = ? "
+        "RETURNING product_id"));
+    stmt->Bind(1, NowUtc()).Bind(2, status).Bind(3, reason).Bind(4, rows).Bind(5, run_id);
+    PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (row) product_id = stmt->Text(0);
+    if (row) PLEXUS_RETURN_IF_ERROR(stmt->Run());  // the statement runs to its end
+  }
+  std::shared_ptr<RunObserver> observer;
+  {
+    std::lock_guard lock(observer_mu_);
+    observer = observer_;
+  }
+  if (observer && !product_id.empty()) observer->RunFinished(run_id, product_id, status);
+  return Status::OK();
+}
+
+void Catalog::SetRunObserver(std::shared_ptr<RunObserver> observer) {
+  std::lock_guard lock(observer_mu_);
+  observer_ = std::move(observer);
 }
 
 Result<std::vector<RunRecord>> Catalog::ListRuns(const std::string& product_id, int limit) const {

@@ -457,6 +457,19 @@ struct GlossaryTerm {
   SourceLocation related_location;    ///< its `related` list (the term's when absent)
 };
 
+/// mesh.yaml `observability` (docs/observability.md): where OpenLineage events and alerts go,
+/// and how often `plexus serve` evaluates the SLOs. Every field is optional.
+struct MeshObservability {
+  std::string openlineage_url;        ///< openlineage.url: each event is POSTed there (http://)
+  std::string openlineage_file;       ///< openlineage.file: NDJSON, relative to the home
+  std::string openlineage_namespace;  ///< openlineage.namespace; empty: the mesh's name
+  std::string alerts_webhook;         ///< alerts.webhook: each alert is POSTed there as JSON
+  bool alerts_log = true;             ///< alerts.log: each alert is a log line too
+  double slo_interval_s = 60;         ///< sloInterval (a duration: 30s, 5m, 1h)
+  bool enabled = true;                ///< enabled: false turns metrics, SLOs and lineage off
+  SourceLocation location;            ///< where the section starts (line 0: absent)
+};
+
 struct Mesh {
   std::string name;
   MeshAccess access;
@@ -469,6 +482,7 @@ struct Mesh {
   SourceLocation glossary_location;
   std::vector<GlossaryTerm> glossary;
   std::vector<ProcessorDefinition> processors;  ///< mesh.yaml `processors`
+  MeshObservability observability;              ///< mesh.yaml `observability` (issue 9)
   std::vector<Domain> domains;
   std::string dir;  ///< absolute path of the mesh folder
   SourceLocation location;  ///< mesh.yaml (line 1)
