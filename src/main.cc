@@ -54,6 +54,14 @@ constexpr Command kCommands[] = {
     {"token", "Issue, list and revoke API tokens", plexus::cli::SetupToken},
     {"audit", "Search the audit trail, or verify that nobody edited it",
      plexus::cli::SetupAudit},
+    {"status", "The mesh's health at a glance: runs, freshness, quality, trust, alerts",
+     plexus::cli::SetupStatus},
+    {"metrics", "Show a product's pipeline metrics per port and processor, and their history",
+     plexus::cli::SetupMetrics},
+    {"slo", "Show products' service-level objectives (met, at risk, breached) and trust scores",
+     plexus::cli::SetupSlo},
+    {"alerts", "List alerts: SLO breaches, quality and pipeline failures, schema drift",
+     plexus::cli::SetupAlerts},
 };
 
 }  // namespace

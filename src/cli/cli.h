@@ -109,6 +109,11 @@ void SetupRun(CLI::App& sub, Context& ctx);
 void SetupRuns(CLI::App& sub, Context& ctx);      ///< cmd_run.cc: the run history
 void SetupPipeline(CLI::App& sub, Context& ctx);  ///< cmd_run.cc: status, pause, resume
 void SetupIngest(CLI::App& sub, Context& ctx);  ///< cmd_ingest.cc: CDC events from a file
+// Observability (issue 9): cmd_status.cc, cmd_metrics.cc, cmd_slo.cc, cmd_alerts.cc.
+void SetupStatus(CLI::App& app, Context& ctx);
+void SetupMetrics(CLI::App& app, Context& ctx);
+void SetupSlo(CLI::App& app, Context& ctx);
+void SetupAlerts(CLI::App& app, Context& ctx);
 void SetupBackfill(CLI::App& sub, Context& ctx);  ///< cmd_run.cc: re-read a CDC input
 void SetupProducts(CLI::App& sub, Context& ctx);
 void SetupShow(CLI::App& sub, Context& ctx);

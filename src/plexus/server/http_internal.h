@@ -77,6 +77,12 @@ void MeshRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryServ
 void PipelineRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries,
                     pipeline::Scheduler* scheduler);
 
+/// Observability (issue 9): GET /metrics and /api/v1/products/{ref}/metrics (http_metrics.cc);
+/// SLOs, trust scores and quality history (http_slo.cc); alerts (http_alerts.cc).
+void MetricsRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries);
+void SloRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries);
+void AlertRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryService* queries);
+
 /// The error code of a Status as the API spells it: not_found, permission_denied...
 std::string ErrorCode(StatusCode code);
 /// Refreshes the query service's view of the catalog, then the policy (for listing what a

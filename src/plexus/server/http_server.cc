@@ -115,6 +115,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const catalog::Home& home,
   internal::AccessRoutes(routes, state->catalog);
   internal::MeshRoutes(routes, state->catalog, state->queries);
   internal::PipelineRoutes(routes, state->catalog, state->queries, shared.scheduler);
+  internal::MetricsRoutes(routes, state->catalog, state->queries);
+  internal::SloRoutes(routes, state->catalog, state->queries);
+  internal::AlertRoutes(routes, state->catalog, state->queries);
   routes.Register(state->http);
   state->http.set_exception_handler(OnException);
   state->host = options.host;
