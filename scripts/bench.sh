@@ -45,4 +45,9 @@ fi
 BUILD="$bin" "$here/scripts/bench_wire.sh"
 # CDC: BENCH_CDC_EVENTS Debezium events applied from NDJSON vs raw appender rows, lag, memory.
 "$bin/plexus_cdc_bench" --work "$work/cdc" --out "$out" --events "${BENCH_CDC_EVENTS:-10000000}"
+# Observability (issue 9): the example mesh at BENCH_OBSERVE_ORDERS orders built with run
+# metrics, SLO tracking and OpenLineage on vs off, interleaved; target overhead < 2%.
+"$bin/plexus_observe_bench" --mesh "$here/examples/jaffle-mesh" --work "$work/observe" \
+  --out "$out" --orders "${BENCH_OBSERVE_ORDERS:-2000000}" \
+  --repetitions "${BENCH_OBSERVE_REPETITIONS:-7}"
 echo "bench: reports in $out"

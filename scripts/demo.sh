@@ -60,10 +60,15 @@ JOIN customers.customers.customers AS c USING (customer_id) GROUP BY c.country"
 step "12. Everything is audited, in a hash chain" "plexus audit --limit 6; plexus audit verify"
 px audit --limit 6
 px audit verify
+step "13. Observability: the mesh's health, and what each processor of a pipeline did" \
+     "plexus status; plexus metrics payments.payments; plexus slo payments.payments"
+px status
+px metrics payments.payments
+px slo payments.payments
 
 if [ "${PLEXUS_DEMO_NO_SERVE:-0}" = "1" ]; then exit 0; fi
 pg_port="${PLEXUS_DEMO_PG_PORT:-5433}"
-step "13. Serve the mesh: HTTP on $port, PostgreSQL wire protocol on $pg_port (TLS, SCRAM)" \
+step "14. Serve the mesh: HTTP on $port, PostgreSQL wire protocol on $pg_port (TLS, SCRAM)" \
      "plexus serve --port $port --pg-port $pg_port"
 printf 'nora-demo-password\n' | px principal password nora
 "$plexus" --mesh "$mesh" --home "$home" serve --port "$port" --pg-port "$pg_port" &
@@ -74,11 +79,16 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 conn="host=127.0.0.1 port=$pg_port dbname=plexus user=nora sslmode=require"
-step "14. Nora with psql: what she may read, and the same masks and row filter" \
+step "15. Nora with psql: what she may read, and the same masks and row filter" \
      "PGPASSWORD=... psql \"$conn\" -c '\\dt *.*' -c 'SELECT ...'"
 PGPASSWORD=nora-demo-password psql "$conn" -c '\dt *.*' \
   -c 'SELECT country, count(*) AS customers, min(email) AS an_email
       FROM "customers.customers".customers GROUP BY country' || true
+admin_token="$(sed -n 's/.*"admin_token": *"\([^"]*\)".*/\1/p' "$home/server.json")"
+step "16. Prometheus scrapes the platform: rows per processor step, SLOs, trust scores" \
+     "curl -H 'Authorization: Bearer <admin token>' http://127.0.0.1:$port/metrics"
+curl -s -H "Authorization: Bearer $admin_token" "http://127.0.0.1:$port/metrics" |
+  grep -E '^plexus_(processor_rows_out_total|trust_score)\{' | head -12 || true
 cat <<MSG
 
 The server runs until Ctrl-C. Try, from another terminal:
@@ -90,5 +100,7 @@ The server runs until Ctrl-C. Try, from another terminal:
        -H 'Content-Type: application/json' \\
        -d '{"sql": "SELECT country, count(*) AS n FROM customers.customers.customers GROUP BY 1", "format": "csv"}'
   (the OpenAPI document: http://127.0.0.1:$port/api/v1/openapi.json)
+  Prometheus: http://127.0.0.1:$port/metrics (a mesh admin's token: admin_token in $home/server.json)
+  (OpenLineage events of every run: $home/openlineage.ndjson)
 MSG
 wait $server

@@ -17,6 +17,8 @@
 #include "plexus/access/access_policy.h"
 #include "plexus/catalog/catalog.h"
 #include "plexus/common/status.h"
+#include "plexus/observe/progress.h"
+#include "plexus/observe/service.h"
 #include "plexus/server/http_client.h"
 #include "plexus/spec/parse.h"
 
@@ -72,10 +74,16 @@ inline constexpr const char* kLocalAdmin = "admin";
 /// Prints the problems (one per line, file:line:column: field: message) to stderr.
 void PrintProblems(const std::vector<spec::Diagnostic>& problems);
 
+/// The observability of runs made by this process (plexus run, ingest and backfill without a
+/// server): OpenLineage events and run alerts while it lives, delivered (for up to a few
+/// seconds) as it ends. A server holding the home observes its own runs instead.
+Result<std::unique_ptr<observe::ObserveService>> ObserveLocalRuns(const catalog::Home& home,
+                                                                  catalog::Catalog* catalog);
+
 /// Progress of a long command (common.cc): one line on stderr, redrawn in place with the
 /// time elapsed since the last Begin, and cleared at the end. Nothing at all when stderr is
 /// not a terminal, so pipes and tests stay clean. Thread safe: Show may be called from any
-/// thread while a watcher thread redraws the elapsed time every quarter second.
+/// thread while a watcher thread redraws it (elapsed time, or Track's bar) every 150 ms.
 class ProgressLine {
  public:
   ProgressLine();
@@ -88,6 +96,13 @@ class ProgressLine {
   /// Show for a CDC catch-up: "<events> events applied, <rate> events/s, <batches> batches".
   void ShowEvents(int64_t events, int64_t batches);
   void Clear();
+  /// Where the figures come from (DuckDB's progress of the running statement, bytes read...):
+  /// while set, the watcher asks it every 150 ms and draws a bar with the rate and an ETA
+  /// (observe/progress.h) after the label; null: back to the details and the time elapsed.
+  /// The source runs on the watcher thread and must not call this ProgressLine; an elapsed_s
+  /// of 0 is filled with the time since Begin.
+  using FiguresSource = std::function<observe::ProgressFigures()>;
+  void Track(FiguresSource source);
 
  private:
   struct State;
@@ -114,6 +129,9 @@ void SetupStatus(CLI::App& app, Context& ctx);
 void SetupMetrics(CLI::App& app, Context& ctx);
 void SetupSlo(CLI::App& app, Context& ctx);
 void SetupAlerts(CLI::App& app, Context& ctx);
+/// plexus show's lines of issue 9 (cmd_slo.cc): the product's trust score with its parts, each
+/// objective of the ports it shows with its status, and each quality rule's trend.
+Status PrintTrustAndSlos(catalog::Catalog& catalog, const catalog::ProductRecord& product);
 void SetupBackfill(CLI::App& sub, Context& ctx);  ///< cmd_run.cc: re-read a CDC input
 void SetupProducts(CLI::App& sub, Context& ctx);
 void SetupShow(CLI::App& sub, Context& ctx);

@@ -1,5 +1,7 @@
 // ingest: Debezium change events from an NDJSON file (or stdin) into a product's http CDC
 // input, applied locally or through the running server that holds the home (docs/cdc.md).
+#include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -16,21 +18,39 @@ struct IngestArgs {
   std::string file;
 };
 
+/// Reads the events; a terminal sees a bar of the bytes read, events/s and an ETA.
 Result<std::vector<std::string>> ReadEvents(const std::string& file) {
   std::ifstream in;
   std::istream* src = &std::cin;
+  std::error_code ec;
+  int64_t size = -1;
   if (file != "-") {
     in.open(file, std::ios::binary);
     if (!in) return NotFound("cannot read " + file);
     src = &in;
+    auto bytes = std::filesystem::file_size(file, ec);
+    if (!ec) size = static_cast<int64_t>(bytes);
   }
+  std::atomic<int64_t> read{0}, count{0};
+  ProgressLine progress;
+  progress.Begin("reading " + (file == "-" ? std::string("stdin") : file));
+  progress.Track([&read, &count, size] {
+    observe::ProgressFigures f;
+    f.unit = "events";
+    f.done = count.load();
+    if (size > 0) f.fraction = static_cast<double>(read.load()) / static_cast<double>(size);
+    return f;
+  });
   std::vector<std::string> events;
   std::string line;
   while (std::getline(*src, line)) {
+    read.fetch_add(static_cast<int64_t>(line.size()) + 1, std::memory_order_relaxed);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     events.push_back(std::move(line));
+    count.store(static_cast<int64_t>(events.size()), std::memory_order_relaxed);
   }
+  progress.Track(nullptr);
   return events;
 }
 
@@ -53,13 +73,24 @@ Status Ingest(const Context& ctx, const IngestArgs& args) {
   if (remote.has_value()) {  // a running server holds the home's files: push to it
     server::RemoteIngestReport r;
     {
-      ProgressLine progress;  // a terminal sees each push's running total
+      std::atomic<int64_t> pushed{0};
+      auto all = static_cast<int64_t>(events.size());
+      ProgressLine progress;  // a terminal sees each push's running total, a bar and an ETA
       progress.Begin("ingesting into " + args.product);
+      progress.Track([&pushed, all] {
+        observe::ProgressFigures f;
+        f.unit = "events";
+        f.done = pushed.load();
+        f.total = all;
+        f.fraction = static_cast<double>(f.done) / static_cast<double>(all);
+        return f;
+      });
       PLEXUS_ASSIGN_OR_RETURN(
           r, server::RemoteIngest(*remote, args.product, args.input, events,
-                                  [&progress](const server::RemoteIngestReport& total) {
-                                    progress.ShowEvents(total.events, total.pushes);
+                                  [&pushed](const server::RemoteIngestReport& total) {
+                                    pushed.store(total.events);
                                   }));
+      progress.Track(nullptr);
     }
     PrintReport(args.product, args.input, r.events, r.upserted, r.deleted, r.stale,
                 r.dead_lettered, r.new_columns);
@@ -68,6 +99,7 @@ Status Ingest(const Context& ctx, const IngestArgs& args) {
   }
   PLEXUS_ASSIGN_OR_RETURN(catalog::Home home, ctx.OpenHome());
   PLEXUS_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(home));
+  PLEXUS_ASSIGN_OR_RETURN(auto observability, ObserveLocalRuns(home, catalog.get()));
   PLEXUS_ASSIGN_OR_RETURN(access::Principal actor, ctx.SignIn(*catalog));
   PLEXUS_ASSIGN_OR_RETURN(auto product, catalog->GetProduct(args.product));
   bool role = actor.admin || actor.InDomain(product.domain);

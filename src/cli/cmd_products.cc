@@ -215,6 +215,7 @@ Status Show(const Context& ctx, const std::string& ref) {
     }
     std::cout << "    " << QualityLine(q) << "\n";
   }
+  PLEXUS_RETURN_IF_ERROR(PrintTrustAndSlos(*catalog, p));  // issue 9 (cmd_slo.cc)
   PLEXUS_RETURN_IF_ERROR(PrintGovernance(*catalog, p));
   return PrintUsage(*catalog, p.QualifiedName());
 }

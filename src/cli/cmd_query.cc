@@ -83,6 +83,10 @@ void SetupServe(CLI::App& sub, Context& ctx) {
                "Ask wire clients for their password in clear inside TLS (default: SCRAM)");
   sub.add_flag("--no-pg", [options](int64_t) { options->pg_enabled = false; },
                "Serve HTTP only");
+  sub.add_option("--slo-interval", options->slo_interval_s,
+                 "Seconds between SLO evaluations (default: mesh.yaml observability.sloInterval, "
+                 "else 60)")
+      ->check(CLI::NonNegativeNumber);
   sub.add_option("--governance-interval", options->governance_interval_s,
                  "Seconds between evaluations of the mesh's policies (0: never)")
       ->check(CLI::NonNegativeNumber)
@@ -91,6 +95,12 @@ void SetupServe(CLI::App& sub, Context& ctx) {
                  "Scheduled pipeline runs at once (runs asked for by hand and continuous CDC "
                  "streams are not held back)")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub.add_option("--log-file", options->log_file,
+                 "Append the JSON log lines (requests, connections, runs) to this file instead "
+                 "of stderr");
+  sub.add_option("--log-level", options->log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
   sub.callback([&ctx, options, statement_timeout, idle_timeout, pg_port] {
     options->mesh_dir = ctx.global.mesh;

@@ -1,6 +1,10 @@
 // run, runs, pipeline and generate: building products, their history and their schedule.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
+#include <mutex>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -65,6 +69,84 @@ Status PrintReports(const std::vector<pipeline::RunReport>& reports) {
   return Status::OK();
 }
 
+/// Seconds since the epoch of an ISO 8601 UTC time with optional milliseconds; -1 if not one.
+double IsoSeconds(const std::string& iso) {
+  std::tm tm{};
+  int millis = 0;
+  int fields = std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon,
+                           &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &millis);
+  if (fields < 6) return -1;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<double>(timegm(&tm)) + (fields == 7 ? millis / 1000.0 : 0);
+}
+
+/// plexus run's progress bar: DuckDB's progress of the batch runs' running statement (their
+/// connection, RunOptions::on_connection), else the time since the product started against
+/// its previous successful run's duration.
+class RunProgress {
+ public:
+  explicit RunProgress(catalog::Catalog* catalog) : catalog_(catalog) {}
+
+  /// on_product, on the running thread.
+  void Product(const std::string& product) {
+    double previous = -1;
+    auto record = catalog_->GetProduct(product);
+    auto runs = record.ok() ? catalog_->ListRuns(record->id, 20)
+                            : Result<std::vector<catalog::RunRecord>>(record.status());
+    for (const auto& r : runs.ok() ? *runs : std::vector<catalog::RunRecord>{}) {
+      double took = IsoSeconds(r.finished_at) - IsoSeconds(r.started_at);
+      if (r.status == "succeeded" && IsoSeconds(r.started_at) > 0 && took > 0) {
+        previous = took;
+        break;
+      }
+    }
+    std::lock_guard lock(mu_);
+    start_ = Clock::now();
+    previous_s_ = previous;
+    last_percentage_ = -1;
+  }
+  /// on_connection, on the running thread: null before the connection closes.
+  void Connection(engine::Connection* connection) {
+    if (connection != nullptr) (void)connection->EnableProgress();  // else: the estimate only
+    std::lock_guard lock(mu_);
+    connection_ = connection;
+  }
+  /// The watcher thread's poll.
+  observe::ProgressFigures Figures() {
+    std::lock_guard lock(mu_);
+    auto now = Clock::now();
+    observe::ProgressFigures f;
+    engine::QueryProgress p = connection_ ? connection_->Progress() : engine::QueryProgress();
+    if (p.percentage >= 0) {
+      if (last_percentage_ < 0 || p.percentage + 1 < last_percentage_) statement_start_ = now;
+      last_percentage_ = p.percentage;
+      f.fraction = p.percentage / 100;
+      f.done = static_cast<int64_t>(p.rows_processed);
+      f.total = static_cast<int64_t>(p.total_rows);
+      f.elapsed_s = std::max(0.001, std::chrono::duration<double>(now - statement_start_).count());
+      return f;
+    }
+    last_percentage_ = -1;
+    double elapsed = std::chrono::duration<double>(now - start_).count();
+    if (previous_s_ > 0 && elapsed < previous_s_) {  // past it: no honest estimate left
+      f.fraction = elapsed / previous_s_;
+      f.eta_s = previous_s_ - elapsed;
+    }
+    return f;
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  catalog::Catalog* catalog_;
+  std::mutex mu_;
+  engine::Connection* connection_ = nullptr;  // guarded by mu_
+  Clock::time_point start_ = Clock::now();
+  Clock::time_point statement_start_ = Clock::now();
+  double previous_s_ = -1;
+  double last_percentage_ = -1;
+};
+
 Status Run(const Context& ctx, const RunArgs& args) {
   if (args.products.empty() && !args.all) {
     return InvalidArgument("name the products to run (domain.product), or --all");
@@ -85,16 +167,21 @@ Status Run(const Context& ctx, const RunArgs& args) {
   }
   PLEXUS_ASSIGN_OR_RETURN(catalog::Home home, ctx.OpenHome());
   PLEXUS_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(home));
+  PLEXUS_ASSIGN_OR_RETURN(auto observability, ObserveLocalRuns(home, catalog.get()));
   std::vector<pipeline::RunReport> reports;
   {
-    // A terminal shows which product runs, for how long, and a CDC catch-up's events.
+    // A terminal shows which product runs, its progress bar, and a CDC catch-up's events.
+    RunProgress figures(catalog.get());
     ProgressLine progress;
     pipeline::RunOptions options;
     options.full_refresh = args.full_refresh;
     if (progress.active()) {
-      options.on_product = [&progress](const std::string& product) {
+      options.on_product = [&progress, &figures](const std::string& product) {
+        figures.Product(product);
         progress.Begin("running " + product);
       };
+      options.on_connection = [&figures](engine::Connection* c) { figures.Connection(c); };
+      progress.Track([&figures] { return figures.Figures(); });
       pipeline::SetCatchUpProgress([&progress](const pipeline::ApplyReport& total,
                                                int64_t batches) {
         progress.ShowEvents(total.events, batches);
@@ -141,6 +228,7 @@ Status Backfill(const Context& ctx, const BackfillArgs& args) {
     return FailedPrecondition(product.QualifiedName() +
                               " has no CDC input: plexus run rebuilds a batch product whole");
   }
+  PLEXUS_ASSIGN_OR_RETURN(auto observability, ObserveLocalRuns(home, catalog.get()));
   PLEXUS_ASSIGN_OR_RETURN(auto db, pipeline::OpenRunEngine(home, {&product}));
   pipeline::RunReport report;
   {

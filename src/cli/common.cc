@@ -1,5 +1,7 @@
+#include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -89,14 +91,32 @@ struct ProgressLine::State {
   std::string label, detail;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   std::thread watcher;
+  FiguresSource source;
+
+  static int Columns() {
+    winsize size{};
+    return ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0 ? size.ws_col : 80;
+  }
+
+  /// The bar's text from the source, sized to the terminal (mu held).
+  std::string Figures(double elapsed) {
+    observe::ProgressFigures figures = source();
+    if (figures.elapsed_s <= 0) figures.elapsed_s = elapsed;
+    int width = std::clamp(Columns() - static_cast<int>(label.size()) - 48, 0, 30);
+    std::string text = observe::FormatProgress(figures, width < 8 ? 0 : width);
+    return text.empty() ? "" : "  " + text;
+  }
 
   /// Redraws the line (mu held).
   void Draw() {
     if (label.empty()) return;
-    auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::steady_clock::now() - start).count();
-    std::string line = label + (detail.empty() ? "" : "  " + detail) + "  (" +
-                       std::to_string(elapsed) + "s)";
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    auto elapsed = static_cast<int64_t>(seconds);
+    std::string figures = source ? Figures(seconds) : "";
+    std::string line = label + (detail.empty() ? "" : "  " + detail) + figures;
+    if (figures.find("ETA") == std::string::npos) line += "  (" + std::to_string(elapsed) + "s)";
+    if (static_cast<int>(line.size()) >= Columns()) line.resize(Columns() - 1);  // no wrapping
     std::fprintf(stderr, "\r\033[K%s", line.c_str());
     std::fflush(stderr);
     drawn = true;
@@ -115,7 +135,7 @@ ProgressLine::ProgressLine() : active_(isatty(STDERR_FILENO) != 0) {
   state_->watcher = std::thread([s = state_.get()] {
     std::unique_lock lock(s->mu);
     while (!s->stop) {
-      s->cv.wait_for(lock, std::chrono::milliseconds(250));
+      s->cv.wait_for(lock, std::chrono::milliseconds(150));
       if (!s->stop) s->Draw();
     }
   });
@@ -161,12 +181,25 @@ void ProgressLine::ShowEvents(int64_t events, int64_t batches) {
        std::to_string(batches) + (batches == 1 ? " batch" : " batches"));
 }
 
+void ProgressLine::Track(FiguresSource source) {
+  if (!active_) return;
+  std::lock_guard lock(state_->mu);
+  state_->source = std::move(source);
+}
+
 void ProgressLine::Clear() {
   if (!active_) return;
   std::lock_guard lock(state_->mu);
   state_->label.clear();
   state_->detail.clear();
   state_->Erase();
+}
+
+Result<std::unique_ptr<observe::ObserveService>> ObserveLocalRuns(const catalog::Home& home,
+                                                                  catalog::Catalog* catalog) {
+  observe::ObserveOptions options;
+  options.evaluate = false;  // SLOs are plexus serve's
+  return observe::ObserveService::Start(home, catalog, options);
 }
 
 }  // namespace plexus::cli

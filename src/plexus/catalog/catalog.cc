@@ -359,6 +359,13 @@ Result<ApplyReport> Catalog::Apply(const spec::Mesh& mesh, const std::string& ac
   }
   PLEXUS_RETURN_IF_ERROR(RecordVersions(mesh, now));
   PLEXUS_RETURN_IF_ERROR(ApplyGlossary(mesh, now));
+  {  // mesh.yaml `observability` (catalog_alerts.cc, issue 9)
+    spec::MeshObservability observability = mesh.observability;
+    if (observability.openlineage_namespace.empty()) {
+      observability.openlineage_namespace = mesh.name;
+    }
+    PLEXUS_RETURN_IF_ERROR(SetObservabilitySettingsLocked(observability));
+  }
   PLEXUS_RETURN_IF_ERROR(IndexProducts(mesh));
   PLEXUS_ASSIGN_OR_RETURN(std::vector<std::string> created,
                           internal::SyncDomainRoles(*db_, mesh, now));

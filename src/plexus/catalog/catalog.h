@@ -589,12 +589,106 @@ class Catalog {
   void SetRunObserver(std::shared_ptr<RunObserver> observer);
 
   // ---- Run metrics (catalog_metrics.cc, issue 9) ----
+  /// Stores one run's figures (per port and per processor step, RunMetricRecord) and adds
+  /// them to the cumulative totals of their series (product, port, position, processor), in
+  /// one transaction. `at` empty: now. Call it before FinishRun, so the observer sees them.
+  Status RecordRunMetrics(const std::vector<RunMetricRecord>& metrics);
+  /// One run's figures, ports first then steps in chain order; empty when it recorded none.
+  Result<std::vector<RunMetricRecord>> ListRunMetrics(int64_t run_id) const;
+  /// The product's figures since `since` (ISO date or time; empty: all kept), oldest first:
+  /// raw rows, and the hourly rows CompactMetrics folded older ones into.
+  Result<std::vector<RunMetricRecord>> MetricsHistory(const std::string& product_id,
+                                                      const std::string& since) const;
+  /// Per series (product, port, position, processor): rows, bytes and seconds summed over
+  /// every run ever recorded (never lowered by CompactMetrics); `run_id` the newest run's,
+  /// `lag_seconds` the newest run's, `at` its time.
+  Result<std::vector<RunMetricRecord>> MetricTotals() const;
+  /// Per series: the newest run's figures.
+  Result<std::vector<RunMetricRecord>> LatestMetrics() const;
+  /// Runs per product and status, with the newest finish of each (for /metrics).
+  struct RunStatusCount {
+    std::string product_id;
+    std::string product;  ///< domain.product
+    std::string status;   ///< succeeded, failed, running
+    int64_t runs = 0;
+    std::string last_finished_at;
+  };
+  Result<std::vector<RunStatusCount>> RunStatusCounts() const;
+  /// Bounded history (docs/metrics.md): raw rows are kept 7 days and at most kRawPerSeries
+  /// per series; older ones are folded into one row per series and hour, kept 90 days.
+  /// `now`: ISO 8601 (NowUtc()). Any thread.
+  Status CompactMetrics(const std::string& now);
+  static constexpr int kRawMetricDays = 7;
+  static constexpr int kHourlyMetricDays = 90;
+  static constexpr int kRawPerSeries = 2000;
   // END run metrics
 
   // ---- SLOs, trust scores, quality history (catalog_slo.cc, issue 9) ----
+  // Tables: slo_status (the current status of each port's objective), slo_changes (each status
+  // change), slo_daily (per objective and UTC day: evaluations by status, for attainment),
+  // port_serving_daily (per port and day: evaluations and those at which it was servable),
+  // trust_scores (current) and trust_history. Day rows and history older than 90 days are
+  // pruned by RecordSloEvaluation / RecordTrustScores. The observe module computes what they
+  // hold (observe/slo.h, observe/trust.h; docs/slo-and-trust.md).
+
+  /// Every slaProperty of every applied port major, by product, port, major and position.
+  Result<std::vector<SlaPropertyRecord>> ListSlaProperties() const;
+  /// The product's runs finished at or after `since`, and its newest successful ones.
+  Result<RunWindowRecord> SloRunWindow(const std::string& product_id,
+                                       const std::string& since) const;
+  /// Counts one evaluation of a port's servability on `now`'s day (availability).
+  Status RecordServingSample(const std::string& product_id, const std::string& port, int major,
+                             bool servable, const std::string& now);
+  /// {servable, evaluations} of a port since `since` (by day: the day of `since` counts whole).
+  Result<std::pair<int64_t, int64_t>> ServingSamples(const std::string& product_id,
+                                                     const std::string& port, int major,
+                                                     const std::string& since) const;
+  /// Stores an evaluation: replaces the current status of each objective (keeping `since`
+  /// while the status is unchanged), appends a change record when it changed, counts the day;
+  /// objectives no longer declared are dropped from the current status. One transaction.
+  Status RecordSloEvaluation(const std::vector<SloStatusRecord>& statuses,
+                             const std::string& now);
+  /// The current status of every objective (product_id empty: of every product), by product,
+  /// port, major and property. Empty when never evaluated.
+  Result<std::vector<SloStatusRecord>> ListSloStatus(const std::string& product_id = "") const;
+  /// The status changes of a product's objectives at or after `since` (empty: all kept),
+  /// oldest first; each record's `since` and `evaluated_at` are the change's time.
+  Result<std::vector<SloStatusRecord>> ListSloHistory(const std::string& product_id,
+                                                      const std::string& since) const;
+  /// product_id -> share of the evaluations since `since` (by day) whose status was met or
+  /// at_risk among those met, at_risk or breached; products without such evaluations absent.
+  Result<std::map<std::string, double>> SloAttainment(const std::string& since) const;
+  /// Replaces the current trust scores of the products given and keeps their history (a row
+  /// when the score moved or the day changed).
+  Status RecordTrustScores(const std::vector<TrustScoreRecord>& scores);
+  /// The current trust score of every product that has one, by domain.product.
+  Result<std::vector<TrustScoreRecord>> ListTrustScores() const;
+  /// A product's kept trust scores, newest first, at most `limit` (<= 0: all).
+  Result<std::vector<TrustScoreRecord>> TrustHistory(const std::string& product_id,
+                                                     int limit) const;
+  /// Every quality rule checked since `since` for the product, by port, major and rule, each
+  /// with its checks and its trend at `now` (empty: NowUtc()): last 7 days against the 7 before.
+  Result<std::vector<QualityRuleHistoryRecord>> QualityHistory(const std::string& product_id,
+                                                               const std::string& since,
+                                                               const std::string& now = "") const;
+  /// product_id -> share of the quality checks since `since` that passed (of those passed or
+  /// failed); products without checks absent.
+  Result<std::map<std::string, double>> QualityPassRates(const std::string& since) const;
   // END SLOs
 
   // ---- Alerts and observability settings (catalog_alerts.cc, issue 9) ----
+  /// Stores mesh.yaml `observability` as the home's settings (Apply calls the locked form in
+  /// its transaction; an empty openlineage namespace there becomes the mesh's name).
+  Status SetObservabilitySettings(const spec::MeshObservability& settings);
+  /// The settings as last applied; the defaults (model.h) when never applied.
+  Result<spec::MeshObservability> ObservabilitySettings() const;
+  /// Alerts, newest first (by id); `status` firing, resolved or "" (any); `limit` <= 0: all.
+  Result<std::vector<AlertRecord>> ListAlerts(const std::string& status, int limit) const;
+  /// Stores `alert` as firing now (id, status and fired_at are filled in) unless an alert with
+  /// its key fires already: then kAlreadyExists, and nothing is stored (one firing per key).
+  Result<AlertRecord> FireAlert(const AlertRecord& alert);
+  /// Resolves the firing alert `id` now; kNotFound when no firing alert has that id.
+  Result<AlertRecord> ResolveAlert(int64_t id);
   // END alerts
 
  private:
@@ -645,10 +739,15 @@ class Catalog {
   Status CreateSloTables();
   Status CreateAlertTables();
   // private: run metrics (catalog_metrics.cc)
+  Status AddMetricTotalsLocked(const RunMetricRecord& m, const std::string& at);
   // END private run metrics
   // private: SLOs (catalog_slo.cc)
+  /// Drops the objectives an evaluation at `now` did not cover, and day counts and changes
+  /// older than 90 days (RecordSloEvaluation's transaction).
+  Status PruneSloLocked(const std::string& now);
   // END private SLOs
   // private: alerts (catalog_alerts.cc)
+  Status SetObservabilitySettingsLocked(const spec::MeshObservability& settings);
   // END private alerts
 
   mutable std::mutex mu_;

@@ -79,4 +79,57 @@ struct AlertRecord {
   std::string resolved_at;
 };
 
+// ---- SLO evaluation and quality history (engineer S, catalog_slo.cc) ----
+
+/// One slaProperty of an applied port major (table port_slas), as written in the contract.
+struct SlaPropertyRecord {
+  std::string product_id;
+  std::string product;  ///< domain.product
+  std::string port;
+  int major = 0;
+  int position = 0;       ///< its place in the contract's slaProperties
+  std::string property;   ///< as written (ODCS names: latency, frequency, ...)
+  std::string value;
+  std::string unit;
+  std::string element;    ///< what it applies to, e.g. orders.order_date; empty: the port
+};
+
+/// A product's runs as the SLOs read them (Catalog::SloRunWindow).
+struct RunWindowRecord {
+  int64_t runs = 0;    ///< runs finished since the window's start
+  int64_t failed = 0;  ///< of them, failed
+  std::string last_success_at;      ///< the newest successful run's finish; empty: none ever
+  std::string previous_success_at;  ///< the one before it; empty: none
+  std::string first_run_at;         ///< the product's first run's start; empty: none ever
+  std::string first_success_at;     ///< the first successful run finished in the window
+};
+
+/// One check of one quality rule (QualityHistory).
+struct QualityPointRecord {
+  std::string checked_at;
+  int64_t run_id = 0;
+  std::string status;  ///< passed, failed, not_evaluated
+  bool has_measured = false;
+  double measured = 0;
+};
+
+/// One quality rule's results over time, oldest first, with its trend.
+struct QualityRuleHistoryRecord {
+  std::string product_id;
+  std::string port;
+  int major = 0;
+  int rule_position = 0;
+  std::string rule;
+  std::string column;
+  std::string check;
+  std::string unit;
+  std::string threshold;
+  std::string severity;
+  std::vector<QualityPointRecord> points;  ///< since the asked time, oldest first
+  double pass_rate_recent = -1;  ///< passed share of the last 7 days' checks; -1: none
+  double pass_rate_before = -1;  ///< of the 7 days before them; -1: none
+  std::string trend;             ///< improving, declining, steady; empty: not enough checks
+  std::string measured_trend;    ///< rising, falling, steady (mean figure); empty: not known
+};
+
 }  // namespace plexus::catalog

@@ -46,6 +46,7 @@ struct SearchIndex::Snapshot {
     std::vector<std::string> tags;
     std::vector<uint32_t> docs;
     double trust = 0;
+    double doc_trust = 0;  ///< TrustOf its documents: the trust when none was computed
     double status_factor = 1;
     double boost = 1;  ///< trust x usage x status factors: the score is relevance x boost
     int64_t queries = 0, readers = 0;
@@ -196,7 +197,7 @@ Result<std::shared_ptr<const SearchIndex::Snapshot>> SearchIndex::Current() {
     for (size_t i = 0; i < next->products.size(); i++) {
       Snapshot::Product& p = next->products[i];
       Snapshot::Hot& h = next->hot[i];
-      p.trust = loading[i].trust / std::max<size_t>(1, p.docs.size());
+      p.doc_trust = loading[i].trust / std::max<size_t>(1, p.docs.size());
       std::vector<uint32_t> classes, open;
       for (uint32_t d : p.docs) {
         h.has_private = h.has_private || next->docs[d].private_port;
@@ -231,7 +232,13 @@ Result<std::shared_ptr<const SearchIndex::Snapshot>> SearchIndex::Current() {
     next = std::make_shared<Snapshot>(*snapshot_);
   }
   PLEXUS_ASSIGN_OR_RETURN(auto usage, catalog_->ListUsage(DaysAgo(30)));
+  // Issue 9: the trust score computed with the SLOs (observe/trust.h), reloaded with usage.
+  std::unordered_map<std::string, double> computed;
+  PLEXUS_ASSIGN_OR_RETURN(auto scores, catalog_->ListTrustScores());
+  for (const auto& t : scores) computed[t.product_id] = t.score;
   for (auto& p : next->products) {
+    auto score = computed.find(p.id);
+    p.trust = score == computed.end() ? p.doc_trust : score->second;
     auto it = usage.find(p.qualified);
     p.queries = it == usage.end() ? 0 : it->second.queries;
     p.readers = it == usage.end() ? 0 : it->second.readers;

@@ -20,7 +20,8 @@
 // - relevance: BM25 over the fields with catalog::kSearchFields' weights (name 8, tags 4,
 //   columns 3, business names and descriptions 3, glossary terms 3, owners 2, description 1.5),
 //   the best of the product's visible ports;
-// - trust factor: 0.75 + 0.5 x trust / 100 (trust is TrustOf below);
+// - trust factor: 0.75 + 0.5 x trust / 100 (the product's trust score, or TrustOf below when
+//   none was computed; reloaded with usage, every usage interval);
 // - usage factor: 1 + 0.1 x ln(1 + queries in the last 30 days), at most 1.5;
 // - status factor: deprecated 0.6, retired 0.3, anything else 1.
 // Ties by name.
@@ -108,9 +109,10 @@ std::vector<std::string> SearchWords(const std::string& text);
 /// Damerau-Levenshtein (optimal string alignment) distance, or max + 1 when above `max`.
 int EditDistance(const std::string& a, const std::string& b, int max);
 
-/// Trust, 0..100, from what the catalog knows today (issue 9 replaces it with the SLO-based
-/// score): 40 x the share of the last quality checks passed (0.5 when never checked), 30 x the
-/// share of columns described, 30 when published.
+/// Trust, 0..100, of a product no trust score was computed for (the computed one,
+/// Catalog::ListTrustScores, is used when there is one; docs/slo-and-trust.md): 40 x the share
+/// of the last quality checks passed (0.5 when never checked), 30 x the share of columns
+/// described, 30 when published.
 double TrustOf(const catalog::SearchDocRecord& doc);
 
 /// `text` with kMarkOpen / kMarkClose around each word that `marks` name ((word, true): the

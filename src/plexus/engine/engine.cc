@@ -396,6 +396,15 @@ Status Connection::LockConfiguration() { return Execute("SET lock_configuration 
 
 void Connection::Interrupt() { duckdb_interrupt(handle_->conn); }
 
+Status Connection::EnableProgress() {
+  return Execute("PRAGMA enable_progress_bar; PRAGMA disable_print_progress_bar");
+}
+
+QueryProgress Connection::Progress() const {
+  duckdb_query_progress_type p = duckdb_query_progress(handle_->conn);
+  return {p.percentage, p.rows_processed, p.total_rows_to_process};
+}
+
 // ---- Appender ---------------------------------------------------------------------------
 
 struct Appender::Handle {

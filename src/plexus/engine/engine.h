@@ -319,6 +319,13 @@ class ChunkAppender {
 };
 
 /// A connection to a Database. Not thread safe, except Interrupt().
+/// The running statement's progress as DuckDB tracks it (Connection::Progress).
+struct QueryProgress {
+  double percentage = -1;  ///< 0 to 100; -1: no statement running, or not tracked
+  uint64_t rows_processed = 0;
+  uint64_t total_rows = 0;  ///< rows to process in all (an estimate DuckDB refines)
+};
+
 class Connection {
  public:
   ~Connection();
@@ -344,6 +351,11 @@ class Connection {
   Status LockConfiguration();
   /// Asks a running query on this connection to stop; safe from any thread.
   void Interrupt();
+  /// Has DuckDB track the progress of this connection's statements (without printing it);
+  /// allowed after LockConfiguration (PRAGMA enable_progress_bar).
+  Status EnableProgress();
+  /// The running statement's progress; safe from any thread (a progress bar's watcher).
+  QueryProgress Progress() const;
 
  private:
   friend class Database;

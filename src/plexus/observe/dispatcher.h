@@ -32,7 +32,7 @@ struct DispatcherStats {
   int64_t delivered = 0;
   int64_t retried = 0;    ///< failed attempts that were retried
   int64_t dropped = 0;    ///< queue full, or every attempt failed
-  int64_t pending = 0;    ///< in the queue now
+  int64_t pending = 0;    ///< in the queue now, or being delivered
 };
 
 class Dispatcher {

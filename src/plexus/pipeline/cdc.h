@@ -87,6 +87,9 @@ struct ApplyReport {
   bool paused = false;        ///< the pipeline paused (error rate, incompatible change)
   std::string pause_reason;
   double seconds = 0;
+  /// The newest applied event's ts_ms (Unix milliseconds); 0 when no event carried one. Run
+  /// metrics' CDC lag is now minus this (issue 9).
+  int64_t newest_event_ms = 0;
 };
 
 /// One product's CDC inputs applied to its output ports.

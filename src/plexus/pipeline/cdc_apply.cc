@@ -337,14 +337,15 @@ struct CdcApplier::State {
         " AS after, " + field("source.lsn") + " AS lsn, " + field("source.pos") + " AS spos, " +
         field("ts_ms") + " AS ts_ms FROM p), f AS (SELECT idx, ok, op, after IS NULL AS no_after, "
         "CASE WHEN op = 'd' THEN coalesce(before, after) ELSE after END AS rec, "
-        "coalesce(lsn, spos, ts_ms) AS pos_text, "
+        "coalesce(lsn, spos, ts_ms) AS pos_text, TRY_CAST(ts_ms AS BIGINT) AS ts_ms, "
         "CASE WHEN lsn IS NOT NULL THEN CASE WHEN contains(lsn, '/') THEN "
         "(TRY_CAST('0x' || split_part(lsn, '/', 1) AS BIGINT) << 32) + "
         "TRY_CAST('0x' || split_part(lsn, '/', 2) AS BIGINT) ELSE TRY_CAST(lsn AS BIGINT) END "
         "WHEN spos IS NOT NULL THEN TRY_CAST(spos AS BIGINT) ELSE TRY_CAST(ts_ms AS BIGINT) END "
         "AS position FROM e), c AS (SELECT idx, ok, op, no_after, rec IS NULL AS no_rec, "
-        "pos_text, position, " + Join(raws, ", ") + " FROM f) SELECT idx AS " + kIdx +
+        "pos_text, position, ts_ms, " + Join(raws, ", ") + " FROM f) SELECT idx AS " + kIdx +
         ", op AS " + kOp + ", position AS " + kPos + ", pos_text AS _cdc_pos_text, " +
+        "ts_ms AS _cdc_ts_ms, " +
         Join(outs, ", ") + ", " + reason + " AS " + kReason + " FROM c" +
         (slices > 1 ? " ORDER BY idx" : "");
     return conn->Execute(sql);
@@ -540,6 +541,11 @@ struct CdcApplier::State {
           report.upserted = chunk->GetInt64(1, 0);
           report.deleted = chunk->GetInt64(2, 0);
         }
+        // The newest applied event's time (run metrics' CDC lag, issue 9).
+        PLEXUS_ASSIGN_OR_RETURN(
+            report.newest_event_ms,
+            ScalarInt(*conn, "SELECT coalesce(max(_cdc_ts_ms), 0) FROM " + Work("typed0") +
+                                 " WHERE " + std::string(kReason) + " IS NULL"));
       }
       body += MergeSql(i, ports[i], columns[i]);
     }

@@ -1,5 +1,6 @@
 // ChangeStream: one product's CDC inputs (sources and appliers), stepped by `plexus serve`,
 // caught up by `plexus run`, and the target of pushed events (HTTP push, `plexus ingest`).
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -23,6 +24,7 @@ void Add(ApplyReport& total, const ApplyReport& r) {
   total.stale += r.stale;
   total.dead_lettered += r.dead_lettered;
   total.seconds += r.seconds;
+  total.newest_event_ms = std::max(total.newest_event_ms, r.newest_event_ms);
   for (const auto& c : r.new_columns) total.new_columns.push_back(c);
   if (r.paused) {
     total.paused = true;
@@ -327,7 +329,38 @@ class Stream : public ChangeStream {
       changed_ = false;
       never_published_ = false;
     }
+    PLEXUS_RETURN_IF_ERROR(catalog_->RecordRunMetrics(RunMetrics(report, run_id)));
     return catalog_->FinishRun(run_id, status, reason, report.upserted + report.deleted);
+  }
+
+  /// The run's figures (issue 9) for each output port: events in, rows upserted or deleted
+  /// out, dead letters rejected (a product's figures, for each of its ports).
+  std::vector<catalog::RunMetricRecord> RunMetrics(const ApplyReport& report,
+                                                   int64_t run_id) const {
+    std::vector<catalog::RunMetricRecord> out;
+    for (const auto& in : inputs_) {
+      for (const auto& port : in.applier->ports()) {
+        catalog::RunMetricRecord m;
+        m.run_id = run_id;
+        m.product_id = product_.id;
+        m.port = port.name;
+        m.rows_in = report.events;
+        m.rows_out = report.upserted + report.deleted;
+        m.rows_rejected = report.dead_lettered;
+        m.seconds = report.seconds;
+        m.lag_seconds = report.newest_event_ms > 0
+                            ? std::max(0.0, NowMillis() / 1000.0 - report.newest_event_ms / 1000.0)
+                            : -1;
+        out.push_back(std::move(m));
+      }
+    }
+    return out;
+  }
+
+  static double NowMillis() {
+    return static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
   }
 
  public:

@@ -86,6 +86,7 @@ Status InputSet::AddFile(engine::Connection& conn, const spec::PipelineInput& in
   PLEXUS_RETURN_IF_ERROR(conn.Execute("CREATE OR REPLACE TEMP VIEW " + QuoteIdentifier(view) +
                                       " AS SELECT * FROM " + reader));
   views_.push_back(view);
+  readers_[AsciiLower(input.name)] = reader;
   relations_[AsciiLower(input.name)] = access::ResolvedRelation{"temp", "main", view, input.name, ""};
   return Status::OK();
 }
@@ -160,8 +161,25 @@ Status InputSet::AddInputPort(const spec::PipelineInput& input) {
 }
 
 void InputSet::Drop(engine::Connection& conn) {
-  for (const auto& view : views_) (void)conn.Execute("DROP VIEW IF EXISTS " + QuoteIdentifier(view));
+  for (const auto& view : views_) {
+    bool table = std::find(tables_.begin(), tables_.end(), view) != tables_.end();
+    (void)conn.Execute((table ? "DROP TABLE IF EXISTS " : "DROP VIEW IF EXISTS ") +
+                       QuoteIdentifier(view));
+  }
   views_.clear();
+  tables_.clear();
+}
+
+Status InputSet::Materialize(engine::Connection& conn, const std::string& name) {
+  auto reader = readers_.find(AsciiLower(name));
+  auto relation = relations_.find(AsciiLower(name));
+  if (reader == readers_.end() || relation == relations_.end()) return Status::OK();
+  const std::string& view = relation->second.table;
+  if (std::find(tables_.begin(), tables_.end(), view) != tables_.end()) return Status::OK();
+  PLEXUS_RETURN_IF_ERROR(conn.Execute("DROP VIEW IF EXISTS " + QuoteIdentifier(view)));
+  tables_.push_back(view);
+  return conn.Execute("CREATE TEMP TABLE " + QuoteIdentifier(view) + " AS SELECT * FROM " +
+                      reader->second);
 }
 
 Result<access::ResolvedRelation> InputSet::Resolve(const access::TableName& name) const {

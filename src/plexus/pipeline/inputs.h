@@ -31,8 +31,13 @@ class InputSet : public access::RelationResolver {
 
   /// Creates the views of the file inputs and resolves the input ports.
   Status Prepare(engine::Connection& conn, const spec::Pipeline& pipeline);
-  /// Drops the views made by Prepare.
+  /// Drops the views made by Prepare (and the tables Materialize made of them).
   void Drop(engine::Connection& conn);
+  /// Run metrics (issue 9): reads the file input `name` once into a temporary table of its
+  /// view's name, so that counting the rows of a chain's steps does not read the file again
+  /// (the guard resolves the name as before). Does nothing for an input port, an unknown name
+  /// or an input already materialised.
+  Status Materialize(engine::Connection& conn, const std::string& name);
   /// Input names, in the pipeline's order.
   const std::vector<std::string>& names() const { return names_; }
   /// The upstream products (domain.product) read through input ports.
@@ -55,6 +60,8 @@ class InputSet : public access::RelationResolver {
   std::map<std::string, access::ResolvedRelation> relations_;
   std::vector<std::string> names_;
   std::vector<std::string> views_;
+  std::map<std::string, std::string> readers_;  ///< lower-case file input -> its reader call
+  std::vector<std::string> tables_;             ///< views Materialize made tables
 };
 
 /// The reader call for a file: read_csv('path', ...), read_json(...), read_parquet(...).

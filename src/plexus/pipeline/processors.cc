@@ -42,7 +42,8 @@ Status AtStep(const Status &status, const std::string &step) {
 
 Result<std::string> Compile(const std::string &start,
                             const std::vector<ChainStep> &steps,
-                            const ChainContext &context, bool row_wise) {
+                            const ChainContext &context, bool row_wise,
+                            std::vector<std::string> *prefixes = nullptr) {
   if (steps.empty())
     return start;
   internal::StepRelation relation;
@@ -64,6 +65,8 @@ Result<std::string> Compile(const std::string &start,
     if (!sql.ok())
       return AtStep(sql.status(), name);
     relation.sql = std::move(sql).value();
+    if (prefixes != nullptr)
+      prefixes->push_back(relation.sql);
     if (context.probe != nullptr) {
       auto columns = context.probe->Columns(relation.sql);
       if (!columns.ok())
@@ -121,9 +124,10 @@ ExpandChain(const std::vector<spec::ProcessorStep> &steps,
             const std::vector<spec::ProcessorDefinition> &domain_processors,
             const std::vector<spec::ProcessorDefinition> &mesh_processors) {
   std::vector<ChainStep> out;
-  for (const auto &step : steps) {
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const spec::ProcessorStep &step = steps[i];
     if (step.kind != "use") {
-      out.push_back(ChainStep{step, ""});
+      out.push_back(ChainStep{step, "", static_cast<int>(i)});
       continue;
     }
     PLEXUS_ASSIGN_OR_RETURN(
@@ -133,7 +137,7 @@ ExpandChain(const std::vector<spec::ProcessorStep> &steps,
     std::string via =
         "use of " + step.value.text + (at.empty() ? "" : " at " + at);
     for (auto &s : expanded)
-      out.push_back(ChainStep{std::move(s), via});
+      out.push_back(ChainStep{std::move(s), via, static_cast<int>(i)});
   }
   return out;
 }
@@ -170,6 +174,13 @@ Result<std::string> CompileChain(const std::string &start,
                                  const std::vector<ChainStep> &steps,
                                  const ChainContext &context) {
   return Compile(start, steps, context, false);
+}
+
+Result<std::string> CompileChain(const std::string &start,
+                                 const std::vector<ChainStep> &steps,
+                                 const ChainContext &context,
+                                 std::vector<std::string> *prefixes) {
+  return Compile(start, steps, context, false, prefixes);
 }
 
 Result<std::string> CompileChain(const std::string &start,

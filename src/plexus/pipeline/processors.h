@@ -131,6 +131,8 @@ struct ChainStep {
   spec::ProcessorStep step;
   std::string via; ///< e.g. "use of clean_emails at pipeline.yaml:14"; empty
                    ///< when written so
+  int written = -1; ///< ExpandChain: the index of the written step it comes from
+                    ///< (run metrics count per written step)
 };
 
 /// The output's steps with every `use` replaced by the named processor's steps
@@ -155,6 +157,12 @@ Result<std::string> CompileChain(const std::string &start,
 Result<std::string> CompileChain(const std::string &start,
                                  const std::vector<spec::ProcessorStep> &steps,
                                  const ChainContext &context);
+/// As CompileChain, also giving the SELECT after each step (`prefixes`[i]: the relation
+/// step i makes; the last is the result), for run metrics (run_metrics.h).
+Result<std::string> CompileChain(const std::string &start,
+                                 const std::vector<ChainStep> &steps,
+                                 const ChainContext &context,
+                                 std::vector<std::string> *prefixes);
 
 /// As CompileChain, for the row-wise steps only (spec::IsRowWiseStep); sql,
 /// dedupe and union are refused, naming the step (they need the whole relation,

@@ -8,12 +8,14 @@
 
 #include "plexus/access/sql_guard.h"
 #include "plexus/common/file.h"
+#include "plexus/common/text.h"
 #include "plexus/engine/engine.h"
 #include "plexus/pipeline/cdc_apply.h"
 #include "plexus/pipeline/contract_check.h"
 #include "plexus/pipeline/inputs.h"
 #include "plexus/pipeline/processors.h"
 #include "plexus/pipeline/quality_check.h"
+#include "plexus/pipeline/run_metrics.h"
 #include "plexus/spec/parse.h"
 
 namespace plexus::pipeline {
@@ -63,39 +65,84 @@ std::string Qualified(const OutputPortRecord& port, const std::string& table) {
   return QuoteIdentifier(catalog::Home::AttachName(port.domain)) + ".main." + QuoteIdentifier(table);
 }
 
+/// An output's SELECT and what run metrics count it by.
+struct CompiledOutput {
+  std::string sql;    ///< the whole chain
+  std::string start;  ///< its start relation
+  std::vector<ChainStep> steps;
+  std::vector<std::string> prefixes;  ///< the SELECT after each step
+};
+
 /// The output's SELECT: its start (`sql`, `from` or the only input) and its processor steps,
 /// `use` steps expanded with the domain's and the mesh's processors as last applied.
-Result<std::string> OutputSelect(engine::Connection& conn, const access::SqlGuard& guard,
-                                 const InputSet& inputs, const spec::PipelineOutput& output,
-                                 const catalog::Catalog& catalog, const std::string& domain) {
-  PLEXUS_ASSIGN_OR_RETURN(std::string start, ChainStart(output, inputs.names()));
-  if (output.steps.empty()) return start;
+Result<CompiledOutput> OutputSelect(engine::Connection& conn, const access::SqlGuard& guard,
+                                    const InputSet& inputs, const spec::PipelineOutput& output,
+                                    const catalog::Catalog& catalog, const std::string& domain) {
+  CompiledOutput out;
+  PLEXUS_ASSIGN_OR_RETURN(out.start, ChainStart(output, inputs.names()));
+  out.sql = out.start;
+  if (output.steps.empty()) return out;
   std::vector<spec::ProcessorDefinition> domain_processors, mesh_processors;
   if (std::any_of(output.steps.begin(), output.steps.end(),
                   [](const spec::ProcessorStep& step) { return step.kind == "use"; })) {
     PLEXUS_ASSIGN_OR_RETURN(domain_processors, catalog.Processors(domain));
     PLEXUS_ASSIGN_OR_RETURN(mesh_processors, catalog.Processors("mesh"));
   }
-  PLEXUS_ASSIGN_OR_RETURN(auto steps, ExpandChain(output.steps, domain_processors, mesh_processors));
+  PLEXUS_ASSIGN_OR_RETURN(out.steps,
+                          ExpandChain(output.steps, domain_processors, mesh_processors));
   GuardedProbe probe(conn, guard, inputs);
   ChainContext context;
   PLEXUS_ASSIGN_OR_RETURN(context.salt, catalog.MaskSalt());
   context.inputs = inputs.names();
   context.probe = &probe;
-  return CompileChain(start, steps, context);
+  PLEXUS_ASSIGN_OR_RETURN(out.sql, CompileChain(out.start, out.steps, context, &out.prefixes));
+  return out;
 }
 
-/// Evaluates one output into its staging table and checks it; returns the row count.
+/// What building one output measured (metrics on).
+struct OutputMeasure {
+  bool staged = false;  ///< the staging table exists (a contract failure: count its rows)
+  catalog::RunMetricRecord port;
+  std::vector<catalog::RunMetricRecord> steps;
+};
+
+/// Evaluates one output into its staging table and checks it; returns the row count. With
+/// `measure`: the rows in of the chain and of each step (run_metrics.h), the bytes of the
+/// files it read (`file_bytes`: input name -> size).
 Result<int64_t> BuildOutput(engine::Connection& conn, const access::SqlGuard& guard,
-                            const InputSet& inputs, const spec::PipelineOutput& output,
-                            const OutputPortRecord& port, const catalog::Catalog& catalog) {
-  PLEXUS_ASSIGN_OR_RETURN(std::string sql,
+                            InputSet& inputs, const spec::PipelineOutput& output,
+                            const OutputPortRecord& port, const catalog::Catalog& catalog,
+                            const std::map<std::string, int64_t>& file_bytes,
+                            OutputMeasure* measure) {
+  PLEXUS_ASSIGN_OR_RETURN(CompiledOutput compiled,
                           OutputSelect(conn, guard, inputs, output, catalog, port.domain));
-  PLEXUS_ASSIGN_OR_RETURN(access::GuardedQuery guarded, guard.Check(sql, inputs));
+  PLEXUS_ASSIGN_OR_RETURN(access::GuardedQuery guarded, guard.Check(compiled.sql, inputs));
   PLEXUS_ASSIGN_OR_RETURN(std::string select, ConformingSelect(conn, guarded.sql, port));
+  ChainCounter counter(output.steps, compiled.steps, compiled.prefixes, compiled.start);
+  if (measure != nullptr) {
+    for (const auto& relation : guarded.relations) {
+      auto it = file_bytes.find(AsciiLower(relation));
+      if (it != file_bytes.end()) measure->port.bytes_in += it->second;
+    }
+    // Steps to count: the files they read are parsed once, into temporary tables the build
+    // and the counting query both read.
+    PLEXUS_RETURN_IF_ERROR(counter.Classify(conn, compiled.steps));
+    if (!counter.CountSelect().empty()) {
+      for (const auto& relation : guarded.relations) {
+        PLEXUS_RETURN_IF_ERROR(inputs.Materialize(conn, relation));
+      }
+    }
+  }
   std::string staging = Qualified(port, StagingName(port));
   PLEXUS_RETURN_IF_ERROR(conn.Execute("CREATE OR REPLACE TABLE " + staging + " AS " + select));
-  return CheckContract(conn, staging, port);
+  if (measure != nullptr) measure->staged = true;
+  PLEXUS_ASSIGN_OR_RETURN(int64_t rows, CheckContract(conn, staging, port));
+  if (measure != nullptr) {
+    PLEXUS_RETURN_IF_ERROR(CountChain(conn, guard, inputs, counter));
+    measure->port.rows_in = counter.RowsIn(rows);
+    measure->steps = counter.Figures(rows);
+  }
+  return rows;
 }
 
 Status Publish(engine::Connection& conn, const std::vector<const OutputPortRecord*>& ports) {
@@ -136,9 +183,9 @@ class ProductRun {
  public:
   ProductRun(engine::Connection& conn, const ProductRecord& product,
              const std::vector<OutputPortRecord>& all_ports, const catalog::Catalog& catalog,
-             std::shared_ptr<const access::AccessPolicy> policy)
+             std::shared_ptr<const access::AccessPolicy> policy, bool metrics)
       : conn_(conn), product_(product), all_ports_(all_ports), catalog_(catalog),
-        policy_(std::move(policy)) {}
+        policy_(std::move(policy)), metrics_(metrics) {}
 
   Status Execute(RunReport& report) {
     if (product_.pipeline_text.empty()) {
@@ -158,6 +205,8 @@ class ProductRun {
     upstream_products_ = inputs.upstream_products();
     PLEXUS_RETURN_IF_ERROR(prepared);
     access::SqlGuard guard(&conn_);
+    std::map<std::string, int64_t> file_bytes;
+    if (metrics_) file_bytes = FileBytes(pipeline);
     std::vector<const OutputPortRecord*> ports = CurrentOutputs(product_);
     std::vector<const OutputPortRecord*> built;
     Status status;
@@ -171,19 +220,24 @@ class ProductRun {
         break;
       }
       built.push_back(port);
-      auto rows = BuildOutput(conn_, guard, inputs, output, *port, catalog_);
-      if (!rows.ok()) {
-        status = rows.status().WithPrefix("output port " + port->SqlName());
-        break;
+      auto started = std::chrono::steady_clock::now();
+      OutputMeasure measure;
+      auto rows = BuildOutput(conn_, guard, inputs, output, *port, catalog_, file_bytes,
+                              metrics_ ? &measure : nullptr);
+      if (rows.ok()) {
+        report.rows[port->name] = *rows;
+        // The contract's quality rules, on the staging table: an error-severity failure stops
+        // here.
+        access::ResolvedRelation staging;
+        staging.catalog = catalog::Home::AttachName(port->domain);
+        staging.schema = "main";
+        staging.table = StagingName(*port);
+        staging.logical_name = port->SqlName();
+        status = CheckQuality(conn_, guard, catalog_, *port, staging, &report.quality);
+      } else {
+        status = rows.status();
       }
-      report.rows[port->name] = *rows;
-      // The contract's quality rules, on the staging table: an error-severity failure stops here.
-      access::ResolvedRelation staging;
-      staging.catalog = catalog::Home::AttachName(port->domain);
-      staging.schema = "main";
-      staging.table = StagingName(*port);
-      staging.logical_name = port->SqlName();
-      status = CheckQuality(conn_, guard, catalog_, *port, staging, &report.quality);
+      if (metrics_) Measured(*port, rows, status, measure, started, report);
       if (!status.ok()) {
         status = status.WithPrefix("output port " + port->SqlName());
         break;
@@ -192,7 +246,12 @@ class ProductRun {
     if (status.ok()) status = Publish(conn_, built);
     if (!status.ok()) DropStaging(conn_, built);
     inputs.Drop(conn_);
-    if (!status.ok()) report.rows.clear();
+    if (!status.ok()) {
+      report.rows.clear();
+      for (auto& m : report.metrics) {  // nothing was published
+        if (m.position < 0) m.rows_out = m.bytes_out = 0;
+      }
+    }
     published_ = status.ok() ? built : std::vector<const OutputPortRecord*>{};
     return status;
   }
@@ -202,11 +261,50 @@ class ProductRun {
   const std::vector<std::string>& upstream_products() const { return upstream_products_; }
 
  private:
+  /// The size of each file input (lower-case input name -> bytes; unknown sizes left out).
+  std::map<std::string, int64_t> FileBytes(const spec::Pipeline& pipeline) const {
+    std::map<std::string, int64_t> out;
+    for (const auto& input : pipeline.inputs) {
+      if (input.file.empty() || !input.input_port.empty()) continue;
+      std::error_code ec;
+      auto size = std::filesystem::file_size(std::filesystem::path(product_.dir) / input.file, ec);
+      if (!ec) out[AsciiLower(input.name)] = static_cast<int64_t>(size);
+    }
+    return out;
+  }
+
+  /// Adds one output's figures to the report: its port's and its steps'. A build that failed
+  /// after staging (the contract) or a failed quality rule rejects the staged rows.
+  void Measured(const OutputPortRecord& port, const Result<int64_t>& rows, const Status& status,
+                OutputMeasure& measure, std::chrono::steady_clock::time_point started,
+                RunReport& report) {
+    catalog::RunMetricRecord& figures = measure.port;
+    figures.product_id = product_.id;
+    figures.port = port.name;
+    if (rows.ok()) {
+      figures.rows_out = *rows;
+      figures.bytes_out = EstimatedBytes(port, *rows);
+      if (!status.ok()) figures.rows_rejected = *rows;
+    } else if (measure.staged) {
+      auto staged = conn_.QueryScalar("SELECT count(*) FROM " + Qualified(port, StagingName(port)));
+      if (staged.ok()) figures.rows_rejected = std::stoll(*staged);
+    }
+    figures.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    report.metrics.push_back(figures);
+    for (auto& step : measure.steps) {
+      step.product_id = product_.id;
+      step.port = port.name;
+      report.metrics.push_back(std::move(step));
+    }
+  }
+
   engine::Connection& conn_;
   const ProductRecord& product_;
   const std::vector<OutputPortRecord>& all_ports_;
   const catalog::Catalog& catalog_;
   std::shared_ptr<const access::AccessPolicy> policy_;
+  bool metrics_;
   std::vector<const OutputPortRecord*> published_;
   std::vector<std::string> upstream_products_;
 };
@@ -380,8 +478,18 @@ Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string
   PLEXUS_ASSIGN_OR_RETURN(auto policy, access::AccessPolicy::Load(*catalog_));
   std::unique_ptr<engine::Database> own_db;  // outlives conn
   PLEXUS_ASSIGN_OR_RETURN(auto conn, Connect(order, &own_db));
+  if (options_.on_connection) options_.on_connection(conn.get());
+  struct ConnectionClosing {  // tells on_connection before conn closes
+    const std::function<void(engine::Connection*)>& notify;
+    ~ConnectionClosing() {
+      if (notify) notify(nullptr);
+    }
+  } closing{options_.on_connection};
 
   std::vector<RunReport> reports;
+  // mesh.yaml `observability: {enabled: false}` turns the run metrics off for every caller.
+  PLEXUS_ASSIGN_OR_RETURN(spec::MeshObservability observability, catalog_->ObservabilitySettings());
+  bool metrics = options_.metrics && observability.enabled;
   std::set<std::string> failed;
   for (const auto* product : order) {
     RunReport report;
@@ -417,7 +525,7 @@ Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string
     auto start = std::chrono::steady_clock::now();
     PLEXUS_ASSIGN_OR_RETURN(report.run_id,
                             catalog_->StartRun(product->id, options_.trigger, options_.attempt));
-    ProductRun run(*conn, *product, ports, *catalog_, policy);
+    ProductRun run(*conn, *product, ports, *catalog_, policy, metrics);
     Status status = run.Execute(report);
     report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -436,6 +544,8 @@ Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string
     }
     for (auto& result : report.quality) result.run_id = report.run_id;
     PLEXUS_RETURN_IF_ERROR(catalog_->RecordQualityResults(report.quality));
+    for (auto& m : report.metrics) m.run_id = report.run_id;
+    PLEXUS_RETURN_IF_ERROR(catalog_->RecordRunMetrics(report.metrics));
     PLEXUS_RETURN_IF_ERROR(catalog_->FinishRun(report.run_id, report.status, report.reason, total));
     PLEXUS_RETURN_IF_ERROR(
         catalog_->AppendAudit(RunAudit(*product, report, run.upstream_products(), total)).status());

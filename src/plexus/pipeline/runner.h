@@ -41,6 +41,11 @@ struct RunReport {
   /// and, when the pipeline is paused, why.
   std::vector<catalog::SchemaProposalRecord> proposals;
   std::string paused;
+  /// What the run measured (run_metrics.h; empty when RunOptions::metrics is false): per
+  /// output port (position -1) rows in (the chain's start), out (published), rejected (by the
+  /// contract or an error-severity quality rule), bytes in/out and seconds; per processor step
+  /// (position 0, 1, ...) rows in and out. Recorded with the run before it finishes.
+  std::vector<catalog::RunMetricRecord> metrics;
 };
 
 /// A hardened engine with every domain the runs of `products` touch attached: their own
@@ -87,8 +92,13 @@ struct RunOptions {
   std::string trigger = "manual";  ///< manual, schedule, cron, upstream, retry, continuous
   int attempt = 1;
   bool full_refresh = false;  ///< CDC: rebuild from the source (batch runs rebuild anyway)
+  /// Measure and record run metrics (issue 9); false: count nothing, record nothing.
+  bool metrics = true;
   /// Called as each product starts (plexus run draws its progress line with it).
   std::function<void(const std::string& product)> on_product;
+  /// Called, on the running thread, with the connection the batch runs use once it is open,
+  /// and with nullptr before it closes: plexus run polls its Progress() for its progress bar.
+  std::function<void(engine::Connection* connection)> on_connection;
 };
 
 class PipelineRunner {

@@ -87,4 +87,14 @@ struct RemotePipelineState {
 Result<RemotePipelineState> RemotePipeline(const RemoteServer& server, const std::string& product,
                                            const std::string& action, const std::string& reason);
 
+/// GET /api/v1/alerts (http_client_alerts.cc, issue 9): `status` firing, resolved or "" (all),
+/// newest first, at most `limit`, those the server's principal may see.
+Result<std::vector<catalog::AlertRecord>> RemoteAlerts(const RemoteServer& server,
+                                                       const std::string& status, int limit);
+
+/// GET /api/v1/products/{product}/metrics (http_client_metrics.cc, issue 9): the answer's JSON
+/// text (observe::ProductMetricsJson); `run` 0: the newest; `since` empty: all history kept.
+Result<std::string> RemoteProductMetrics(const RemoteServer& server, const std::string& product,
+                                         int64_t run, const std::string& since);
+
 }  // namespace plexus::server

@@ -87,6 +87,7 @@ httplib::Server::Handler SignedIn(const catalog::Catalog* catalog, SignedInHandl
   return [catalog, handler](const httplib::Request& req, httplib::Response& res) {
     auto principal = SignIn(req, *catalog);
     if (!principal.ok()) return SendError(res, principal.status());
+    NoteRequestPrincipal(principal->name);
     handler(req, res, *principal);
   };
 }

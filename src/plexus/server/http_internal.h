@@ -51,6 +51,11 @@ using SignedInHandler = std::function<void(const httplib::Request&, httplib::Res
 /// Wraps a handler: signs in first (401 when that fails).
 httplib::Server::Handler SignedIn(const catalog::Catalog* catalog, SignedInHandler handler);
 
+/// The access log (http_server.cc): the signed-in principal of the request this thread
+/// serves goes into its http.request line; the request's id (X-Request-Id), "" outside one.
+void NoteRequestPrincipal(const std::string& name);
+std::string CurrentRequestId();
+
 class RouteTable;
 
 /// Each file's routes, declared in the one route table (http_routes.h):

@@ -273,6 +273,7 @@ void ProductRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryS
                  auto runs = catalog->ListRuns(product.id, 10);
                  if (!runs.ok()) return SendError(res, runs.status());
                  json detail = ProductDetailJson(product, *runs);
+                 detail["trust"] = ProductTrustJson(*catalog, product.id);  // issue 9
                  auto shown = HideUnseenUpstreams(*catalog, *queries, principal, product, detail);
                  if (!shown.ok()) return SendError(res, shown);
                  SendJson(res, detail);

@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include "plexus/observe/log.h"
 #include "plexus/server/pg_scram.h"
 
 namespace plexus::server::pg {
@@ -125,6 +126,7 @@ void Connection::SendFatal(std::string_view sqlstate, const std::string& message
 // ---- Thread body ------------------------------------------------------------------------------
 
 void Connection::Run() {
+  connection_id_ = observe::NewRequestId();
   std::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   try {
@@ -138,6 +140,7 @@ void Connection::Run() {
   } catch (...) {
     SendFatal("XX000", "internal error");
   }
+  if (signed_in_) LogConnection(false);
   portals_.clear();  // cursors go back to the service before the connection ends
   statements_.clear();
   // TLS shutdown sends close_notify, then waits for the client's: reading nothing more lets
@@ -287,6 +290,7 @@ Status Connection::SendStartupAnswer(const StartupPacket& startup) {
   out_.BackendKeyData(pid_, secret_);
   out_.ReadyForQuery('I');
   signed_in_ = true;
+  LogConnection(true);
   return Flush();
 }
 
@@ -297,6 +301,8 @@ Status Connection::Authenticate(const std::string& user) {
                       ? AuthenticateCleartext(user)
                       : AuthenticateScram(user);
   if (status.code() == StatusCode::kUnauthenticated) {
+    observe::Log(observe::LogLevel::kWarn, "pg.auth_failed",
+                 {{"connection_id", connection_id_}, {"user", user}, {"tls", tls_ != nullptr}});
     SendFatal(kInvalidPassword, PasswordFailedMessage(user));
     return Closed("authentication failed");
   }
@@ -385,6 +391,7 @@ Status Connection::MessageLoop() {
     }
     Message message = std::move(next).value();
     if (skip_to_sync_ && message.type != 'S' && message.type != 'X') continue;
+    int64_t query_started = message.type == 'E' ? BeginQueryLog() : -1;
     Status status;
     switch (message.type) {
       case 'Q': status = SimpleQuery(message.body); break;
@@ -406,6 +413,7 @@ Status Connection::MessageLoop() {
         return InvalidArgument(std::string("invalid frontend message type ") +
                                std::to_string(static_cast<uint8_t>(message.type)));
     }
+    if (message.type == 'E') LogQuery(query_started, last_sqlstate_);
     PLEXUS_RETURN_IF_ERROR(status);
   }
   return Status::OK();

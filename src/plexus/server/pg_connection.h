@@ -168,6 +168,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void BeginStatement();
   void EndStatement();
   char TransactionStatus() const;
+  // ---- structured log lines (pg_connection_query.cc; observe/log.h): pg.connect,
+  // pg.disconnect, one pg.query per statement (never its parameters' values).
+  /// Before a statement: clears what the last one noted; its start (SteadyMillis).
+  int64_t BeginQueryLog();
+  /// The pg.query line of the statement begun at `started_ms`; `sqlstate` empty: it succeeded.
+  void LogQuery(int64_t started_ms, const std::string& sqlstate);
+  void LogConnection(bool open);
 
   ServerContext* ctx_;
   asio::ip::tcp::socket socket_;
@@ -188,6 +195,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   char transaction_ = 'I';
   std::string application_name_;
   bool signed_in_ = false;
+  std::string connection_id_;  ///< in every log line of the connection (16 hex digits)
+  std::chrono::steady_clock::time_point opened_at_ = std::chrono::steady_clock::now();
+  std::string last_command_;   ///< the statement's command tag (SELECT, SET, COPY...)
+  int64_t last_rows_ = -1;     ///< rows its CommandComplete counted; -1: none
+  std::string last_sqlstate_;  ///< the SQLSTATE of the error it sent; empty: none
+  int64_t queries_ = 0;        ///< statements run, for pg.disconnect
 
   using Clock = std::chrono::steady_clock;
   std::atomic<int64_t> idle_since_ms_{-1};       ///< waiting for the client since; -1: busy

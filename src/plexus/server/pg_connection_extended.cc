@@ -233,6 +233,7 @@ Status Connection::Execute(std::string_view body) {
   // Holds the statement while it runs: a command below may drop the portal or the name.
   std::shared_ptr<WireStatement> running = portal.statement;
   const Statement& statement = running->classified;
+  last_command_ = statement.tag;
   if (transaction_ == 'E' && statement.kind != StatementKind::kTransaction) {
     PLEXUS_PG_FAIL(Error("25P02", "current transaction is aborted, commands ignored until end "
                                   "of transaction block"));

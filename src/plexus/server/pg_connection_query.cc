@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "plexus/access/sql_guard.h"
+#include "plexus/observe/log.h"
 #include "plexus/server/pg_connection.h"
 
 namespace plexus::server::pg {
@@ -64,6 +65,7 @@ WireFailure Connection::FetchFailure(const Status& status) {
 }
 
 void Connection::SendFailure(const WireFailure& failure) {
+  last_sqlstate_ = failure.fields.sqlstate;
   if (transaction_ == 'T') transaction_ = 'E';
   out_.ErrorResponse(failure.fields);
 }
@@ -83,6 +85,7 @@ void Connection::SendRowDescription(const std::vector<engine::ColumnInfo>& colum
 
 void Connection::SendCompletion(const Statement& statement, int64_t rows) {
   std::string tag = statement.tag.empty() ? "SELECT" : statement.tag;
+  last_rows_ = rows;
   out_.CommandComplete(tag + " " + std::to_string(rows));
 }
 
@@ -95,7 +98,9 @@ Status Connection::SimpleQuery(std::string_view body) {
   statements_.erase("");  // a simple query drops the unnamed statement and portal
   portals_.erase("");
   for (const std::string& text : SplitStatements(sql)) {
+    int64_t query_started = BeginQueryLog();
     auto failure = RunSimpleStatement(text);
+    LogQuery(query_started, failure ? failure->fields.sqlstate : std::string());
     if (failure) {
       SendFailure(*failure);
       if (failure->fatal) {
@@ -112,6 +117,7 @@ Status Connection::SimpleQuery(std::string_view body) {
 
 std::optional<WireFailure> Connection::RunSimpleStatement(const std::string& text) {
   Statement statement = Classify(text);
+  last_command_ = statement.tag;
   if (transaction_ == 'E' && statement.kind != StatementKind::kTransaction) {
     return WireFailure{{"ERROR", "25P02",
                         "current transaction is aborted, commands ignored until end of "
@@ -346,6 +352,45 @@ Result<bool> Connection::SendRows(Portal& portal, int64_t max_rows) {
   }
   if (!suspended) FinishPortal(portal, Status::OK());
   return suspended;
+}
+
+// ---- Log lines ------------------------------------------------------------------------------
+
+int64_t Connection::BeginQueryLog() {
+  last_command_.clear();
+  last_rows_ = -1;
+  last_sqlstate_.clear();
+  return SteadyMillis(Clock::now());
+}
+
+void Connection::LogQuery(int64_t started_ms, const std::string& sqlstate) {
+  ++queries_;
+  if (!observe::LogEnabled(sqlstate.empty() ? observe::LogLevel::kInfo : observe::LogLevel::kWarn)) {
+    return;
+  }
+  nlohmann::json fields = {{"connection_id", connection_id_}, {"pid", pid_},
+                           {"user", principal_.name},
+                           {"command", last_command_.empty() ? "-" : last_command_},
+                           {"ms", SteadyMillis(Clock::now()) - started_ms}};
+  if (last_rows_ >= 0) fields["rows"] = last_rows_;
+  if (!sqlstate.empty()) fields["sqlstate"] = sqlstate;
+  observe::Log(sqlstate.empty() ? observe::LogLevel::kInfo : observe::LogLevel::kWarn,
+               "pg.query", fields);
+}
+
+void Connection::LogConnection(bool open) {
+  std::error_code ec;
+  auto remote = socket_.remote_endpoint(ec);
+  nlohmann::json fields = {{"connection_id", connection_id_}, {"pid", pid_},
+                           {"user", principal_.name}, {"tls", tls_ != nullptr}};
+  if (!ec) fields["remote"] = remote.address().to_string() + ":" + std::to_string(remote.port());
+  if (open) {
+    observe::Log(observe::LogLevel::kInfo, "pg.connect", fields);
+    return;
+  }
+  fields["queries"] = queries_;
+  fields["seconds"] = std::chrono::duration<double>(Clock::now() - opened_at_).count();
+  observe::Log(observe::LogLevel::kInfo, "pg.disconnect", fields);
 }
 
 }  // namespace plexus::server::pg

@@ -1,5 +1,7 @@
 #include "plexus/server/product_json.h"
 
+#include "plexus/observe/trust.h"
+
 #include <algorithm>
 
 namespace plexus::server {
@@ -229,6 +231,15 @@ json PortVersionJson(const catalog::ProductRecord& product, const catalog::PortV
               {"applied_at", v.applied_at}};
   if (port != nullptr) out["columns"] = ColumnsJson(*port);
   return out;
+}
+
+json ProductTrustJson(const catalog::Catalog& catalog, const std::string& product_id) {
+  auto scores = catalog.ListTrustScores();
+  if (!scores.ok()) return nullptr;
+  for (const auto& t : *scores) {
+    if (t.product_id == product_id) return observe::TrustScoreJson(t);
+  }
+  return nullptr;
 }
 
 }  // namespace plexus::server

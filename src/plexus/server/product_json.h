@@ -63,4 +63,8 @@ nlohmann::json PortVersionJson(const catalog::ProductRecord& product,
 nlohmann::json ColumnJson(const catalog::OutputPortRecord& port,
                           const catalog::ColumnRecord& column);
 
+/// The product's current trust score (observe::TrustScoreJson), or null when none was computed
+/// (or it cannot be read: the score is an addition, never a reason to fail an answer).
+nlohmann::json ProductTrustJson(const catalog::Catalog& catalog, const std::string& product_id);
+
 }  // namespace plexus::server

@@ -11,6 +11,9 @@
 
 #include "plexus/access/query_service.h"
 #include "plexus/governance/governance.h"
+#include "plexus/observe/log.h"
+#include "plexus/observe/metrics.h"
+#include "plexus/observe/service.h"
 #include "plexus/pipeline/runner.h"
 #include "plexus/pipeline/scheduler.h"
 #include "plexus/server/server_file.h"
@@ -26,8 +29,8 @@ void EvaluateGovernance(catalog::Catalog& catalog, access::QueryService& queries
   auto evaluation = governance::EvaluateApplied(catalog, "schedule", "plexus serve");
   if (!evaluation.ok()) {
     if (evaluation.status().code() != StatusCode::kNotFound) {
-      std::cerr << "plexus: governance evaluation failed: " << evaluation.status().message()
-                << std::endl;
+      observe::Log(observe::LogLevel::kError, "governance.evaluation_failed",
+                   {{"message", evaluation.status().message()}});
     }
     return;
   }
@@ -36,6 +39,18 @@ void EvaluateGovernance(catalog::Catalog& catalog, access::QueryService& queries
             << "/100, " << evaluation->mesh.block << " block, " << evaluation->mesh.warn
             << " warn (" << static_cast<int>(evaluation->load_ms + evaluation->run_ms) << " ms)"
             << std::endl;
+}
+
+/// --log-file and --log-level (a bad level or an unwritable file: the server does not start).
+Status ConfigureLog(const ServeOptions& options) {
+  auto level = observe::ParseLogLevel(options.log_level);
+  if (!level) {
+    return InvalidArgument("--log-level must be debug, info, warn or error, not " +
+                           options.log_level);
+  }
+  observe::SetLogLevel(*level);
+  if (!options.log_file.empty()) PLEXUS_RETURN_IF_ERROR(observe::SetLogFile(options.log_file));
+  return Status::OK();
 }
 
 }  // namespace
@@ -48,6 +63,7 @@ Status Serve(const catalog::Home& home, const ServeOptions& options) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  PLEXUS_RETURN_IF_ERROR(ConfigureLog(options));
   PLEXUS_ASSIGN_OR_RETURN(auto catalog, catalog::Catalog::Open(home));
   // One engine for the consumers and the pipelines: runs commit while queries read.
   std::vector<std::string> folders;
@@ -65,7 +81,15 @@ Status Serve(const catalog::Home& home, const ServeOptions& options) {
     static std::mutex mu;
     std::lock_guard lock(mu);
     std::cout << line << std::endl;
+    observe::LogSchedulerLine(line);  // the same, as a pipeline.run (or warning) log line
   };
+  // Metrics, SLOs, trust scores, OpenLineage and alerts: it hears of every run from here on.
+  observe::ObserveOptions observing;
+  observing.slo_interval_s = options.slo_interval_s;
+  observing.data = engine->database();
+  PLEXUS_ASSIGN_OR_RETURN(auto observability,
+                          observe::ObserveService::Start(home, catalog.get(), observing));
+  observe::SetSinkStatsSource([service = observability.get()] { return service->Sinks(); });
   PLEXUS_ASSIGN_OR_RETURN(auto scheduler, pipeline::Scheduler::Open(home, catalog.get(),
                                                                     engine.get(), scheduling));
   PLEXUS_ASSIGN_OR_RETURN(auto http, HttpServer::Start(home, options.http,
@@ -79,8 +103,9 @@ Status Serve(const catalog::Home& home, const ServeOptions& options) {
       pg = std::move(started).value();
       pg_url = "postgresql://" + options.pg.host + ":" + std::to_string(pg->port()) + "/plexus";
     } else if (started.status().code() == StatusCode::kIOError && !options.pg_port_required) {
-      std::cerr << "plexus: warning: " << started.status().message()
-                << "; serving HTTP only (choose a port with --pg-port)" << std::endl;
+      observe::Log(observe::LogLevel::kWarn, "serve.pg_unavailable",
+                   {{"message", started.status().message() +
+                                    "; serving HTTP only (choose a port with --pg-port)"}});
     } else {
       return started.status();
     }
@@ -115,6 +140,8 @@ Status Serve(const catalog::Home& home, const ServeOptions& options) {
   pg.reset();
   scheduler->Stop();  // the runs going end; then the engine closes after the queries
   scheduler.reset();
+  observe::SetSinkStatsSource(nullptr);
+  observability.reset();  // after the last run: its events are delivered (for up to 2 s)
   queries.reset();
   engine.reset();
   std::cout << "plexus: stopped" << std::endl;

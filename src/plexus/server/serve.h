@@ -24,12 +24,19 @@ struct ServeOptions {
   /// Seconds between evaluations of the mesh's policies (kept as history; quarantines follow
   /// them); the first runs at start. 0: never.
   double governance_interval_s = 3600;
+  /// Seconds between SLO evaluations (--slo-interval); 0: mesh.yaml's sloInterval.
+  double slo_interval_s = 0;
   /// Batch pipeline runs the scheduler starts at once (--max-runs); runs asked for by hand
   /// start at once anyway, and continuous CDC streams have threads of their own.
   int max_runs = 2;
   /// The mesh folder of the command line: its pipelines may read files even when it is
   /// applied after the server started (ignored unless it holds mesh.yaml).
   std::string mesh_dir;
+  /// Structured JSON log lines (observe/log.h: http.request, pg.*, pipeline.run, warnings):
+  /// appended to this file (--log-file) instead of stderr.
+  std::string log_file;
+  /// debug, info, warn or error (--log-level): lines below it are dropped.
+  std::string log_level = "info";
 };
 
 /// Starts both listeners, publishes <home>/server.json, and serves until SIGINT or SIGTERM;

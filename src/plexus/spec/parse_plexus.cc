@@ -2,6 +2,8 @@
 //
 // Plexus's own documents (docs/mesh-format.md): pipeline.yaml, domain.yaml and mesh.yaml.
 // Unknown keys are refused like in the standards, so a typo never passes silently.
+#include <optional>
+
 #include "plexus/common/text.h"
 #include "plexus/spec/parse_steps_internal.h"
 
@@ -17,8 +19,12 @@ const KeyList kOutputKeys = {"port", "sql", "from", "steps"};
 const KeyList kFormats = {"csv", "json", "ndjson", "parquet"};
 const KeyList kDomainKeys = {"apiVersion", "kind",     "name",       "description", "owners",
                              "members",    "policies", "governance", "processors"};
-const KeyList kMeshKeys = {"apiVersion", "kind",     "name",       "description", "policies",
-                           "access",     "glossary", "governance", "processors"};
+const KeyList kMeshKeys = {"apiVersion", "kind",       "name",       "description",
+                           "policies",   "access",     "glossary",   "governance",
+                           "processors", "observability"};
+const KeyList kObservabilityKeys = {"enabled", "sloInterval", "openlineage", "alerts"};
+const KeyList kOpenLineageKeys = {"url", "file", "namespace"};
+const KeyList kAlertsKeys = {"webhook", "log"};
 const KeyList kMeshAccessKeys = {"defaultVisibility", "masks"};
 const KeyList kMaskRuleKeys = {"mask", "clearFor"};
 
@@ -145,6 +151,57 @@ void ReadMeshAccess(YamlReader& r, const YAML::Node& root, MeshAccess* access) {
   }
 }
 
+/// An http:// or https:// URL with a host, read from `key` of `map` (issue 9 endpoints).
+void ReadEndpoint(YamlReader& r, const YAML::Node& map, std::string_view key,
+                  const std::string& path, std::string* out) {
+  if (!r.NonEmptyText(map, key, path, out)) return;
+  std::string_view url = *out;
+  std::string_view rest = url.starts_with("http://")    ? url.substr(7)
+                          : url.starts_with("https://") ? url.substr(8)
+                                                        : std::string_view();
+  if (rest.empty() || rest.front() == '/' || rest.front() == ':') {
+    r.Report(r.ValueLocation(map, key), FieldPath(path, key),
+             "expected an http:// or https:// URL with a host, found '" + *out + "'");
+    out->clear();
+  }
+}
+
+/// mesh.yaml `observability` (issue 9): OpenLineage's endpoint and file, the alerts' webhook
+/// and log, how often SLOs are evaluated, and the switch.
+void ReadMeshObservability(YamlReader& r, const YAML::Node& root, MeshObservability* out) {
+  YAML::Node node = r.Find(root, "observability");
+  if (!node.IsDefined() || !r.ExpectMap(node, "observability")) return;
+  const std::string path = "observability";
+  out->location = r.LocationOf(node);
+  r.CheckKeys(node, path, kObservabilityKeys, {});
+  r.Bool(node, "enabled", path, &out->enabled);
+  std::string interval;
+  if (r.NonEmptyText(node, "sloInterval", path, &interval)) {
+    std::optional<double> seconds = ParseDurationSeconds(interval);
+    if (!seconds || *seconds < 1) {
+      r.Report(r.ValueLocation(node, "sloInterval"), FieldPath(path, "sloInterval"),
+               "expected a duration of at least 1s (30s, 5m, 1h), found '" + interval + "'");
+    } else {
+      out->slo_interval_s = *seconds;
+    }
+  }
+  YAML::Node lineage = r.Find(node, "openlineage");
+  std::string lineage_path = FieldPath(path, "openlineage");
+  if (lineage.IsDefined() && r.ExpectMap(lineage, lineage_path)) {
+    r.CheckKeys(lineage, lineage_path, kOpenLineageKeys, {});
+    ReadEndpoint(r, lineage, "url", lineage_path, &out->openlineage_url);
+    r.NonEmptyText(lineage, "file", lineage_path, &out->openlineage_file);
+    r.NonEmptyText(lineage, "namespace", lineage_path, &out->openlineage_namespace);
+  }
+  YAML::Node alerts = r.Find(node, "alerts");
+  std::string alerts_path = FieldPath(path, "alerts");
+  if (alerts.IsDefined() && r.ExpectMap(alerts, alerts_path)) {
+    r.CheckKeys(alerts, alerts_path, kAlertsKeys, {});
+    ReadEndpoint(r, alerts, "webhook", alerts_path, &out->alerts_webhook);
+    r.Bool(alerts, "log", alerts_path, &out->alerts_log);
+  }
+}
+
 Mesh ReadMeshFile(const YamlDocument& doc, std::vector<Diagnostic>* problems) {
   YamlReader r(doc.file, problems);
   Mesh mesh;
@@ -162,6 +219,7 @@ Mesh ReadMeshFile(const YamlDocument& doc, std::vector<Diagnostic>* problems) {
   ReadMeshAccess(r, doc.root, &mesh.access);
   ReadMeshGovernance(r, doc.root, &mesh.governance);
   mesh.processors = ReadProcessors(r, doc.root, "mesh");
+  ReadMeshObservability(r, doc.root, &mesh.observability);
   return mesh;
 }
 
