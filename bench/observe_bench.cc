@@ -67,13 +67,6 @@ outputs:
       - project: [payment_id, order_id, payment_method, amount]
 )";
 
-constexpr const char* kObservability = R"(
-observability:
-  sloInterval: 2s
-  openlineage:
-    file: lineage.ndjson
-)";
-
 void Die(const std::string& what, const plexus::Status& status) {
   std::cerr << "observe_bench: " << what << ": " << status.message() << "\n";
   std::exit(1);
@@ -85,7 +78,7 @@ double Median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/// The mesh copy with generated data, the payments chain and the observability section.
+/// The mesh copy with generated data, the payments chain and the observability settings.
 plexus::Result<plexus::spec::Mesh> Prepare(const Options& o) {
   fs::path mesh_dir = fs::path(o.work) / "mesh";
   fs::remove_all(o.work);
@@ -95,9 +88,14 @@ plexus::Result<plexus::spec::Mesh> Prepare(const Options& o) {
   PLEXUS_RETURN_IF_ERROR(plexus::tools::GenerateJaffleSeeds(
       {.mesh_dir = mesh_dir.string(), .customers = o.orders / 6, .orders = o.orders}));
   std::ofstream(mesh_dir / "domains/payments/payments/pipeline.yaml") << kPayments;
-  std::ofstream(mesh_dir / "mesh.yaml", std::ios::app) << kObservability;
   std::vector<plexus::spec::Diagnostic> problems;
-  return plexus::spec::LoadMesh(mesh_dir.string(), &problems);
+  PLEXUS_ASSIGN_OR_RETURN(plexus::spec::Mesh mesh,
+                          plexus::spec::LoadMesh(mesh_dir.string(), &problems));
+  // ON's observability: SLOs evaluated every 2 s, OpenLineage to a file in the home.
+  mesh.observability.enabled = true;
+  mesh.observability.slo_interval_s = 2;
+  mesh.observability.openlineage_file = "lineage.ndjson";
+  return mesh;
 }
 
 /// Builds every product once; seconds.

@@ -60,18 +60,19 @@ JOIN customers.customers.customers AS c USING (customer_id) GROUP BY c.country"
 step "12. Everything is audited, in a hash chain" "plexus audit --limit 6; plexus audit verify"
 px audit --limit 6
 px audit verify
-step "13. Observability: the mesh's health, and what each processor of a pipeline did" \
-     "plexus status; plexus metrics payments.payments; plexus slo payments.payments"
+step "13. Observability: SLOs and trust scores, the mesh's health, what each processor did" \
+     "plexus slo; plexus status; plexus metrics payments.payments"
+px slo
 px status
 px metrics payments.payments
-px slo payments.payments
 
 if [ "${PLEXUS_DEMO_NO_SERVE:-0}" = "1" ]; then exit 0; fi
 pg_port="${PLEXUS_DEMO_PG_PORT:-5433}"
 step "14. Serve the mesh: HTTP on $port, PostgreSQL wire protocol on $pg_port (TLS, SCRAM)" \
      "plexus serve --port $port --pg-port $pg_port"
 printf 'nora-demo-password\n' | px principal password nora
-"$plexus" --mesh "$mesh" --home "$home" serve --port "$port" --pg-port "$pg_port" &
+"$plexus" --mesh "$mesh" --home "$home" serve --port "$port" --pg-port "$pg_port" \
+  --log-file "$home/serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' INT TERM
 for _ in $(seq 50); do
@@ -101,6 +102,7 @@ The server runs until Ctrl-C. Try, from another terminal:
        -d '{"sql": "SELECT country, count(*) AS n FROM customers.customers.customers GROUP BY 1", "format": "csv"}'
   (the OpenAPI document: http://127.0.0.1:$port/api/v1/openapi.json)
   Prometheus: http://127.0.0.1:$port/metrics (a mesh admin's token: admin_token in $home/server.json)
-  (OpenLineage events of every run: $home/openlineage.ndjson)
+  (OpenLineage events of every run: $home/openlineage.ndjson; the server's JSON log:
+   $home/serve.log)
 MSG
 wait $server

@@ -143,7 +143,8 @@ std::string Human(double seconds) {
   } else if (magnitude >= 120) {
     std::snprintf(buf, sizeof(buf), "%.0f minutes", seconds / 60);
   } else {
-    std::snprintf(buf, sizeof(buf), "%.0f seconds", seconds);
+    std::snprintf(buf, sizeof(buf), "%.0f %s", seconds,
+                  std::lround(magnitude) == 1 ? "second" : "seconds");
   }
   return buf;
 }
