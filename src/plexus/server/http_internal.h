@@ -103,4 +103,16 @@ Result<std::vector<catalog::ProductRecord>> VisibleProducts(const catalog::Catal
                                                             const access::AccessPolicy& policy,
                                                             const access::Principal& principal);
 
+/// Runs `then` with the product `{ref}` (the route's first capture) if the caller may see it.
+template <typename Then>
+inline void WithProduct(catalog::Catalog* catalog, access::QueryService* queries,
+                        const httplib::Request& req, httplib::Response& res,
+                        const access::Principal& principal, Then then) {
+  auto policy = CurrentPolicy(*queries);
+  if (!policy.ok()) return SendError(res, policy.status());
+  auto product = VisibleProduct(*catalog, **policy, principal, req.matches[1].str());
+  if (!product.ok()) return SendError(res, product.status());
+  then(*product);
+}
+
 }  // namespace plexus::server::internal

@@ -34,15 +34,13 @@ Result<int64_t> RunParam(const httplib::Request& req) {
 void ProductMetrics(catalog::Catalog* catalog, access::QueryService* queries,
                     const httplib::Request& req, httplib::Response& res,
                     const access::Principal& principal) {
-  auto policy = CurrentPolicy(*queries);
-  if (!policy.ok()) return SendError(res, policy.status());
-  auto product = VisibleProduct(*catalog, **policy, principal, req.matches[1].str());
-  if (!product.ok()) return SendError(res, product.status());
-  auto run = RunParam(req);
-  if (!run.ok()) return SendError(res, run.status());
-  auto body = observe::ProductMetricsJson(*catalog, *product, *run, req.get_param_value("since"));
-  if (!body.ok()) return SendError(res, body.status());
-  SendJson(res, *body);
+  WithProduct(catalog, queries, req, res, principal, [&](const catalog::ProductRecord& product) {
+    auto run = RunParam(req);
+    if (!run.ok()) return SendError(res, run.status());
+    auto body = observe::ProductMetricsJson(*catalog, product, *run, req.get_param_value("since"));
+    if (!body.ok()) return SendError(res, body.status());
+    SendJson(res, *body);
+  });
 }
 
 }  // namespace

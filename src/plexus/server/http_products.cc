@@ -29,18 +29,6 @@ json ContractJson(const catalog::ContractRecord& c) {
           {"applied_at", c.applied_at}, {"format", "odcs-yaml"}, {"source", c.source_text}};
 }
 
-/// Runs `then` with the product `{ref}` (the route's first capture) if the caller may see it.
-template <typename Then>
-void WithProduct(catalog::Catalog* catalog, access::QueryService* queries,
-                 const httplib::Request& req, httplib::Response& res,
-                 const access::Principal& principal, Then then) {
-  auto policy = CurrentPolicy(*queries);
-  if (!policy.ok()) return SendError(res, policy.status());
-  auto product = VisibleProduct(*catalog, **policy, principal, req.matches[1].str());
-  if (!product.ok()) return SendError(res, product.status());
-  then(*product);
-}
-
 /// Turns to null the upstream of each input port whose upstream port the caller may not see:
 /// a hidden product is never named, not even as what a visible one reads.
 Status HideUnseenUpstreams(const catalog::Catalog& catalog, access::QueryService& queries,

@@ -68,13 +68,11 @@ template <typename Then>
 void WithVisiblePorts(catalog::Catalog* catalog, access::QueryService* queries,
                       const httplib::Request& req, httplib::Response& res,
                       const access::Principal& principal, Then then) {
-  auto policy = CurrentPolicy(*queries);
-  if (!policy.ok()) return SendError(res, policy.status());
-  auto product = VisibleProduct(*catalog, **policy, principal, req.matches[1].str());
-  if (!product.ok()) return SendError(res, product.status());
-  std::set<std::string> ports;
-  for (const auto& port : product->outputs) ports.insert(port.name);
-  then(*product, ports);
+  WithProduct(catalog, queries, req, res, principal, [&](const catalog::ProductRecord& product) {
+    std::set<std::string> ports;
+    for (const auto& port : product.outputs) ports.insert(port.name);
+    then(product, ports);
+  });
 }
 
 void SendSlo(const catalog::Catalog& catalog, const catalog::ProductRecord& product,
