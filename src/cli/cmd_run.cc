@@ -295,14 +295,16 @@ Status Runs(const Context& ctx, const RunsArgs& args) {
       PLEXUS_ASSIGN_OR_RETURN(auto p, VisibleProduct(ctx, *catalog, args.product));
       product_id = p.id;
     }
-    PLEXUS_ASSIGN_OR_RETURN(auto visible, VisibleProducts(ctx, *catalog));
-    std::set<std::string> ids;
-    for (const auto& p : visible) ids.insert(p.id);
-    PLEXUS_ASSIGN_OR_RETURN(auto all, catalog->ListRuns(product_id, 100000));
-    for (auto& r : all) {
-      if (static_cast<int>(runs.size()) >= args.limit) break;
-      if (ids.count(r.product_id)) runs.push_back(std::move(r));
+    catalog::RunQuery query;
+    query.products.emplace();
+    if (!product_id.empty()) {
+      query.products->insert(product_id);
+    } else {
+      PLEXUS_ASSIGN_OR_RETURN(auto visible, VisibleProducts(ctx, *catalog));
+      for (const auto& p : visible) query.products->insert(p.id);
     }
+    query.limit = args.limit;
+    PLEXUS_ASSIGN_OR_RETURN(runs, catalog->ListRuns(query));
   }
   if (args.format == "json") {
     std::cout << RunsJson(runs) << "\n";

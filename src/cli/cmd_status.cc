@@ -55,9 +55,21 @@ std::string Worse(const std::string& a, const std::string& b) {
   return rank(b) > rank(a) ? b : a;
 }
 
+/// The UTC time 24 hours ago as "YYYY-MM-DDTHH:MM:SS", which sorts before the catalog's
+/// times of the same second (they carry milliseconds).
+std::string DayAgoUtc() {
+  std::time_t t = std::time(nullptr) - 86400;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  return buf;
+}
+
 /// Everything the catalog holds that one product's line shows.
 struct MeshFacts {
-  std::vector<catalog::RunRecord> runs;  ///< newest first, every product
+  std::vector<catalog::RunRecord> latest;  ///< each product's newest finished run
+  std::vector<catalog::RunRecord> runs;    ///< the last 24 hours' runs, every product
   std::vector<catalog::SloStatusRecord> slos;
   std::map<std::string, double> trust;  ///< product_id -> score
   std::vector<catalog::AlertRecord> firing;
@@ -65,7 +77,11 @@ struct MeshFacts {
 
 Result<MeshFacts> ReadFacts(catalog::Catalog& catalog) {
   MeshFacts facts;
-  PLEXUS_ASSIGN_OR_RETURN(facts.runs, catalog.ListRuns("", 100000));
+  PLEXUS_ASSIGN_OR_RETURN(facts.latest, catalog.LatestFinishedRuns());
+  catalog::RunQuery today;  // the last 24 hours, for the mesh's run counts
+  today.since = DayAgoUtc();
+  today.limit = -1;
+  PLEXUS_ASSIGN_OR_RETURN(facts.runs, catalog.ListRuns(today));
   PLEXUS_ASSIGN_OR_RETURN(facts.slos, catalog.ListSloStatus());
   PLEXUS_ASSIGN_OR_RETURN(auto scores, catalog.ListTrustScores());
   for (const auto& s : scores) facts.trust[s.product_id] = s.score;
@@ -80,8 +96,8 @@ Result<json> ProductStatus(catalog::Catalog& catalog, const catalog::ProductReco
   json item = {{"product", name}, {"last_run", nullptr}, {"freshness", nullptr},
                {"quality", nullptr}, {"trust_score", nullptr}, {"alerts_firing", 0},
                {"paused", nullptr}};
-  for (const auto& r : facts.runs) {
-    if (r.product_id != product.id || r.status == "running") continue;
+  for (const auto& r : facts.latest) {
+    if (r.product_id != product.id) continue;
     std::string at = r.finished_at.empty() ? r.started_at : r.finished_at;
     item["last_run"] = {{"status", r.status}, {"at", at}, {"rows", r.rows},
                         {"ago_seconds", now - UnixSeconds(at)}};

@@ -65,6 +65,12 @@ class Catalog {
                    int64_t rows);
   /// Newest first; product_id empty: every product.
   Result<std::vector<RunRecord>> ListRuns(const std::string& product_id, int limit) const;
+  /// The runs `query` selects, newest first, one page.
+  Result<std::vector<RunRecord>> ListRuns(const RunQuery& query) const;
+  /// One run by id; kNotFound when there is none.
+  Result<RunRecord> GetRun(int64_t run_id) const;
+  /// Each product's newest run that has finished (succeeded or failed), one per product.
+  Result<std::vector<RunRecord>> LatestFinishedRuns() const;
   /// The processors (docs/mesh-format.md, "Processors") defined by mesh.yaml (`scope` "mesh")
   /// or by a domain's domain.yaml (`scope` its name) as last applied, in written order, for
   /// spec::ExpandSteps; empty when there are none. Apply stores them (catalog_apply.cc).

@@ -223,24 +223,67 @@ void Catalog::SetRunObserver(std::shared_ptr<RunObserver> observer) {
   observer_ = std::move(observer);
 }
 
-Result<std::vector<RunRecord>> Catalog::ListRuns(const std::string& product_id, int limit) const {
-  std::lock_guard lock(mu_);
-  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "SELECT r.id, r.product_id, coalesce(p.domain || '.' || p.name, r.product_id), "
-      "r.started_at, coalesce(r.finished_at, ''), r.status, coalesce(r.reason, ''), "
-      "coalesce(r.rows, 0), r.triggered_by, r.attempt "
-      "FROM runs r LEFT JOIN products p ON p.id = r.product_id "
-      "WHERE ?1 = '' OR r.product_id = ?1 ORDER BY r.id DESC LIMIT ?2"));
-  stmt->Bind(1, product_id).Bind(2, int64_t{limit});
+namespace {
+
+constexpr const char* kRunColumns =
+    "SELECT r.id, r.product_id, coalesce(p.domain || '.' || p.name, r.product_id), "
+    "r.started_at, coalesce(r.finished_at, ''), r.status, coalesce(r.reason, ''), "
+    "coalesce(r.rows, 0), r.triggered_by, r.attempt "
+    "FROM runs r LEFT JOIN products p ON p.id = r.product_id ";
+
+/// Reads every row of a statement that selects kRunColumns.
+Result<std::vector<RunRecord>> ReadRuns(internal::Statement& stmt) {
   std::vector<RunRecord> out;
   while (true) {
-    PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+    PLEXUS_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    out.push_back(RunRecord{stmt->Int(0), stmt->Text(1), stmt->Text(2), stmt->Text(3),
-                            stmt->Text(4), stmt->Text(5), stmt->Text(6), stmt->Int(7),
-                            stmt->Text(8), stmt->Int(9)});
+    out.push_back(RunRecord{stmt.Int(0), stmt.Text(1), stmt.Text(2), stmt.Text(3),
+                            stmt.Text(4), stmt.Text(5), stmt.Text(6), stmt.Int(7),
+                            stmt.Text(8), stmt.Int(9)});
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<RunRecord>> Catalog::ListRuns(const std::string& product_id, int limit) const {
+  RunQuery query;
+  if (!product_id.empty()) query.products = std::set<std::string>{product_id};
+  query.limit = limit;
+  return ListRuns(query);
+}
+
+Result<std::vector<RunRecord>> Catalog::ListRuns(const RunQuery& query) const {
+  std::lock_guard lock(mu_);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      std::string(kRunColumns) +
+      "WHERE (?1 IS NULL OR r.product_id IN (SELECT value FROM json_each(?1))) "
+      "AND (?2 = '' OR r.started_at >= ?2) ORDER BY r.id DESC LIMIT ?3 OFFSET ?4"));
+  if (query.products) {
+    stmt->Bind(1, internal::ToJsonList({query.products->begin(), query.products->end()}));
+  } else {
+    stmt->BindNull(1);
+  }
+  stmt->Bind(2, query.since).Bind(3, query.limit).Bind(4, query.offset);
+  return ReadRuns(*stmt);
+}
+
+Result<RunRecord> Catalog::GetRun(int64_t run_id) const {
+  std::lock_guard lock(mu_);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(std::string(kRunColumns) + "WHERE r.id = ?"));
+  stmt->Bind(1, run_id);
+  PLEXUS_ASSIGN_OR_RETURN(auto runs, ReadRuns(*stmt));
+  if (runs.empty()) return NotFound("no run " + std::to_string(run_id));
+  return std::move(runs.front());
+}
+
+Result<std::vector<RunRecord>> Catalog::LatestFinishedRuns() const {
+  std::lock_guard lock(mu_);
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      std::string(kRunColumns) +
+      "WHERE r.id IN (SELECT max(id) FROM runs WHERE status != 'running' GROUP BY product_id) "
+      "ORDER BY r.id DESC"));
+  return ReadRuns(*stmt);
 }
 
 Status Catalog::RecordPublication(const OutputPortRecord& port, int64_t rows, int64_t run_id) {

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -114,6 +116,17 @@ struct RunRecord {
   int64_t rows = 0;
   std::string trigger = "manual";  ///< manual, schedule, cron, upstream, retry, continuous
   int64_t attempt = 1;             ///< 1, or the number of the retry's attempt
+};
+
+/// Which runs Catalog::ListRuns answers, newest first. Paged in SQL, so a long history (a
+/// continuous CDC input records a run per micro-batch) never has to be read whole.
+struct RunQuery {
+  /// Only these products' runs; nullopt: every product. An empty set matches nothing, so a
+  /// caller that filters by visibility fails closed.
+  std::optional<std::set<std::string>> products;
+  std::string since;  ///< started at or after this UTC time ("YYYY-MM-DDTHH:MM:SSZ"); "" for all
+  int64_t offset = 0;
+  int64_t limit = 100;  ///< < 0: no limit
 };
 
 /// The outcome of one quality rule of a port's contract, checked by a run (against its staging

@@ -6,7 +6,9 @@
 //   GET /api/v1/products/{ref}/quality      last quality results (?run=ID: that run's)
 //   GET /api/v1/runs[?product=]             pipeline runs, newest first (paged)
 //   GET /api/v1/runs/{id}                   one run with its quality results
+#include <charconv>
 #include <set>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
 
@@ -20,9 +22,6 @@ namespace plexus::server::internal {
 namespace {
 
 using nlohmann::json;
-
-/// Runs kept for listing: the catalog is asked for at most this many, newest first.
-constexpr int kMaxRunsListed = 100000;
 
 json RunJson(const catalog::RunRecord& r) {
   return {{"id", r.id},           {"product", r.product}, {"product_id", r.product_id},
@@ -234,13 +233,23 @@ void RunRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryServi
                  }
                  product_id = p->id;
                }
-               auto runs = catalog->ListRuns(product_id, kMaxRunsListed);
+               auto page = ReadPage(req);
+               if (!page.ok()) return SendError(res, page.status());
+               catalog::RunQuery query;  // visibility and paging in SQL: never the whole history
+               query.products = product_id.empty() ? visible->ids
+                                                   : std::set<std::string>{product_id};
+               query.offset = static_cast<int64_t>(page->offset);
+               query.limit = static_cast<int64_t>(page->limit) + 1;  // one more: a next page?
+               auto runs = catalog->ListRuns(query);
                if (!runs.ok()) return SendError(res, runs.status());
-               std::vector<catalog::RunRecord> shown;
-               for (auto& r : *runs) {
-                 if (visible->ids.count(r.product_id)) shown.push_back(std::move(r));
+               bool more = runs->size() > page->limit;
+               json list = json::array();
+               for (size_t i = 0; i < runs->size() && i < page->limit; i++) {
+                 list.push_back(RunJson((*runs)[i]));
                }
-               SendPage(req, res, shown, "runs", RunJson);
+               json body = {{"runs", std::move(list)}};
+               AddNextLink(req, *page, more, body);
+               SendJson(res, body);
              })
       .Tag("runs")
       .Paged()
@@ -249,21 +258,21 @@ void RunRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QueryServi
              [catalog, queries](const auto& req, auto& res, const auto& principal) {
                auto visible = LoadVisible(*catalog, *queries, principal);
                if (!visible.ok()) return SendError(res, visible.status());
-               auto runs = catalog->ListRuns("", kMaxRunsListed);
-               if (!runs.ok()) return SendError(res, runs.status());
-               for (const auto& r : *runs) {
-                 if (std::to_string(r.id) != req.matches[1].str() ||
-                     !visible->ids.count(r.product_id)) {
-                   continue;
-                 }
-                 auto results = catalog->ListQualityResults(r.product_id, r.id);
-                 if (!results.ok()) return SendError(res, results.status());
-                 json run = RunJson(r);
-                 run["quality"] = json::array();
-                 for (const auto& q : *results) run["quality"].push_back(QualityJson(q));
-                 return SendJson(res, run);
+               int64_t id = 0;
+               const std::string text = req.matches[1].str();
+               auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), id);
+               auto run = error == std::errc() && end == text.data() + text.size()
+                              ? catalog->GetRun(id)
+                              : Result<catalog::RunRecord>(NotFound("no run " + text));
+               if (!run.ok() || !visible->ids.count(run->product_id)) {  // hidden: like unknown
+                 return SendError(res, NotFound("no run " + text));
                }
-               SendError(res, NotFound("no run " + req.matches[1].str()));
+               auto results = catalog->ListQualityResults(run->product_id, run->id);
+               if (!results.ok()) return SendError(res, results.status());
+               json answer = RunJson(*run);
+               answer["quality"] = json::array();
+               for (const auto& q : *results) answer["quality"].push_back(QualityJson(q));
+               SendJson(res, answer);
              })
       .Tag("runs");
 }
