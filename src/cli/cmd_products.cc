@@ -133,8 +133,11 @@ Status PrintUsage(catalog::Catalog& catalog, const std::string& product) {
 }
 
 /// The product's standing in the newest evaluation of the mesh's policies: its violations (on
-/// the product and the ports the caller may see), exemptions and quarantine.
-Status PrintGovernance(catalog::Catalog& catalog, const catalog::ProductRecord& p) {
+/// the product and the ports the caller may see), exemptions and quarantine. An input port's
+/// violations are left out when its upstream is hidden from the caller (`hidden_inputs`): their
+/// messages name the upstream product.
+Status PrintGovernance(catalog::Catalog& catalog, const catalog::ProductRecord& p,
+                       const std::set<std::string>& hidden_inputs) {
   auto evaluation = catalog.LatestGovernanceEvaluation();
   if (evaluation.status().code() == StatusCode::kNotFound) return Status::OK();
   PLEXUS_RETURN_IF_ERROR(evaluation.status());
@@ -146,7 +149,7 @@ Status PrintGovernance(catalog::Catalog& catalog, const catalog::ProductRecord& 
     // On a port or its column: shown when the caller sees the port (an input port's are).
     std::string port = v.entity.substr(0, v.entity.find('.', v.product.size() + 1));
     bool input = std::any_of(p.inputs.begin(), p.inputs.end(), [&](const auto& in) {
-      return p.QualifiedName() + "." + in.name == port;
+      return p.QualifiedName() + "." + in.name == port && !hidden_inputs.count(in.name);
     });
     if (port == v.product || ports.count(port) || input) shown.push_back(&v);
   }
@@ -159,6 +162,23 @@ Status PrintGovernance(catalog::Catalog& catalog, const catalog::ProductRecord& 
               << (v->quarantine ? "  [quarantined]" : "") << "\n";
   }
   return Status::OK();
+}
+
+constexpr const char* kHiddenUpstream = "a port you may not see";
+
+/// Where an input port reads from, named only when the caller may see that upstream port
+/// (as the HTTP answer does): a private product is never named to an outsider.
+std::string UpstreamText(const Context& ctx, catalog::Catalog& catalog,
+                         const catalog::InputPortRecord& in) {
+  if (in.upstream_domain.empty()) return "contract " + in.contract_id;
+  auto upstream = in.upstream_product_id.empty()
+                      ? Result<catalog::ProductRecord>(NotFound("no upstream product"))
+                      : VisibleProduct(ctx, catalog, in.upstream_product_id);
+  bool seen = upstream.ok() &&
+              std::any_of(upstream->outputs.begin(), upstream->outputs.end(),
+                          [&](const auto& o) { return o.name == in.upstream_port; });
+  if (!seen) return kHiddenUpstream;
+  return in.upstream_domain + "." + in.upstream_product + "." + in.upstream_port;
 }
 
 Status Show(const Context& ctx, const std::string& ref) {
@@ -174,12 +194,11 @@ Status Show(const Context& ctx, const std::string& ref) {
   std::cout << "  team:     " << p.team_name << " (owners: " << Join(p.owners) << ")\n"
             << "  tags:     " << Join(p.tags) << "\n"
             << "  applied:  " << p.applied_at << "\n";
+  std::set<std::string> hidden_inputs;
   for (const auto& in : p.inputs) {
-    std::cout << "  input port " << in.name << " " << in.version << " <- "
-              << (in.upstream_domain.empty() ? "contract " + in.contract_id
-                                             : in.upstream_domain + "." + in.upstream_product +
-                                                   "." + in.upstream_port)
-              << "\n";
+    std::string upstream = UpstreamText(ctx, *catalog, in);
+    if (upstream == kHiddenUpstream) hidden_inputs.insert(in.name);
+    std::cout << "  input port " << in.name << " " << in.version << " <- " << upstream << "\n";
   }
   for (const auto& o : p.outputs) {
     std::cout << "  output port " << o.SqlName() << "  version " << o.version << " (major "
@@ -216,7 +235,7 @@ Status Show(const Context& ctx, const std::string& ref) {
     std::cout << "    " << QualityLine(q) << "\n";
   }
   PLEXUS_RETURN_IF_ERROR(PrintTrustAndSlos(*catalog, p));  // issue 9 (cmd_slo.cc)
-  PLEXUS_RETURN_IF_ERROR(PrintGovernance(*catalog, p));
+  PLEXUS_RETURN_IF_ERROR(PrintGovernance(*catalog, p, hidden_inputs));
   return PrintUsage(*catalog, p.QualifiedName());
 }
 

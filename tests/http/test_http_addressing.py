@@ -267,6 +267,16 @@ def main():
         done = px("apply")
         check("payments made private", done.returncode == 0, done.stdout + done.stderr)
         check_hidden(base, nora, erin)
+        shown = subprocess.run(cmd + ["--token", nora, "show", CLV], capture_output=True,
+                               text=True)
+        check("an outsider: plexus show of a reader of the private product does not name it",
+              shown.returncode == 0 and "payments.payments" not in shown.stdout and
+              "a port you may not see" in shown.stdout,
+              (shown.returncode, shown.stderr, shown.stdout[-600:]))
+        shown = subprocess.run(cmd + ["--token", erin, "show", CLV], capture_output=True,
+                               text=True)
+        check("a member of payments: plexus show names the upstream port",
+              "payments.payments.payments" in shown.stdout, shown.stdout + shown.stderr)
         check_every_self(base, nora, "an outsider", 4)
     finally:
         stop(server)
