@@ -132,6 +132,10 @@ outputPorts:
     type: tables
     version: 1.0.0
     contractId: 8e7c1d2a-5b4f-4e3a-8d2c-1a0b9c8d7e6f
+team:
+  name: Bench team
+  members:
+    - {username: bench, name: Bench, role: owner}
 EOF
 cat > "$product/contracts/orders.odcs.yaml" <<EOF
 apiVersion: v3.1.0
@@ -164,7 +168,8 @@ px run --all >/dev/null
 rm -f "$product/data/orders.csv"
 echo "$password" | px principal password bench >/dev/null
 
-px serve --port 0 --pg-port 0 > "$work/serve.log" 2>&1 &
+# Not through px: a backgrounded function is a subshell, and killing it would leave plexus running.
+"$plexus" --mesh "$mesh" --home "$home" serve --port 0 --pg-port 0 > "$work/serve.log" 2>&1 &
 serve_pid=$!
 px_port=""
 for _ in $(seq 1 100); do

@@ -21,6 +21,8 @@ packages=(
   libpq-dev postgresql-15-wal2json librdkafka-dev
   # Observability: prometheus-cpp renders /metrics (its core library only).
   prometheus-cpp-dev
+  # Arrow IPC results: flatbuffers' builder writes the messages' metadata (header-only use).
+  libflatbuffers-dev
 )
 
 missing=()
@@ -59,6 +61,17 @@ if ! cmp -s "$wire_lock" "$wire/package-lock.json" || [ ! -d "$wire/node_modules
   mkdir -p "$wire"
   cp "$here/tests/wire/package.json" "$wire_lock" "$wire/"
   (cd "$wire" && npm ci --silent --no-audit --no-fund >/dev/null)
+fi
+
+# apache-arrow, the real Arrow reader of the HTTP arrow-format test, pinned by
+# tests/arrow/package-lock.json, in third_party/arrow/node_modules.
+arrow="$here/third_party/arrow"
+arrow_lock="$here/tests/arrow/package-lock.json"
+if ! cmp -s "$arrow_lock" "$arrow/package-lock.json" || [ ! -d "$arrow/node_modules/apache-arrow" ]; then
+  echo "bootstrap: installing the arrow test's npm packages into third_party/arrow"
+  mkdir -p "$arrow"
+  cp "$here/tests/arrow/package.json" "$arrow_lock" "$arrow/"
+  (cd "$arrow" && npm ci --silent --no-audit --no-fund >/dev/null)
 fi
 
 if [ -n "${DUCKDB_ROOT:-}" ]; then

@@ -50,7 +50,9 @@ Status Query(const Context& ctx, const QueryArgs& args) {
 void SetupQuery(CLI::App& sub, Context& ctx) {
   auto args = std::make_shared<QueryArgs>();
   sub.add_option("sql", args->sql, "One SELECT over domain.product.port names")->required();
-  sub.add_option("--format,-f", args->format, "table, csv, json or ndjson")->capture_default_str();
+  sub.add_option("--format,-f", args->format,
+                 "table, csv, json, ndjson or arrow (an Arrow IPC stream: binary, redirect it)")
+      ->capture_default_str();
   sub.add_option("--as", args->as,
                  "Preview what this principal sees (admins; owners over their own domains)");
   sub.callback([&ctx, args] { ctx.action = [&ctx, args] { return Query(ctx, *args); }; });

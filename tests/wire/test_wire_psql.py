@@ -5,10 +5,14 @@ nora connects, lists the products with \\l \\dn \\dt \\d (only what she may see:
 customer lifetime value port appears once her access request is approved), runs a cross-domain
 query whose numbers equal the CLI's, and sees customers row-filtered to NL with emails hashed,
 also through PREPARE / EXECUTE with parameters (psql's only way to bind them).
-A wrong password and a write are refused with PostgreSQL's SQLSTATEs.
+A wrong password and a write are refused with PostgreSQL's SQLSTATEs. A product governance
+quarantines disappears from nora's \\dt and information_schema as querying it is refused, and
+comes back when the quarantine ends.
 """
+import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -95,6 +99,53 @@ def check_prepared_statements(mesh):
               err)
 
 
+QUARANTINE_POLICY = """apiVersion: plexus/v1
+kind: Policies
+policies:
+  - id: enough-rows
+    title: A port of the orders domain holds enough rows to be trusted
+    severity: warn
+    quarantine: true
+    sql: |
+      SELECT qualified_name AS entity, 'only ' || rows || ' rows published' AS message
+      FROM ports WHERE domain = 'orders' AND rows < 1000000
+"""
+TABLES_SQL = ("SELECT table_schema, table_name FROM information_schema.tables "
+              "WHERE table_schema = 'orders.orders'")
+
+
+def set_policies(mesh, files):
+    path = pathlib.Path(mesh.mesh) / "mesh.yaml"
+    path.write_text(re.sub(r"^policies: .*$", f"policies: {json.dumps(files)}",
+                           path.read_text(), count=1, flags=re.M))
+    mesh.run("apply")  # through the running server, which evaluates the policies
+
+
+def check_quarantine(mesh):
+    """The shadow catalog lists a quarantined product only where querying it is allowed."""
+    def listed():
+        rc, out, err = psql(mesh, "nora", "\\dt *.*")
+        rc2, out2, err2 = psql(mesh, "nora", TABLES_SQL)
+        return (rc == 0 and ("orders.orders", "orders") in {(r[0], r[1]) for r in rows_of(out)},
+                rc2 == 0 and ["orders.orders", "orders"] in rows_of(out2), out + err + out2 + err2)
+
+    dt, schema, detail = listed()
+    check("before any quarantine nora lists orders.orders in \\dt and information_schema",
+          dt and schema, detail)
+    (pathlib.Path(mesh.mesh) / "governance").mkdir(exist_ok=True)
+    (pathlib.Path(mesh.mesh) / "governance" / "quarantine.yaml").write_text(QUARANTINE_POLICY)
+    set_policies(mesh, ["governance/quarantine.yaml"])
+    rc, out, err = psql(mesh, "nora", "SELECT count(*) FROM orders.orders.orders")
+    check("a quarantined product is refused to nora over the wire",
+          rc != 0 and "quarantined" in err, out + err)
+    dt, schema, detail = listed()
+    check("a quarantined product is not listed to nora (\\dt, information_schema)",
+          not dt and not schema, detail)
+    set_policies(mesh, [])
+    dt, schema, detail = listed()
+    check("once the quarantine ends nora lists it again", dt and schema, detail)
+
+
 def main():
     args = mesh_args()
     require("psql", "psql (postgresql-client)")
@@ -146,6 +197,7 @@ def main():
         check("a write is refused as in a read-only transaction", rc != 0 and "read-only" in err, err)
         rc, out, err = psql(mesh, "nora", "SELECT * FROM read_csv('/etc/passwd')")
         check("the SQL guard refuses a file read", rc != 0 and "root:" not in out, out + err)
+        check_quarantine(mesh)
         rc, out, err = psql(mesh, "nora", "SET application_name = 'wire test'",
                             "SHOW application_name")
         check("SET and SHOW", rc == 0 and "wire test" in out, out + err)

@@ -232,6 +232,13 @@ Result<std::unique_ptr<DataChunk>> QueryResult::Fetch() {
   return std::unique_ptr<DataChunk>(new DataChunk(std::move(h)));
 }
 
+duckdb_result* internal::RawHandles::Result(QueryResult& result) {
+  return &result.handle_->result;
+}
+duckdb_data_chunk internal::RawHandles::Chunk(const DataChunk& chunk) {
+  return chunk.handle_->chunk;
+}
+
 // ---- PreparedStatement ------------------------------------------------------------------
 
 struct PreparedStatement::Handle {

@@ -88,7 +88,8 @@ struct ColumnInfo {
 };
 
 namespace internal {
-struct TypeNode;  // engine-internal: a result column's type tree
+struct TypeNode;    // engine-internal: a result column's type tree
+struct RawHandles;  // engine-internal: the DuckDB handles, for the engine's own encoders
 }
 
 /// A signed DECIMAL/HUGEINT/integer as its unscaled integer: the value is unscaled / 10^scale.
@@ -209,6 +210,7 @@ class DataChunk {
 
  private:
   friend class QueryResult;
+  friend struct internal::RawHandles;
   struct Handle;
   explicit DataChunk(std::unique_ptr<Handle> handle);
   std::unique_ptr<Handle> handle_;
@@ -230,6 +232,7 @@ class QueryResult {
  private:
   friend class Connection;
   friend class PreparedStatement;
+  friend struct internal::RawHandles;
   struct Handle;
   explicit QueryResult(std::unique_ptr<Handle> handle);
   std::unique_ptr<Handle> handle_;

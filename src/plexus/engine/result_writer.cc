@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "plexus/engine/arrow_ipc.h"
+
 namespace plexus::engine {
 namespace {
 
@@ -117,11 +119,17 @@ Result<ResultFormat> ParseResultFormat(std::string_view name) {
   if (name == "csv") return ResultFormat::kCsv;
   if (name == "json") return ResultFormat::kJson;
   if (name == "ndjson") return ResultFormat::kNdjson;
-  return InvalidArgument("unknown format '" + std::string(name) + "' (table, csv, json, ndjson)");
+  if (name == "arrow") return ResultFormat::kArrow;
+  return InvalidArgument("unknown format '" + std::string(name) +
+                         "' (table, csv, json, ndjson, arrow)");
 }
 
 Result<int64_t> WriteResult(QueryResult& result, ResultFormat format, std::ostream& out) {
   if (format == ResultFormat::kTable) return WriteTable(result, out);
+  if (format == ResultFormat::kArrow) {
+    PLEXUS_ASSIGN_OR_RETURN(auto writer, ArrowStreamWriter::Make(result));
+    return writer->Write(out);
+  }
   const auto& columns = result.columns();
   std::string buffer, cell;
   int64_t rows = 0;

@@ -43,4 +43,11 @@ TypeId TypeIdOf(duckdb_logical_type type);
 /// A ColumnInfo for a column named `name` whose tree is `node`.
 ColumnInfo MakeColumnInfo(std::string name, const TypeNode& node);
 
+/// The DuckDB handles behind a result and a chunk, for the engine's own encoders
+/// (arrow_ipc.cc); valid while the result / chunk lives.
+struct RawHandles {
+  static duckdb_result* Result(QueryResult& result);
+  static duckdb_data_chunk Chunk(const DataChunk& chunk);
+};
+
 }  // namespace plexus::engine::internal

@@ -1,5 +1,5 @@
-// POST /api/v1/query: one SELECT through the query service, its result streamed as JSON, CSV
-// or NDJSON with memory bounded by SinkBuffer, whatever the result's size.
+// POST /api/v1/query: one SELECT through the query service, its result streamed as JSON, CSV,
+// NDJSON or an Arrow IPC stream with memory bounded by SinkBuffer, whatever the result's size.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +11,7 @@
 
 #include "plexus/access/access_admin.h"
 #include "plexus/access/query_service.h"
+#include "plexus/engine/arrow_ipc.h"
 #include "plexus/engine/result_writer.h"
 #include "plexus/server/http_internal.h"
 #include "plexus/server/http_routes.h"
@@ -100,24 +101,35 @@ const char* ContentType(engine::ResultFormat format) {
     case engine::ResultFormat::kCsv: return "text/csv";
     case engine::ResultFormat::kNdjson: return "application/x-ndjson";
     case engine::ResultFormat::kTable: return "text/plain; charset=utf-8";
+    case engine::ResultFormat::kArrow: return engine::kArrowStreamContentType;
     default: return "application/json";
   }
 }
 
-/// Streams the cursor's rows into the response; the audit record gets how it ended.
+/// Streams the cursor's rows into the response; the audit record gets how it ended. An Arrow
+/// result whose types the stream cannot carry is refused (400) before anything is sent.
 void StreamResult(httplib::Response& res, std::shared_ptr<access::Cursor> cursor,
                   engine::ResultFormat format) {
+  std::shared_ptr<engine::ArrowStreamWriter> arrow;
+  if (format == engine::ResultFormat::kArrow) {
+    auto writer = engine::ArrowStreamWriter::Make(*cursor->result);
+    if (!writer.ok()) {
+      cursor->Finish(0, writer.status());
+      return SendError(res, writer.status());
+    }
+    arrow = std::move(writer).value();
+  }
   // Deprecated versions read: one header per warning (RFC 9110 allows the repetition).
   for (const auto& warning : cursor->query.warnings) res.set_header("X-Plexus-Warning", warning);
   res.set_chunked_content_provider(
-      ContentType(format), [cursor, format](size_t, httplib::DataSink& sink) {
+      ContentType(format), [cursor, format, arrow](size_t, httplib::DataSink& sink) {
         engine::Connection* connection = cursor->session ? cursor->session->connection.get()
                                                          : nullptr;
         SinkBuffer buffer(sink, [connection] {
           if (connection != nullptr) connection->Interrupt();  // the client left: stop reading
         });
         std::ostream out(&buffer);
-        auto rows = engine::WriteResult(*cursor->result, format, out);
+        auto rows = arrow ? arrow->Write(out) : engine::WriteResult(*cursor->result, format, out);
         out.flush();
         Status status = rows.ok() && buffer.broken()
                             ? IOError("the client closed the connection before the end")
@@ -164,8 +176,8 @@ void Query(catalog::Catalog* catalog, access::QueryService* queries, const httpl
   bool parquet = format_name == "parquet";
   auto format = engine::ParseResultFormat(parquet ? "json" : format_name);
   if (!format.ok()) {
-    return SendError(res, InvalidArgument("format must be json, csv, ndjson, parquet or table "
-                                          "(arrow is not served yet)"));
+    return SendError(res, InvalidArgument("format must be json, csv, ndjson, arrow, parquet or "
+                                          "table"));
   }
   Status refreshed = queries->Refresh();
   if (!refreshed.ok()) return SendError(res, refreshed);
@@ -195,16 +207,19 @@ void QueryRoutes(RouteTable& routes, catalog::Catalog* catalog, access::QuerySer
   routes
       .Post("/api/v1/query",
             "Run one SELECT over domain.product.port names; the result streams (json, csv, "
-            "ndjson)",
+            "ndjson, arrow)",
             [catalog, queries](const auto& req, auto& res, const auto& actor) {
               Query(catalog, queries, req, res, actor);
             })
       .Tag("query")
-      .Query("format", "json (default), csv, ndjson, parquet (written by DuckDB to a temp file, "
-                       "then sent), or table (aligned text for terminals: buffered, not "
-                       "streamed), for a text/plain SQL body")
+      .Query("format", "json (default), csv, ndjson, arrow (an Arrow IPC stream, "
+                       "application/vnd.apache.arrow.stream, one record batch per chunk; "
+                       "nested and enum columns are refused with 400), parquet (written by "
+                       "DuckDB to a temp file, then sent), or table (aligned text for "
+                       "terminals: buffered, not streamed), for a text/plain SQL body")
       .Query("as", "preview what this principal sees (admins; owners over their domains)")
-      .Body("{\"sql\": \"SELECT ...\", \"format\": \"json|csv|ndjson|parquet\", \"as\": \"name\"}, "
+      .Body("{\"sql\": \"SELECT ...\", \"format\": \"json|csv|ndjson|arrow|parquet\", "
+            "\"as\": \"name\"}, "
             "or "
             "the SQL as text/plain")
       .Produces("application/json");

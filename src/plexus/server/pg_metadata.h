@@ -31,7 +31,8 @@
 // Which ports are listed: every port the principal may read (PortAccess kClear or kSecured);
 // restricted ports without a grant are NOT listed (they stay discoverable through `plexus
 // products` and the HTTP API, which say how to ask for access); hidden (private) ports never
-// appear. The fixtures of pg_metadata_test.cc are the queries psql 15, JDBC 42.5, psycopg2 and
+// appear. A product governance quarantines is listed only to its own domain and to mesh
+// admins, the principals that may still query it. The fixtures of pg_metadata_test.cc are the queries psql 15, JDBC 42.5, psycopg2 and
 // node-postgres send.
 //
 // Thread safety: Classify, SplitStatements: pure functions. SessionSettings: one connection's

@@ -36,6 +36,10 @@ std::vector<ShadowPort> VisiblePorts(const access::AccessPolicy& policy,
     if (decision != access::PortAccess::kClear && decision != access::PortAccess::kSecured) {
       continue;  // hidden, or restricted without a grant: not listed (see pg_metadata.h)
     }
+    if (policy.Quarantined(newest.domain + "." + newest.product) != nullptr &&
+        !principal.admin && !principal.InDomain(newest.domain)) {
+      continue;  // quarantined by governance: listed only where querying it is allowed
+    }
     ShadowPort port{newest.domain, newest.product, newest.name, newest.description, {}};
     for (const catalog::ColumnRecord& column : newest.columns) {
       port.columns.push_back({column.name, column.engine_type, column.required,

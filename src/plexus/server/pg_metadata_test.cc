@@ -3,6 +3,7 @@
 // built from a small policy: only the ports the principal may read appear.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -439,6 +440,35 @@ TEST_F(ShadowTest, InformationSchema) {
   EXPECT_EQ(Rows("SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'hr.hr'"),
             std::vector<std::string>{"0"});
   EXPECT_EQ(Rows("SELECT 'pg_class'::regclass::oid"), std::vector<std::string>{"1259"});
+}
+
+// A product governance quarantines is listed as querying it is allowed: to its own domain
+// and to mesh admins only.
+TEST_F(ShadowTest, QuarantinedProductsListedOnlyToTheirDomainAndAdmins) {
+  std::vector<catalog::OutputPortRecord> ports = {
+      Port("customers", "customers", "customers", "public"),
+      Port("sales", "sales", "sales", "private"),
+  };
+  std::map<std::string, std::string> quarantined = {
+      {"customers.customers", "no-pii: unmasked"}, {"sales.sales", "no-pii: unmasked"}};
+  auto policy = std::make_shared<const access::AccessPolicy>(
+      ports, std::vector<catalog::GrantRecord>{}, "salt", quarantined);
+  const std::string sql = "SELECT table_schema, table_name FROM information_schema.tables "
+                          "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') "
+                          "ORDER BY 1, 2";
+  auto shadow = MetadataShadow::Build(policy, principal_, "2030-01-01T00:00:00.000Z");
+  ASSERT_TRUE(shadow.ok());
+  shadow_ = *shadow;
+  EXPECT_EQ(Rows(sql), std::vector<std::string>{"sales.sales|sales"})
+      << "nora (a member of sales) sees her own domain's quarantined product only";
+  access::Principal admin = principal_;
+  admin.name = "ada";
+  admin.admin = true;
+  shadow = MetadataShadow::Build(policy, admin, "2030-01-01T00:00:00.000Z");
+  ASSERT_TRUE(shadow.ok());
+  shadow_ = *shadow;
+  EXPECT_EQ(Rows(sql),
+            (std::vector<std::string>{"customers.customers|customers", "sales.sales|sales"}));
 }
 
 // The extended protocol's path: prepare, describe, bind, execute, again.
