@@ -44,6 +44,10 @@ class Secrets:
         self.nl_masked = {self.masked[i] for i in self.nl_ids if i in self.masked}
         self.home = os.path.realpath(home)
 
+    def raw_email(self, customer_id):
+        """The raw email of one customer of the seed file."""
+        return next(r["email"].lower() for r in self.rows if int(r["id"]) == customer_id)
+
     def leaks(self, answer):
         """What of the forbidden appears in an answer (empty: nothing)."""
         found = []

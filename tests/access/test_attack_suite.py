@@ -194,6 +194,55 @@ ATTACKS = [
     ("error() in a WHERE over hidden rows",
      f"SELECT count(*) FROM {CUST} WHERE CASE WHEN country = 'US' THEN error(first_name) "
      "ELSE true END", SAFE),
+    # Predicates the guard copies into the derived table, on the raw column (ADR 0006, "Copied
+    # predicates"): only a clear column compared with constants of its own type is copied, so
+    # none of these may see a masked column's raw value, raise an error over a hidden row, or
+    # change an answer.
+    ("a copied id range over hidden ids answers nothing",
+     f"SELECT count(*) AS n FROM {CUST} c WHERE c.customer_id BETWEEN {{hidden_id}} AND "
+     "{hidden_id}", count_is(0)),
+    ("a copied id = over a visible id answers that row, masked",
+     f"SELECT c.customer_id, c.email, c.country FROM {CUST} c WHERE c.customer_id = {{visible_id}}",
+     lambda rows, s: len(rows) == 1 and rows[0]["email"] == s.masked.get(rows[0]["customer_id"])),
+    ("= on the masked column with a visible row's raw email matches nothing",
+     f"SELECT count(*) AS n FROM {CUST} c WHERE c.email = '{{nl_email}}'", count_is(0)),
+    ("a range on the masked column meets hashes only (all sort before 'g', raw emails not)",
+     f"SELECT count(*) AS n FROM {CUST} WHERE email < 'g'",
+     count_is(lambda s: len(s.nl_masked))),
+    ("IN and IS NOT NULL on the masked column meet hashes only",
+     f"SELECT count(*) AS n FROM {CUST} c WHERE c.email IN ('{{nl_email}}') "
+     "AND c.email IS NOT NULL", count_is(0)),
+    ("error() beside a copied predicate never fires for a hidden row",
+     f"SELECT count(*) AS n FROM {CUST} c WHERE c.customer_id BETWEEN 0 AND 1000000 AND "
+     "CASE WHEN c.country <> 'NL' THEN error(c.first_name) ELSE true END",
+     count_is(lambda s: len(s.nl_ids))),
+    ("error() in a copied predicate's constant is refused or safe",
+     f"SELECT count(*) AS n FROM {CUST} c WHERE c.customer_id = error('x')::INT", SAFE),
+    ("a failing CAST beside a copied predicate over hidden ids",
+     f"SELECT CAST(c.first_name AS INT) AS x FROM {CUST} c WHERE c.customer_id IN "
+     "({hidden_ids}) AND CAST(c.first_name AS INT) = 1", SAFE),
+    ("a text column compared with a number (the column would be cast) is not copied",
+     f"SELECT count(*) AS n FROM {CUST} WHERE first_name = 5", SAFE),
+    ("an OR with a hidden-row condition keeps the hidden row out",
+     f"SELECT count(*) AS n FROM {CUST} c WHERE c.customer_id = {{hidden_id}} OR "
+     "c.customer_id = {visible_id}", count_is(1)),
+    ("a copied predicate and an OR on the hidden country",
+     f"SELECT count(*) AS n FROM {CUST} c WHERE c.customer_id BETWEEN 0 AND 1000000 AND "
+     "(c.country = 'US' OR c.customer_id = {hidden_id})", count_is(0)),
+    ("a select-list alias named like a column does not redirect the copy",
+     f"SELECT email AS customer_id FROM {CUST} WHERE customer_id = {{hidden_id}}", 
+     lambda rows, s: rows == []),
+    ("IS NULL on the nullable side of a LEFT JOIN is not copied",
+     f"SELECT count(*) AS n FROM (VALUES (1)) v(x) LEFT JOIN {CUST} c ON true "
+     "WHERE c.customer_id IS NULL", count_is(0)),
+    ("a copied date range keeps the filter",
+     f"SELECT count(*) AS n FROM {CUST} c WHERE c.signup_date >= DATE '1900-01-01' "
+     "AND c.country <> 'NL'", count_is(0)),
+    ("an invalid date constant is an error that names no value",
+     f"SELECT count(*) AS n FROM {CUST} c WHERE c.signup_date = DATE '2017-02-30'", SAFE),
+    ("a copied predicate in a correlated subquery probing hidden ids",
+     f"SELECT (SELECT count(*) FROM {CUST} c WHERE c.customer_id = o.k) AS n "
+     "FROM (VALUES ({hidden_id})) o(k)", lambda rows, s: len(rows) == 1 and rows[0]["n"] == 0),
     # Metadata.
     ("EXPLAIN", f"EXPLAIN SELECT * FROM {CUST}", REFUSED),
     ("EXPLAIN ANALYZE", f"EXPLAIN ANALYZE SELECT * FROM {CUST}", REFUSED),
@@ -315,6 +364,9 @@ def fill(sql, ctx):
     return (sql.replace("{guessed}", guessed_emails(ctx["secrets"]))
             .replace("{guessed_list}", sql_list(ctx["secrets"].emails))
             .replace("{hidden_ids}", ", ".join(map(str, ctx["secrets"].hidden_ids)))
+            .replace("{hidden_id}", str(ctx["secrets"].hidden_ids[0]))
+            .replace("{visible_id}", str(min(ctx["secrets"].nl_ids)))
+            .replace("{nl_email}", ctx["secrets"].raw_email(min(ctx["secrets"].nl_ids)))
             .replace("{link}", ctx["link"]).replace("{out}", ctx["out"])
             .replace("{seed_csv}", ctx["seed_csv"]))
 

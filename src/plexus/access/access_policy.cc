@@ -178,13 +178,29 @@ Result<catalog::ProductRecord> AccessPolicy::Visible(const Principal& principal,
   return product;
 }
 
+namespace {
+// The one decision of whether a principal reads a column masked.
+bool Masked(const Principal& principal, const catalog::ColumnRecord& column) {
+  return !column.mask.empty() && !principal.HasAnyRole(column.mask_clear_for);
+}
+}  // namespace
+
+std::vector<PlainColumn> AccessPolicy::ClearColumnsFor(
+    const Principal& principal, const catalog::OutputPortRecord& port) const {
+  std::vector<PlainColumn> clear;
+  for (const auto& column : port.columns) {
+    if (!Masked(principal, column)) clear.push_back({column.name, column.engine_type});
+  }
+  return clear;
+}
+
 Result<std::string> AccessPolicy::SecuredSelectFor(const Principal& principal,
                                                    const catalog::OutputPortRecord& port) const {
   std::vector<ColumnView> columns;
   bool masked = false;
   for (const auto& column : port.columns) {
     ColumnView view{column.name, column.engine_type, ""};
-    if (!column.mask.empty() && !principal.HasAnyRole(column.mask_clear_for)) {
+    if (Masked(principal, column)) {
       view.mask = column.mask;
       masked = true;
     }
@@ -284,7 +300,10 @@ Result<ResolvedRelation> PrincipalResolver::Resolve(const TableName& name) const
   if (served == "deprecated") relation.warning = DeprecationWarning(*chosen, newest);
   if (access == PortAccess::kSecured) {
     PLEXUS_ASSIGN_OR_RETURN(relation.secured_select, policy_->SecuredSelectFor(principal_, *chosen));
-    if (!relation.secured_select.empty()) relation.principal = principal_.context;
+    if (!relation.secured_select.empty()) {
+      relation.principal = principal_.context;
+      relation.clear_columns = policy_->ClearColumnsFor(principal_, *chosen);
+    }
   }
   if (!expiry.empty() && (valid_until_.empty() || expiry < valid_until_)) valid_until_ = expiry;
   return relation;

@@ -92,6 +92,10 @@ class AccessPolicy {
   /// nothing applies (the physical table is read as is).
   Result<std::string> SecuredSelectFor(const Principal& principal,
                                        const catalog::OutputPortRecord& port) const;
+  /// The port's columns the principal reads unmasked, with their types (for
+  /// ResolvedRelation::clear_columns): the same mask decision as SecuredSelectFor.
+  std::vector<PlainColumn> ClearColumnsFor(const Principal& principal,
+                                           const catalog::OutputPortRecord& port) const;
 
  private:
   bool HasGrant(const Principal& principal, const catalog::OutputPortRecord& port,

@@ -133,6 +133,26 @@ Status QueryWalker::WalkNode(Json& node, int depth) {
 }
 
 Status QueryWalker::WalkNodeMembers(Json& node, int depth, bool recursive) {
+  // Predicates are copied within one SELECT node only: its FROM's secured relations, its WHERE.
+  std::vector<CopyTarget>* outer_targets = copy_targets_;
+  std::vector<CopyTarget> targets;
+  copy_targets_ = nullptr;
+  Status status = WalkNodeMembersIn(node, depth, recursive, targets);
+  copy_targets_ = outer_targets;
+  PLEXUS_RETURN_IF_ERROR(status);
+  // A node's USING SAMPLE draws from the FROM before the WHERE: copying would change the draw.
+  auto sample = node.find("sample");
+  auto where = node.find("where_clause");
+  if (!targets.empty() && (sample == node.end() || sample->is_null()) && where != node.end()) {
+    auto from = node.find("from_table");
+    bool lone = targets.size() == 1 && from != node.end() && &*from == targets[0].ref;
+    CopySimplePredicates(*where, targets, lone);
+  }
+  return Status::OK();
+}
+
+Status QueryWalker::WalkNodeMembersIn(Json& node, int depth, bool recursive,
+                                      std::vector<CopyTarget>& targets) {
   if (auto ctes = node.find("cte_map"); ctes != node.end()) {
     PLEXUS_RETURN_IF_ERROR(WalkCtes(*ctes, depth + 1));
   }
@@ -140,7 +160,10 @@ Status QueryWalker::WalkNodeMembers(Json& node, int depth, bool recursive) {
     const std::string& key = it.key();
     if (key == "cte_map") continue;
     if (key == "from_table") {
-      PLEXUS_RETURN_IF_ERROR(WalkTableRef(it.value(), depth + 1));
+      if (secured_source_ == nullptr) copy_targets_ = &targets;
+      Status status = WalkTableRef(it.value(), depth + 1);
+      copy_targets_ = nullptr;
+      PLEXUS_RETURN_IF_ERROR(status);
     } else if (recursive && key == "right") {
       // The recursive term (and only it) reads the CTE being defined.
       bool ok = true;
@@ -180,10 +203,33 @@ bool QueryWalker::IsCteInScope(std::string_view lower_name) const {
 
 // ---- Table references ---------------------------------------------------------------------
 
+bool QueryWalker::KeepsCopyTargets(const Json& ref, const std::string& type) {
+  if (type == "BASE_TABLE") return true;
+  // Only an inner or cross join's sides: a WHERE on an outer join's nullable side does not
+  // filter that side's rows (c.id IS NULL keeps the unmatched ones). A sample of the join
+  // draws before the WHERE.
+  bool ok = true;
+  auto sample = ref.find("sample");
+  if (sample != ref.end() && !sample->is_null()) return false;
+  return type == "JOIN" && StringMember(ref, "join_type", ok) == "INNER" &&
+         (StringMember(ref, "ref_type", ok) == "REGULAR" ||
+          StringMember(ref, "ref_type", ok) == "CROSS") &&
+         ok;
+}
+
 Status QueryWalker::WalkTableRef(Json& ref, int depth) {
   if (ref.is_null()) return Status::OK();
   const std::string* type = ref.is_object() ? TypeOf(ref, "type") : nullptr;
   if (type == nullptr) return Unrecognised("a table reference");
+  std::vector<CopyTarget>* targets = copy_targets_;
+  if (!KeepsCopyTargets(ref, *type)) copy_targets_ = nullptr;
+  Status status = WalkTableRefOfType(ref, *type, depth);
+  copy_targets_ = targets;
+  return status;
+}
+
+Status QueryWalker::WalkTableRefOfType(Json& ref, const std::string& type_name, int depth) {
+  const std::string* type = &type_name;  // as the checks below were written
   if (auto at = ref.find("at_clause"); at != ref.end() && !at->is_null()) {
     return PermissionDenied("time travel (AT clause) is not allowed");
   }
@@ -222,6 +268,7 @@ Status QueryWalker::WalkBaseTable(Json& ref, int depth) {
     ref["table_name"] = relation.table;
   } else {
     PLEXUS_RETURN_IF_ERROR(SpliceSecuredSelect(ref, relation, depth));
+    AddCopyTarget(ref, std::move(relation.clear_columns));
   }
   AddRelation(std::move(relation.logical_name));
   if (!relation.warning.empty() &&
@@ -251,6 +298,21 @@ Status QueryWalker::SpliceSecuredSelect(Json& ref, const ResolvedRelation& relat
   }
   ref = SecuredSubqueryRef(std::move(ref), std::move(node));
   return Status::OK();
+}
+
+void QueryWalker::AddCopyTarget(Json& ref, std::vector<PlainColumn> clear_columns) {
+  if (copy_targets_ == nullptr || clear_columns.empty()) return;
+  // A sample draws from the rows the reader may see; renamed columns are not the port's names.
+  auto sample = ref.find("sample");
+  auto renamed = ref.find("column_name_alias");
+  if ((sample != ref.end() && !sample->is_null()) ||
+      (renamed != ref.end() && !(renamed->is_array() && renamed->empty()))) {
+    return;
+  }
+  bool ok = true;
+  std::string alias = ToLower(StringMember(ref, "alias", ok));
+  if (!ok || alias.empty()) return;
+  copy_targets_->push_back({std::move(alias), std::move(clear_columns), &ref});
 }
 
 Status QueryWalker::CheckSecuredSource(Json& ref, const TableName& name, int depth) {

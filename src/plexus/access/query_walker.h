@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "plexus/access/predicate_copy.h"
 #include "plexus/access/sql_guard.h"
 #include "plexus/common/status.h"
 
@@ -54,8 +55,16 @@ class QueryWalker {
                      std::string_view skip_key = {});
   Status WalkNode(nlohmann::json& node, int depth);
   Status WalkNodeMembers(nlohmann::json& node, int depth, bool recursive);
+  /// WalkNodeMembers' walk, collecting the node's copy targets from its FROM.
+  Status WalkNodeMembersIn(nlohmann::json& node, int depth, bool recursive,
+                           std::vector<CopyTarget>& targets);
   Status WalkCtes(nlohmann::json& cte_map, int depth);
   Status WalkTableRef(nlohmann::json& ref, int depth);
+  Status WalkTableRefOfType(nlohmann::json& ref, const std::string& type, int depth);
+  /// True when the secured relations under `ref` (of `type`) may take copied predicates.
+  static bool KeepsCopyTargets(const nlohmann::json& ref, const std::string& type);
+  /// Offers a spliced secured relation to the current SELECT node's predicate copy.
+  void AddCopyTarget(nlohmann::json& ref, std::vector<PlainColumn> clear_columns);
   Status WalkBaseTable(nlohmann::json& ref, int depth);
   /// Replaces `ref` by the derived table of a secured relation and walks that table.
   Status SpliceSecuredSelect(nlohmann::json& ref, const ResolvedRelation& relation, int depth);
@@ -74,6 +83,9 @@ class QueryWalker {
   const ResolvedRelation* secured_source_ = nullptr;
   int secured_source_reads_ = 0;
   std::vector<std::string> secured_columns_;  ///< names its expressions may use (lower case)
+  /// Set while walking a SELECT node's FROM: where its secured relations that predicates of
+  /// its WHERE may be copied into are collected (only through INNER and CROSS joins).
+  std::vector<CopyTarget>* copy_targets_ = nullptr;
   std::vector<std::string> cte_scope_;  ///< lower-case CTE names visible here, innermost last
   std::vector<std::string> relations_;
   std::vector<std::string> warnings_;

@@ -50,6 +50,13 @@ struct PrincipalContext {
   std::vector<std::string> groups;  ///< sorted
 };
 
+/// A column of a secured relation that its reader sees in the clear (no mask), and its DuckDB
+/// type as stored (e.g. BIGINT, VARCHAR, DATE).
+struct PlainColumn {
+  std::string name;
+  std::string engine_type;
+};
+
 /// Where a table name points: a physical table, or (secured_select set) a derived table that
 /// applies the reader's column masks and row filter to it.
 struct ResolvedRelation {
@@ -66,6 +73,11 @@ struct ResolvedRelation {
   /// It holds secrets (a hash mask's salt): run its errors through ConsumerErrorMessage.
   std::string secured_select{};
   std::shared_ptr<const PrincipalContext> principal{};
+  /// With secured_select: its columns the reader sees unmasked (their raw value on the rows the
+  /// filter keeps). The guard may copy a query's simple comparison of one of these with a
+  /// constant into the derived table, on the raw column (predicate_copy.h); never a masked
+  /// column. Empty: nothing is copied.
+  std::vector<PlainColumn> clear_columns{};
 };
 
 /// The part of a DuckDB error message (from running guarded SQL) that may be shown to the
