@@ -47,28 +47,59 @@ std::string RowsText(const catalog::OutputPortRecord& port) {
   return port.rows < 0 ? "not published" : std::to_string(port.rows) + " rows";
 }
 
-Status Products(const Context& ctx) {
-  PLEXUS_ASSIGN_OR_RETURN(auto catalog, ctx.OpenCatalog());
-  PLEXUS_ASSIGN_OR_RETURN(auto products, VisibleProducts(ctx, *catalog));
-  if (products.empty()) {
-    std::cout << "no products registered: run plexus apply\n";
-    return Status::OK();
+/// `plexus products`: one page of the products the principal may see.
+struct ProductsArgs {
+  size_t limit = 50;
+  size_t offset = 0;
+  bool all = false;
+};
+
+std::string PortsText(const catalog::ProductRecord& p) {
+  std::vector<std::string> ports;
+  std::map<std::string, int> newest;  // the plain SQL name serves the newest major
+  for (const auto& o : p.outputs) newest[o.name] = std::max(newest[o.name], o.major);
+  for (const auto& o : p.outputs) {
+    std::string status = catalog::ServedStatus(o);
+    bool shown_status = status == "deprecated" || status == "retired";
+    ports.push_back(o.SqlName() +
+                    (o.major < newest[o.name] ? "__v" + std::to_string(o.major) : "") + " (" +
+                    RowsText(o) + (shown_status ? ", " + status : "") + ")");
   }
-  std::cout << std::left << std::setw(44) << "PRODUCT" << std::setw(10) << "VERSION"
-            << std::setw(10) << "STATUS" << "OUTPUT PORTS (SQL name, rows)\n";
-  for (const auto& p : products) {
-    std::vector<std::string> ports;
-    std::map<std::string, int> newest;  // the plain SQL name serves the newest major
-    for (const auto& o : p.outputs) newest[o.name] = std::max(newest[o.name], o.major);
-    for (const auto& o : p.outputs) {
-      std::string status = catalog::ServedStatus(o);
-      bool shown_status = status == "deprecated" || status == "retired";
-      ports.push_back(o.SqlName() +
-                      (o.major < newest[o.name] ? "__v" + std::to_string(o.major) : "") + " (" +
-                      RowsText(o) + (shown_status ? ", " + status : "") + ")");
+  return Join(ports);
+}
+
+/// Lists the visible products, `args.offset` of them skipped (visibility comes before paging,
+/// so pages say nothing of hidden products), without reading any column.
+Status Products(const Context& ctx, const ProductsArgs& args) {
+  PLEXUS_ASSIGN_OR_RETURN(auto catalog, ctx.OpenCatalog());
+  PLEXUS_ASSIGN_OR_RETURN(access::Principal principal, ctx.SignIn(*catalog));
+  PLEXUS_ASSIGN_OR_RETURN(auto policy, access::AccessPolicy::Load(*catalog));
+  size_t seen = 0, shown = 0;
+  bool more = false;
+  PLEXUS_RETURN_IF_ERROR(catalog->ForEachProductSummary([&](catalog::ProductRecord&& product) {
+    auto visible = policy->Visible(principal, std::move(product));
+    if (!visible.ok()) return true;
+    if (seen++ < args.offset) return true;
+    if (!args.all && shown == args.limit) {
+      more = true;
+      return false;
     }
+    if (shown++ == 0) {
+      std::cout << std::left << std::setw(44) << "PRODUCT" << std::setw(10) << "VERSION"
+                << std::setw(10) << "STATUS" << "OUTPUT PORTS (SQL name, rows)\n";
+    }
+    const auto& p = *visible;
     std::cout << std::left << std::setw(44) << p.QualifiedName() << std::setw(10) << p.version
-              << std::setw(10) << p.status << Join(ports) << "\n";
+              << std::setw(10) << p.status << PortsText(p) << "\n";
+    return true;
+  }));
+  if (seen == 0) {
+    std::cout << "no products registered: run plexus apply\n";
+  } else if (shown == 0) {
+    std::cout << "no products after the first " << args.offset << "\n";
+  } else if (more) {
+    std::cout << "(products " << args.offset + 1 << "-" << args.offset + shown
+              << "; the next page: --offset " << args.offset + shown << ", or --all)\n";
   }
   return Status::OK();
 }
@@ -242,7 +273,12 @@ Status Show(const Context& ctx, const std::string& ref) {
 }  // namespace
 
 void SetupProducts(CLI::App& sub, Context& ctx) {
-  sub.callback([&ctx] { ctx.action = [&ctx] { return Products(ctx); }; });
+  auto args = std::make_shared<ProductsArgs>();
+  sub.add_option("--limit,-n", args->limit, "Products to show")->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  sub.add_option("--offset", args->offset, "Products to skip (the next page)");
+  sub.add_flag("--all", args->all, "Every product, no paging");
+  sub.callback([&ctx, args] { ctx.action = [&ctx, args] { return Products(ctx, *args); }; });
 }
 
 void SetupShow(CLI::App& sub, Context& ctx) {

@@ -14,7 +14,10 @@
   show in queries_30d, and GET /api/v1/products/{ref}/usage names the reader, the columns read
   and the day;
 - over HTTP: the same first result as the CLI, `self` URLs, facets, `next` paging, 400 with a
-  JSON error when q has no words.
+  JSON error when q has no words;
+- the listing (`plexus products --limit/--offset/--all`, GET /api/v1/products?limit&cursor):
+  pages cover every product the caller may see once, in order, and never the private payments
+  (visibility before paging: the outsider's pages are those of its own list).
 """
 import datetime
 import json
@@ -103,6 +106,7 @@ def main():
         check("an outsider with a token", created.returncode == 0 and nora, created.stderr)
         erin = px("token", "issue", "erin").stdout.strip()
         check_outsider(px, search, nora, erin)
+        check_listing_cli(px, nora, erin)
 
         check_usage_cli(px, search, nora)
         admin = px("token", "issue").stdout.strip()
@@ -113,6 +117,7 @@ def main():
         check("serve prints its HTTP address", match is not None, line)
         if match:
             check_http(match.group(1), search, admin, nora, erin)
+            check_listing_http(match.group(1), px, nora)
     finally:
         stop(server)
         shutil.rmtree(work, ignore_errors=True)
@@ -267,6 +272,56 @@ def check_outsider(px, search, nora, erin):
     check("an outsider's table names no payments product",
           table.returncode == 0 and "payments.payments" not in table.stdout and
           "--domain payments" not in table.stdout, table.stdout + table.stderr)
+
+
+def listed(px, *argv, token=None):
+    """The product names `plexus products ...` prints, and its last line."""
+    answer = px("products", *argv, token=token)
+    lines = answer.stdout.splitlines()
+    names = [line.split()[0] for line in lines[1:] if line and not line.startswith("(")]
+    return answer.returncode, names, (lines or [""])[-1]
+
+
+def check_listing_cli(px, nora, erin):
+    code, everything, _ = listed(px, "--all", token=nora)
+    check("products --all: the outsider's list, sorted, without the private payments",
+          code == 0 and len(everything) == 3 and everything == sorted(everything) and
+          "payments.payments" not in everything, everything)
+    pages, offset = [], 0
+    while offset <= len(everything):
+        code, names, last = listed(px, "--limit", "2", "--offset", str(offset), token=nora)
+        more = offset + 2 < len(everything)
+        check(f"products --limit 2 --offset {offset}: that page, said when more follow",
+              code == 0 and names == everything[offset:offset + 2] and
+              (f"--offset {offset + 2}" in last) == more, (names, last))
+        pages += names
+        offset += 2
+    check("the outsider's pages cover its list once", pages == everything, pages)
+    code, owners, _ = listed(px, "--all", token=erin)
+    check("payments' owner lists payments", code == 0 and "payments.payments" in owners, owners)
+    code, first, last = listed(px, token=nora)
+    check("products: a page of 50 by default", code == 0 and first == everything[:50], first)
+    bad = px("products", "--limit", "0")
+    check("products --limit 0 is refused", bad.returncode != 0, bad.stdout)
+
+
+def check_listing_http(base, px, nora):
+    _, everything, _ = listed(px, "--all", token=nora)
+    names, path = [], "/api/v1/products?limit=2"
+    for _ in range(100):
+        status, page = call(base, path, nora)
+        if status != 200:
+            break
+        names += [p["name"] for p in page["products"]]
+        check("HTTP products: pages of 2, ports without columns",
+              len(page["products"]) <= 2 and
+              all("columns" not in o for p in page["products"] for o in p["output_ports"]), page)
+        if not page.get("next"):
+            break
+        path = page["next"][page["next"].index("/api/"):]
+    check("HTTP products: the outsider's pages are the CLI's list, without payments",
+          status == 200 and names == everything and "payments.payments" not in names,
+          (status, names, everything))
 
 
 def check_usage_cli(px, search, nora):

@@ -35,6 +35,7 @@ namespace plexus::catalog {
 
 namespace internal {
 class SqliteDb;
+class SearchBm25;
 }
 
 class Catalog {
@@ -51,6 +52,11 @@ class Catalog {
   }
 
   Result<std::vector<ProductRecord>> ListProducts() const;
+  /// Every product, by domain and name, handed to `each` with its output ports (every major,
+  /// with publication and lifecycle) but without columns or input ports: the listing
+  /// (`plexus products`, GET /api/v1/products), which pages after the caller's visibility.
+  /// Stops when `each` returns false. Read in batches; `each` runs outside the catalog's lock.
+  Status ForEachProductSummary(const std::function<bool(ProductRecord&&)>& each) const;
   /// By ODPS id or by domain.product.
   Result<ProductRecord> GetProduct(std::string_view ref) const;
   /// Every output port of every product, all majors.
@@ -438,6 +444,8 @@ class Catalog {
   std::shared_ptr<RunObserver> observer_;  ///< GUARDED_BY(observer_mu_)
   /// Words of the documents indexed since the last flush: word -> documents (catalog_search.cc).
   std::map<std::string, int64_t> pending_words_;
+  /// The search index's BM25 with the documents' lengths in memory (search_bm25.h).
+  std::shared_ptr<internal::SearchBm25> search_bm25_;
 };
 
 /// The DuckDB type a column is stored as: physicalType when set, else from logicalType.

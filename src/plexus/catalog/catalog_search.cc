@@ -8,6 +8,7 @@
 #include <set>
 
 #include "plexus/catalog/catalog.h"
+#include "plexus/catalog/search_bm25.h"
 #include "plexus/catalog/sqlite_db.h"
 #include "plexus/common/text.h"
 
@@ -85,6 +86,19 @@ Result<std::vector<std::string>> ProductIds(internal::SqliteDb& db) {
   }
 }
 
+/// Moves Catalog::Generation: the documents' ids and lengths changed (readers keep both).
+Status MoveGeneration(internal::SqliteDb& db) {
+  return db.Execute(
+      "UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'");
+}
+
+Result<int64_t> ReadGeneration(internal::SqliteDb& db) {
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db.Cached(
+      "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'generation'"));
+  PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  return row ? stmt->Int(0) : int64_t{0};
+}
+
 /// A FTS5 failure (a malformed expression) is the caller's; anything else the catalog's.
 Status MatchError(const Status& status) {
   if (status.message().find("fts5") != std::string::npos) {
@@ -98,6 +112,11 @@ Status MatchError(const Status& status) {
 Status Catalog::CreateSearchTables() {
   PLEXUS_RETURN_IF_ERROR(db_->Execute(kSearchSchema));
   PLEXUS_RETURN_IF_ERROR(CreateUsageTables());
+  if (search_bm25_ == nullptr) {
+    auto scorer = std::make_shared<internal::SearchBm25>();
+    PLEXUS_RETURN_IF_ERROR(internal::SearchBm25::Register(db_->handle(), "plexus_bm25", scorer));
+    search_bm25_ = std::move(scorer);
+  }
   // A catalog made before the index: index what it holds, once.
   PLEXUS_ASSIGN_OR_RETURN(auto count, db_->Prepare(
       "SELECT EXISTS (SELECT 1 FROM search_docs), EXISTS (SELECT 1 FROM products)"));
@@ -105,6 +124,7 @@ Status Catalog::CreateSearchTables() {
   if (row && count->Int(0) == 0 && count->Int(1) != 0) {
     PLEXUS_ASSIGN_OR_RETURN(auto products, ProductIds(*db_));
     for (const auto& id : products) PLEXUS_RETURN_IF_ERROR(IndexProductLocked(id));
+    PLEXUS_RETURN_IF_ERROR(MoveGeneration(*db_));
     return IndexGlossaryLocked();
   }
   // An index made before search_words: its words from FTS5's own vocabulary, once.
@@ -130,6 +150,7 @@ Status Catalog::IndexProducts(const spec::Mesh& mesh) {
       indexed++;
     }
   }
+  if (indexed > 0) PLEXUS_RETURN_IF_ERROR(MoveGeneration(*db_));
   // Re-indexing leaves the old entries as deletions until segments merge; after a large apply
   // merge them all now, so queries do not pay for them.
   if (indexed >= kOptimizeAfter) {
@@ -146,8 +167,9 @@ Result<int64_t> Catalog::RebuildSearchIndex() {
   PLEXUS_RETURN_IF_ERROR(db_->Execute(
       "DELETE FROM search_fts; DELETE FROM search_docs; DELETE FROM search_words;"));
   pending_words_.clear();
-    PLEXUS_ASSIGN_OR_RETURN(auto products, ProductIds(*db_));
-    for (const auto& id : products) PLEXUS_RETURN_IF_ERROR(IndexProductLocked(id));
+  PLEXUS_ASSIGN_OR_RETURN(auto products, ProductIds(*db_));
+  for (const auto& id : products) PLEXUS_RETURN_IF_ERROR(IndexProductLocked(id));
+  PLEXUS_RETURN_IF_ERROR(MoveGeneration(*db_));
   PLEXUS_RETURN_IF_ERROR(IndexGlossaryLocked());
   // One segment, no deleted entries left: as fast to query as an index built at once.
   PLEXUS_RETURN_IF_ERROR(db_->Execute("INSERT INTO search_fts (search_fts) VALUES ('optimize')"));
@@ -339,10 +361,21 @@ Result<std::vector<std::pair<std::string, int64_t>>> Catalog::SearchVocabulary()
 Status Catalog::MatchSearch(const std::string& expression,
                             const std::function<void(int64_t, double)>& each) const {
   std::lock_guard lock(mu_);
+  if (search_bm25_ == nullptr) return Internal("the search index was not opened");
+  // One read transaction: the lengths are those of the generation the match reads.
+  PLEXUS_RETURN_IF_ERROR(db_->Execute("BEGIN"));
+  struct EndRead {
+    internal::SqliteDb* db;
+    ~EndRead() { (void)db->Execute("COMMIT"); }
+  } end_read{db_.get()};
+  PLEXUS_ASSIGN_OR_RETURN(int64_t generation, ReadGeneration(*db_));
+  PLEXUS_RETURN_IF_ERROR(search_bm25_->Load(*db_, "search_fts", generation));
   std::string weights;
   for (const auto& field : kSearchFields) weights += ", " + std::to_string(field.weight);
+  // plexus_bm25 is -bm25() with the lengths from memory (search_bm25.h).
   PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Cached(
-      "SELECT rowid, -bm25(search_fts" + weights + ") FROM search_fts WHERE search_fts MATCH ?"));
+      "SELECT rowid, plexus_bm25(search_fts" + weights + ") FROM search_fts "
+      "WHERE search_fts MATCH ?"));
   stmt->Bind(1, expression);
   while (true) {
     auto row = stmt->Step();

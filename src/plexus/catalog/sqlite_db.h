@@ -89,6 +89,8 @@ class SqliteDb {
   int64_t TotalChanges() const { return sqlite3_total_changes64(db_); }
   /// Rows the last INSERT, UPDATE or DELETE changed.
   int64_t Changes() const { return sqlite3_changes64(db_); }
+  /// The connection, to register functions on (the search index's BM25).
+  sqlite3* handle() const { return db_; }
 
  private:
   explicit SqliteDb(sqlite3* db) : db_(db) {}
