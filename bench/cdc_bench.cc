@@ -14,7 +14,9 @@
 //   memory  the process's peak resident set (VmHWM; target < 1 GiB).
 //
 //   build/plexus_cdc_bench --work build/bench-cdc --out bench/results [--events 10000000]
-//       [--batch 250000] [--lag-seconds 10] [--checkpoint-threshold 256MB]
+//       [--batch 250000] [--lag-seconds 10] [--checkpoint-threshold 256MB] [--steps 1]
+//   (--steps 1: the port's output has processor steps, cast + hash + project, which keep the
+//   table's shape: the cost of the CDC steps path, docs/cdc.md "Processor steps".)
 //   (--checkpoint-threshold: DuckDB's WAL size that triggers an automatic checkpoint, default
 //   16 MiB; the apply time always includes a final CHECKPOINT, see "checkpoint_seconds").
 //   PLEXUS_CDC_PROFILE=1 in the environment prints each batch's steps and their times.
@@ -52,6 +54,7 @@ struct Options {
   int64_t batch = 250000;  // as spec::Schedule::max_batch_events
   double lag_seconds = 10;
   std::string checkpoint_threshold;  ///< empty: DuckDB's default (16 MiB of WAL)
+  bool steps = false;                ///< the output has processor steps
 };
 
 double Seconds(Clock::time_point since) {
@@ -136,6 +139,34 @@ catalog::OutputPortRecord Port() {
   return port;
 }
 
+/// --steps 1: a cast, a hash and a project that keep the table's columns and rows.
+pipeline::CdcSteps BenchSteps(bool on) {
+  pipeline::CdcSteps steps;
+  if (!on) return steps;
+  auto text = [](const std::string& t) {
+    plexus::spec::StepValue v;
+    v.text = t;
+    return v;
+  };
+  auto step = [](const std::string& kind, plexus::spec::StepValue value) {
+    plexus::spec::ProcessorStep s;
+    s.kind = kind;
+    s.value = std::move(value);
+    return pipeline::ChainStep{s, ""};
+  };
+  plexus::spec::StepValue cast, hash, project;
+  cast.kind = plexus::spec::StepValue::Kind::kMap;
+  cast.fields.emplace_back("amount", text("DOUBLE"));
+  hash.kind = project.kind = plexus::spec::StepValue::Kind::kList;
+  hash.items = {text("customer")};
+  for (const char* c : {"id", "customer", "amount", "status", "seq"}) {
+    project.items.push_back(text(c));
+  }
+  steps.by_port["orders"] = {step("cast", cast), step("hash", hash), step("project", project)};
+  steps.salt = "bench-salt";
+  return steps;
+}
+
 struct Engine {
   std::unique_ptr<engine::Database> db;
   std::unique_ptr<engine::Connection> conn;
@@ -175,6 +206,7 @@ int main(int argc, char** argv) {
     else if (a == "--batch") o.batch = std::stoll(v);
     else if (a == "--lag-seconds") o.lag_seconds = std::stod(v);
     else if (a == "--checkpoint-threshold") o.checkpoint_threshold = v;
+    else if (a == "--steps") o.steps = v == "1";
     else {
       std::cerr << "unknown option " << a << "\n";
       return 2;
@@ -216,7 +248,7 @@ int main(int argc, char** argv) {
   {
     Engine e = OpenApplyEngine(fs::path(o.work) / "apply.duckdb", o.checkpoint_threshold);
     auto applier = pipeline::CdcApplier::Open(e.conn.get(), "bench", "orders", "changes", spec,
-                                              {Port()});
+                                              {Port()}, BenchSteps(o.steps));
     if (!applier.ok()) return Fail(applier.status());
     auto source = pipeline::MakeFileSource(spec, o.work);
     if (!source.ok()) return Fail(source.status());
@@ -296,7 +328,7 @@ int main(int argc, char** argv) {
     plexus::spec::CdcSpec lag_spec = spec;
     lag_spec.folder = lag_dir.string();
     auto applier = pipeline::CdcApplier::Open(e.conn.get(), "bench", "orders", "changes",
-                                              lag_spec, {Port()});
+                                              lag_spec, {Port()}, BenchSteps(o.steps));
     if (!applier.ok()) return Fail(applier.status());
     auto source = pipeline::MakeFileSource(lag_spec, o.work).value();
     (void)source->Open({});
@@ -371,6 +403,7 @@ int main(int argc, char** argv) {
   nlohmann::json report = {
       {"events", o.events},
       {"batch", o.batch},
+      {"steps", o.steps ? "cast, hash, project" : "none"},
       {"checkpoint_threshold",
        o.checkpoint_threshold.empty() ? "16MiB (default)" : o.checkpoint_threshold},
       {"ndjson_mib", bytes / 1048576.0},
@@ -395,7 +428,8 @@ int main(int argc, char** argv) {
   md.precision(2);
   md << "# CDC apply (issue 7)\n\n"
      << o.events << " generated Debezium events (70% inserts, 20% updates, 10% deletes), "
-     << bytes / 1048576.0 << " MiB of NDJSON, micro-batches of " << o.batch << " events.\n\n"
+     << bytes / 1048576.0 << " MiB of NDJSON, micro-batches of " << o.batch << " events"
+     << (o.steps ? ", through processor steps (cast, hash, project)" : "") << ".\n\n"
      << "| measure | value | target |\n|---|---|---|\n"
      << "| applied through the files source | " << static_cast<int64_t>(apply_rate)
      << " events/s | >= 300000 |\n"

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "plexus/common/text.h"
+#include "plexus/pipeline/cdc_row_steps.h"
 #include "plexus/spec/parse.h"
 
 namespace plexus::pipeline {
@@ -17,20 +18,16 @@ using engine::QuoteIdentifier;
 using engine::QuoteLiteral;
 
 // Internal column names of the working tables (a contract column is unlikely to start so).
-constexpr const char* kIdx = "_cdc_idx";
-constexpr const char* kOp = "_cdc_op";
-constexpr const char* kPos = "_cdc_pos";
-constexpr const char* kReason = "_cdc_reason";
+constexpr const char* kIdx = internal::kCdcIdx;
+constexpr const char* kOp = internal::kCdcOp;
+constexpr const char* kPos = internal::kCdcPos;
+constexpr const char* kReason = internal::kCdcReason;
 
 std::atomic<int64_t> next_applier_id{1};
 
 /// A column of a port's table.
-struct Column {
-  std::string name;
-  std::string type;  ///< DuckDB type
-  bool key = false;
-  bool required = false;
-};
+using Column = internal::ChangeColumn;
+using NamedTypes = std::vector<std::pair<std::string, std::string>>;
 
 struct PortTables {
   catalog::OutputPortRecord port;
@@ -102,6 +99,12 @@ struct CdcApplier::State {
   std::vector<catalog::OutputPortRecord> port_records;
   std::vector<AddedColumn> added;
   std::string suffix;  ///< of the in-memory working tables
+  // Processor steps (cdc_row_steps.h; null: no port has any), and the columns each port's
+  // steps gave this batch.
+  std::unique_ptr<internal::ChangeRowSteps> row_steps;
+  std::vector<std::vector<RelationColumn>> stepped;
+
+  bool HasSteps(size_t i) const { return row_steps != nullptr && row_steps->Has(i); }
 
   std::string Qualified(const std::string& table) const {
     return QuoteIdentifier(attach) + ".main." + QuoteIdentifier(table);
@@ -196,10 +199,11 @@ struct CdcApplier::State {
 
   void DropWork() {
     std::string sql;
-    for (const char* t : {"raw", "dead"}) sql += "DROP TABLE IF EXISTS " + Work(t) + ";";
+    for (const char* t : {"raw", "dead", "src"}) sql += "DROP TABLE IF EXISTS " + Work(t) + ";";
     for (size_t i = 0; i < ports.size(); i++) {
       sql += "DROP TABLE IF EXISTS " + Work("typed" + std::to_string(i)) + ";";
       sql += "DROP TABLE IF EXISTS " + Work("win" + std::to_string(i)) + ";";
+      sql += "DROP TABLE IF EXISTS " + Work("stepped" + std::to_string(i)) + ";";
     }
     (void)conn->Execute(sql);
   }
@@ -271,18 +275,74 @@ struct CdcApplier::State {
     return out;
   }
 
+  /// The row images typed from the source into Work("src"): the types of a sample first, then,
+  /// when a value does not fit its sampled type, of every event.
+  Status TypeSource(size_t count, Profile& prof) {
+    PLEXUS_ASSIGN_OR_RETURN(auto source, row_steps->SourceColumns(Work("raw"), false));
+    prof.Mark("srccols");
+    PLEXUS_RETURN_IF_ERROR(Type(Work("src"), source, count));
+    PLEXUS_ASSIGN_OR_RETURN(
+        int64_t misfits, ScalarInt(*conn, "SELECT count(*) FROM " + Work("src") + " WHERE " +
+                                              std::string(kReason) + " LIKE 'type mismatch%'"));
+    if (misfits > 0) {
+      PLEXUS_ASSIGN_OR_RETURN(source, row_steps->SourceColumns(Work("raw"), true));
+      PLEXUS_RETURN_IF_ERROR(Type(Work("src"), source, count));
+    }
+    prof.Mark("srctype");
+    return Status::OK();
+  }
+
+  std::string SteppedTable(size_t i) const { return Work("stepped" + std::to_string(i)); }
+
+  /// Each port's columns the batch brings that its table lacks (name, DuckDB type): of a port
+  /// without steps, the row images' new keys (NewColumns); of a port with steps, the new
+  /// columns of its steps' result, which it leaves in SteppedTable(i).
+  Status FreshColumns(size_t count, std::vector<NamedTypes>& fresh, Profile& prof) {
+    bool plain = false, typed_source = false;
+    for (size_t i = 0; i < ports.size(); i++) plain = plain || !HasSteps(i);
+    NamedTypes from_images;
+    if (plain) {
+      PLEXUS_ASSIGN_OR_RETURN(from_images, NewColumns(count));
+    }
+    std::vector<std::string> meta = internal::CdcMetaColumns();
+    for (size_t i = 0; i < ports.size(); i++) {
+      if (!HasSteps(i)) {
+        fresh[i] = from_images;
+        continue;
+      }
+      if (!typed_source) {  // the row images typed from the source, once for all ports
+        PLEXUS_RETURN_IF_ERROR(TypeSource(count, prof));
+        typed_source = true;
+      }
+      PLEXUS_ASSIGN_OR_RETURN(stepped[i], row_steps->Run(i, Work("src"), SteppedTable(i)));
+      prof.Mark("steps");
+      for (const auto& c : stepped[i]) {
+        bool known = std::find(meta.begin(), meta.end(), c.name) != meta.end();
+        for (const auto& t : ports[i].columns) {
+          known = known || AsciiLower(t.name) == AsciiLower(c.name);
+        }
+        if (!known) fresh[i].emplace_back(c.name, c.type);
+      }
+    }
+    return Status::OK();
+  }
+
   /// One query per port: parses the envelopes (json_transform, once per event), unwraps
   /// {schema, payload}, computes each event's position, casts the row image to the port's
   /// types, and gives each bad event its reason ("malformed" is refined in Dead()).
-  Status Type(size_t i, const std::vector<Column>& columns, size_t count) {
+  Status Type(const std::string& table, const std::vector<Column>& columns, size_t count) {
     std::string row = "{";
     std::vector<std::string> raws, outs, checks_key, checks_type, checks_required;
     for (size_t c = 0; c < columns.size(); c++) {
       const auto& col = columns[c];
-      row += (c ? "," : "") + JsonKey(col.name) + ":\"VARCHAR\"";
+      row += (c ? "," : "") + JsonKey(col.name) + (col.json ? ":\"JSON\"" : ":\"VARCHAR\"");
       std::string raw = "rec." + QuoteIdentifier(col.name);
       std::string v = "_v" + std::to_string(c), w = "_w" + std::to_string(c);
-      raws.push_back(raw + " AS " + w + ", TRY_CAST(" + raw + " AS " + col.type + ") AS " + v);
+      std::string cast = "TRY_CAST(" + raw + " AS " + col.type + ")";
+      if (col.integer_text) {  // a source column typed from a sample: 1.5 must not round
+        cast = "CASE WHEN NOT regexp_matches(" + raw + ", '[.eE]') THEN " + cast + " END";
+      }
+      raws.push_back(raw + " AS " + w + ", " + cast + " AS " + v);
       outs.push_back(v + " AS " + QuoteIdentifier(col.name));
       std::string mismatch = "'type mismatch: column " + col.name + " (''' || left(" + w +
                              ", 40) || ''' is not " + col.type + ")'";
@@ -331,8 +391,8 @@ struct CdcApplier::State {
       }
     }
     std::string sql =
-        "CREATE OR REPLACE TABLE " + Work("typed" + std::to_string(i)) +
-        " AS WITH p AS (" + parse + "), e AS (SELECT idx, v IS NOT NULL AS ok, " +
+        "CREATE OR REPLACE TABLE " + table + " AS WITH p AS (" + parse +
+        "), e AS (SELECT idx, v IS NOT NULL AS ok, " +
         field("op") + " AS op, " + field("before") + " AS before, " + field("after") +
         " AS after, " + field("source.lsn") + " AS lsn, " + field("source.pos") + " AS spos, " +
         field("ts_ms") + " AS ts_ms FROM p), f AS (SELECT idx, ok, op, after IS NULL AS no_after, "
@@ -471,35 +531,45 @@ struct CdcApplier::State {
     Profile prof;
     PLEXUS_RETURN_IF_ERROR(LoadRaw(events));
     prof.Mark("load");
-    PLEXUS_ASSIGN_OR_RETURN(auto fresh, NewColumns(events.size()));
+    std::vector<NamedTypes> fresh(ports.size());
+    PLEXUS_RETURN_IF_ERROR(FreshColumns(events.size(), fresh, prof));
     prof.Mark("newcols");
     std::string alter;
-    if (!fresh.empty()) {
-      std::vector<std::string> names;
-      for (const auto& [name, type] : fresh) {
+    std::vector<std::string> names;
+    for (const auto& port_fresh : fresh) {
+      for (const auto& [name, type] : port_fresh) {
+        if (std::find(names.begin(), names.end(), name) != names.end()) continue;
         names.push_back(name);
         report.new_columns.push_back(name + " " + type);
       }
-      if (spec.new_columns == "pause") {
-        report.paused = true;
-        report.pause_reason = "the source has column(s) the contract does not declare: " +
-                              Join(names, ", ") + " (new_columns: pause)";
-        return report;
-      }
+    }
+    if (!names.empty() && spec.new_columns == "pause") {
+      report.paused = true;
+      report.pause_reason = "the source has column(s) the contract does not declare: " +
+                            Join(names, ", ") + " (new_columns: pause)";
+      return report;
     }
     // Each port's columns for this batch: its table's, plus the new ones when they are added.
     std::vector<std::vector<Column>> columns;
-    for (const auto& p : ports) {
+    for (size_t i = 0; i < ports.size(); i++) {
+      const auto& p = ports[i];
       columns.push_back(p.columns);
       if (spec.new_columns != "add") continue;
-      for (const auto& [name, type] : fresh) {
+      for (const auto& [name, type] : fresh[i]) {
         columns.back().push_back({name, type, false, false});
         added.push_back({p.port.name, name, type});
         alter += "ALTER TABLE " + p.table + " ADD COLUMN " + QuoteIdentifier(name) + " " + type + ";";
       }
     }
     for (size_t i = 0; i < ports.size(); i++) {
-      PLEXUS_RETURN_IF_ERROR(Type(i, columns[i], events.size()));
+      std::string typed = Work("typed" + std::to_string(i));
+      if (!HasSteps(i)) {
+        PLEXUS_RETURN_IF_ERROR(Type(typed, columns[i], events.size()));
+        continue;
+      }
+      PLEXUS_RETURN_IF_ERROR(conn->Execute(
+          "CREATE OR REPLACE TABLE " + typed + " AS " +
+          internal::ConformChangeRows(SteppedTable(i), stepped[i], columns[i])));
     }
     prof.Mark("type");
     PLEXUS_RETURN_IF_ERROR(Dead());
@@ -555,7 +625,9 @@ struct CdcApplier::State {
               kReason + ", line FROM " + Work("dead") + " ORDER BY " + kIdx + ";";
     }
     if (!offsets.empty()) body += OffsetsSql(offsets);
+    if (row_steps != nullptr) body += row_steps->KeepSql();
     PLEXUS_RETURN_IF_ERROR(Transaction(body));
+    if (row_steps != nullptr) row_steps->Kept();
     prof.Mark("merge+commit");
     if (!alter.empty()) {
       for (auto& p : ports) PLEXUS_RETURN_IF_ERROR(LoadColumns(p));
@@ -576,7 +648,8 @@ Result<std::unique_ptr<CdcApplier>> CdcApplier::Open(engine::Connection* conn,
                                                      const std::string& product,
                                                      const std::string& input,
                                                      const spec::CdcSpec& spec,
-                                                     std::vector<catalog::OutputPortRecord> ports) {
+                                                     std::vector<catalog::OutputPortRecord> ports,
+                                                     CdcSteps steps) {
   auto state = std::make_unique<State>();
   state->conn = conn;
   state->domain = domain;
@@ -592,7 +665,15 @@ Result<std::unique_ptr<CdcApplier>> CdcApplier::Open(engine::Connection* conn,
     return FailedPrecondition("the CDC input " + input + " of " + domain + "." + product +
                               " feeds no output port (an output needs `from: " + input + "`)");
   }
+  std::vector<std::vector<ChainStep>> port_steps;
   for (auto& port : ports) {
+    auto it = steps.by_port.find(port.name);
+    port_steps.push_back(it == steps.by_port.end() ? std::vector<ChainStep>{} : it->second);
+    Status checked = internal::CheckChangeSteps(port_steps.back());
+    if (!checked.ok()) {
+      return checked.WithPrefix("output " + port.name + " of " + domain + "." + product +
+                                " (CDC input " + input + ")");
+    }
     PortTables p;
     p.table_name = port.PhysicalTable();
     p.table = state->Qualified(p.table_name);
@@ -600,7 +681,15 @@ Result<std::unique_ptr<CdcApplier>> CdcApplier::Open(engine::Connection* conn,
     p.port = std::move(port);
     state->ports.push_back(std::move(p));
   }
+  state->stepped.resize(state->ports.size());
   PLEXUS_RETURN_IF_ERROR(state->Prepare());
+  if (std::any_of(port_steps.begin(), port_steps.end(), [](const auto& s) { return !s.empty(); })) {
+    PLEXUS_ASSIGN_OR_RETURN(
+        state->row_steps,
+        internal::ChangeRowSteps::Open(conn, std::move(port_steps), std::move(steps.salt),
+                                       state->Qualified("plexus_cdc_source_columns"), product,
+                                       input));
+  }
   return std::unique_ptr<CdcApplier>(new CdcApplier(std::move(state)));
 }
 

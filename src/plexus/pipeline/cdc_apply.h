@@ -22,6 +22,7 @@
 // Thread safety: one thread at a time (it uses one engine::Connection).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@
 #include "plexus/catalog/catalog.h"
 #include "plexus/engine/engine.h"
 #include "plexus/pipeline/cdc.h"
+#include "plexus/pipeline/processors.h"
 #include "plexus/pipeline/runner.h"
 #include "plexus/spec/model.h"
 
@@ -42,17 +44,26 @@ struct AddedColumn {
   std::string type;  ///< the DuckDB type it was added as
 };
 
+/// The processor steps of the output ports fed by a CDC input (docs/cdc.md, "Processor
+/// steps"): each port's row images go through its steps before the contract cast.
+struct CdcSteps {
+  std::map<std::string, std::vector<ChainStep>> by_port;  ///< port name -> its expanded steps
+  std::string salt;  ///< the hash mask's salt (Catalog::MaskSalt)
+};
+
 class CdcApplier {
  public:
   /// `ports`: the output ports fed by the input, all of `domain` (attached read-write on
   /// `conn` as Home::AttachName(domain)); each needs a primary key in its contract. Creates the
-  /// tables it needs when missing.
+  /// tables it needs when missing. `steps`: the ports' row-wise steps (filter, project,
+  /// rename, cast, mask, hash); any other step is refused here, naming it and its file:line.
   static Result<std::unique_ptr<CdcApplier>> Open(engine::Connection* conn,
                                                   const std::string& domain,
                                                   const std::string& product,
                                                   const std::string& input,
                                                   const spec::CdcSpec& spec,
-                                                  std::vector<catalog::OutputPortRecord> ports);
+                                                  std::vector<catalog::OutputPortRecord> ports,
+                                                  CdcSteps steps = {});
   ~CdcApplier();
 
   /// The source offsets committed with the data (empty: none yet).

@@ -54,6 +54,7 @@ class CdcApplyTest : public ::testing::Test {
     conn_ = std::move(conn).value();
     ASSERT_TRUE(conn_->Execute("ATTACH " + engine::QuoteLiteral((dir_ / "sales.duckdb").string()) +
                                " AS plx_sales").ok());
+    if (!plain_applier_) return;
     catalog::OutputPortRecord port;
     port.domain = "sales";
     port.product = "orders";
@@ -100,6 +101,7 @@ class CdcApplyTest : public ::testing::Test {
   std::filesystem::path dir_;
   spec::CdcSpec spec_;
   bool required_name_ = false;
+  bool plain_applier_ = true;  ///< Reopen opens the applier of the (id, name) port
   std::unique_ptr<engine::Database> db_;
   std::unique_ptr<engine::Connection> conn_;
   std::unique_ptr<CdcApplier> applier_;
@@ -276,6 +278,202 @@ TEST(CdcFileSourceTest, ReadsCompleteLinesInNameOrder) {
     EXPECT_NE(opened.message().find("files "), std::string::npos) << opened.message();
   }
   std::filesystem::remove_all(dir);
+}
+
+// Processor steps on a CDC output: the source's row images (id, cust, amount as text, email,
+// status) go through filter, rename, cast, hash and project before the contract's cast.
+std::string SourceEvent(const std::string& op, int id, const std::string& cust,
+                        const std::string& amount, const std::string& status, int64_t lsn) {
+  std::string row = "{\"id\": " + std::to_string(id) + ", \"cust\": \"" + cust +
+                    "\", \"amount\": \"" + amount + "\", \"email\": \"" + cust +
+                    "@example.org\", \"status\": \"" + status + "\"}";
+  std::string key = "{\"id\": " + std::to_string(id) + "}";  // a delete carries its key only
+  return "{\"op\": \"" + op + "\", \"before\": " + (op == "d" ? key : "null") +
+         ", \"after\": " + (op == "d" ? "null" : row) + ", \"source\": {\"lsn\": " +
+         std::to_string(lsn) + "}, \"ts_ms\": 1700000000000}";
+}
+
+spec::ProcessorStep StepOf(const std::string& kind, spec::StepValue value, int line) {
+  spec::ProcessorStep step;
+  step.kind = kind;
+  step.value = std::move(value);
+  step.location = spec::SourceLocation{"pipeline.yaml", line, 7};
+  return step;
+}
+
+spec::StepValue TextValue(const std::string& text) {
+  spec::StepValue v;
+  v.text = text;
+  return v;
+}
+
+spec::StepValue MapValue(const std::vector<std::pair<std::string, std::string>>& fields) {
+  spec::StepValue v;
+  v.kind = spec::StepValue::Kind::kMap;
+  for (const auto& [key, text] : fields) v.fields.emplace_back(key, TextValue(text));
+  return v;
+}
+
+spec::StepValue ListValue(const std::vector<std::string>& items) {
+  spec::StepValue v;
+  v.kind = spec::StepValue::Kind::kList;
+  for (const auto& item : items) v.items.push_back(TextValue(item));
+  return v;
+}
+
+class CdcStepsTest : public CdcApplyTest {
+ protected:
+  void SetUp() override {
+    steps_ = {StepOf("filter", TextValue("status <> 'cancelled'"), 10),
+              StepOf("rename", MapValue({{"id", "order_id"}, {"cust", "customer"}}), 11),
+              StepOf("cast", MapValue({{"amount", "DECIMAL(10,2)"}}), 12),
+              StepOf("hash", ListValue({"email"}), 13),
+              StepOf("project", ListValue({"order_id", "customer", "amount", "email"}), 14)};
+    plain_applier_ = false;
+    CdcApplyTest::SetUp();
+    OpenWithSteps();
+  }
+
+  Result<std::unique_ptr<CdcApplier>> OpenApplier() {
+    catalog::OutputPortRecord port;
+    port.domain = "sales";
+    port.product = "orders";
+    port.name = "orders";
+    port.major = 1;
+    port.version = port.contract_version = "1.0.0";
+    auto column = [](const std::string& name, const std::string& type, bool key, bool required) {
+      catalog::ColumnRecord c;
+      c.name = name;
+      c.engine_type = type;
+      c.primary_key = key;
+      c.required = required;
+      return c;
+    };
+    port.columns = {column("order_id", "BIGINT", true, true),
+                    column("customer", "VARCHAR", false, true),
+                    column("amount", "DECIMAL(10,2)", false, false),
+                    column("email", "VARCHAR", false, false)};
+    CdcSteps steps;
+    for (const auto& s : steps_) steps.by_port["orders"].push_back(ChainStep{s, ""});
+    steps.salt = "test-salt";
+    return CdcApplier::Open(conn_.get(), "sales", "orders", "changes", spec_, {port}, steps);
+  }
+
+  /// Reopens the engine and the applier, with the steps.
+  void OpenWithSteps() {
+    Reopen();
+    auto applier = OpenApplier();
+    ASSERT_TRUE(applier.ok()) << applier.status().ToString();
+    applier_ = std::move(applier).value();
+  }
+
+  std::string Orders() {
+    return Scalar("SELECT coalesce(string_agg(order_id || ':' || customer || ':' || amount, ',' "
+                  "ORDER BY order_id), '') FROM plx_sales.main.orders__orders__v1");
+  }
+
+  std::vector<spec::ProcessorStep> steps_;
+};
+
+TEST_F(CdcStepsTest, InsertsUpdatesAndDeletesGoThroughTheSteps) {
+  ApplyReport r = Apply({SourceEvent("c", 1, "ann", "12.5", "open", 10),
+                         SourceEvent("c", 2, "bob", "3", "open", 11),
+                         SourceEvent("c", 3, "cy", "1.25", "open", 12)});
+  EXPECT_EQ(r.upserted, 3);
+  EXPECT_EQ(Orders(), "1:ann:12.50,2:bob:3.00,3:cy:1.25");
+  // The email is hashed: not the source's value, the same hash for the same value.
+  EXPECT_EQ(Scalar("SELECT count(*) FROM plx_sales.main.orders__orders__v1 WHERE email LIKE "
+                   "'%@%' OR email IS NULL"), "0");
+  EXPECT_EQ(Scalar("SELECT count(DISTINCT email) FROM plx_sales.main.orders__orders__v1"), "3");
+  // An update, and a delete whose before image holds only the source's key (`id`): the
+  // renamed key (`order_id`) finds the row.
+  r = Apply({SourceEvent("u", 2, "bob", "5", "open", 13), SourceEvent("d", 3, "", "", "", 14)});
+  EXPECT_EQ(r.upserted, 1);
+  EXPECT_EQ(r.deleted, 1);
+  EXPECT_EQ(Orders(), "1:ann:12.50,2:bob:5.00");
+  // No new column was proposed: the project keeps the contract's columns only.
+  EXPECT_TRUE(r.new_columns.empty());
+  // After a restart, a batch of deletes only (no row image shows the source's columns) binds
+  // the steps to the columns seen before.
+  OpenWithSteps();
+  r = Apply({SourceEvent("d", 1, "", "", "", 15)});
+  EXPECT_EQ(r.deleted, 1);
+  EXPECT_EQ(Orders(), "2:bob:5.00");
+}
+
+TEST_F(CdcStepsTest, AFilteredOutImageRemovesTheOldRow) {
+  Apply({SourceEvent("c", 1, "ann", "1", "open", 10), SourceEvent("c", 2, "bob", "2", "open", 11),
+         SourceEvent("c", 3, "cy", "3", "cancelled", 12)});
+  EXPECT_EQ(Orders(), "1:ann:1.00,2:bob:2.00");
+  // An update whose new image the filter drops: the old row goes.
+  Apply({SourceEvent("u", 1, "ann", "1", "cancelled", 20)});
+  EXPECT_EQ(Orders(), "2:bob:2.00");
+  // Out of order: the newer (filtered) image wins over an older one arriving later.
+  Apply({SourceEvent("u", 2, "bob", "9", "cancelled", 31),
+         SourceEvent("u", 2, "bob", "8", "open", 30)});
+  ApplyReport r = Apply({SourceEvent("u", 2, "bob", "7", "open", 29)});
+  EXPECT_EQ(r.stale, 1);
+  EXPECT_EQ(Orders(), "");
+  // It comes back when a newer image passes the filter.
+  Apply({SourceEvent("u", 1, "ann", "4", "open", 40)});
+  EXPECT_EQ(Orders(), "1:ann:4.00");
+}
+
+TEST_F(CdcStepsTest, BadRowsAfterTheStepsAreDeadLettered) {
+  spec_.max_error_rate = 1.0;
+  OpenWithSteps();
+  ApplyReport r = Apply({SourceEvent("c", 1, "ann", "1", "open", 10),
+                         SourceEvent("c", 2, "bob", "abc", "open", 11),
+                         R"({"op":"c","after":{"cust":"nokey","amount":"1"},"ts_ms":5})",
+                         R"({"op":"c","after":{"id":4,"amount":"1","status":"open"},"ts_ms":6})",
+                         "{not json"});
+  EXPECT_EQ(r.upserted, 1);
+  EXPECT_EQ(r.dead_lettered, 4);
+  EXPECT_EQ(Orders(), "1:ann:1.00");
+  std::string reasons = Scalar(
+      "SELECT string_agg(reason, ' | ' ORDER BY reason) FROM "
+      "plx_sales.main.orders__changes__dead_letters");
+  EXPECT_NE(reasons.find("type mismatch in a cast step: column amount ('abc' is not "
+                         "DECIMAL(10,2))"), std::string::npos) << reasons;
+  EXPECT_NE(reasons.find("missing key: order_id"), std::string::npos) << reasons;
+  EXPECT_NE(reasons.find("required column NULL: customer"), std::string::npos) << reasons;
+  EXPECT_NE(reasons.find("malformed JSON"), std::string::npos) << reasons;
+}
+
+TEST_F(CdcStepsTest, SourceTypesComeFromEveryEventWhenTheSampleIsNotEnough) {
+  // The source columns are typed from every 16th event: event 0 has an integer amount, event 5
+  // a decimal one, which must widen the type rather than dead-letter the event.
+  std::vector<std::string> events;
+  for (int i = 0; i < 20; i++) {
+    events.push_back("{\"op\":\"c\",\"after\":{\"id\":" + std::to_string(i + 1) +
+                     ",\"cust\":\"c\",\"amount\":" + (i == 5 ? "1.5" : "12") +
+                     ",\"status\":\"open\",\"email\":\"e\"},\"source\":{\"lsn\":" +
+                     std::to_string(i + 1) + "}}");
+  }
+  ApplyReport r = Apply(events);
+  EXPECT_EQ(r.dead_lettered, 0);
+  EXPECT_EQ(r.upserted, 20);
+  EXPECT_EQ(Scalar("SELECT amount FROM plx_sales.main.orders__orders__v1 WHERE order_id = 6"),
+            "1.50");
+}
+
+TEST_F(CdcStepsTest, StepsThatReadTheWholeRelationAreRefused) {
+  for (const char* kind : {"dedupe", "union", "sql", "lookup"}) {
+    steps_ = {StepOf("rename", MapValue({{"id", "order_id"}}), 8), StepOf(kind, TextValue("x"), 9)};
+    auto refused = OpenApplier();
+    ASSERT_FALSE(refused.ok()) << kind;
+    EXPECT_NE(refused.status().message().find("step 2 (" + std::string(kind) +
+                                              " at pipeline.yaml:9)"),
+              std::string::npos)
+        << refused.status().message();
+  }
+  // A step whose column the source does not have fails the batch, naming the step.
+  steps_ = {StepOf("rename", MapValue({{"nope", "order_id"}}), 8)};
+  OpenWithSteps();
+  auto failed = applier_->Apply({SourceEvent("c", 1, "ann", "1", "open", 10)}, {});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("step 1 (rename at pipeline.yaml:8): column nope"),
+            std::string::npos) << failed.status().message();
 }
 
 }  // namespace

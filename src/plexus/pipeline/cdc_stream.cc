@@ -65,13 +65,16 @@ class Stream : public ChangeStream {
     for (const auto& in : pipeline.inputs) {
       if (!in.cdc) continue;
       std::vector<catalog::OutputPortRecord> fed;
+      CdcSteps steps;
       for (const auto& out : pipeline.outputs) {
         bool from = out.from == in.name || (out.from.empty() && out.sql.empty() &&
                                             pipeline.inputs.size() == 1);
         if (!from) continue;
         if (!out.steps.empty()) {
-          return FailedPrecondition("output " + out.port + " of " + product_.QualifiedName() +
-                                    ": processor steps on a CDC input are not supported yet");
+          PLEXUS_ASSIGN_OR_RETURN(steps.by_port[out.port], ExpandSteps(out.steps));
+          if (steps.salt.empty()) {
+            PLEXUS_ASSIGN_OR_RETURN(steps.salt, catalog_->MaskSalt());
+          }
         }
         bool found = false;
         for (const auto& p : ports) {
@@ -86,7 +89,7 @@ class Stream : public ChangeStream {
       input.spec = in;
       PLEXUS_ASSIGN_OR_RETURN(input.applier,
                               CdcApplier::Open(conn_.get(), product_.domain, product_.name,
-                                               in.name, *in.cdc, fed));
+                                               in.name, *in.cdc, fed, std::move(steps)));
       if (in.cdc->source != "http") {
         std::string slot = "plexus_" + product_.domain + "_" + product_.name + "_" + in.name;
         PLEXUS_ASSIGN_OR_RETURN(input.source, MakeChangeSource(*in.cdc, product_.dir, slot));
@@ -99,6 +102,17 @@ class Stream : public ChangeStream {
       return FailedPrecondition(product_.QualifiedName() + " has no CDC input");
     }
     return Status::OK();
+  }
+
+  /// An output's steps with `use` expanded (the domain's processors, then the mesh's).
+  Result<std::vector<ChainStep>> ExpandSteps(const std::vector<spec::ProcessorStep>& steps) {
+    std::vector<spec::ProcessorDefinition> domain_processors, mesh_processors;
+    if (std::any_of(steps.begin(), steps.end(),
+                    [](const spec::ProcessorStep& step) { return step.kind == "use"; })) {
+      PLEXUS_ASSIGN_OR_RETURN(domain_processors, catalog_->Processors(product_.domain));
+      PLEXUS_ASSIGN_OR_RETURN(mesh_processors, catalog_->Processors("mesh"));
+    }
+    return ExpandChain(steps, domain_processors, mesh_processors);
   }
 
   Result<ApplyReport> Step(std::chrono::milliseconds wait) override {

@@ -129,6 +129,12 @@ bool IsPlainName(std::string_view text) {
 Result<std::string> Filter(const StepValue &value, const StepRelation &prev) {
   PLEXUS_ASSIGN_OR_RETURN(std::string condition, Text(value, "a condition"));
   PLEXUS_RETURN_IF_ERROR(access::CheckSqlFragment(condition, "the condition"));
+  if (!prev.change_op.empty()) {
+    std::string op = QuoteIdentifier(prev.change_op);
+    return "SELECT * REPLACE (CASE WHEN " + op + " = 'd' OR coalesce((" +
+           condition + "), false) THEN " + op + " ELSE 'd' END AS " + op + ")" +
+           From(prev);
+  }
   return "SELECT *" + From(prev) + "\nWHERE (" + condition + ")";
 }
 
@@ -136,6 +142,8 @@ Result<std::string> Project(const StepValue &value, const StepRelation &prev) {
   PLEXUS_ASSIGN_OR_RETURN(auto items,
                           TextList(value, "columns or `expression AS name`"));
   std::vector<std::string> select;
+  for (const auto &column : prev.carry)
+    select.push_back(QuoteIdentifier(column));
   for (const auto &item : items) {
     if (IsPlainName(item)) {
       PLEXUS_RETURN_IF_ERROR(Require(prev, item));
@@ -168,6 +176,25 @@ Result<std::string> Rename(const StepValue &value, const StepRelation &prev) {
   return "SELECT * RENAME (" + Join(list) + ")" + From(prev);
 }
 
+/// Change rows: the reason column, set to the first cast that fails on a row
+/// that is not a delete (a delete needs only its key, which the contract check
+/// types).
+std::string CastFailure(const Pairs &casts, const StepRelation &prev) {
+  std::string reason = QuoteIdentifier(prev.change_reason);
+  std::string out = "CASE WHEN " + reason + " IS NOT NULL THEN " + reason;
+  for (const auto &[column, type] : casts) {
+    std::string c = QuoteIdentifier(column);
+    out += " WHEN " + QuoteIdentifier(prev.change_op) + " <> 'd' AND " + c +
+           " IS NOT NULL AND TRY_CAST(" + c + " AS " + type +
+           ") IS NULL THEN " +
+           engine::QuoteLiteral("type mismatch in a cast step: column " +
+                                column + " ('") +
+           " || left(" + c + "::VARCHAR, 40) || " +
+           engine::QuoteLiteral("' is not " + type + ")");
+  }
+  return out + " END";
+}
+
 Result<std::string> Cast(const StepValue &value, const StepRelation &prev) {
   PLEXUS_ASSIGN_OR_RETURN(Pairs casts, TextMap(value, "type"));
   std::vector<std::string> list;
@@ -177,9 +204,17 @@ Result<std::string> Cast(const StepValue &value, const StepRelation &prev) {
       return InvalidArgument("column " + column + ": '" + type +
                              "' is not a type name");
     }
+    if (!prev.change_op.empty()) {
+      list.push_back("TRY_CAST(" + QuoteIdentifier(column) + " AS " + type +
+                     ") AS " + QuoteIdentifier(column));
+      continue;
+    }
     list.push_back("CAST(" + QuoteIdentifier(column) + " AS " + type + ") AS " +
                    QuoteIdentifier(column));
   }
+  if (!prev.change_op.empty())
+    list.push_back(CastFailure(casts, prev) + " AS " +
+                   QuoteIdentifier(prev.change_reason));
   return "SELECT * REPLACE (" + Join(list) + ")" + From(prev);
 }
 

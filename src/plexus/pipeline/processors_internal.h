@@ -18,6 +18,14 @@ struct StepRelation {
   bool known =
       false; ///< columns below are the relation's (a probe described it)
   std::vector<RelationColumn> columns;
+  /// CDC change rows (cdc_row_steps.cc), when `change_op` is set (the op column's name):
+  /// a filter keeps every row and turns the ones it drops into deletes of their key (so an
+  /// update whose new image is filtered out removes the old row); a cast is a TRY_CAST whose
+  /// failure on a non-delete row sets `change_reason` (the reason column) to a type mismatch;
+  /// a project keeps the `carry` columns (the change's index, op, position...) in front.
+  std::string change_op;
+  std::string change_reason;
+  std::vector<std::string> carry;
 };
 
 /// The SELECT of one built-in step over `prev` (see processors.h for each
