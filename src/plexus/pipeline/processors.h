@@ -47,9 +47,10 @@
 //   steps, context)); PLEXUS_ASSIGN_OR_RETURN(auto guarded, guard.Check(sql,
 //   resolver));
 //
-// Delete events carry only their key: run the steps on the after-images, and
-// map the keys of deletes through rename/project yourself (a filter must not
-// drop a delete). A lookup checks its input's key is unique each time it is
+// The CDC applier does this in cdc_row_steps.h: each change row (an image with
+// its op and position) goes through the steps; a filter that drops an image
+// turns it into a delete of its key, and the key is read after the steps (a
+// renamed or hashed key still deletes the right row). A lookup checks its input's key is unique each time it is
 // compiled (one GROUP BY over that input): compile once per pipeline start, not
 // once per batch, when the lookup input does not change.
 //
