@@ -51,11 +51,13 @@ class ViewRow {
   virtual std::string_view Text(int column) const = 0;
 };
 
-/// Receives the exported views' rows (Catalog::ReadGovernanceViews): the views with a `select`,
-/// in GovernanceViews()'s order.
+/// Receives the exported views' rows (Catalog::ReadGovernanceViews): the views with a `select`
+/// that it wants, in GovernanceViews()'s order.
 class ViewSink {
  public:
   virtual ~ViewSink() = default;
+  /// Whether it wants `view` at all: a view it does not want is not read.
+  virtual bool Wants(const GovernanceView& view) const { return true; }
   virtual Status BeginView(const GovernanceView& view) = 0;
   virtual Status Row(const ViewRow& row) = 0;
   virtual Status EndView(const GovernanceView& view) = 0;

@@ -19,6 +19,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -108,20 +109,28 @@ struct Evaluation {
 };
 
 /// Loads the views into `conn`'s database, one table each: the rows `read` exports (into the
-/// sink it is given), then the views computed in DuckDB. What Evaluator does; the benchmark's
-/// baseline uses it too.
-Status LoadViews(const std::function<Status(catalog::ViewSink&)>& read, engine::Connection& conn);
+/// sink it is given), then the views computed in DuckDB (in parallel over `conn` and
+/// `helpers`, connections to the same database). Only the views in `only` when it is not empty
+/// (the others are not exported, and no table is made for them). What Evaluator does; the
+/// benchmark's baseline uses it too.
+Status LoadViews(const std::function<Status(catalog::ViewSink&)>& read, engine::Connection& conn,
+                 const std::set<std::string>& only = {},
+                 const std::vector<engine::Connection*>& helpers = {});
 
 /// Runs policies over the catalog's views, loaded once into an in-memory DuckDB.
 class Evaluator {
  public:
   ~Evaluator();
-  /// The catalog's views at `now` (ISO 8601).
+  /// The catalog's views at `now` (ISO 8601). With `set`, only the views its enabled policies
+  /// read (and those they are computed from): it can then evaluate those policies only, and
+  /// refuses others that read a view it did not load.
   static Result<std::unique_ptr<Evaluator>> FromCatalog(const catalog::Catalog& catalog,
-                                                        const std::string& now);
-  /// The views as an apply being gated would leave them.
+                                                        const std::string& now,
+                                                        const PolicySet* set = nullptr);
+  /// The views as an apply being gated would leave them (`set` as in FromCatalog).
   static Result<std::unique_ptr<Evaluator>> FromGate(catalog::ApplyGateContext& context,
-                                                     const std::string& now);
+                                                     const std::string& now,
+                                                     const PolicySet* set = nullptr);
   /// The views, empty: enough to check policies' SQL (plexus validate).
   static Result<std::unique_ptr<Evaluator>> Empty();
 
@@ -131,18 +140,19 @@ class Evaluator {
   Status Compile(const PolicySet& set);
   /// Compile for one policy of `set`; the reason alone, without the policy's name.
   Status Check(const PolicySet& set, const spec::Policy& policy);
-  /// Runs the enabled policies (compiling those not compiled yet) at `now`.
+  /// Runs the enabled policies (compiling those not compiled yet) at `now`, several at once
+  /// (one DuckDB connection per core); the result does not depend on their order.
   Result<Evaluation> Evaluate(const PolicySet& set, const std::string& now);
 
   /// The view names policy SQL may read, as the resolver knows them.
   static std::vector<std::string> ViewNames();
 
-  struct State;  ///< evaluator.cc
+  struct State;  ///< evaluator_internal.h
 
  private:
-  /// A new in-memory database holding the views `read` exports.
+  /// A new in-memory database holding the views `read` exports (those `set` reads, when given).
   static Result<std::unique_ptr<Evaluator>> Load(
-      const std::function<Status(catalog::ViewSink&)>& read);
+      const std::function<Status(catalog::ViewSink&)>& read, const PolicySet* set);
   explicit Evaluator(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };

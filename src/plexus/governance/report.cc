@@ -79,7 +79,7 @@ catalog::ApplyGate MakeApplyGate(const PolicySet& set, const std::string& actor,
                                  std::vector<std::string>* lines, Evaluation* out) {
   return [set, actor, lines, out](catalog::ApplyGateContext& context) -> Status {
     std::string now = catalog::NowUtc();
-    PLEXUS_ASSIGN_OR_RETURN(auto evaluator, Evaluator::FromGate(context, now));
+    PLEXUS_ASSIGN_OR_RETURN(auto evaluator, Evaluator::FromGate(context, now, &set));
     PLEXUS_ASSIGN_OR_RETURN(Evaluation evaluation, evaluator->Evaluate(set, now));
     // Only what this apply creates or updates can be refused: a product the apply leaves as
     // it was keeps its violations on the report, it does not stop other domains' changes.
@@ -122,7 +122,7 @@ Result<Evaluation> EvaluateApplied(catalog::Catalog& catalog, const std::string&
   if (parsed.is_discarded()) return Internal("the catalog's stored policies are not JSON");
   PLEXUS_ASSIGN_OR_RETURN(PolicySet set, PolicySet::FromJson(parsed));
   std::string now = catalog::NowUtc();
-  PLEXUS_ASSIGN_OR_RETURN(auto evaluator, Evaluator::FromCatalog(catalog, now));
+  PLEXUS_ASSIGN_OR_RETURN(auto evaluator, Evaluator::FromCatalog(catalog, now, &set));
   PLEXUS_ASSIGN_OR_RETURN(Evaluation evaluation, evaluator->Evaluate(set, now));
   if (!trigger.empty()) {
     PLEXUS_RETURN_IF_ERROR(
