@@ -40,39 +40,24 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# The JSON Schema validator the conformance test compares Plexus with (ajv, ajv-formats, yaml),
-# pinned by tests/conformance/package-lock.json, in third_party/conformance/node_modules.
-conformance="$here/third_party/conformance"
-conformance_lock="$here/tests/conformance/package-lock.json"
-if ! cmp -s "$conformance_lock" "$conformance/package-lock.json" \
-   || [ ! -d "$conformance/node_modules/ajv" ]; then
-  echo "bootstrap: installing the conformance test's npm packages into third_party/conformance"
-  mkdir -p "$conformance"
-  cp "$here/tests/conformance/package.json" "$conformance_lock" "$conformance/"
-  (cd "$conformance" && npm ci --silent --no-audit --no-fund >/dev/null)
-fi
-
-# node-postgres (npm pg) for the wire tests, pinned by tests/wire/package-lock.json, in
-# third_party/wire/node_modules.
-wire="$here/third_party/wire"
-wire_lock="$here/tests/wire/package-lock.json"
-if ! cmp -s "$wire_lock" "$wire/package-lock.json" || [ ! -d "$wire/node_modules/pg" ]; then
-  echo "bootstrap: installing the wire tests' npm packages into third_party/wire"
-  mkdir -p "$wire"
-  cp "$here/tests/wire/package.json" "$wire_lock" "$wire/"
-  (cd "$wire" && npm ci --silent --no-audit --no-fund >/dev/null)
-fi
-
-# apache-arrow, the real Arrow reader of the HTTP arrow-format test, pinned by
-# tests/arrow/package-lock.json, in third_party/arrow/node_modules.
-arrow="$here/third_party/arrow"
-arrow_lock="$here/tests/arrow/package-lock.json"
-if ! cmp -s "$arrow_lock" "$arrow/package-lock.json" || [ ! -d "$arrow/node_modules/apache-arrow" ]; then
-  echo "bootstrap: installing the arrow test's npm packages into third_party/arrow"
-  mkdir -p "$arrow"
-  cp "$here/tests/arrow/package.json" "$arrow_lock" "$arrow/"
-  (cd "$arrow" && npm ci --silent --no-audit --no-fund >/dev/null)
-fi
+# npm packages the tests use, each set pinned by tests/<name>/package-lock.json and installed
+# into third_party/<name>/node_modules when the lock changed or `module` is missing.
+npm_packages() {
+  local name="$1" module="$2" what="$3"
+  local dir="$here/third_party/$name" lock="$here/tests/$name/package-lock.json"
+  if ! cmp -s "$lock" "$dir/package-lock.json" || [ ! -d "$dir/node_modules/$module" ]; then
+    echo "bootstrap: installing $what into third_party/$name"
+    mkdir -p "$dir"
+    cp "$here/tests/$name/package.json" "$lock" "$dir/"
+    (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null)
+  fi
+}
+# The JSON Schema validator the conformance test compares Plexus with (ajv, ajv-formats, yaml).
+npm_packages conformance ajv "the conformance test's npm packages"
+# node-postgres (npm pg) for the wire tests.
+npm_packages wire pg "the wire tests' npm packages"
+# apache-arrow, the real Arrow reader of the HTTP arrow-format test.
+npm_packages arrow apache-arrow "the arrow test's npm packages"
 
 if [ -n "${DUCKDB_ROOT:-}" ]; then
   for f in include/duckdb.h lib/libduckdb.so; do
