@@ -8,6 +8,7 @@
 #include <set>
 
 #include "plexus/common/text.h"
+#include "plexus/pipeline/cdc_apply_sql.h"
 #include "plexus/pipeline/cdc_row_steps.h"
 #include "plexus/spec/parse.h"
 
@@ -16,6 +17,8 @@ namespace {
 
 using engine::QuoteIdentifier;
 using engine::QuoteLiteral;
+using internal::Join;
+using internal::JsonKey;
 
 // Internal column names of the working tables (a contract column is unlikely to start so).
 constexpr const char* kIdx = internal::kCdcIdx;
@@ -36,22 +39,6 @@ struct PortTables {
   std::string table_name;  ///< unqualified
   std::vector<Column> columns;
 };
-
-/// A JSON string literal for a json_transform structure's key.
-std::string JsonKey(const std::string& name) {
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string Join(const std::vector<std::string>& parts, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < parts.size(); i++) out += (i ? sep : "") + parts[i];
-  return out;
-}
 
 /// The minor bump of a semantic version: 1.2.3 -> 1.3.0.
 std::string MinorBump(const std::string& version) {
@@ -327,105 +314,16 @@ struct CdcApplier::State {
     return Status::OK();
   }
 
-  /// One query per port: parses the envelopes (json_transform, once per event), unwraps
-  /// {schema, payload}, computes each event's position, casts the row image to the port's
-  /// types, and gives each bad event its reason ("malformed" is refined in Dead()).
+  /// Parses and types the envelopes into `table` (cdc_apply_sql.h, TypeSql).
   Status Type(const std::string& table, const std::vector<Column>& columns, size_t count) {
-    std::string row = "{";
-    std::vector<std::string> raws, outs, checks_key, checks_type, checks_required;
-    for (size_t c = 0; c < columns.size(); c++) {
-      const auto& col = columns[c];
-      row += (c ? "," : "") + JsonKey(col.name) + (col.json ? ":\"JSON\"" : ":\"VARCHAR\"");
-      std::string raw = "rec." + QuoteIdentifier(col.name);
-      std::string v = "_v" + std::to_string(c), w = "_w" + std::to_string(c);
-      std::string cast = "TRY_CAST(" + raw + " AS " + col.type + ")";
-      if (col.integer_text) {  // a source column typed from a sample: 1.5 must not round
-        cast = "CASE WHEN NOT regexp_matches(" + raw + ", '[.eE]') THEN " + cast + " END";
-      }
-      raws.push_back(raw + " AS " + w + ", " + cast + " AS " + v);
-      outs.push_back(v + " AS " + QuoteIdentifier(col.name));
-      std::string mismatch = "'type mismatch: column " + col.name + " (''' || left(" + w +
-                             ", 40) || ''' is not " + col.type + ")'";
-      if (col.key) {
-        checks_key.push_back("WHEN " + w + " IS NOT NULL AND " + v + " IS NULL THEN " + mismatch);
-        checks_key.push_back("WHEN " + v + " IS NULL THEN " +
-                             QuoteLiteral("missing key: " + col.name));
-      } else {
-        checks_type.push_back("WHEN op <> 'd' AND " + w + " IS NOT NULL AND " + v +
-                              " IS NULL THEN " + mismatch);
-        if (col.required) {
-          checks_required.push_back("WHEN op <> 'd' AND " + v + " IS NULL THEN " +
-                                    QuoteLiteral("required column NULL: " + col.name));
-        }
-      }
-    }
-    row += "}";
-    const std::string fields = R"("op":"VARCHAR","before":)" + row + R"(,"after":)" + row +
-                               R"(,"source":{"lsn":"VARCHAR","pos":"VARCHAR"},"ts_ms":"VARCHAR")";
-    const std::string structure = "{" + fields + R"(,"payload":{)" + fields + "}}";
-    auto field = [](const std::string& f) {
-      return "CASE WHEN v.payload IS NOT NULL THEN v.payload." + f + " ELSE v." + f + " END";
-    };
-    std::string reason =
-        "CASE WHEN NOT ok THEN 'malformed' WHEN op IS NULL THEN 'missing op' "
-        "WHEN op NOT IN ('c', 'u', 'd', 'r') THEN 'unknown op: ' || left(op, 20) "
-        "WHEN position IS NULL THEN 'no position (source.lsn, source.pos or ts_ms)' "
-        "WHEN op <> 'd' AND no_after THEN 'missing after (the row image)' "
-        "WHEN op = 'd' AND no_rec THEN 'missing before (the deleted row''s key)' " +
-        Join(checks_key, " ") + " " + Join(checks_type, " ") + " " + Join(checks_required, " ") +
-        " END";
-    // DuckDB scans a table in parallel by row group (122,880 rows): a smaller batch would be
-    // parsed on one core. The branches of a UNION ALL run at the same time when the order of
-    // their rows does not matter to the sink, so the batch is parsed in slices of the raw table,
-    // one per branch, into a sort by arrival (measured: 100,000 events parsed and typed in
-    // 54 ms instead of 73 ms on 2 cores).
-    const size_t slices = std::clamp<size_t>(count / 16384, 1, 4);
-    std::string parse;
-    for (size_t s = 0; s < slices; s++) {
-      if (s) parse += " UNION ALL ";
-      parse += "SELECT idx, try(json_transform(line, " + QuoteLiteral(structure) + ")) AS v FROM " +
-               Work("raw");
-      if (slices > 1) {
-        parse += " WHERE idx >= " + std::to_string(count * s / slices) + " AND idx < " +
-                 std::to_string(count * (s + 1) / slices);
-      }
-    }
-    std::string sql =
-        "CREATE OR REPLACE TABLE " + table + " AS WITH p AS (" + parse +
-        "), e AS (SELECT idx, v IS NOT NULL AS ok, " +
-        field("op") + " AS op, " + field("before") + " AS before, " + field("after") +
-        " AS after, " + field("source.lsn") + " AS lsn, " + field("source.pos") + " AS spos, " +
-        field("ts_ms") + " AS ts_ms FROM p), f AS (SELECT idx, ok, op, after IS NULL AS no_after, "
-        "CASE WHEN op = 'd' THEN coalesce(before, after) ELSE after END AS rec, "
-        "coalesce(lsn, spos, ts_ms) AS pos_text, TRY_CAST(ts_ms AS BIGINT) AS ts_ms, "
-        "CASE WHEN lsn IS NOT NULL THEN CASE WHEN contains(lsn, '/') THEN "
-        "(TRY_CAST('0x' || split_part(lsn, '/', 1) AS BIGINT) << 32) + "
-        "TRY_CAST('0x' || split_part(lsn, '/', 2) AS BIGINT) ELSE TRY_CAST(lsn AS BIGINT) END "
-        "WHEN spos IS NOT NULL THEN TRY_CAST(spos AS BIGINT) ELSE TRY_CAST(ts_ms AS BIGINT) END "
-        "AS position FROM e), c AS (SELECT idx, ok, op, no_after, rec IS NULL AS no_rec, "
-        "pos_text, position, ts_ms, " + Join(raws, ", ") + " FROM f) SELECT idx AS " + kIdx +
-        ", op AS " + kOp + ", position AS " + kPos + ", pos_text AS _cdc_pos_text, " +
-        "ts_ms AS _cdc_ts_ms, " +
-        Join(outs, ", ") + ", " + reason + " AS " + kReason + " FROM c" +
-        (slices > 1 ? " ORDER BY idx" : "");
-    return conn->Execute(sql);
+    return conn->Execute(internal::TypeSql(table, Work("raw"), columns, count));
   }
 
   /// The batch's bad events (of any port), with their text and a refined "malformed" reason.
   Status Dead() {
-    std::vector<std::string> bad;
-    for (size_t i = 0; i < ports.size(); i++) {
-      bad.push_back("SELECT " + std::string(kIdx) + ", " + kReason + ", _cdc_pos_text FROM " +
-                    Work("typed" + std::to_string(i)) + " WHERE " + kReason + " IS NOT NULL");
-    }
-    return conn->Execute(
-        "CREATE OR REPLACE TABLE " + Work("dead") + " AS SELECT d." + kIdx + ", CASE WHEN d." +
-        kReason + " <> 'malformed' THEN d." + kReason + " WHEN NOT json_valid(r.line) THEN "
-        "'malformed JSON' WHEN json_type(r.line) <> 'OBJECT' THEN 'malformed: not a JSON object' "
-        "ELSE 'malformed envelope: op, before, after, source or ts_ms has the wrong shape' END AS " +
-        kReason + ", d._cdc_pos_text, r.line FROM (SELECT " + kIdx + ", min(" + kReason + ") AS " +
-        kReason + ", any_value(_cdc_pos_text) AS _cdc_pos_text FROM (" + Join(bad, " UNION ALL ") +
-        ") GROUP BY " + kIdx + ") d JOIN " + Work("raw") + " r ON r.idx = d." + kIdx);
+    std::vector<std::string> typed;
+    for (size_t i = 0; i < ports.size(); i++) typed.push_back(Work("typed" + std::to_string(i)));
+    return conn->Execute(internal::DeadSql(Work("dead"), Work("raw"), typed));
   }
 
   /// The batch's latest good event per key (its key, index, position and op), marked stale
@@ -475,30 +373,8 @@ struct CdcApplier::State {
 
   /// The statements of the port's merge (run inside the batch's transaction).
   std::string MergeSql(size_t i, const PortTables& p, const std::vector<Column>& columns) {
-    std::string win = Work("win" + std::to_string(i));
-    std::vector<std::string> keys = KeyNames(p), on_t, on_k, names;
-    for (const auto& k : keys) {
-      on_t.push_back(p.table + "." + k + " = w." + k);
-      on_k.push_back(p.keys_table + "." + k + " = w." + k);
-    }
-    std::vector<std::string> typed_names, w_keys;
-    for (const auto& c : columns) {
-      names.push_back(QuoteIdentifier(c.name));
-      typed_names.push_back("t." + QuoteIdentifier(c.name));
-    }
-    for (const auto& k : keys) w_keys.push_back("w." + k);
-    std::string sql;
-    sql += "DELETE FROM " + p.table + " USING (SELECT " + Join(keys, ", ") + " FROM " + win +
-           " WHERE _cdc_exists AND NOT _cdc_stale) AS w WHERE " + Join(on_t, " AND ") + ";";
-    sql += "INSERT INTO " + p.table + " (" + Join(names, ", ") + ") SELECT " +
-           Join(typed_names, ", ") + " FROM " + Work("typed" + std::to_string(i)) + " t JOIN " +
-           win + " w ON t." + kIdx + " = w." + kIdx + " WHERE NOT w._cdc_stale AND w." + kOp +
-           " <> 'd' ORDER BY " + Join(w_keys, ", ") + ";";
-    sql += "DELETE FROM " + p.keys_table + " USING (SELECT " + Join(keys, ", ") + " FROM " + win +
-           " WHERE NOT _cdc_new AND NOT _cdc_stale) AS w WHERE " + Join(on_k, " AND ") + ";";
-    sql += "INSERT INTO " + p.keys_table + " SELECT " + Join(keys, ", ") + ", " + kPos + ", " +
-           kOp + " = 'd' FROM " + win + " WHERE NOT _cdc_stale;";
-    return sql;
+    return internal::MergeSql(p.table, p.keys_table, Work("win" + std::to_string(i)),
+                              Work("typed" + std::to_string(i)), KeyNames(p), columns);
   }
 
   std::string OffsetsSql(const SourceOffsets& offsets) const {
