@@ -75,6 +75,37 @@ OutputPortRecord ReadPort(const Statement& s) {
   return o;
 }
 
+/// A column's fields from `columns c` with its glossary terms, as ReadColumn reads them.
+constexpr const char* kColumnFields =
+    "c.name, c.logical_type, c.physical_type, c.engine_type, c.required, c.primary_key, "
+    "c.is_unique, c.classification, c.description, c.business_name, coalesce(c.mask, ''), "
+    "coalesce(c.mask_clear_for, ''), (SELECT group_concat(linked.term_id, char(31)) FROM "
+    "(SELECT term_id FROM column_terms t WHERE t.product_id = c.product_id AND "
+    "t.port = c.port AND t.major = c.major AND t.column_name = c.name ORDER BY term_id) linked)";
+
+/// The column kColumnFields selected, starting at field `at`.
+ColumnRecord ReadColumn(const Statement& c, int at) {
+  return ColumnRecord{c.Text(at), c.Text(at + 1), c.Text(at + 2), c.Text(at + 3),
+                      c.Int(at + 4) != 0, c.Int(at + 5) != 0, c.Int(at + 6) != 0,
+                      c.Text(at + 7), c.Text(at + 8), c.Text(at + 9), c.Text(at + 10),
+                      FromJsonList(c.Text(at + 11)), SplitTerms(c.Text(at + 12))};
+}
+
+/// An input port's fields with the upstream port it reads, as ReadInput reads them, from
+/// kInputSource.
+constexpr const char* kInputFields =
+    "i.name, i.version, i.contract_id, coalesce(o.product_id, ''), coalesce(p.domain, ''), "
+    "coalesce(p.name, ''), coalesce(o.name, '')";
+constexpr const char* kInputSource =
+    " FROM input_ports i LEFT JOIN output_ports o ON o.contract_id = i.contract_id "
+    "LEFT JOIN products p ON p.id = o.product_id ";
+
+/// The input port kInputFields selected, starting at field `at`.
+InputPortRecord ReadInput(const Statement& s, int at) {
+  return InputPortRecord{s.Text(at),     s.Text(at + 1), s.Text(at + 2), s.Text(at + 3),
+                         s.Text(at + 4), s.Text(at + 5), s.Text(at + 6)};
+}
+
 }  // namespace
 
 Status Catalog::LoadPorts(ProductRecord& product) const {
@@ -86,38 +117,26 @@ Status Catalog::LoadPorts(ProductRecord& product) const {
     if (!row) break;
     OutputPortRecord port = ReadPort(*ports);
     PLEXUS_ASSIGN_OR_RETURN(auto col_stmt, db_->Prepare(
-        "SELECT name, logical_type, physical_type, engine_type, required, primary_key, is_unique, "
-        "classification, description, business_name, coalesce(mask, ''), "
-        "coalesce(mask_clear_for, ''), (SELECT group_concat(linked.term_id, char(31)) FROM "
-        "(SELECT term_id FROM column_terms t WHERE t.product_id = c.product_id AND "
-        "t.port = c.port AND t.major = c.major AND t.column_name = c.name ORDER BY term_id) linked) "
-        "FROM columns c WHERE product_id = ? AND port = ? AND major = ? ORDER BY position"));
+        std::string("SELECT ") + kColumnFields +
+        " FROM columns c WHERE product_id = ? AND port = ? AND major = ? ORDER BY position"));
     auto& c = *col_stmt;
     c.Bind(1, port.product_id).Bind(2, port.name).Bind(3, int64_t{port.major});
     while (true) {
       PLEXUS_ASSIGN_OR_RETURN(bool crow, c.Step());
       if (!crow) break;
-      port.columns.push_back(ColumnRecord{c.Text(0), c.Text(1), c.Text(2), c.Text(3),
-                                          c.Int(4) != 0, c.Int(5) != 0, c.Int(6) != 0,
-                                          c.Text(7), c.Text(8), c.Text(9), c.Text(10),
-                                          FromJsonList(c.Text(11)), SplitTerms(c.Text(12))});
+      port.columns.push_back(ReadColumn(c, 0));
     }
     product.outputs.push_back(std::move(port));
   }
   PLEXUS_RETURN_IF_ERROR(LoadLifecycle(product));
   PLEXUS_ASSIGN_OR_RETURN(auto inputs, db_->Prepare(
-      "SELECT i.name, i.version, i.contract_id, coalesce(o.product_id, ''), "
-      "coalesce(p.domain, ''), coalesce(p.name, ''), coalesce(o.name, '') FROM input_ports i "
-      "LEFT JOIN output_ports o ON o.contract_id = i.contract_id "
-      "LEFT JOIN products p ON p.id = o.product_id WHERE i.product_id = ? "
-      "GROUP BY i.name, i.contract_id ORDER BY i.name"));
+      std::string("SELECT ") + kInputFields + kInputSource +
+      "WHERE i.product_id = ? GROUP BY i.name, i.contract_id ORDER BY i.name"));
   inputs->Bind(1, product.id);
   while (true) {
     PLEXUS_ASSIGN_OR_RETURN(bool row, inputs->Step());
     if (!row) break;
-    product.inputs.push_back(InputPortRecord{inputs->Text(0), inputs->Text(1), inputs->Text(2),
-                                             inputs->Text(3), inputs->Text(4), inputs->Text(5),
-                                             inputs->Text(6)});
+    product.inputs.push_back(ReadInput(*inputs, 0));
   }
   return Status::OK();
 }
@@ -163,12 +182,8 @@ Status ReadAllPorts(internal::SqliteDb& db, std::vector<ProductRecord>& products
 /// Every port's columns, by position, in one pass.
 Status ReadAllColumns(internal::SqliteDb& db, const PortIndex& ports) {
   PLEXUS_ASSIGN_OR_RETURN(auto c, db.Prepare(
-      "SELECT product_id, port, major, name, logical_type, physical_type, engine_type, required, "
-      "primary_key, is_unique, classification, description, business_name, coalesce(mask, ''), "
-      "coalesce(mask_clear_for, ''), (SELECT group_concat(linked.term_id, char(31)) FROM "
-      "(SELECT term_id FROM column_terms t WHERE t.product_id = c.product_id AND "
-      "t.port = c.port AND t.major = c.major AND t.column_name = c.name ORDER BY term_id) linked) "
-      "FROM columns c ORDER BY product_id, port, major, position"));
+      std::string("SELECT c.product_id, c.port, c.major, ") + kColumnFields +
+      " FROM columns c ORDER BY c.product_id, c.port, c.major, c.position"));
   std::string last_key;
   OutputPortRecord* port = nullptr;
   while (true) {
@@ -181,10 +196,7 @@ Status ReadAllColumns(internal::SqliteDb& db, const PortIndex& ports) {
       last_key = std::move(key);
     }
     if (port == nullptr) continue;
-    port->columns.push_back(ColumnRecord{c->Text(3), c->Text(4), c->Text(5), c->Text(6),
-                                         c->Int(7) != 0, c->Int(8) != 0, c->Int(9) != 0,
-                                         c->Text(10), c->Text(11), c->Text(12), c->Text(13),
-                                         FromJsonList(c->Text(14)), SplitTerms(c->Text(15))});
+    port->columns.push_back(ReadColumn(*c, 3));
   }
 }
 
@@ -192,18 +204,14 @@ Status ReadAllColumns(internal::SqliteDb& db, const PortIndex& ports) {
 Status ReadAllInputs(internal::SqliteDb& db, std::vector<ProductRecord>& products,
                      const std::unordered_map<std::string, size_t>& product_at) {
   PLEXUS_ASSIGN_OR_RETURN(auto in, db.Prepare(
-      "SELECT i.product_id, i.name, i.version, i.contract_id, coalesce(o.product_id, ''), "
-      "coalesce(p.domain, ''), coalesce(p.name, ''), coalesce(o.name, '') FROM input_ports i "
-      "LEFT JOIN output_ports o ON o.contract_id = i.contract_id "
-      "LEFT JOIN products p ON p.id = o.product_id "
+      std::string("SELECT i.product_id, ") + kInputFields + kInputSource +
       "GROUP BY i.product_id, i.name, i.contract_id ORDER BY i.product_id, i.name, i.contract_id"));
   while (true) {
     PLEXUS_ASSIGN_OR_RETURN(bool row, in->Step());
     if (!row) return Status::OK();
     auto at = product_at.find(in->Text(0));
     if (at == product_at.end()) continue;
-    products[at->second].inputs.push_back(InputPortRecord{
-        in->Text(1), in->Text(2), in->Text(3), in->Text(4), in->Text(5), in->Text(6), in->Text(7)});
+    products[at->second].inputs.push_back(ReadInput(*in, 1));
   }
 }
 
