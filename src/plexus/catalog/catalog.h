@@ -309,6 +309,13 @@ class Catalog {
   static constexpr int kRawMetricDays = 7;
   static constexpr int kHourlyMetricDays = 90;
   static constexpr int kRawPerSeries = 2000;
+  /// Run retention (mesh.yaml observability.runHistory): deletes finished runs that finished
+  /// before `cutoff` (ISO 8601) or are older than the newest `per_product` runs of their
+  /// product, with their quality results; at most `batch` runs per call, in one transaction.
+  /// Always kept: running runs, each product's first run, newest finished and newest
+  /// succeeded run, and every run a publication names. Returns how many runs it deleted.
+  Result<int64_t> PruneRuns(const std::string& cutoff, int64_t per_product,
+                            int64_t batch = 50000);
   // END run metrics
 
   // ---- SLOs, trust scores, quality history (catalog_slo.cc, issue 9) ----

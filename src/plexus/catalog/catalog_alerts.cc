@@ -49,7 +49,21 @@ Result<AlertRecord> AlertById(internal::SqliteDb& db, int64_t id) {
 
 }  // namespace
 
-Status Catalog::CreateAlertTables() { return db_->Execute(kAlertTables); }
+Status Catalog::CreateAlertTables() {
+  PLEXUS_RETURN_IF_ERROR(db_->Execute(kAlertTables));
+  // Catalogs made before run retention have settings without it: the defaults hold for them.
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
+      "SELECT count(*) FROM pragma_table_info('observability_settings') "
+      "WHERE name = 'run_retention_s'"));
+  PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (row && stmt->Int(0) > 0) return Status::OK();
+  spec::MeshObservability defaults;
+  return db_->Execute(
+      "ALTER TABLE observability_settings ADD COLUMN run_retention_s REAL NOT NULL DEFAULT " +
+      std::to_string(defaults.run_retention_s) +
+      "; ALTER TABLE observability_settings ADD COLUMN runs_per_product INTEGER NOT NULL "
+      "DEFAULT " + std::to_string(defaults.runs_per_product) + ";");
+}
 
 Status Catalog::SetObservabilitySettings(const spec::MeshObservability& settings) {
   std::lock_guard lock(mu_);
@@ -59,8 +73,8 @@ Status Catalog::SetObservabilitySettings(const spec::MeshObservability& settings
 Status Catalog::SetObservabilitySettingsLocked(const spec::MeshObservability& settings) {
   PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
       "INSERT OR REPLACE INTO observability_settings (id, openlineage_url, openlineage_file, "
-      "openlineage_namespace, alerts_webhook, alerts_log, slo_interval_s, enabled, applied_at) "
-      "VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      "openlineage_namespace, alerts_webhook, alerts_log, slo_interval_s, enabled, applied_at, "
+      "run_retention_s, runs_per_product) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   return stmt->Bind(1, settings.openlineage_url)
       .Bind(2, settings.openlineage_file)
       .Bind(3, settings.openlineage_namespace)
@@ -69,6 +83,8 @@ Status Catalog::SetObservabilitySettingsLocked(const spec::MeshObservability& se
       .BindReal(6, settings.slo_interval_s)
       .Bind(7, int64_t{settings.enabled ? 1 : 0})
       .Bind(8, NowUtc())
+      .BindReal(9, settings.run_retention_s)
+      .Bind(10, int64_t{settings.runs_per_product})
       .Run();
 }
 
@@ -76,7 +92,8 @@ Result<spec::MeshObservability> Catalog::ObservabilitySettings() const {
   std::lock_guard lock(mu_);
   PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
       "SELECT openlineage_url, openlineage_file, openlineage_namespace, alerts_webhook, "
-      "alerts_log, slo_interval_s, enabled FROM observability_settings WHERE id = 1"));
+      "alerts_log, slo_interval_s, enabled, run_retention_s, runs_per_product "
+      "FROM observability_settings WHERE id = 1"));
   spec::MeshObservability settings;
   PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return settings;
@@ -87,6 +104,8 @@ Result<spec::MeshObservability> Catalog::ObservabilitySettings() const {
   settings.alerts_log = stmt->Int(4) != 0;
   settings.slo_interval_s = stmt->Real(5);
   settings.enabled = stmt->Int(6) != 0;
+  settings.run_retention_s = stmt->Real(7);
+  settings.runs_per_product = static_cast<int>(stmt->Int(8));
   return settings;
 }
 

@@ -5,7 +5,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include <sqlite3.h>
+
 #include "plexus/catalog/catalog.h"
+#include "plexus/observe/service.h"
 #include "plexus/observe/observe_home_test_util.h"
 #include "plexus/spec/format.h"
 #include "plexus/spec/parse.h"
@@ -42,7 +45,10 @@ TEST(ObservabilitySettingsTest, ReadsEverySetting) {
       "    namespace: shop-prod\n"
       "  alerts:\n"
       "    webhook: http://127.0.0.1:9000/hooks/plexus\n"
-      "    log: false\n",
+      "    log: false\n"
+      "  runHistory:\n"
+      "    retention: 45d\n"
+      "    perProduct: 500\n",
       &problems);
   ASSERT_TRUE(mesh.ok()) << problems;
   const auto& o = mesh->observability;
@@ -53,6 +59,8 @@ TEST(ObservabilitySettingsTest, ReadsEverySetting) {
   EXPECT_EQ(o.openlineage_namespace, "shop-prod");
   EXPECT_EQ(o.alerts_webhook, "http://127.0.0.1:9000/hooks/plexus");
   EXPECT_FALSE(o.alerts_log);
+  EXPECT_EQ(o.run_retention_s, 45 * 86400.0);
+  EXPECT_EQ(o.runs_per_product, 500);
   EXPECT_EQ(o.location.line, 5);  // the section's first key
 }
 
@@ -64,6 +72,8 @@ TEST(ObservabilitySettingsTest, AbsentMeansTheDefaults) {
   EXPECT_TRUE(mesh->observability.alerts_log);
   EXPECT_EQ(mesh->observability.slo_interval_s, 60);
   EXPECT_TRUE(mesh->observability.openlineage_url.empty());
+  EXPECT_EQ(mesh->observability.run_retention_s, 90 * 86400.0);
+  EXPECT_EQ(mesh->observability.runs_per_product, 10000);
 }
 
 TEST(ObservabilitySettingsTest, EveryBadValueNamesTheFileLineAndField) {
@@ -87,6 +97,15 @@ TEST(ObservabilitySettingsTest, EveryBadValueNamesTheFileLineAndField) {
       {"observability:\n  openlineage:\n    endpoint: http://x\n",
        "mesh.yaml:6:5: observability.openlineage.endpoint"},
       {"observability: yes\n", "mesh.yaml:4:16: observability: expected a map"},
+      {"observability:\n  runHistory:\n    retention: 7d\n",
+       "mesh.yaml:6:16: observability.runHistory.retention: expected a duration of at least "
+       "31d (the SLO and trust windows read 30 days), found '7d'"},
+      {"observability:\n  runHistory:\n    perProduct: 10\n",
+       "mesh.yaml:6:17: observability.runHistory.perProduct: expected at least 100 runs, found 10"},
+      {"observability:\n  runHistory:\n    perProduct: many\n",
+       "mesh.yaml:6:17: observability.runHistory.perProduct: expected an integer, found 'many'"},
+      {"observability:\n  runHistory:\n    keep: 90d\n",
+       "mesh.yaml:6:5: observability.runHistory.keep"},
   };
   for (const auto& c : cases) {
     std::string problems;
@@ -133,6 +152,8 @@ TEST(ObservabilitySettingsTest, ApplyStoresThemAndANewHomeHasTheDefaults) {
   mesh.observability.alerts_log = false;
   mesh.observability.slo_interval_s = 15;
   mesh.observability.enabled = false;
+  mesh.observability.run_retention_s = 40 * 86400.0;
+  mesh.observability.runs_per_product = 300;
   ASSERT_TRUE((*catalog)->Apply(mesh).ok());
   catalog->reset();
   auto reopened = catalog::Catalog::Open(*home);
@@ -145,6 +166,61 @@ TEST(ObservabilitySettingsTest, ApplyStoresThemAndANewHomeHasTheDefaults) {
   EXPECT_FALSE(stored->alerts_log);
   EXPECT_EQ(stored->slo_interval_s, 15);
   EXPECT_FALSE(stored->enabled);
+  EXPECT_EQ(stored->run_retention_s, 40 * 86400.0);
+  EXPECT_EQ(stored->runs_per_product, 300);
+}
+
+TEST(ObservabilitySettingsTest, AnOlderCatalogGetsTheRunHistoryDefaults) {
+  auto dir = testing::ScratchDir();
+  auto home = catalog::Home::Prepare((dir / "home").string());
+  ASSERT_TRUE(home.ok());
+  {
+    auto catalog = catalog::Catalog::Open(*home);
+    ASSERT_TRUE(catalog.ok());
+    spec::Mesh mesh;
+    mesh.name = "shop";
+    mesh.observability.slo_interval_s = 15;
+    ASSERT_TRUE((*catalog)->Apply(mesh).ok());
+  }
+  // As a catalog written before run retention: the settings table without its two columns.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "home" / "catalog.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE observability_settings DROP COLUMN run_retention_s;"
+                         "ALTER TABLE observability_settings DROP COLUMN runs_per_product;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto reopened = catalog::Catalog::Open(*home);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  auto stored = (*reopened)->ObservabilitySettings();
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ(stored->slo_interval_s, 15);  // what was applied survives
+  EXPECT_EQ(stored->run_retention_s, 90 * 86400.0);
+  EXPECT_EQ(stored->runs_per_product, 10000);
+}
+
+TEST(ObservabilitySettingsTest, ServeKeepsTheNewestRunsOfEachProduct) {
+  auto applied = testing::ApplyExampleMesh([](spec::Mesh& mesh) {
+    mesh.observability.runs_per_product = 100;
+  });
+  const std::string product = "urn:test:continuous";
+  for (int i = 0; i < 150; i++) {
+    auto run = applied.catalog->StartRun(product, "continuous");
+    ASSERT_TRUE(run.ok());
+    ASSERT_TRUE(applied.catalog->FinishRun(*run, "succeeded", "", 1).ok());
+  }
+  ObserveOptions options;
+  options.evaluate = false;  // this test evaluates, not the worker
+  auto service = ObserveService::Start(applied.home, applied.catalog.get(), options);
+  ASSERT_TRUE(service.ok()) << service.status().ToString();
+  ASSERT_TRUE((*service)->EvaluateNow().ok());
+  catalog::RunQuery query;
+  query.products = std::set<std::string>{product};
+  query.limit = 1000;
+  auto left = applied.catalog->ListRuns(query);
+  ASSERT_TRUE(left.ok()) << left.status().ToString();
+  EXPECT_EQ(left->size(), 101u);  // the newest 100 and the first
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "plexus/observe/alerts.h"
@@ -57,6 +58,8 @@ struct ObserveService::State {
   bool stopping = false;      ///< GUARDED_BY(mu)
   int64_t dropped_runs = 0;   ///< GUARDED_BY(mu)
   std::mutex evaluate_mu; ///< one evaluation at a time (worker, EvaluateNow)
+  std::optional<Clock::time_point> last_prune; ///< GUARDED_BY(evaluate_mu)
+  bool prune_backlog = false;                  ///< GUARDED_BY(evaluate_mu)
   std::thread worker;
 
   void Push(RunEvent event) {
@@ -109,7 +112,29 @@ struct ObserveService::State {
     }
     PLEXUS_RETURN_IF_ERROR(alerts->Reconcile("slo_breach", "", breached));
     PLEXUS_RETURN_IF_ERROR(ComputeTrustScores(*catalog, now).status());
-    return catalog->CompactMetrics(now);
+    PLEXUS_RETURN_IF_ERROR(catalog->CompactMetrics(now));
+    return PruneRunHistory(now);
+  }
+
+  /// Run retention (observability.runHistory): once an hour, or at the next evaluation while
+  /// the last one deleted a whole batch (a large backlog goes in short transactions).
+  Status PruneRunHistory(const std::string &now) {
+    auto at = Clock::now();
+    if (!prune_backlog && last_prune.has_value() && at - *last_prune < std::chrono::hours(1))
+      return Status::OK();
+    std::optional<double> seconds = ParseTime(now);
+    if (!seconds)
+      return InvalidArgument("not an ISO 8601 time: " + now);
+    constexpr int64_t kBatch = 50000;
+    PLEXUS_ASSIGN_OR_RETURN(
+        int64_t deleted,
+        catalog->PruneRuns(FormatTime(*seconds - settings.run_retention_s),
+                           settings.runs_per_product, kBatch));
+    last_prune = at;
+    prune_backlog = deleted == kBatch;
+    if (deleted > 0)
+      Log(LogLevel::kInfo, "observe.runs_pruned", {{"runs", deleted}});
+    return Status::OK();
   }
 
   double Interval() const {

@@ -466,6 +466,11 @@ struct MeshObservability {
   std::string alerts_webhook;         ///< alerts.webhook: each alert is POSTed there as JSON
   bool alerts_log = true;             ///< alerts.log: each alert is a log line too
   double slo_interval_s = 60;         ///< sloInterval (a duration: 30s, 5m, 1h)
+  /// runHistory.retention: `plexus serve` deletes finished runs older than this (at least 31
+  /// days, so the 30-day SLO and trust windows stay whole).
+  double run_retention_s = 90 * 86400.0;
+  /// runHistory.perProduct: and keeps at most this many runs per product (at least 100).
+  int runs_per_product = 10000;
   bool enabled = true;                ///< enabled: false turns metrics, SLOs and lineage off
   SourceLocation location;            ///< where the section starts (line 0: absent)
 };

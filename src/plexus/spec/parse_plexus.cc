@@ -22,7 +22,9 @@ const KeyList kDomainKeys = {"apiVersion", "kind",     "name",       "descriptio
 const KeyList kMeshKeys = {"apiVersion", "kind",       "name",       "description",
                            "policies",   "access",     "glossary",   "governance",
                            "processors", "observability"};
-const KeyList kObservabilityKeys = {"enabled", "sloInterval", "openlineage", "alerts"};
+const KeyList kObservabilityKeys = {"enabled", "sloInterval", "openlineage", "alerts",
+                                    "runHistory"};
+const KeyList kRunHistoryKeys = {"retention", "perProduct"};
 const KeyList kOpenLineageKeys = {"url", "file", "namespace"};
 const KeyList kAlertsKeys = {"webhook", "log"};
 const KeyList kMeshAccessKeys = {"defaultVisibility", "masks"};
@@ -166,6 +168,36 @@ void ReadEndpoint(YamlReader& r, const YAML::Node& map, std::string_view key,
   }
 }
 
+/// observability.runHistory: how long `plexus serve` keeps finished runs, and how many per
+/// product (a continuous CDC input records a run per micro-batch).
+void ReadRunHistory(YamlReader& r, const YAML::Node& observability, const std::string& parent,
+                    MeshObservability* out) {
+  YAML::Node node = r.Find(observability, "runHistory");
+  const std::string path = FieldPath(parent, "runHistory");
+  if (!node.IsDefined() || !r.ExpectMap(node, path)) return;
+  r.CheckKeys(node, path, kRunHistoryKeys, {});
+  std::string retention;
+  if (r.NonEmptyText(node, "retention", path, &retention)) {
+    std::optional<double> seconds = ParseDurationSeconds(retention);
+    if (!seconds || *seconds < 31 * 86400.0) {
+      r.Report(r.ValueLocation(node, "retention"), FieldPath(path, "retention"),
+               "expected a duration of at least 31d (the SLO and trust windows read 30 days), "
+               "found '" + retention + "'");
+    } else {
+      out->run_retention_s = *seconds;
+    }
+  }
+  int per_product = out->runs_per_product;
+  if (r.Int(node, "perProduct", path, &per_product)) {
+    if (per_product < 100) {
+      r.Report(r.ValueLocation(node, "perProduct"), FieldPath(path, "perProduct"),
+               "expected at least 100 runs, found " + std::to_string(per_product));
+    } else {
+      out->runs_per_product = per_product;
+    }
+  }
+}
+
 /// mesh.yaml `observability` (issue 9): OpenLineage's endpoint and file, the alerts' webhook
 /// and log, how often SLOs are evaluated, and the switch.
 void ReadMeshObservability(YamlReader& r, const YAML::Node& root, MeshObservability* out) {
@@ -185,6 +217,7 @@ void ReadMeshObservability(YamlReader& r, const YAML::Node& root, MeshObservabil
       out->slo_interval_s = *seconds;
     }
   }
+  ReadRunHistory(r, node, path, out);
   YAML::Node lineage = r.Find(node, "openlineage");
   std::string lineage_path = FieldPath(path, "openlineage");
   if (lineage.IsDefined() && r.ExpectMap(lineage, lineage_path)) {
