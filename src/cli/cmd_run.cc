@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "plexus/common/time.h"
 #include "plexus/pipeline/cdc.h"
 #include "plexus/pipeline/cdc_apply.h"
 #include "plexus/pipeline/runner.h"
@@ -69,17 +70,8 @@ Status PrintReports(const std::vector<pipeline::RunReport>& reports) {
   return Status::OK();
 }
 
-/// Seconds since the epoch of an ISO 8601 UTC time with optional milliseconds; -1 if not one.
-double IsoSeconds(const std::string& iso) {
-  std::tm tm{};
-  int millis = 0;
-  int fields = std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon,
-                           &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &millis);
-  if (fields < 6) return -1;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<double>(timegm(&tm)) + (fields == 7 ? millis / 1000.0 : 0);
-}
+/// Seconds since the epoch of a catalog time; -1 if not one.
+double IsoSeconds(const std::string& iso) { return UtcSeconds(iso).value_or(-1); }
 
 /// plexus run's progress bar: DuckDB's progress of the batch runs' running statement (their
 /// connection, RunOptions::on_connection), else the time since the product started against

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "plexus/common/time.h"
 #include "cli/cli.h"
 
 namespace plexus::cli {
@@ -25,17 +26,9 @@ struct StatusArgs {
   bool check = false;
 };
 
-/// Seconds since the epoch of an ISO 8601 UTC time ("2026-11-25T23:50:01.123Z"); -1 if not one.
+/// Whole seconds since the epoch of a catalog time ("2026-11-25T23:50:01.123Z"); -1 if not one.
 int64_t UnixSeconds(const std::string& iso) {
-  std::tm tm{};
-  if (iso.size() < 19 || std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year,
-                                     &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                                     &tm.tm_sec) != 6) {
-    return -1;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<int64_t>(timegm(&tm));
+  return static_cast<int64_t>(UtcSeconds(iso).value_or(-1));
 }
 
 /// "40s", "5m", "3h", "2d".

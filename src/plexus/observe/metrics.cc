@@ -1,6 +1,7 @@
 // File: plexus/observe/metrics.cc
 //
 // /metrics (metrics.h): one Registry per scrape, filled from the catalog.
+#include "plexus/common/time.h"
 #include "plexus/observe/metrics.h"
 
 #include <prometheus/counter.h>
@@ -170,16 +171,7 @@ void AddSinks(Registry& r, const std::vector<std::pair<std::string, DispatcherSt
 
 }  // namespace
 
-double UnixSeconds(const std::string& iso) {
-  std::tm tm{};
-  int millis = 0;
-  int read = std::sscanf(iso.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon,
-                         &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &millis);
-  if (read < 6) return 0;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<double>(timegm(&tm)) + (read == 7 ? millis / 1000.0 : 0);
-}
+double UnixSeconds(const std::string& iso) { return UtcSeconds(iso).value_or(0); }
 
 Result<std::string> RenderPrometheus(
     const catalog::Catalog& catalog,

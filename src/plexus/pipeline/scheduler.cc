@@ -1,3 +1,4 @@
+#include "plexus/common/time.h"
 #include "plexus/pipeline/scheduler.h"
 
 #include <algorithm>
@@ -168,15 +169,9 @@ namespace {
 
 /// "2026-11-25T20:46:35.123Z" (catalog::NowUtc) as a time point; nullopt when unreadable.
 std::optional<Time> ParseUtc(const std::string& text) {
-  std::tm tm{};
-  int millis = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon,
-                  &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &millis) < 6) {
-    return std::nullopt;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return std::chrono::system_clock::from_time_t(timegm(&tm)) + std::chrono::milliseconds(millis);
+  std::optional<double> seconds = UtcSeconds(text);
+  if (!seconds) return std::nullopt;
+  return Time(std::chrono::duration_cast<Time::duration>(std::chrono::duration<double>(*seconds)));
 }
 
 std::string FormatUtc(Time t) {
