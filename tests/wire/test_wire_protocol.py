@@ -288,6 +288,29 @@ def test_copy(client):
           tags == ["COPY 3"], (kinds, lines, tags))
 
 
+def test_big_answer(client):
+    """Answers of many chunks (fetched ahead on the server's side): in order, whole, and a
+    suspended portal of one can be resumed or closed half-way."""
+    rows, tags, error, _ = client.query("SELECT range, 'row ' || range FROM range(20000)")
+    check("a 20,000-row answer arrives whole and in order",
+          error is None and tags == ["SELECT 20000"] and
+          rows == [[str(i), f"row {i}"] for i in range(20000)], (len(rows), tags, error))
+    client.send(b"P", cstr("big") + cstr("SELECT range FROM range(20000)") + struct.pack("!h", 0))
+    for portal, limit in ((b"b1", 0), (b"b2", 4500)):
+        client.send(b"B", portal + b"\0" + cstr("big") + struct.pack("!hhh", 0, 0, 0))
+        client.send(b"E", portal + b"\0" + struct.pack("!i", 4500))
+        client.send(b"E", portal + b"\0" + struct.pack("!i", limit))
+    client.send(b"C", b"P" + cstr("b2"))  # closed with 11,000 rows not sent
+    client.send(b"S")
+    rows, tags, error, kinds = summarize(client.until_ready())
+    check("a suspended big portal resumes where it stopped, another closes half-way",
+          error is None and tags == ["SELECT 15500"] and
+          [r[0] for r in rows] == [str(i) for i in range(20000)] + [str(i) for i in range(9000)]
+          and kinds.count(b"s") == 3 and b"3" in kinds, (len(rows), tags, error))
+    rows, _, error, _ = client.query("SELECT 42")
+    check("the connection carries on after them", rows == [["42"]], (rows, error))
+
+
 LONG_QUERY = "SELECT count(*) FROM range(1000000) a, range(1000000) b WHERE a.range + b.range = -1"
 
 
@@ -467,6 +490,7 @@ def main():
         test_extended(client)
         test_sql_prepared(client)
         test_copy(client)
+        test_big_answer(client)
         client.close()
         test_cancel(port)
         test_stalled_reader(port)

@@ -20,6 +20,7 @@
 #include "plexus/access/access_policy.h"
 #include "plexus/access/query_service.h"
 #include "plexus/server/pg_metadata.h"
+#include "plexus/server/pg_prefetch.h"
 #include "plexus/server/pg_protocol.h"
 #include "plexus/server/pg_server.h"
 #include "plexus/server/pg_types.h"
@@ -63,6 +64,7 @@ struct Portal {
   std::unique_ptr<MetadataCursor> catalog_cursor;  // kCatalog, once started
   std::unique_ptr<RowEncoder> encoder;             // once started
   std::unique_ptr<engine::DataChunk> chunk;        // rows not sent yet: from `row` on
+  std::unique_ptr<ChunkPrefetcher> prefetch;       // a big kData result's next chunks
   size_t row = 0;
   int64_t rows_sent = 0;
   int64_t last_batch = 0;  ///< rows sent by the last Execute (its CommandComplete count)
@@ -130,6 +132,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// Runs the portal's query (BeginStatement: cancel and timeout apply from here).
   std::optional<WireFailure> StartPortal(Portal& portal);
   std::optional<WireFailure> OpenPortal(Portal& portal);
+  /// The portal's next chunk: fetched here, or by its prefetcher once the answer is big.
+  Result<std::unique_ptr<engine::DataChunk>> NextChunk(Portal& portal);
   /// Sends up to max_rows (0: all) rows of the portal; true when more remain (suspended).
   Result<bool> SendRows(Portal& portal, int64_t max_rows);
   std::optional<WireFailure> RunCopy(const Statement& statement);

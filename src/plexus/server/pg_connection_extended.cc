@@ -407,7 +407,7 @@ std::optional<WireFailure> Connection::RunCopy(const Statement& statement) {
   }
   Status status;
   while (true) {
-    auto chunk = portal.result()->Fetch();
+    auto chunk = NextChunk(portal);
     if (!chunk.ok()) {
       status = chunk.status();
       break;

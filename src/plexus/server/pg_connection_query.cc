@@ -10,6 +10,9 @@
 namespace plexus::server::pg {
 
 namespace {
+constexpr size_t kFullChunkRows = 2048;  // DuckDB's vector size
+constexpr size_t kPrefetchChunks = 4;    // fetched ahead of the socket: ~0.5-1 MB of rows
+
 engine::ColumnInfo TextColumn(std::string name) {
   engine::ColumnInfo column;
   column.name = std::move(name);
@@ -308,10 +311,23 @@ std::optional<WireFailure> Connection::OpenPortal(Portal& portal) {
 
 void Connection::FinishPortal(Portal& portal, const Status& status) {
   portal.done = true;
+  portal.prefetch.reset();  // joins its thread: nothing reads the result after this
   portal.chunk.reset();
   if (portal.cursor != nullptr) portal.cursor->Finish(portal.rows_sent, status);
   portal.cursor.reset();  // the session goes back to the pool now
   portal.catalog_cursor.reset();
+}
+
+Result<std::unique_ptr<engine::DataChunk>> Connection::NextChunk(Portal& portal) {
+  if (portal.prefetch != nullptr) return portal.prefetch->Next();
+  auto chunk = portal.result()->Fetch();
+  // A full first chunk of a data query: the answer is big, so DuckDB fetches the rest on its
+  // own thread while this one encodes and sends (a small answer never starts a thread).
+  if (chunk.ok() && *chunk != nullptr && portal.cursor != nullptr &&
+      (*chunk)->size() >= kFullChunkRows) {
+    portal.prefetch = std::make_unique<ChunkPrefetcher>(portal.result(), kPrefetchChunks);
+  }
+  return chunk;
 }
 
 Result<bool> Connection::SendRows(Portal& portal, int64_t max_rows) {
@@ -322,7 +338,7 @@ Result<bool> Connection::SendRows(Portal& portal, int64_t max_rows) {
   while (!portal.done) {
     if (portal.chunk == nullptr || portal.row >= portal.chunk->size()) {
       portal.chunk.reset();
-      auto chunk = portal.result()->Fetch();
+      auto chunk = NextChunk(portal);
       if (!chunk.ok()) {
         status = chunk.status();
         break;

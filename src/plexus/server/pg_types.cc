@@ -2,6 +2,9 @@
 // pg_types_text.cc and pg_types_binary.cc, parameters in pg_types_params.cc.
 #include "plexus/server/pg_types.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "plexus/server/pg_types_internal.h"
 
 namespace plexus::server::pg {
@@ -258,6 +261,35 @@ std::string_view TypeName(int32_t type_oid) {
 
 // ---- RowEncoder ----------------------------------------------------------------------
 
+namespace {
+
+// Writes at the end of a string through a pointer: Reserve grows the string (zero-filled)
+// ahead of the writes, Commit records how far they got, and the destructor cuts the string
+// back to what was committed.
+class ByteSink {
+ public:
+  explicit ByteSink(std::string& out) : out_(out), used_(out.size()) {}
+  ~ByteSink() { out_.resize(used_); }
+  ByteSink(const ByteSink&) = delete;
+  ByteSink& operator=(const ByteSink&) = delete;
+
+  /// Room for `n` bytes at the returned pointer (valid until the next Reserve).
+  char* Reserve(size_t n) {
+    if (out_.size() - used_ < n) out_.resize(used_ + std::max(n, kGrowBytes));
+    return out_.data() + used_;
+  }
+  void Commit(char* end) { used_ = static_cast<size_t>(end - out_.data()); }
+  size_t used() const { return used_; }
+  char* At(size_t offset) { return out_.data() + offset; }
+
+ private:
+  static constexpr size_t kGrowBytes = 64 * 1024;
+  std::string& out_;
+  size_t used_;
+};
+
+}  // namespace
+
 RowEncoder::RowEncoder(const std::vector<engine::ColumnInfo>& columns,
                        const std::vector<int16_t>& formats) {
   bool valid = ValidFormats(formats, columns.size());
@@ -268,7 +300,16 @@ RowEncoder::RowEncoder(const std::vector<engine::ColumnInfo>& columns,
     formats_.push_back(format);
     text_writers_.push_back(internal::TextWriterFor(columns[i]));
     writers_.push_back(format == 1 ? internal::BinaryWriterFor(columns[i]) : text_writers_.back());
+    internal::RawTextWriter raw;
+    if (format == 0) raw = internal::RawTextWriterFor(columns[i]);
+    engine::TypeId type = columns[i].type_id;
+    raw_writers_.push_back(raw.write);
+    sends_string_.push_back(format == 0 && (type == engine::TypeId::kVarchar ||
+                                            type == engine::TypeId::kJson ||
+                                            type == engine::TypeId::kEnum));
+    row_bound_ += 4 + raw.bound;
   }
+  row_bound_ += 7;  // 'D', the message length, the column count
 }
 
 bool RowEncoder::ValidFormats(const std::vector<int16_t>& formats, size_t column_count) {
@@ -287,22 +328,38 @@ void RowEncoder::AppendDataRows(const engine::DataChunk& chunk, size_t begin, si
   engine::VectorRef* refs = vectors;
   if (n > 64) many.resize(n), refs = many.data();
   for (size_t c = 0; c < n; c++) refs[c] = chunk.Column(c);
+  ByteSink sink(out);
+  thread_local std::string scratch;
   for (size_t row = begin; row < end; row++) {
-    size_t start = out.size();
-    out.push_back('D');
-    internal::AppendBE32(out, 0);
-    internal::AppendBE16(out, static_cast<int16_t>(n));
+    size_t start = sink.used();
+    char* p = sink.Reserve(row_bound_);
+    *p = 'D';
+    p = internal::PutBE16(p + 5, static_cast<int16_t>(n));
     for (size_t c = 0; c < n; c++) {
       if (refs[c].IsNull(row)) {
-        internal::AppendBE32(out, -1);
-        continue;
+        p = internal::PutBE32(p, -1);
+      } else if (raw_writers_[c] != nullptr) {
+        char* value_end = raw_writers_[c](refs[c], row, p + 4);
+        internal::PutBE32(p, static_cast<int32_t>(value_end - p - 4));
+        p = value_end;
+      } else {
+        std::string_view bytes;
+        if (sends_string_[c]) {
+          bytes = refs[c].String(row);
+        } else {
+          scratch.clear();
+          writers_[c](refs[c], row, scratch);
+          bytes = scratch;
+        }
+        sink.Commit(p);
+        p = internal::PutBE32(sink.Reserve(bytes.size() + row_bound_),
+                              static_cast<int32_t>(bytes.size()));
+        std::memcpy(p, bytes.data(), bytes.size());
+        p += bytes.size();
       }
-      size_t at = out.size();
-      internal::AppendBE32(out, 0);
-      writers_[c](refs[c], row, out);
-      internal::PutBE32(out, at, static_cast<int32_t>(out.size() - at - 4));
     }
-    internal::PutBE32(out, start + 1, static_cast<int32_t>(out.size() - start - 1));
+    sink.Commit(p);
+    internal::PutBE32(sink.At(start + 1), static_cast<int32_t>(sink.used() - start - 1));
   }
 }
 

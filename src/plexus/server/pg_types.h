@@ -156,6 +156,7 @@ class RowEncoder {
 
  private:
   using CellWriter = void (*)(const engine::VectorRef&, size_t, std::string&);
+  using RawWriter = char* (*)(const engine::VectorRef&, size_t, char*);
   /// COPY rows of [begin, end), each in a CopyData message when `framed`.
   void AppendCopyData(const engine::DataChunk& chunk, size_t begin, size_t end,
                       const CopyOptions& options, std::string& out, bool framed) const;
@@ -166,6 +167,11 @@ class RowEncoder {
   std::vector<int16_t> formats_;
   std::vector<CellWriter> writers_;       // in the column's format
   std::vector<CellWriter> text_writers_;  // text format, for COPY
+  // DataRows: a text column of a fixed-bound type is written in place by its raw writer; a
+  // text VARCHAR/JSON/ENUM column is its bytes; the rest go through writers_.
+  std::vector<RawWriter> raw_writers_;
+  std::vector<uint8_t> sends_string_;
+  size_t row_bound_ = 0;  // a DataRow's header, every length word and every raw bound
 };
 
 }  // namespace plexus::server::pg

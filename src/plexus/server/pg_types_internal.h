@@ -41,6 +41,20 @@ inline void PutBE32(std::string& out, size_t pos, int32_t v) {
   out[pos + 2] = static_cast<char>(u >> 8);
   out[pos + 3] = static_cast<char>(u);
 }
+inline char* PutBE16(char* p, int16_t v) {
+  auto u = static_cast<uint16_t>(v);
+  p[0] = static_cast<char>(u >> 8);
+  p[1] = static_cast<char>(u);
+  return p + 2;
+}
+inline char* PutBE32(char* p, int32_t v) {
+  auto u = static_cast<uint32_t>(v);
+  p[0] = static_cast<char>(u >> 24);
+  p[1] = static_cast<char>(u >> 16);
+  p[2] = static_cast<char>(u >> 8);
+  p[3] = static_cast<char>(u);
+  return p + 4;
+}
 inline int64_t ReadBE(std::string_view bytes, size_t pos, size_t n) {
   uint64_t v = 0;
   for (size_t i = 0; i < n; i++) v = (v << 8) | static_cast<uint8_t>(bytes[pos + i]);
@@ -61,6 +75,32 @@ void AppendPgTimestamp(std::string& out, int64_t micros_since_1970, bool with_ti
 void AppendPgInterval(std::string& out, int32_t months, int32_t days, int64_t micros);
 void AppendPgUuid(std::string& out, const uint8_t bytes[16]);
 void AppendPgByteaHex(std::string& out, std::string_view bytes);
+
+// The same texts written at `p`, which has room for the kMax*Text bound of the kind; each
+// returns the end of what it wrote (pg_types_raw.cc). The Append* forms wrap these.
+inline constexpr size_t kMaxIntText = 20;        // -9223372036854775808
+inline constexpr size_t kMaxNumericText = 48;    // 39 digits, sign, point, leading zero
+inline constexpr size_t kMaxDateText = 20;       // year 5881580 BC, -infinity
+inline constexpr size_t kMaxTimeText = 32;       // any int64 of micros
+inline constexpr size_t kMaxTimestampText = 48;  // year 294247 BC, +00, fraction
+inline constexpr size_t kUuidText = 36;
+char* PutPgInt(char* p, int64_t v);
+char* PutPgNumeric(char* p, __int128 unscaled, uint8_t scale);
+char* PutPgDate(char* p, int32_t days_since_1970);
+char* PutPgTime(char* p, int64_t micros_of_day);
+char* PutPgTimestamp(char* p, int64_t micros_since_1970, bool with_time_zone);
+char* PutPgUuid(char* p, const uint8_t bytes[16]);
+
+/// Writes the text of the non-NULL value at `row` at `p` and returns its end.
+using RawWriter = char* (*)(const engine::VectorRef&, size_t, char*);
+/// A raw writer and the most bytes it writes for one value.
+struct RawTextWriter {
+  RawWriter write = nullptr;  ///< nullptr: the type has none (strings, floats, nested, ...)
+  size_t bound = 0;
+};
+/// The raw text writer of a column of this type, if it is a fixed-bound scalar (booleans,
+/// integers, numerics, dates, times, timestamps, uuids).
+RawTextWriter RawTextWriterFor(const engine::ColumnInfo& column);
 
 /// The text and binary writers of a column of this type.
 CellWriter TextWriterFor(const engine::ColumnInfo& column);

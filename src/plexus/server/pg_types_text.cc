@@ -28,34 +28,6 @@ void AppendDigits(std::string& out, int64_t v, int width) {
   out.append(p, end);
 }
 
-// Proleptic Gregorian date of a day number (days since 1970-01-01); year 0 is 1 BC.
-void CivilFromDays(int64_t z, int64_t& y, int& m, int& d) {
-  z += 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = yoe + era * 400;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  if (m <= 2) y++;
-}
-
-// "YYYY-MM-DD"; returns whether the year is BC (the caller appends " BC" at the very end).
-bool AppendYmd(std::string& out, int64_t days) {
-  int64_t y;
-  int m, d;
-  CivilFromDays(days, y, m, d);
-  bool bc = y <= 0;
-  AppendDigits(out, bc ? 1 - y : y, 4);
-  out.push_back('-');
-  AppendDigits(out, m, 2);
-  out.push_back('-');
-  AppendDigits(out, d, 2);
-  return bc;
-}
-
 // Seconds with the fraction PostgreSQL prints: trailing zeros dropped, none when whole.
 void AppendSeconds(std::string& out, int64_t seconds, int64_t fraction_micros) {
   AppendDigits(out, seconds, 2);
@@ -69,15 +41,6 @@ void AppendSeconds(std::string& out, int64_t seconds, int64_t fraction_micros) {
   while (buf[n - 1] == '0') n--;
   out.push_back('.');
   out.append(buf, n);
-}
-
-void AppendHms(std::string& out, int64_t micros) {  // micros >= 0
-  int64_t seconds = micros / 1000000;
-  AppendDigits(out, seconds / 3600, 2);
-  out.push_back(':');
-  AppendDigits(out, (seconds / 60) % 60, 2);
-  out.push_back(':');
-  AppendSeconds(out, seconds % 60, micros % 1000000);
 }
 
 // Shortest round-trip digits, laid out as PostgreSQL does: fixed notation when the decimal
@@ -216,57 +179,32 @@ void WriteArray(const VectorRef& v, size_t row, std::string& out) {
 
 }  // namespace
 
+// The fixed-bound kinds are written by pg_types_raw.cc's Put* into a stack buffer.
 void AppendPgInt(std::string& out, int64_t v) {
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  out.append(buf, end);
+  char buf[kMaxIntText];
+  out.append(buf, PutPgInt(buf, v));
 }
 
 void AppendPgNumeric(std::string& out, __int128 unscaled, uint8_t scale) {
-  bool negative = unscaled < 0;
-  unsigned __int128 magnitude =
-      negative ? static_cast<unsigned __int128>(0) - static_cast<unsigned __int128>(unscaled)
-               : static_cast<unsigned __int128>(unscaled);
-  // Backwards from the last digit; the point goes in once `scale` digits are written.
-  char buf[48];
-  char* end = buf + sizeof(buf);
-  char* p = end;
-  int digits = 0;
-  auto put = [&](int digit) {
-    if (scale > 0 && digits == scale) *--p = '.';
-    *--p = static_cast<char>('0' + digit);
-    ++digits;
-  };
-  if (magnitude <= UINT64_MAX) {  // 64-bit division: 128-bit division is a library call
-    auto small = static_cast<uint64_t>(magnitude);
-    do {
-      put(static_cast<int>(small % 10));
-      small /= 10;
-    } while (small > 0);
-  } else {
-    do {
-      put(static_cast<int>(magnitude % 10));
-      magnitude /= 10;
-    } while (magnitude > 0);
-  }
-  while (digits <= scale) put(0);  // at least one digit before the point
-  if (negative) *--p = '-';
-  out.append(p, end);
+  char buf[kMaxNumericText];
+  out.append(buf, PutPgNumeric(buf, unscaled, scale));
 }
 
 void AppendPgFloat8(std::string& out, double v) { AppendPgFloat(out, v, 15); }
 void AppendPgFloat4(std::string& out, float v) { AppendPgFloat(out, v, 6); }
 
 void AppendPgDate(std::string& out, int32_t days) {
-  if (days == INT32_MAX) return out.append("infinity"), void();
-  if (days == -INT32_MAX || days == INT32_MIN) return out.append("-infinity"), void();
-  if (AppendYmd(out, days)) out.append(" BC");
+  char buf[kMaxDateText];
+  out.append(buf, PutPgDate(buf, days));
 }
 
-void AppendPgTime(std::string& out, int64_t micros) { AppendHms(out, micros); }
+void AppendPgTime(std::string& out, int64_t micros) {
+  char buf[kMaxTimeText];
+  out.append(buf, PutPgTime(buf, micros));
+}
 
 void AppendPgTimeTz(std::string& out, int64_t micros, int32_t offset) {
-  AppendHms(out, micros);
+  AppendPgTime(out, micros);
   out.push_back(offset < 0 ? '-' : '+');
   int32_t a = offset < 0 ? -offset : offset;
   AppendDigits(out, a / 3600, 2);
@@ -278,17 +216,8 @@ void AppendPgTimeTz(std::string& out, int64_t micros, int32_t offset) {
 }
 
 void AppendPgTimestamp(std::string& out, int64_t micros, bool with_time_zone) {
-  if (micros == INT64_MAX) return out.append("infinity"), void();
-  if (micros == -INT64_MAX || micros == INT64_MIN) return out.append("-infinity"), void();
-  constexpr int64_t kDay = 86400000000;
-  int64_t days = micros / kDay;
-  int64_t rest = micros % kDay;
-  if (rest < 0) rest += kDay, days--;
-  bool bc = AppendYmd(out, days);
-  out.push_back(' ');
-  AppendHms(out, rest);
-  if (with_time_zone) out.append("+00");
-  if (bc) out.append(" BC");
+  char buf[kMaxTimestampText];
+  out.append(buf, PutPgTimestamp(buf, micros, with_time_zone));
 }
 
 void AppendPgInterval(std::string& out, int32_t months, int32_t days, int64_t micros) {
@@ -324,12 +253,8 @@ void AppendPgInterval(std::string& out, int32_t months, int32_t days, int64_t mi
 }
 
 void AppendPgUuid(std::string& out, const uint8_t bytes[16]) {
-  static const char kHex[] = "0123456789abcdef";
-  for (int i = 0; i < 16; i++) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[bytes[i] >> 4]);
-    out.push_back(kHex[bytes[i] & 15]);
-  }
+  char buf[kUuidText];
+  out.append(buf, PutPgUuid(buf, bytes));
 }
 
 void AppendPgByteaHex(std::string& out, std::string_view bytes) {
