@@ -1491,7 +1491,7 @@ nlohmann::json BuildReport(const Options& o, const governance::PolicySet& set, c
   return {{"at", catalog::NowUtc()},
           {"products", counts.views.at("products")},
           {"ports", counts.views.at("output_port_rows")},
-          {"columns", counts.views.at("column_rows")},
+          {"columns", counts.views.at("columns")},
           {"domains", counts.views.at("domains")},
           {"policies", set.policies.size()},
           {"builtin_policies", governance::BuiltinPolicies().size()},

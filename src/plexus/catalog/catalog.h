@@ -258,7 +258,8 @@ class Catalog {
   /// back at the end whatever the gate says (plexus governance check).
   Result<ApplyReport> Apply(const spec::Mesh& mesh, const std::string& actor,
                             const ApplyGate& gate, bool dry_run = false);
-  /// Exports every governance view at `now` (ISO 8601), in GovernanceViews()'s order.
+  /// Exports every governance view at `now` (ISO 8601), in GovernanceViews()'s order (those
+  /// `by_product` last).
   Status ReadGovernanceViews(const std::string& now, ViewSink& sink) const;
   /// The policy set stored by the last apply (JSON); empty when none was.
   Result<std::string> GovernancePolicies() const;

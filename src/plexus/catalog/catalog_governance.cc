@@ -3,6 +3,9 @@
 // SQL); the facts only governance reads (a product's team, a port's SLA properties), written by
 // Apply; the evaluations, their violations and the quarantined products.
 
+#include <memory>
+#include <vector>
+
 #include "plexus/catalog/catalog.h"
 #include "plexus/catalog/sqlite_db.h"
 
@@ -34,18 +37,73 @@ CREATE INDEX IF NOT EXISTS output_ports_by_contract ON output_ports (contract_id
 /// Evaluations kept; the oldest beyond it are deleted (their summaries make the trend).
 constexpr int kEvaluationsKept = 1000;
 
-/// One row of a SQLite statement, as the sink reads it.
+/// One row of a SQLite statement, as the sink reads it: each value is fetched once (one call
+/// that takes the connection's mutex, instead of one per type test and read).
 class StatementRow : public ViewRow {
  public:
-  explicit StatementRow(const Statement& stmt) : stmt_(stmt) {}
-  bool IsNull(int column) const override { return stmt_.IsNull(column); }
-  int64_t Int(int column) const override { return stmt_.Int(column); }
-  double Real(int column) const override { return stmt_.Real(column); }
-  std::string_view Text(int column) const override { return stmt_.TextView(column); }
+  explicit StatementRow(sqlite3_stmt* stmt)
+      : stmt_(stmt), values_(static_cast<size_t>(sqlite3_column_count(stmt))) {}
+  /// Points at the row just stepped to.
+  void Fetch() {
+    for (size_t c = 0; c < values_.size(); ++c) {
+      values_[c] = sqlite3_column_value(stmt_, static_cast<int>(c));
+    }
+  }
+  bool IsNull(int c) const override { return sqlite3_value_type(value(c)) == SQLITE_NULL; }
+  int64_t Int(int c) const override { return sqlite3_value_int64(value(c)); }
+  double Real(int c) const override { return sqlite3_value_double(value(c)); }
+  std::string_view Text(int c) const override {
+    const unsigned char* text = sqlite3_value_text(value(c));
+    return text ? std::string_view(reinterpret_cast<const char*>(text),
+                                   static_cast<size_t>(sqlite3_value_bytes(value(c))))
+                : std::string_view();
+  }
 
  private:
-  const Statement& stmt_;
+  sqlite3_value* value(int c) const { return values_[static_cast<size_t>(c)]; }
+  sqlite3_stmt* stmt_;
+  std::vector<sqlite3_value*> values_;
 };
+
+/// Holds a connection's mutex for a scope: the values a StatementRow reads are then protected
+/// (no other thread can step the connection), and SQLite's own locking is a recursive re-entry.
+class HeldMutex {
+ public:
+  explicit HeldMutex(sqlite3* db) : mutex_(sqlite3_db_mutex(db)) { sqlite3_mutex_enter(mutex_); }
+  ~HeldMutex() { sqlite3_mutex_leave(mutex_); }
+  HeldMutex(const HeldMutex&) = delete;
+  HeldMutex& operator=(const HeldMutex&) = delete;
+
+ private:
+  sqlite3_mutex* mutex_;
+};
+
+/// Exports one view's SELECT into `sink`, on `db`, whose mutex the caller holds.
+Status ExportView(sqlite3* db, const GovernanceView& view, const std::string& now,
+                  ViewSink& sink) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, view.select, -1, &raw, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(raw);
+    return Internal(std::string("catalog: view ") + view.name + ": " + sqlite3_errmsg(db));
+  }
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
+  if (std::string_view(view.select).find("?1") != std::string_view::npos) {
+    sqlite3_bind_text(raw, 1, now.data(), static_cast<int>(now.size()), SQLITE_TRANSIENT);
+  }
+  PLEXUS_RETURN_IF_ERROR(sink.BeginView(view));
+  StatementRow row(raw);
+  while (true) {
+    int rc = sqlite3_step(raw);
+    if (rc == SQLITE_DONE) break;
+    if (rc == SQLITE_BUSY) {
+      return FailedPrecondition("the catalog is busy (another plexus is writing)");
+    }
+    if (rc != SQLITE_ROW) return Internal(std::string("catalog: ") + sqlite3_errmsg(db));
+    row.Fetch();
+    PLEXUS_RETURN_IF_ERROR(sink.Row(row));
+  }
+  return sink.EndView(view);
+}
 
 }  // namespace
 
@@ -96,18 +154,14 @@ Status Catalog::ReadGovernanceViews(const std::string& now, ViewSink& sink) cons
 }
 
 Status Catalog::ReadGovernanceViewsLocked(const std::string& now, ViewSink& sink) const {
-  for (const GovernanceView& view : GovernanceViews()) {
-    if (view.select == nullptr || !sink.Wants(view)) continue;  // derived in DuckDB, unwanted
-    PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(view.select));
-    if (std::string_view(view.select).find("?1") != std::string_view::npos) stmt->Bind(1, now);
-    PLEXUS_RETURN_IF_ERROR(sink.BeginView(view));
-    StatementRow row(*stmt);
-    while (true) {
-      PLEXUS_ASSIGN_OR_RETURN(bool more, stmt->Step());
-      if (!more) break;
-      PLEXUS_RETURN_IF_ERROR(sink.Row(row));
+  HeldMutex held(db_->handle());
+  // The views joined with products (the largest, `columns`, among them) go last: the views
+  // computed from the others can be made while they load.
+  for (bool by_product : {false, true}) {
+    for (const GovernanceView& view : GovernanceViews()) {
+      if (view.select == nullptr || view.by_product != by_product || !sink.Wants(view)) continue;
+      PLEXUS_RETURN_IF_ERROR(ExportView(db_->handle(), view, now, sink));
     }
-    PLEXUS_RETURN_IF_ERROR(sink.EndView(view));
   }
   return Status::OK();
 }

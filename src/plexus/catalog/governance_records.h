@@ -35,6 +35,12 @@ struct GovernanceView {
   const char* select;             ///< SQLite over the catalog's tables; ?1 is the evaluation's time
   const char* derived = nullptr;  ///< DuckDB SQL over earlier views (then `select` is null)
   bool internal = false;
+  /// Joined with `products` as it is loaded (the export stays one table's scan): `select` leaves
+  /// the columns `domain` and `product` NULL and gives `qualified_name` as the part after the
+  /// product; the loader fills them from the row's `product_id` (domain, name, and
+  /// domain.product.part), and leaves out rows whose product is not in `products`, as an inner
+  /// join would.
+  bool by_product = false;
 };
 
 /// The views, in a fixed order, documented in docs/governance.md.
@@ -52,7 +58,7 @@ class ViewRow {
 };
 
 /// Receives the exported views' rows (Catalog::ReadGovernanceViews): the views with a `select`
-/// that it wants, in GovernanceViews()'s order.
+/// that it wants, in GovernanceViews()'s order, those `by_product` after the others.
 class ViewSink {
  public:
   virtual ~ViewSink() = default;

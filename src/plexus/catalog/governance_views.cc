@@ -1,7 +1,8 @@
 // Governance (issue 5): the documented, read-only views policy SQL reads (docs/governance.md).
-// Each is a SQLite SELECT over the catalog's tables, exported row by row, or computed in DuckDB
-// from views exported before it (the governance module loads them). Internal views hold a table
-// as stored, for the views computed from it: DuckDB joins them faster than SQLite's export would.
+// Each is a SQLite SELECT over the catalog's tables, exported row by row (joined with `products`
+// as it is loaded when `by_product`), or computed in DuckDB from views exported before it (the
+// governance module loads them). Internal views hold a table as stored, for the views computed
+// from it: DuckDB joins them faster than SQLite's export would.
 #include "plexus/catalog/governance_records.h"
 
 namespace plexus::catalog {
@@ -183,17 +184,6 @@ const std::vector<GovernanceView>& GovernanceViews() {
        nullptr,
        "SELECT c.id, c.product_id, p.domain, p.name AS product, c.version, c.status, "
        "c.applied_at FROM contract_rows c JOIN products p ON p.id = c.product_id"},
-      {"sla_rows", "port_slas as stored (feeds `sla_properties`).",
-       {{"product_id", "VARCHAR", ""},
-        {"port", "VARCHAR", ""},
-        {"major", "BIGINT", ""},
-        {"property", "VARCHAR", ""},
-        {"value", "VARCHAR", ""},
-        {"unit", "VARCHAR", ""},
-        {"element", "VARCHAR", ""}},
-       "SELECT product_id, port, major, coalesce(property, ''), coalesce(value, ''), "
-       "coalesce(unit, ''), coalesce(element, '') FROM port_slas",
-       nullptr, true},
       {"sla_properties", "A port's contract's slaProperties, one row each.",
        {{"product_id", "VARCHAR", "the product"},
         {"domain", "VARCHAR", "its domain"},
@@ -204,29 +194,9 @@ const std::vector<GovernanceView>& GovernanceViews() {
         {"value", "VARCHAR", "as written"},
         {"unit", "VARCHAR", "as written ('' when none)"},
         {"element", "VARCHAR", "what it applies to ('' when the whole port)"}},
-       nullptr,
-       "SELECT s.product_id, p.domain, p.name AS product, s.port, s.major, s.property, s.value, "
-       "s.unit, s.element FROM sla_rows s JOIN products p ON p.id = s.product_id"},
-      {"column_rows", "The columns table as stored (feeds `columns`).",
-       {{"product_id", "VARCHAR", ""},
-        {"port", "VARCHAR", ""},
-        {"major", "BIGINT", ""},
-        {"position", "BIGINT", ""},
-        {"name", "VARCHAR", ""},
-        {"logical_type", "VARCHAR", ""},
-        {"physical_type", "VARCHAR", ""},
-        {"required", "BOOLEAN", ""},
-        {"primary_key", "BOOLEAN", ""},
-        {"is_unique", "BOOLEAN", ""},
-        {"classification", "VARCHAR", ""},
-        {"description", "VARCHAR", ""},
-        {"business_name", "VARCHAR", ""},
-        {"mask", "VARCHAR", ""}},
-       "SELECT product_id, port, major, position, name, coalesce(logical_type, ''), "
-       "coalesce(physical_type, ''), coalesce(required, 0), coalesce(primary_key, 0), "
-       "coalesce(is_unique, 0), coalesce(classification, ''), coalesce(description, ''), "
-       "coalesce(business_name, ''), coalesce(mask, '') FROM columns",
-       nullptr, true},
+       "SELECT product_id, NULL, NULL, port, major, coalesce(property, ''), coalesce(value, ''), "
+       "coalesce(unit, ''), coalesce(element, '') FROM port_slas",
+       nullptr, false, true},
       {"columns", "The columns of every port major (ODCS schema properties).",
        {{"product_id", "VARCHAR", "the product"},
         {"domain", "VARCHAR", "its domain"},
@@ -245,12 +215,12 @@ const std::vector<GovernanceView>& GovernanceViews() {
         {"description", "VARCHAR", "('' when none)"},
         {"business_name", "VARCHAR", "('' when none)"},
         {"mask", "VARCHAR", "the mask consumers outside the domain see ('' when clear)"}},
-       nullptr,
-       "SELECT c.product_id, p.domain, p.name AS product, c.port, c.major, c.position, c.name, "
-       "p.domain || '.' || p.name || '.' || c.port || '.' || c.name AS qualified_name, "
-       "c.logical_type, c.physical_type, c.required, c.primary_key, c.is_unique, "
-       "c.classification, c.description, c.business_name, c.mask "
-       "FROM column_rows c JOIN products p ON p.id = c.product_id"},
+       // 200,000 rows at 10,000 products: joined as loaded, never stored twice.
+       "SELECT product_id, NULL, NULL, port, major, position, name, port || '.' || name, "
+       "coalesce(logical_type, ''), coalesce(physical_type, ''), coalesce(required, 0), "
+       "coalesce(primary_key, 0), coalesce(is_unique, 0), coalesce(classification, ''), "
+       "coalesce(description, ''), coalesce(business_name, ''), coalesce(mask, '') FROM columns",
+       nullptr, false, true},
       {"classifications", "Each classification in use: how many columns carry it, how many masked.",
        {{"name", "VARCHAR", "the classification, lower case"},
         {"columns", "BIGINT", "columns classified so"},
@@ -336,17 +306,6 @@ const std::vector<GovernanceView>& GovernanceViews() {
        "SELECT id, grantee, grantee_kind, target, purpose, expires_at, coalesce(granted_by, ''), "
        "coalesce(granted_at, ''), revoked_at = '' AND (expires_at = '' OR expires_at > ?1) "
        "FROM grants"},
-      {"run_rows", "runs as stored (feeds `runs`).",
-       {{"id", "BIGINT", ""},
-        {"product_id", "VARCHAR", ""},
-        {"started_at", "VARCHAR", ""},
-        {"finished_at", "VARCHAR", ""},
-        {"status", "VARCHAR", ""},
-        {"reason", "VARCHAR", ""},
-        {"rows", "BIGINT", ""}},
-       "SELECT id, product_id, coalesce(started_at, ''), coalesce(finished_at, ''), "
-       "coalesce(status, ''), coalesce(reason, ''), coalesce(rows, 0) FROM runs",
-       nullptr, true},
       {"runs", "Pipeline runs.",
        {{"id", "BIGINT", "the run"},
         {"product_id", "VARCHAR", "the product"},
@@ -357,9 +316,9 @@ const std::vector<GovernanceView>& GovernanceViews() {
         {"status", "VARCHAR", "running, succeeded, failed..."},
         {"reason", "VARCHAR", "why it failed"},
         {"rows", "BIGINT", "rows published"}},
-       nullptr,
-       "SELECT r.id, r.product_id, p.domain, p.name AS product, r.started_at, r.finished_at, "
-       "r.status, r.reason, r.rows FROM run_rows r JOIN products p ON p.id = r.product_id"},
+       "SELECT id, product_id, NULL, NULL, coalesce(started_at, ''), coalesce(finished_at, ''), "
+       "coalesce(status, ''), coalesce(reason, ''), coalesce(rows, 0) FROM runs",
+       nullptr, false, true},
       {"quality_rule_rows", "quality_rules as stored, the rule as JSON (feeds `quality_rules`).",
        {{"product_id", "VARCHAR", ""},
         {"port", "VARCHAR", ""},
@@ -390,28 +349,12 @@ const std::vector<GovernanceView>& GovernanceViews() {
        "coalesce(q.dimension, '') AS dimension FROM ("
        "SELECT *, unnest(CASE WHEN col = '' AND len(props) > 0 THEN props "
        "ELSE [NULL::VARCHAR] END) AS prop FROM ("
-       "SELECT product_id, port, major, position, rule->>'$.column' AS col, "
-       "rule->>'$.metric' AS metric, rule->>'$.type' AS type, rule->>'$.severity' AS severity, "
-       "rule->>'$.dimension' AS dimension, "
-       "coalesce(json_extract_string(rule, '$.properties[*]'), []) AS props "
-       "FROM quality_rule_rows)) q JOIN products p ON p.id = q.product_id"},
-      {"quality_result_rows", "quality_results as stored (feeds `quality_results`).",
-       {{"id", "BIGINT", ""},
-        {"run_id", "BIGINT", ""},
-        {"product_id", "VARCHAR", ""},
-        {"port", "VARCHAR", ""},
-        {"major", "BIGINT", ""},
-        {"rule_position", "BIGINT", ""},
-        {"column_name", "VARCHAR", ""},
-        {"check_name", "VARCHAR", ""},
-        {"status", "VARCHAR", ""},
-        {"severity", "VARCHAR", ""},
-        {"measured", "DOUBLE", ""},
-        {"checked_at", "VARCHAR", ""}},
-       "SELECT id, run_id, product_id, port, major, rule_position, coalesce(column_name, ''), "
-       "coalesce(check_name, ''), status, coalesce(severity, ''), measured, "
-       "coalesce(checked_at, '') FROM quality_results",
-       nullptr, true},
+       // The rule is parsed twice, not six times: one list of paths, and the properties.
+       "SELECT product_id, port, major, position, f[1] AS col, f[2] AS metric, f[3] AS type, "
+       "f[4] AS severity, f[5] AS dimension, "
+       "coalesce(json_extract_string(rule, '$.properties[*]'), []) AS props FROM ("
+       "SELECT *, json_extract_string(rule, ['$.column', '$.metric', '$.type', '$.severity', "
+       "'$.dimension']) AS f FROM quality_rule_rows))) q JOIN products p ON p.id = q.product_id"},
       {"quality_results", "Quality check results, one row per rule per check.",
        {{"id", "BIGINT", "the result"},
         {"run_id", "BIGINT", "the run (NULL: plexus test)"},
@@ -427,10 +370,10 @@ const std::vector<GovernanceView>& GovernanceViews() {
         {"severity", "VARCHAR", "error, warning or info"},
         {"measured", "DOUBLE", "the figure measured"},
         {"checked_at", "VARCHAR", "when"}},
-       nullptr,
-       "SELECT r.id, r.run_id, r.product_id, p.domain, p.name AS product, r.port, r.major, "
-       "r.rule_position, r.column_name, r.check_name, r.status, r.severity, r.measured, "
-       "r.checked_at FROM quality_result_rows r JOIN products p ON p.id = r.product_id"},
+       "SELECT id, run_id, product_id, NULL, NULL, port, major, rule_position, "
+       "coalesce(column_name, ''), coalesce(check_name, ''), status, coalesce(severity, ''), "
+       "measured, coalesce(checked_at, '') FROM quality_results",
+       nullptr, false, true},
       {"slo_status",
        "Freshness objectives (latency and freshness slaProperties) against the last "
        "publication, at the evaluation's time.",

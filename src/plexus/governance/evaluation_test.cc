@@ -171,6 +171,49 @@ TEST_F(GovernanceTest, LoadingOnlyTheViewsThePoliciesReadChangesNoViolation) {
       << refused.status().ToString();
 }
 
+// Columns and SLA properties are joined with their product as they are loaded: each row carries
+// its product's domain and name and a qualified name built from them; a row of a product that
+// is not in the catalog is left out, as the inner join in SQL left it out.
+TEST_F(GovernanceTest, ViewsJoinedAsLoadedCarryTheirProductAndLeaveOutOrphans) {
+  spec::Mesh mesh = CompliantMesh();
+  ASSERT_TRUE(catalog_->Apply(mesh, "ops").ok());
+  auto raw = catalog::testing::OpenRaw(home_);
+  ASSERT_EQ(catalog::testing::Exec(raw,
+                                   "INSERT INTO columns (product_id, port, major, position, name) "
+                                   "VALUES ('urn:shop:gone:gone', 'gone', 1, 0, 'ghost');"
+                                   "INSERT INTO port_slas VALUES ('urn:shop:gone:gone', 'gone', 1, "
+                                   "0, 'latency', '1', 'd', '')"),
+            "");
+  PolicySet set;
+  set.policies = {
+      GlobalPolicy("columns-listed",
+                   "SELECT qualified_name AS entity, domain || ' ' || product || ' ' || port || "
+                   "' ' || name || ' ' || classification AS message FROM columns"),
+      GlobalPolicy("slas-listed",
+                   "SELECT domain || '.' || product || '.' || port AS entity, "
+                   "property || ' ' || value || unit AS message FROM sla_properties")};
+  std::string now = catalog::NowUtc();
+  auto evaluator = Evaluator::FromCatalog(*catalog_, now, &set);
+  ASSERT_TRUE(evaluator.ok()) << evaluator.status().ToString();
+  auto e = (*evaluator)->Evaluate(set, now);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  auto lines = [&](const std::string& policy) {
+    std::vector<std::string> out;
+    for (const auto& v : Of(*e, policy)) out.push_back(v.entity + ": " + v.message);
+    return out;
+  };
+  EXPECT_EQ(lines("columns-listed"),
+            (std::vector<std::string>{
+                "marketing.reach.reach.customer_id: marketing reach reach customer_id internal",
+                "marketing.reach.reach.segment: marketing reach reach segment public",
+                "sales.orders.orders.amount: sales orders orders amount confidential",
+                "sales.orders.orders.customer_id: sales orders orders customer_id internal",
+                "sales.orders.orders.email: sales orders orders email pii",
+                "sales.orders.orders.order_id: sales orders orders order_id internal"}));
+  EXPECT_EQ(lines("slas-listed"), (std::vector<std::string>{"marketing.reach.reach: latency 1d",
+                                                            "sales.orders.orders: latency 1d"}));
+}
+
 TEST_F(GovernanceTest, TheAppliedEvaluationIsKeptWithItsViolations) {
   spec::Mesh mesh = CompliantMesh();
   Orders(mesh).product.purpose = "tbd";

@@ -1,7 +1,8 @@
 // Loading the catalog's views into the evaluator's DuckDB: the export (SQLite) runs on its own
 // thread and copies rows into batches; this thread appends them, a chunk at a time, one table
-// per view; then the views computed in DuckDB are created. Only the views asked for are
-// exported and loaded.
+// per view (joining `by_product` views with `products` as it goes); a third thread makes the
+// views computed in DuckDB as soon as what they read is loaded, and those left are made at the
+// end, in parallel. Only the views asked for are exported and loaded.
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -11,9 +12,10 @@
 #include <regex>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include "plexus/engine/engine.h"
-#include "plexus/governance/governance.h"
+#include "plexus/governance/evaluator_internal.h"
 
 namespace plexus::governance {
 
@@ -39,13 +41,25 @@ class TableLoader : public catalog::ViewSink {
     }
     PLEXUS_RETURN_IF_ERROR(conn_.Execute(ddl + ")"));
     PLEXUS_ASSIGN_OR_RETURN(appender_, conn_.MakeChunkAppender(view.name, types_));
-    return Status::OK();
+    keeps_products_ = std::string_view(view.name) == "products";
+    products_loaded_ = products_loaded_ || keeps_products_;
+    join_ = Join();
+    return view.by_product ? JoinPlan(view) : Status::OK();
   }
 
   Status Row(const catalog::ViewRow& row) override {
     using Type = engine::ChunkAppender::Type;
+    if (keeps_products_) KeepProduct(row);
+    const Product* product = nullptr;
+    if (join_.key >= 0) {
+      if (row.IsNull(join_.key)) return Status::OK();
+      auto found = products_.find(row.Text(join_.key));
+      if (found == products_.end()) return Status::OK();  // an inner join leaves it out
+      product = &found->second;
+    }
     for (size_t i = 0; i < types_.size(); ++i) {
       int c = static_cast<int>(i);
+      if (product != nullptr && Joined(row, c, *product, i)) continue;
       if (row.IsNull(c)) {
         appender_->SetNull(i);
         continue;
@@ -67,9 +81,69 @@ class TableLoader : public catalog::ViewSink {
   }
 
  private:
+  /// A product's domain and SQL name, by id, kept as `products` is loaded.
+  struct Product {
+    std::string domain;
+    std::string name;
+  };
+  /// Where a `by_product` view's key and joined columns are (-1: none).
+  struct Join {
+    int key = -1;
+    int domain = -1;
+    int product = -1;
+    int qualified = -1;
+  };
+
+  Status JoinPlan(const catalog::GovernanceView& view) {
+    for (size_t i = 0; i < view.columns.size(); ++i) {
+      std::string_view name = view.columns[i].name;
+      int c = static_cast<int>(i);
+      if (name == "product_id") join_.key = c;
+      if (name == "domain") join_.domain = c;
+      if (name == "product") join_.product = c;
+      if (name == "qualified_name") join_.qualified = c;
+    }
+    if (join_.key < 0 || !products_loaded_) {
+      return Internal(std::string("view ") + view.name +
+                      " is joined with products, which must be loaded before it");
+    }
+    return Status::OK();
+  }
+
+  /// Keeps a row of `products`, whose first columns are id, domain and name.
+  void KeepProduct(const catalog::ViewRow& row) {
+    if (row.IsNull(0)) return;
+    products_[std::string(row.Text(0))] = {std::string(row.IsNull(1) ? "" : row.Text(1)),
+                                           std::string(row.IsNull(2) ? "" : row.Text(2))};
+  }
+
+  /// Sets column `c` of a joined row when it is one the join fills; false when it is not.
+  bool Joined(const catalog::ViewRow& row, int c, const Product& p, size_t i) {
+    if (c == join_.domain) {
+      appender_->SetText(i, p.domain);
+    } else if (c == join_.product) {
+      appender_->SetText(i, p.name);
+    } else if (c == join_.qualified) {
+      if (row.IsNull(c)) {
+        appender_->SetNull(i);
+        return true;
+      }
+      qualified_.assign(p.domain).append(".").append(p.name).append(".").append(row.Text(c));
+      appender_->SetText(i, qualified_);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
   engine::Connection& conn_;
   std::vector<engine::ChunkAppender::Type> types_;
   std::unique_ptr<engine::ChunkAppender> appender_;
+  bool keeps_products_ = false;
+  bool products_loaded_ = false;
+  std::unordered_map<std::string, Product, internal::TextHash, std::equal_to<>> products_;
+  Join join_;
+  std::string qualified_;
 };
 
 /// Rows of one view copied out of the export, for the loading thread: values in one buffer.
@@ -238,13 +312,10 @@ Status CreateAll(const std::vector<engine::Connection*>& conns,
   return Status::OK();
 }
 
-/// Creates the views computed in DuckDB that `queue` wants, in waves: a view is made once the
-/// computed views it reads are; the views of a wave are made in parallel over `conns`.
-Status Derive(const std::vector<engine::Connection*>& conns, const BatchQueue& queue) {
-  std::vector<const catalog::GovernanceView*> pending;
-  for (const auto& view : catalog::GovernanceViews()) {
-    if (view.derived != nullptr && queue.Wants(view)) pending.push_back(&view);
-  }
+/// Creates `pending`'s views in waves: a view is made once the computed views it reads are;
+/// the views of a wave are made in parallel over `conns`.
+Status Derive(const std::vector<engine::Connection*>& conns,
+              std::vector<const catalog::GovernanceView*> pending) {
   while (!pending.empty()) {
     std::vector<const catalog::GovernanceView*> wave, later;
     for (const auto* view : pending) {
@@ -260,6 +331,87 @@ Status Derive(const std::vector<engine::Connection*>& conns, const BatchQueue& q
   return Status::OK();
 }
 
+/// Makes the computed views on a connection of its own while the exported ones still load: a
+/// view is made as soon as every view it reads is loaded or made (the loader reports each).
+class EarlyDerive {
+ public:
+  EarlyDerive(engine::Connection* conn, const BatchQueue& queue) : conn_(conn) {
+    for (const auto& view : catalog::GovernanceViews()) {
+      if (view.derived == nullptr || !queue.Wants(view)) continue;
+      Pending p{&view, {}};
+      for (const auto& other : catalog::GovernanceViews()) {
+        if (&other != &view && queue.Wants(other) && Names(view, other)) {
+          p.reads.push_back(other.name);
+        }
+      }
+      pending_.push_back(std::move(p));
+    }
+    if (conn_ != nullptr && !pending_.empty()) worker_ = std::thread([this] { Work(); });
+  }
+  ~EarlyDerive() { (void)Stop(); }
+
+  /// `name` is loaded (or made).
+  void Done(std::string_view name) {
+    std::lock_guard lock(mu_);
+    done_.insert(std::string(name));
+    wake_.notify_one();
+  }
+  /// Stops once the view being made is; the views not made yet (in order) and the first error.
+  Result<std::vector<const catalog::GovernanceView*>> Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+      wake_.notify_one();
+    }
+    if (worker_.joinable()) worker_.join();
+    PLEXUS_RETURN_IF_ERROR(status_);
+    std::vector<const catalog::GovernanceView*> left;
+    for (const auto& p : pending_) left.push_back(p.view);
+    return left;
+  }
+
+ private:
+  struct Pending {
+    const catalog::GovernanceView* view;
+    std::vector<std::string> reads;
+  };
+
+  void Work() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      auto ready = pending_.end();
+      wake_.wait(lock, [&] { return stop_ || (ready = Ready()) != pending_.end(); });
+      if (stop_) return;
+      const catalog::GovernanceView* view = ready->view;
+      pending_.erase(ready);
+      lock.unlock();
+      Status s = conn_->Execute("CREATE TABLE " + engine::QuoteIdentifier(view->name) + " AS " +
+                                view->derived);
+      lock.lock();
+      if (!s.ok()) {
+        status_ = s;
+        return;
+      }
+      done_.insert(view->name);
+    }
+  }
+  std::vector<Pending>::iterator Ready() {
+    return std::find_if(pending_.begin(), pending_.end(), [&](const Pending& p) {
+      return std::all_of(p.reads.begin(), p.reads.end(),
+                         [&](const std::string& r) { return done_.count(r) != 0; });
+    });
+  }
+
+  engine::Connection* conn_;
+  std::vector<Pending> pending_;
+  std::set<std::string> done_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  Status status_;
+  std::thread worker_;
+};
+
 }  // namespace
 
 Status LoadViews(const std::function<Status(catalog::ViewSink&)>& read, engine::Connection& conn,
@@ -270,6 +422,7 @@ Status LoadViews(const std::function<Status(catalog::ViewSink&)>& read, engine::
   BatchQueue queue(only);
   std::thread producer([&] { queue.Finish(read(queue)); });
   TableLoader loader(conn);
+  EarlyDerive early(helpers.empty() ? nullptr : helpers[0], queue);
   Status loaded;
   while (auto batch = queue.Pop()) {
     if (!loaded.ok()) continue;
@@ -277,6 +430,7 @@ Status LoadViews(const std::function<Status(catalog::ViewSink&)>& read, engine::
       loaded = loader.BeginView(*batch->begin);
     } else if (batch->end != nullptr) {
       loaded = loader.EndView(*batch->end);
+      if (loaded.ok()) early.Done(batch->end->name);
     } else {
       size_t rows = batch->columns == 0 ? 0 : batch->cells.size() / batch->columns;
       for (size_t row = 0; row < rows && loaded.ok(); ++row) {
@@ -286,12 +440,15 @@ Status LoadViews(const std::function<Status(catalog::ViewSink&)>& read, engine::
     if (!loaded.ok()) queue.Abandon();
   }
   producer.join();
+  auto left = early.Stop();
   PLEXUS_RETURN_IF_ERROR(loaded);
   PLEXUS_RETURN_IF_ERROR(queue.status());
-  // The views computed in DuckDB, then the internal tables they were computed from are dropped.
+  PLEXUS_RETURN_IF_ERROR(left.status());
+  // The computed views not made yet, then the internal tables they were computed from are
+  // dropped.
   std::vector<engine::Connection*> conns = {&conn};
   conns.insert(conns.end(), helpers.begin(), helpers.end());
-  PLEXUS_RETURN_IF_ERROR(Derive(conns, queue));
+  PLEXUS_RETURN_IF_ERROR(Derive(conns, std::move(left).value()));
   for (const auto& view : catalog::GovernanceViews()) {
     if (view.internal && queue.Wants(view)) {
       PLEXUS_RETURN_IF_ERROR(conn.Execute("DROP TABLE " + engine::QuoteIdentifier(view.name)));
