@@ -47,6 +47,7 @@ from checks import RESULTS, check, make_private, mesh_args  # noqa: E402
 from attack_doors import Extended, Plexus, Wire, start_server, stop_server, token_of  # noqa: E402
 from attack_rules import (CLV, CUST, DOORS, PHYS, REFUSED, SAFE, Secrets,  # noqa: E402
                           all_masked, count_is, door_check, is_hash, judge, masked_view)
+import cache_attacks  # noqa: E402
 import wire_attacks  # noqa: E402
 
 
@@ -706,6 +707,8 @@ def main():
         run_http_attacks(px, http, tokens, ids)
         run_sign_in_attacks(px, http, tokens)
         wire_attacks.run_sign_in_attacks(pg_port, tokens, PASSWORDS)
+        cache_attacks.run(px, http, lambda name: Wire(pg_port, name, PASSWORDS[name]),
+                                tokens, ids, ctx, mesh)
         check_audit(px)
         answer = wire.query("SELECT 1 AS one")
         wire.close()

@@ -70,6 +70,22 @@ std::vector<std::string> ProductsOf(const std::vector<std::string>& relations) {
   return products;
 }
 
+/// Who asks, as the cache of accepted statements keys it: the principal with everything the
+/// guard's rewrite reads of it (attributes, groups, roles), and the preview scope. A refresh
+/// empties the cache when any of these change in the catalog; the key holds them as well.
+std::string ScopeKey(const QueryRequest& request) {
+  const Principal& p = *request.principal;
+  std::string key = p.name + '\x1f' + p.kind + (p.admin ? "\x1f" "admin" : "") + '\x1f';
+  for (const auto& [name, value] : p.attributes) key += name + '\x1d' + value + '\x1c';
+  key += '\x1f';
+  for (const auto& group : p.groups) key += group + '\x1c';
+  key += '\x1f';
+  for (const auto& [domain, role] : p.domain_roles) key += domain + '\x1d' + role + '\x1c';
+  key += '\x1f';
+  for (const auto& domain : request.only_domains) key += domain + '\x1c';
+  return key;
+}
+
 }  // namespace
 
 Status QueryService::Refresh() {
@@ -157,9 +173,7 @@ void Cursor::Finish(int64_t rows, const Status& status) {
 Result<GuardedQuery> QueryService::Check(Session& session, const QueryRequest& request,
                                          std::string_view sql) {
   std::string now = catalog::NowUtc();
-  std::string key = request.principal->name + '\x1f';
-  for (const auto& domain : request.only_domains) key += domain + ',';
-  key += '\x1f';
+  std::string key = ScopeKey(request) + '\x1e';
   key += sql;
   std::shared_ptr<const AccessPolicy> policy;
   {

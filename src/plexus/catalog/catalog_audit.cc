@@ -54,17 +54,19 @@ AuditRecord ChangeRecord(const std::string& actor, const std::string& action,
 }
 
 Result<int64_t> AppendAuditRecord(SqliteDb& db, AuditRecord record) {
-  PLEXUS_ASSIGN_OR_RETURN(auto last,
-                          db.Prepare("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"));
-  PLEXUS_ASSIGN_OR_RETURN(bool row, last->Step());
-  record.seq = row ? last->Int(0) + 1 : 1;
-  record.prev_hash = row ? last->Text(1) : kGenesisHash;
+  {  // both statements are prepared once per connection (every query writes two records)
+    PLEXUS_ASSIGN_OR_RETURN(auto last,
+                            db.Cached("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"));
+    PLEXUS_ASSIGN_OR_RETURN(bool row, last->Step());
+    record.seq = row ? last->Int(0) + 1 : 1;
+    record.prev_hash = row ? last->Text(1) : kGenesisHash;
+  }
   record.at = NowUtc();
   if (record.principal.empty()) record.principal = "-";
   record.hash = AuditRecordHash(record);
-  PLEXUS_ASSIGN_OR_RETURN(auto put, db.Prepare(std::string("INSERT INTO audit (") +
-                                               kAuditColumns +
-                                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  static const std::string kInsert = std::string("INSERT INTO audit (") + kAuditColumns +
+                                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  PLEXUS_ASSIGN_OR_RETURN(auto put, db.Cached(kInsert));
   PLEXUS_RETURN_IF_ERROR(put->Bind(1, record.seq).Bind(2, record.at).Bind(3, record.principal)
                              .Bind(4, record.action).Bind(5, record.object)
                              .Bind(6, ToJsonList(record.products)).Bind(7, record.decision)
