@@ -105,9 +105,12 @@ std::string TypeSql(const std::string& table, const std::string& raw_table,
       field("ts_ms") + " AS ts_ms FROM p), f AS (SELECT idx, ok, op, after IS NULL AS no_after, "
       "CASE WHEN op = 'd' THEN coalesce(before, after) ELSE after END AS rec, "
       "coalesce(lsn, spos, ts_ms) AS pos_text, TRY_CAST(ts_ms AS BIGINT) AS ts_ms, "
+      // A PostgreSQL LSN "hi/lo" whose position does not fit a BIGINT (hi >= 2^31) has no
+      // position (a dead letter): shifting it would fail the whole batch with an overflow.
       "CASE WHEN lsn IS NOT NULL THEN CASE WHEN contains(lsn, '/') THEN "
+      "CASE WHEN TRY_CAST('0x' || split_part(lsn, '/', 1) AS BIGINT) < 2147483648 THEN "
       "(TRY_CAST('0x' || split_part(lsn, '/', 1) AS BIGINT) << 32) + "
-      "TRY_CAST('0x' || split_part(lsn, '/', 2) AS BIGINT) ELSE TRY_CAST(lsn AS BIGINT) END "
+      "TRY_CAST('0x' || split_part(lsn, '/', 2) AS BIGINT) END ELSE TRY_CAST(lsn AS BIGINT) END "
       "WHEN spos IS NOT NULL THEN TRY_CAST(spos AS BIGINT) ELSE TRY_CAST(ts_ms AS BIGINT) END "
       "AS position FROM e), c AS (SELECT idx, ok, op, no_after, rec IS NULL AS no_rec, "
       "pos_text, position, ts_ms, " + Join(raws, ", ") + " FROM f) SELECT idx AS " + kIdx +

@@ -188,6 +188,20 @@ TEST_F(CdcApplyTest, DeadLettersPerReason) {
             "5");
 }
 
+TEST_F(CdcApplyTest, AnLsnBeyondABigintIsADeadLetterNotAFailedBatch) {
+  spec_.max_error_rate = 1.0;
+  Reopen();
+  ApplyReport r = Apply({
+      R"({"op":"c","after":{"id":1,"name":"kept"},"source":{"lsn":"16/B374D848"}})",
+      R"({"op":"c","after":{"id":2,"name":"lost"},"source":{"lsn":"FFFFFFFF/FFFFFFFF"}})",
+  });
+  EXPECT_EQ(r.upserted, 1);
+  EXPECT_EQ(r.dead_lettered, 1);
+  EXPECT_EQ(Rows(), "1:kept");
+  EXPECT_EQ(Scalar("SELECT reason FROM plx_sales.main.orders__changes__dead_letters"),
+            "no position (source.lsn, source.pos or ts_ms)");
+}
+
 TEST_F(CdcApplyTest, ErrorRatePausesAndAppliesNothing) {
   spec_.max_error_rate = 0.1;
   Reopen();
