@@ -88,6 +88,9 @@ char* PutPgInt(char* p, int64_t v);
 char* PutPgNumeric(char* p, __int128 unscaled, uint8_t scale);
 char* PutPgDate(char* p, int32_t days_since_1970);
 char* PutPgTime(char* p, int64_t micros_of_day);
+/// ".ffffff" of a second's microseconds (< 1,000,000) as PostgreSQL prints it: trailing
+/// zeros dropped, nothing when 0.
+char* PutPgFraction(char* p, unsigned micros);
 char* PutPgTimestamp(char* p, int64_t micros_since_1970, bool with_time_zone);
 char* PutPgUuid(char* p, const uint8_t bytes[16]);
 

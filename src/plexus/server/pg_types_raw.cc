@@ -175,11 +175,15 @@ char* PutPgTime(char* p, int64_t micros) {  // micros >= 0
   p = PutTwo(p, static_cast<unsigned>((seconds / 60) % 60));
   *p++ = ':';
   p = PutTwo(p, static_cast<unsigned>(seconds % 60));
-  if (fraction == 0) return p;  // PostgreSQL drops the trailing zeros, and a whole point
+  return PutPgFraction(p, fraction);
+}
+
+char* PutPgFraction(char* p, unsigned micros) {
+  if (micros == 0) return p;  // PostgreSQL drops the trailing zeros, and a whole point
   char buf[6];
   for (int i = 5; i >= 0; i--) {
-    buf[i] = static_cast<char>('0' + fraction % 10);
-    fraction /= 10;
+    buf[i] = static_cast<char>('0' + micros % 10);
+    micros /= 10;
   }
   int n = 6;
   while (buf[n - 1] == '0') n--;

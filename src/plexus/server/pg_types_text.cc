@@ -31,16 +31,8 @@ void AppendDigits(std::string& out, int64_t v, int width) {
 // Seconds with the fraction PostgreSQL prints: trailing zeros dropped, none when whole.
 void AppendSeconds(std::string& out, int64_t seconds, int64_t fraction_micros) {
   AppendDigits(out, seconds, 2);
-  if (fraction_micros == 0) return;
-  char buf[6];
-  for (int i = 5; i >= 0; i--) {
-    buf[i] = static_cast<char>('0' + fraction_micros % 10);
-    fraction_micros /= 10;
-  }
-  int n = 6;
-  while (buf[n - 1] == '0') n--;
-  out.push_back('.');
-  out.append(buf, n);
+  char buf[8];
+  out.append(buf, PutPgFraction(buf, static_cast<unsigned>(fraction_micros)));
 }
 
 // Shortest round-trip digits, laid out as PostgreSQL does: fixed notation when the decimal
