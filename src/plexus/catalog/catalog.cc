@@ -266,10 +266,8 @@ Status Catalog::Migrate() {
 
 Status Catalog::AddRunTriggerColumns() {
   // Catalogs made before the scheduler (issue 7) have runs without why and which attempt.
-  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'triggered_by'"));
-  PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
-  if (row && stmt->Int(0) > 0) return Status::OK();
+  PLEXUS_ASSIGN_OR_RETURN(bool has, db_->HasColumn("runs", "triggered_by"));
+  if (has) return Status::OK();
   return db_->Execute(
       "ALTER TABLE runs ADD COLUMN triggered_by TEXT NOT NULL DEFAULT 'manual';"
       "ALTER TABLE runs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;");

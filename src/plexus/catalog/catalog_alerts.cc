@@ -52,11 +52,8 @@ Result<AlertRecord> AlertById(internal::SqliteDb& db, int64_t id) {
 Status Catalog::CreateAlertTables() {
   PLEXUS_RETURN_IF_ERROR(db_->Execute(kAlertTables));
   // Catalogs made before run retention have settings without it: the defaults hold for them.
-  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      "SELECT count(*) FROM pragma_table_info('observability_settings') "
-      "WHERE name = 'run_retention_s'"));
-  PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
-  if (row && stmt->Int(0) > 0) return Status::OK();
+  PLEXUS_ASSIGN_OR_RETURN(bool has, db_->HasColumn("observability_settings", "run_retention_s"));
+  if (has) return Status::OK();
   spec::MeshObservability defaults;
   return db_->Execute(
       "ALTER TABLE observability_settings ADD COLUMN run_retention_s REAL NOT NULL DEFAULT " +

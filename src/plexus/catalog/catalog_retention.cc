@@ -41,21 +41,19 @@ Result<int64_t> Catalog::PruneRuns(const std::string& cutoff, int64_t per_produc
   PLEXUS_RETURN_IF_ERROR(db_->Execute(
       "CREATE TEMP TABLE IF NOT EXISTS prune (id INTEGER PRIMARY KEY);"
       "CREATE TEMP TABLE IF NOT EXISTS prune_threshold (product_id TEXT PRIMARY KEY, "
-      "threshold INTEGER);"
-      "DELETE FROM temp.prune; DELETE FROM temp.prune_threshold;"));
+      "threshold INTEGER);"));
   PLEXUS_ASSIGN_OR_RETURN(auto thresholds, db_->Prepare(kThresholds));
   // The newest per_product runs stay: the threshold is the (per_product + 1)-th newest.
   PLEXUS_RETURN_IF_ERROR(thresholds->Bind(1, per_product).Run());
   PLEXUS_ASSIGN_OR_RETURN(auto mark, db_->Prepare(kMarkRuns));
   PLEXUS_RETURN_IF_ERROR(mark->Bind(1, cutoff).Bind(2, batch).Run());
-  PLEXUS_ASSIGN_OR_RETURN(auto count, db_->Prepare("SELECT count(*) FROM temp.prune"));
-  PLEXUS_ASSIGN_OR_RETURN(bool row, count->Step());
-  int64_t deleted = row ? count->Int(0) : 0;
+  const int64_t deleted = db_->Changes();  // the runs marked
   if (deleted > 0) {
     PLEXUS_RETURN_IF_ERROR(db_->Execute(
         "DELETE FROM quality_results WHERE run_id IN (SELECT id FROM temp.prune);"
         "DELETE FROM runs WHERE id IN (SELECT id FROM temp.prune);"));
   }
+  // Emptied in the same transaction, so the next call (or a rolled-back one) starts empty.
   PLEXUS_RETURN_IF_ERROR(
       db_->Execute("DELETE FROM temp.prune; DELETE FROM temp.prune_threshold;"));
   PLEXUS_RETURN_IF_ERROR(tx.Commit());

@@ -100,4 +100,12 @@ Result<std::unique_ptr<Statement>> SqliteDb::Prepare(std::string_view sql) {
   return std::make_unique<Statement>(db_, stmt);
 }
 
+Result<bool> SqliteDb::HasColumn(const std::string& table, const std::string& column) {
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt,
+                          Prepare("SELECT count(*) FROM pragma_table_info(?) WHERE name = ?"));
+  stmt->Bind(1, table).Bind(2, column);
+  PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  return row && stmt->Int(0) > 0;
+}
+
 }  // namespace plexus::catalog::internal

@@ -84,6 +84,9 @@ class SqliteDb {
   /// The statement for `sql`, prepared once per connection and kept (for statements run on
   /// every request: a search); bindings cleared. One lease of a text at a time.
   Result<StatementLease> Cached(const std::string& sql);
+  /// Whether `table` has a column named `column` (a migration's test for a catalog made by
+  /// an older version).
+  Result<bool> HasColumn(const std::string& table, const std::string& column);
   int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   /// Rows this connection has changed since it opened.
   int64_t TotalChanges() const { return sqlite3_total_changes64(db_); }
