@@ -44,6 +44,10 @@ def main():
         columns = [c[0] for c in out["columns"]]
         check("information_schema.columns with parameters lists a port's columns",
               "customer_id" in columns and "email" in columns, out["columns"])
+        check("a cursor declared with a parameter and FETCHed 3 rows at a time (extended "
+              "protocol) gives nora's masked rows",
+              out["fetched"] == out["emails"] and len(out["fetch_sizes"]) > 1
+              and all(n == 3 for n in out["fetch_sizes"][:-1]), (out["fetch_sizes"], out["fetched"][:2]))
     return summary()
 
 

@@ -4,7 +4,8 @@
 nora connects, lists the products with \\l \\dn \\dt \\d (only what she may see: the restricted
 customer lifetime value port appears once her access request is approved), runs a cross-domain
 query whose numbers equal the CLI's, and sees customers row-filtered to NL with emails hashed,
-also through PREPARE / EXECUTE with parameters (psql's only way to bind them).
+also through PREPARE / EXECUTE with parameters (psql's only way to bind them) and through
+cursors (FETCH_COUNT, DECLARE / FETCH / MOVE / CLOSE).
 A wrong password and a write are refused with PostgreSQL's SQLSTATEs. A product governance
 quarantines disappears from nora's \\dt and information_schema as querying it is refused, and
 comes back when the quarantine ends.
@@ -114,6 +115,44 @@ TABLES_SQL = ("SELECT table_schema, table_name FROM information_schema.tables "
               "WHERE table_schema = 'orders.orders'")
 
 
+def data_rows(stdout):
+    """rows_of without the command tags psql -t prints for each -c (BEGIN, MOVE 1, ...)."""
+    return [row for row in rows_of(stdout) if len(row) > 1]
+
+
+def check_cursors(mesh, emails):
+    """psql's FETCH_COUNT (DECLARE / FETCH FORWARD n / CLOSE) and cursors by hand: the same
+    rows as a plain SELECT, through the same guard; what a cursor cannot do is refused."""
+    rc, out, err = psql(mesh, "nora", "\\set FETCH_COUNT 3", EMAIL_SQL)
+    check("psql with FETCH_COUNT=3 prints the same rows as without (DECLARE / FETCH)",
+          rc == 0 and rows_of(out) == emails, (rows_of(out)[:3], err))
+    rc, out, err = psql(mesh, "nora", "BEGIN", f"DECLARE c NO SCROLL CURSOR FOR {EMAIL_SQL}",
+                        "FETCH 2 FROM c", "MOVE FORWARD 1 IN c", "FETCH ALL FROM c", "CLOSE c",
+                        "COMMIT")
+    check("FETCH 2, MOVE 1, FETCH ALL: every row but the third, in order",
+          rc == 0 and data_rows(out) == emails[:2] + emails[3:], (out, err))
+
+    def sqlstate_of(*commands):
+        rc, out, err = psql(mesh, "nora", "\\set VERBOSITY verbose", *commands)
+        return rc, re.findall(r"ERROR:  ([0-9A-Z]{5})", err), out
+    for what, commands, sqlstate in (
+            ("DECLARE outside a transaction block", [f"DECLARE c CURSOR FOR {EMAIL_SQL}"], "25P01"),
+            ("a backward FETCH", ["BEGIN", f"DECLARE c CURSOR FOR {EMAIL_SQL}", "FETCH PRIOR FROM c"],
+             "55000"),
+            ("FETCH from a cursor that does not exist", ["BEGIN", "FETCH 1 FROM nope"], "34000"),
+            ("a cursor over a file read", ["BEGIN", "DECLARE c CURSOR FOR SELECT * FROM "
+                                           "read_csv('/etc/passwd')"], "42501"),
+            ("a cursor after COMMIT", ["BEGIN", f"DECLARE c CURSOR FOR {EMAIL_SQL}", "COMMIT",
+                                       "FETCH 1 FROM c"], "34000")):
+        rc, states, out = sqlstate_of(*commands)
+        check(f"cursors: {what} is refused ({sqlstate})", rc != 0 and states == [sqlstate]
+              and "root:" not in out, (states, out))
+    rc, out, err = psql(mesh, "nora", f"DECLARE h CURSOR WITH HOLD FOR {EMAIL_SQL}",
+                        "FETCH 1 FROM h", "FETCH 1 FROM h", "CLOSE h")
+    check("a WITH HOLD cursor reads outside a transaction block",
+          rc == 0 and data_rows(out) == emails[:2], (out, err))
+
+
 def set_policies(mesh, files):
     path = pathlib.Path(mesh.mesh) / "mesh.yaml"
     path.write_text(re.sub(r"^policies: .*$", f"policies: {json.dumps(files)}",
@@ -192,6 +231,7 @@ def main():
               rc == 0 and emails and all(is_hash(r[0]) and r[1] == "NL" for r in emails), out + err)
 
         check_prepared_statements(mesh)
+        check_cursors(mesh, emails)
 
         rc, out, err = psql(mesh, "nora", "DELETE FROM customers.customers.customers")
         check("a write is refused as in a read-only transaction", rc != 0 and "read-only" in err, err)

@@ -5,7 +5,7 @@ The test runs under any python3 (ctest's); the client part runs in /usr/bin/pyth
 Debian's psycopg2 lives (the python3 on PATH may be another one). psycopg2 sends BEGIN before
 the first statement (no autocommit), lists the ports from information_schema and pg_catalog,
 runs the cross-domain query (checked against the CLI), a query with a parameter, and sees
-nora's masked view.
+nora's masked view, also through a named (server-side) cursor read a few rows at a time.
 """
 import json
 import pathlib
@@ -15,7 +15,7 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from checks import check, summary, mesh_args  # noqa: E402
-from wire_mesh import (CROSS_SQL, EMAIL_SQL, PARAM_SQL, WireMesh,  # noqa: E402
+from wire_mesh import (CLV_PORT, CROSS_SQL, EMAIL_SQL, PARAM_SQL, WireMesh,  # noqa: E402
                        check_client_session, require)
 
 DEBIAN_PYTHON = "/usr/bin/python3"
@@ -42,6 +42,19 @@ cur.execute(sys.argv[3].replace("$1", "%s"), (int(sys.argv[5]),))
 out["param"] = [[str(v) for v in r] for r in cur.fetchall()]
 cur.execute(sys.argv[4])
 out["emails"] = cur.fetchall()
+named = conn.cursor("big read")  # a server-side cursor: DECLARE, then FETCH FORWARD itersize
+named.itersize = 2
+named.execute(sys.argv[4])
+out["named"] = [list(r) for r in named]
+named.close()
+named = conn.cursor("scroller")
+named.execute(sys.argv[4])
+named.fetchmany(2)
+try:
+    named.scroll(-1)
+    out["scroll_back"] = "accepted"
+except psycopg2.Error as e:
+    out["scroll_back"] = e.pgcode
 conn.rollback()
 try:
     cur.execute("UPDATE customers.customers.customers SET email = 'x'")
@@ -53,6 +66,42 @@ conn.close()
 print(json.dumps(out))
 '''
 
+# Runs in /usr/bin/python3: a named cursor over CLV (nora's grant) reads a row, says READY,
+# waits for a line on stdin (the test revokes the grant meanwhile), then fetches again.
+REVOKE_CLIENT = r'''
+import json, sys
+import psycopg2
+conn = psycopg2.connect(sys.argv[1])
+cur = conn.cursor("clv")
+cur.itersize = 1
+cur.execute(sys.argv[2])
+out = {"before": cur.fetchone() is not None}
+print("READY", flush=True)
+sys.stdin.readline()
+try:
+    out["after"] = "row" if cur.fetchone() is not None else "none"
+except psycopg2.Error as e:
+    out["after"] = e.pgcode
+print(json.dumps(out))
+'''
+
+
+def check_revoked_cursor(mesh, grant):
+    """A revoked grant stops an open cursor at its next FETCH, not only the next query."""
+    proc = subprocess.Popen([DEBIAN_PYTHON, "-c", REVOKE_CLIENT, mesh.dsn("nora"),
+                             f"SELECT * FROM {CLV_PORT}"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    ready = proc.stdout.readline().strip()
+    if ready == "READY":
+        mesh.run("access", "revoke", grant, token=mesh.grace_token)
+    out, err = proc.communicate("go\n", timeout=60)
+    result = json.loads(out) if out.strip() else {}
+    check("a cursor over CLV reads while nora holds the grant", result.get("before") is True,
+          (ready, out, err))
+    check("after the grant is revoked the open cursor's next FETCH is refused (42501)",
+          result.get("after") == "42501", (out, err))
+
 
 def main():
     args = mesh_args()
@@ -61,7 +110,7 @@ def main():
     if probe.returncode != 0:
         raise SystemExit("FAIL  psycopg2 not importable by /usr/bin/python3: run scripts/bootstrap.sh")
     with WireMesh(args.plexus, args.mesh) as mesh:
-        mesh.grant_nora()
+        grant = mesh.grant_nora()
         customer_id = mesh.cli_rows("SELECT min(customer_id) AS id FROM customers.customers.customers",
                                     mesh.nora_token)[0]["id"]
         proc = subprocess.run([DEBIAN_PYTHON, "-c", CLIENT, mesh.dsn("nora"), CROSS_SQL, PARAM_SQL,
@@ -76,6 +125,12 @@ def main():
                                       "a query with a parameter equals the CLI's answer")
         check("pg_catalog lists the same ports", [tuple(t) for t in out["pg_class"]] == tables,
               out["pg_class"])
+        check("a named (server-side) cursor read 2 rows at a time gives nora's masked rows",
+              out["named"] == [list(r) for r in out["emails"]] and len(out["named"]) > 2,
+              (out["named"][:3], out["emails"][:3]))
+        check("a named cursor cannot scroll backward (55000)", out["scroll_back"] == "55000",
+              out["scroll_back"])
+        check_revoked_cursor(mesh, grant)
     return summary()
 
 

@@ -120,13 +120,15 @@ class WireMesh:
             raise RuntimeError("plexus serve printed no PostgreSQL wire protocol port")
 
     def grant_nora(self):
-        """nora asks for CLV; grace (marketing's owner) approves."""
+        """nora asks for CLV; grace (marketing's owner) approves. Returns the grant's number."""
         requested = self.run("access", "request", "marketing.customer_lifetime_value",
                              "--purpose", "wire protocol test", token=self.nora_token)
         match = re.search(r"#(\d+)", requested.stdout + requested.stderr)
         if not match:
             raise RuntimeError(f"no request id in: {requested.stdout} {requested.stderr}")
-        self.run("access", "approve", match.group(1), token=self.grace_token)
+        approved = self.run("access", "approve", match.group(1), token=self.grace_token)
+        grant = re.search(r"grant #(\d+)", approved.stdout)
+        return grant.group(1) if grant else None
 
     def cli_rows(self, sql, token):
         """The CLI's answer (the reference every client's answer is compared with)."""

@@ -30,6 +30,21 @@ async function main() {
   }
   r = await client.query({ text: emailSql, rowMode: "array" });
   out.emails = r.rows;
+  // A cursor through the extended protocol: DECLARE with a bound parameter, then a named
+  // FETCH statement (Parse / Describe / Bind / Execute) until the cursor runs out.
+  await client.query("BEGIN");
+  await client.query({ name: "declare", values: [0],
+                       text: "DECLARE nc CURSOR FOR SELECT email, country FROM customers.customers.customers " +
+                             "WHERE length(email) > $1 ORDER BY customer_id" });
+  out.fetched = [];
+  out.fetch_sizes = [];
+  for (;;) {
+    r = await client.query({ name: "fetch3", text: "FETCH 3 FROM nc", rowMode: "array" });
+    out.fetch_sizes.push(r.rowCount);
+    out.fetched.push(...r.rows);
+    if (r.rows.length < 3) break;
+  }
+  await client.query("COMMIT");
   try {
     await client.query("INSERT INTO customers.customers.customers (customer_id) VALUES (1)");
     out.write = "accepted";

@@ -70,6 +70,13 @@ struct Portal {
   int64_t last_batch = 0;  ///< rows sent by the last Execute (its CommandComplete count)
   bool started = false;
   bool done = false;
+  /// DECLARE ... WITH HOLD: the cursor outlives the transaction that declared it, once that
+  /// transaction commits (`held` then); a rollback of it closes the cursor.
+  bool hold = false;
+  bool held = false;
+  /// The access policy its query was last checked under, and when (SteadyMillis).
+  std::shared_ptr<const access::AccessPolicy> policy;
+  int64_t checked_ms = 0;
   engine::QueryResult* result();
 };
 
@@ -131,11 +138,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<WireFailure> Prepare(WireStatement& statement);
   /// Runs the portal's query (BeginStatement: cancel and timeout apply from here).
   std::optional<WireFailure> StartPortal(Portal& portal);
+  /// Before more rows of an open data portal (Execute again, FETCH): when the access policy
+  /// changed since its query was checked, or a minute passed (a grant may have expired), the
+  /// guard checks it again, so a revoked or expired grant, a retired or quarantined product
+  /// stops an open cursor at its next page too. A refusal finishes the portal (audited).
+  std::optional<WireFailure> RecheckPortal(Portal& portal);
   std::optional<WireFailure> OpenPortal(Portal& portal);
   /// The portal's next chunk: fetched here, or by its prefetcher once the answer is big.
   Result<std::unique_ptr<engine::DataChunk>> NextChunk(Portal& portal);
   /// Sends up to max_rows (0: all) rows of the portal; true when more remain (suspended).
-  Result<bool> SendRows(Portal& portal, int64_t max_rows);
+  /// `discard`: the rows are skipped, not sent (MOVE).
+  Result<bool> SendRows(Portal& portal, int64_t max_rows, bool discard = false);
   std::optional<WireFailure> RunCopy(const Statement& statement);
   /// Execute's data path: starts the portal if needed, sends up to max_rows (0: all) rows,
   /// then PortalSuspended or CommandComplete.
@@ -152,6 +165,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// EXECUTE name(args): `portal.statement` becomes the named statement and its parameters
   /// the arguments, decoded as Bind's are (26000 unknown name, 42601 wrong count, 22P02).
   std::optional<WireFailure> BindExecute(const Statement& execute, Portal& portal);
+  // ---- SQL-level cursors (pg_connection_cursors.cc). A cursor is a portal named by DECLARE:
+  // cursors and Bind's named portals share one namespace, as in PostgreSQL.
+  /// DECLARE, FETCH / MOVE and CLOSE. `parameters`: Bind's values for DECLARE's query (the
+  /// extended protocol). `formats`: the FETCH portal's result formats (extended protocol;
+  /// null in the simple protocol, which sends FETCH's RowDescription itself).
+  std::optional<WireFailure> RunCursorCommand(const Statement& statement,
+                                              std::vector<engine::ParameterValue> parameters,
+                                              const std::vector<int16_t>* formats);
+  /// Runs DECLARE's query through the guard now (a refusal comes at DECLARE) and keeps the
+  /// open answer as a portal; 25P01 outside a transaction block unless WITH HOLD.
+  std::optional<WireFailure> DeclareCursor(const Statement& declare,
+                                           std::vector<engine::ParameterValue> parameters);
+  std::optional<WireFailure> FetchCursor(const Statement& fetch, const std::vector<int16_t>* formats);
+  std::optional<WireFailure> CloseCursor(const Statement& close);
+  /// The end of a transaction (COMMIT, ROLLBACK, a Sync outside a block): its portals and
+  /// cursors close, audited with the rows they sent; a WITH HOLD cursor stays unless the
+  /// transaction that declared it rolls back.
+  void ClosePortals(bool rollback);
   void SendRowDescription(const std::vector<engine::ColumnInfo>& columns,
                           const std::vector<int16_t>& formats);
   /// Ends a portal's query: audit record, cursor back to the pool.

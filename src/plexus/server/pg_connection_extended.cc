@@ -55,6 +55,25 @@ std::optional<WireFailure> Connection::Prepare(WireStatement& statement) {
       statement.returns_rows = true;
       break;
     }
+    case StatementKind::kDeclare: {  // its parameters are its query's
+      WireStatement query;
+      query.text = classified.sql;
+      query.classified = Classify(classified.sql);
+      query.param_oids = statement.param_oids;
+      if (query.classified.kind != StatementKind::kRefused && !IsQuery(query.classified)) {
+        return Error("42601", "DECLARE CURSOR needs a query (SELECT, VALUES, WITH or TABLE)");
+      }
+      if (auto failure = Prepare(query)) return failure;
+      statement.param_oids = query.param_oids;
+      return std::nullopt;
+    }
+    case StatementKind::kFetch: {  // described as the cursor's rows, when it is open now
+      auto cursor = portals_.find(classified.name);
+      statement.returns_rows = classified.tag == "FETCH" && cursor != portals_.end() &&
+                               cursor->second.statement->returns_rows;
+      if (statement.returns_rows) statement.columns = cursor->second.statement->columns;
+      break;
+    }
     case StatementKind::kExecute: {  // described as the statement it names
       auto target = statements_.find(classified.name);
       if (target == statements_.end()) {
@@ -246,6 +265,11 @@ Status Connection::Execute(std::string_view body) {
   } else if (statement.kind == StatementKind::kPrepare ||
              statement.kind == StatementKind::kDeallocate) {
     failure = RunPreparedCommand(statement);
+  } else if (statement.kind == StatementKind::kDeclare ||
+             statement.kind == StatementKind::kFetch ||
+             statement.kind == StatementKind::kCloseCursor) {
+    std::vector<int16_t> formats = portal.result_formats;  // CLOSE may drop the portal
+    failure = RunCursorCommand(statement, portal.parameters, &formats);
   } else if (statement.kind == StatementKind::kExecute) {  // first Execute of EXECUTE name(...)
     failure = BindExecute(statement, portal);               // the portal now runs that statement
     if (!failure && portal.statement->columns.size() != running->columns.size()) {
@@ -274,6 +298,8 @@ Status Connection::Execute(std::string_view body) {
 std::optional<WireFailure> Connection::ExecutePortal(Portal& portal, int32_t max_rows) {
   if (!portal.started) {
     if (auto failure = StartPortal(portal)) return failure;
+  } else if (auto failure = RecheckPortal(portal)) {
+    return failure;
   }
   auto more = SendRows(portal, max_rows > 0 ? max_rows : 0);
   if (!more.ok()) return FetchFailure(more.status());
@@ -304,7 +330,7 @@ Status Connection::Close(std::string_view body) {
 Status Connection::Sync() {
   skip_to_sync_ = false;
   // Outside a transaction block each Sync ends the implicit transaction, and its portals.
-  if (transaction_ == 'I') portals_.clear();
+  if (transaction_ == 'I') ClosePortals(false);
   out_.ReadyForQuery(TransactionStatus());
   return Flush();
 }

@@ -15,12 +15,6 @@ WireFailure Error(std::string sqlstate, std::string message, std::string detail 
 
 std::string Quoted(const std::string& name) { return "\"" + name + "\""; }
 
-/// A statement EXECUTE can run: a query (not COPY) or a catalog query.
-bool IsQuery(const Statement& statement) {
-  return (statement.kind == StatementKind::kData && statement.tag == "SELECT") ||
-         statement.kind == StatementKind::kCatalog;
-}
-
 }  // namespace
 
 std::optional<WireFailure> Connection::RunPreparedCommand(const Statement& statement) {

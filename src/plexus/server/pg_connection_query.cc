@@ -12,6 +12,7 @@ namespace plexus::server::pg {
 namespace {
 constexpr size_t kFullChunkRows = 2048;  // DuckDB's vector size
 constexpr size_t kPrefetchChunks = 4;    // fetched ahead of the socket: ~0.5-1 MB of rows
+constexpr int64_t kRecheckMs = 60'000;   // an open portal's access is checked again this often
 
 engine::ColumnInfo TextColumn(std::string name) {
   engine::ColumnInfo column;
@@ -139,6 +140,10 @@ std::optional<WireFailure> Connection::RunSimpleStatement(const std::string& tex
     case StatementKind::kExecute:
     case StatementKind::kDeallocate:
       return RunPreparedCommand(statement);
+    case StatementKind::kDeclare:
+    case StatementKind::kFetch:
+    case StatementKind::kCloseCursor:
+      return RunCursorCommand(statement, {}, nullptr);
     default:
       return RunSession(statement, true);
   }
@@ -245,7 +250,10 @@ std::optional<WireFailure> Connection::RunTransaction(const Statement& statement
       }
       break;
   }
-  if (transaction_ == 'I') portals_.clear();  // the end of a transaction closes its portals
+  // The end of a transaction closes its portals and cursors (a held cursor may stay).
+  if (transaction_ == 'I') {
+    ClosePortals(statement.transaction == TransactionEffect::kRollback || tag == "ROLLBACK");
+  }
   out_.CommandComplete(tag);
   return std::nullopt;
 }
@@ -281,7 +289,27 @@ std::optional<WireFailure> Connection::StartPortal(Portal& portal) {
   BeginStatement();  // a cancel or the timeout may stop the query from here on
   auto failure = OpenPortal(portal);
   if (failure) EndStatement();
+  portal.policy = principal_policy_;
+  portal.checked_ms = SteadyMillis(Clock::now());
   return failure;
+}
+
+std::optional<WireFailure> Connection::RecheckPortal(Portal& portal) {
+  if (portal.done || portal.cursor == nullptr) return std::nullopt;
+  if (auto failure = RefreshPrincipal()) return failure;
+  int64_t now = SteadyMillis(Clock::now());
+  if (portal.policy == principal_policy_ && now - portal.checked_ms < kRecheckMs) {
+    return std::nullopt;
+  }
+  access::QueryRequest request{&principal_, "wire", "", {}, &interrupter_};
+  auto shape = ctx_->queries->Describe(request, portal.statement->classified.sql);
+  if (!shape.ok()) {
+    FinishPortal(portal, shape.status());
+    return FailureOf(shape.status());
+  }
+  portal.policy = principal_policy_;
+  portal.checked_ms = now;
+  return std::nullopt;
 }
 
 std::optional<WireFailure> Connection::OpenPortal(Portal& portal) {
@@ -330,7 +358,7 @@ Result<std::unique_ptr<engine::DataChunk>> Connection::NextChunk(Portal& portal)
   return chunk;
 }
 
-Result<bool> Connection::SendRows(Portal& portal, int64_t max_rows) {
+Result<bool> Connection::SendRows(Portal& portal, int64_t max_rows, bool discard) {
   if (statement_since_ms_ < 0) BeginStatement();
   int64_t sent = 0;
   Status status;
@@ -349,11 +377,13 @@ Result<bool> Connection::SendRows(Portal& portal, int64_t max_rows) {
     }
     size_t n = portal.chunk->size() - portal.row;
     if (max_rows > 0) n = std::min<size_t>(n, static_cast<size_t>(max_rows - sent));
-    portal.encoder->AppendDataRows(*portal.chunk, portal.row, portal.row + n, out_.buffer());
+    if (!discard) {
+      portal.encoder->AppendDataRows(*portal.chunk, portal.row, portal.row + n, out_.buffer());
+      portal.rows_sent += static_cast<int64_t>(n);
+    }
     portal.row += n;
-    portal.rows_sent += static_cast<int64_t>(n);
     sent += static_cast<int64_t>(n);
-    status = FlushIfFull();
+    status = discard ? Status::OK() : FlushIfFull();
     if (!status.ok()) break;
     if (max_rows > 0 && sent >= max_rows) {
       suspended = true;

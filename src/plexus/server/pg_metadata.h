@@ -83,6 +83,15 @@ enum class StatementKind {
   kExecute,
   /// DEALLOCATE [PREPARE] name | ALL: Statement::name; tag "DEALLOCATE ALL" (name empty) for ALL.
   kDeallocate,
+  /// DECLARE name [BINARY] [NO SCROLL] CURSOR [WITH[OUT] HOLD] FOR query: Statement::name (the
+  /// cursor), ::sql (the query, classify it again), ::binary, ::hold. SCROLL is refused.
+  kDeclare,
+  /// FETCH / MOVE [NEXT | FORWARD [n | ALL] | n | ALL] [FROM | IN] name: Statement::name,
+  /// ::count (-1: ALL); tag "FETCH" or "MOVE" (the server appends the row count). Backward
+  /// directions are refused (55000): Plexus cursors scan forward only.
+  kFetch,
+  /// CLOSE name | CLOSE ALL: Statement::name (empty for ALL); tag "CLOSE CURSOR [ALL]".
+  kCloseCursor,
 };
 
 /// What a kTransaction statement does to the transaction status (ReadyForQuery's byte).
@@ -128,6 +137,12 @@ struct Statement {
   std::vector<int32_t> parameter_oids;
   /// kExecute: the arguments, in order.
   std::vector<LiteralArgument> arguments;
+  /// kFetch: how many rows to fetch or skip; -1 for ALL.
+  int64_t count = 0;
+  /// kDeclare: BINARY (rows in binary format) and WITH HOLD (the cursor outlives its
+  /// transaction).
+  bool binary = false;
+  bool hold = false;
   /// kRefused: what to send (25006 for writes, 42501 for other refused commands, 0A000 for
   /// features Plexus does not offer, 42601 when the text is not understood).
   WireError error;
@@ -137,6 +152,10 @@ struct Statement {
 /// $tag$..$tag$, E'..'), comments (-- and nested /* */) and brackets. Empty statements are
 /// dropped; an input of only whitespace/comments gives one empty string (EmptyQueryResponse).
 std::vector<std::string> SplitStatements(std::string_view sql);
+
+/// True for a statement that answers a query's rows: a kData SELECT (not COPY) or a kCatalog
+/// query. What PREPARE, EXECUTE and DECLARE accept.
+bool IsQuery(const Statement& statement);
 
 /// Classifies one statement (see StatementKind). Fails closed: a statement that reads any
 /// relation outside pg_catalog / information_schema, or that it cannot tell, is kData (the

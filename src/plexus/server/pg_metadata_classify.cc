@@ -155,11 +155,16 @@ bool IsWrite(const std::string& word) {
 bool IsForbidden(const std::string& word) {
   static const std::set<std::string> kForbidden = {
       "grant", "revoke", "attach", "detach", "install", "load", "pragma", "call", "do", "use",
-      "declare", "fetch", "move", "notify", "copy_from"};
+      "notify", "copy_from"};
   return kForbidden.count(word) != 0;
 }
 
 }  // namespace
+
+bool IsQuery(const Statement& statement) {
+  return (statement.kind == StatementKind::kData && statement.tag == "SELECT") ||
+         statement.kind == StatementKind::kCatalog;
+}
 
 Statement Classify(std::string_view sql) {
   bool unterminated = false;
@@ -200,7 +205,9 @@ Statement Classify(std::string_view sql) {
   if (first == "listen" || first == "unlisten") {
     return Simple(sql, StatementKind::kNoOp, Upper(first));
   }
-  if (first == "close") return Simple(sql, StatementKind::kNoOp, "CLOSE CURSOR");
+  if (first == "declare") return ClassifyDeclare(sql, t);
+  if (first == "fetch" || first == "move") return ClassifyFetch(sql, t);
+  if (first == "close") return ClassifyClose(sql, t);
   if (first == "copy") return ClassifyCopy(sql, t);
   if (IsWrite(first)) {
     return Refused(sql, "25006",

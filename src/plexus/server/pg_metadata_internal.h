@@ -48,6 +48,10 @@ struct Statement;
 Statement ClassifyPrepare(std::string_view sql, const std::vector<Token>& t);
 Statement ClassifyExecute(std::string_view sql, const std::vector<Token>& t);
 Statement ClassifyDeallocate(std::string_view sql, const std::vector<Token>& t);
+/// DECLARE, FETCH / MOVE and CLOSE (pg_metadata_cursor.cc), for Classify.
+Statement ClassifyDeclare(std::string_view sql, const std::vector<Token>& t);
+Statement ClassifyFetch(std::string_view sql, const std::vector<Token>& t);
+Statement ClassifyClose(std::string_view sql, const std::vector<Token>& t);
 /// The OID of a PostgreSQL type name as written in a declaration or a cast ("integer",
 /// "double precision", "pg_catalog.int8", "varchar(10)", "text[]"); -1 when Plexus does not
 /// know it.
