@@ -2,7 +2,8 @@
 # The wire protocol benchmark (issue 8): Plexus and a local PostgreSQL 15, side by side in one
 # run, holding the same table of BENCH_WIRE_ROWS rows (default 10,000,000; BENCH_WIRE_ROWS=100000
 # is a smoke run of a minute). Both sides are read over TLS with a SCRAM password.
-#   - rows/s to psql: `psql -At -c "SELECT * FROM t" > /dev/null` (and aligned, psql-bound) and
+#   - rows/s to psql: `psql -At -c "SELECT * FROM t" > /dev/null` (also aligned, psql-bound,
+#     and with FETCH_COUNT=10000, read through a cursor) and
 #     `COPY (SELECT ...) TO STDOUT`
 #   - pgbench TPS of a point query by key, -M simple and -M prepared, 1 and 8 clients
 #   - 100 connections held open at once, each running a query before and after the others open
@@ -209,6 +210,10 @@ sel_pg="$(time_best psql -X -q -A -t "$pg_conn" -c "SELECT * FROM $pg_table")"
 sel_px="$(time_best psql -X -q -A -t "$px_conn" -c "SELECT * FROM $px_table")"
 aligned_pg="$(time_best psql -X -q "$pg_conn" -c "SELECT * FROM $pg_table")"
 aligned_px="$(time_best psql -X -q "$px_conn" -c "SELECT * FROM $px_table")"
+# psql -At with FETCH_COUNT: psql reads through a cursor, 10,000 rows a FETCH, and prints each
+# page as it comes instead of holding the whole answer (DECLARE / FETCH / CLOSE).
+fetch_pg="$(time_best psql -X -q -A -t -v FETCH_COUNT=10000 "$pg_conn" -c "SELECT * FROM $pg_table")"
+fetch_px="$(time_best psql -X -q -A -t -v FETCH_COUNT=10000 "$px_conn" -c "SELECT * FROM $px_table")"
 copy_pg="$(time_best psql -X -q "$pg_conn" -c "COPY (SELECT * FROM $pg_table) TO STDOUT")"
 copy_px="$(time_best psql -X -q "$px_conn" -c "COPY (SELECT * FROM $px_table) TO STDOUT")"
 
@@ -246,6 +251,7 @@ check_same  # the server still answers
 
 python3 - "$out" "$rows" "$seconds" "$sel_pg" "$sel_px" "$copy_pg" "$copy_px" "$held_ok" \
   "$aligned_pg" "$aligned_px" \
+  "$fetch_pg" "$fetch_px" \
   "${tps[pg_simple_1]}" "${tps[px_simple_1]}" "${tps[pg_simple_8]}" "${tps[px_simple_8]}" \
   "${tps[pg_prepared_1]}" "${tps[px_prepared_1]}" "${tps[pg_prepared_8]}" "${tps[px_prepared_8]}" <<'EOF'
 import json, sys, platform, datetime
@@ -253,7 +259,8 @@ out, rows, seconds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 sel_pg, sel_px, copy_pg, copy_px = (float(x) for x in sys.argv[4:8])
 held_ok = int(sys.argv[8])
 aligned_pg, aligned_px = float(sys.argv[9]), float(sys.argv[10])
-t = [float(x or 0) for x in sys.argv[11:19]]
+fetch_pg, fetch_px = float(sys.argv[11]), float(sys.argv[12])
+t = [float(x or 0) for x in sys.argv[13:21]]
 def ratio(px, pg): return round(px / pg, 2) if pg else None
 streams = {
   "select": {"postgres_rows_per_s": round(rows / sel_pg), "plexus_rows_per_s": round(rows / sel_px),
@@ -261,6 +268,9 @@ streams = {
   "select_aligned": {"postgres_rows_per_s": round(rows / aligned_pg),
                      "plexus_rows_per_s": round(rows / aligned_px),
                      "ratio": ratio(rows / aligned_px, rows / aligned_pg)},
+  "select_fetch_count": {"postgres_rows_per_s": round(rows / fetch_pg),
+                         "plexus_rows_per_s": round(rows / fetch_px),
+                         "ratio": ratio(rows / fetch_px, rows / fetch_pg)},
   "copy": {"postgres_rows_per_s": round(rows / copy_pg), "plexus_rows_per_s": round(rows / copy_px),
            "ratio": ratio(rows / copy_px, rows / copy_pg)},
 }
@@ -279,6 +289,7 @@ lines = [f"# Wire protocol: Plexus vs PostgreSQL 15 ({rows:,} rows)", "",
          "| to psql | PostgreSQL rows/s | Plexus rows/s | ratio |", "|---|---:|---:|---:|"]
 for name, label in [("select", "`SELECT *` (psql -At)"),
                     ("select_aligned", "`SELECT *` (psql aligned: bound by psql's table printer)"),
+                    ("select_fetch_count", "`SELECT *` (psql -At, FETCH_COUNT=10000: a cursor)"),
                     ("copy", "`COPY (SELECT *) TO STDOUT`")]:
   s = streams[name]
   lines.append(f"| {label} | {s['postgres_rows_per_s']:,} | {s['plexus_rows_per_s']:,} | {s['ratio']} |")

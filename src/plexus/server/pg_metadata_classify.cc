@@ -18,14 +18,24 @@ Statement Refused(std::string_view sql, std::string sqlstate, std::string messag
   return st;
 }
 
-namespace {
-
-Statement Simple(std::string_view sql, StatementKind kind, std::string tag) {
+Statement MakeStatement(std::string_view sql, StatementKind kind, std::string tag,
+                        std::string name) {
   Statement st;
   st.kind = kind;
   st.sql = std::string(sql);
   st.tag = std::move(tag);
+  st.name = std::move(name);
   return st;
+}
+
+bool IsObjectName(const Token& t) {
+  return t.kind == TokenKind::kWord || (t.kind == TokenKind::kQuoted && !t.lower.empty());
+}
+
+namespace {
+
+Statement Simple(std::string_view sql, StatementKind kind, std::string tag) {
+  return MakeStatement(sql, kind, std::move(tag));
 }
 
 std::string Upper(std::string s) {

@@ -11,19 +11,6 @@
 namespace plexus::server::pg {
 namespace {
 
-/// A cursor name: a word, or a quoted name that is not empty ("" is the unnamed portal).
-bool IsName(const Token& t) {
-  return t.kind == TokenKind::kWord || (t.kind == TokenKind::kQuoted && !t.lower.empty());
-}
-
-Statement Make(std::string_view sql, StatementKind kind, std::string tag) {
-  Statement st;
-  st.kind = kind;
-  st.sql = std::string(sql);
-  st.tag = std::move(tag);
-  return st;
-}
-
 Statement ForwardOnly(std::string_view sql) {
   return Refused(sql, "55000",
                  "cursor can only scan forward: Plexus cursors are NO SCROLL (FETCH NEXT, "
@@ -51,10 +38,10 @@ bool ReadCount(const std::vector<Token>& t, size_t* at, int64_t* count) {
 }  // namespace
 
 Statement ClassifyDeclare(std::string_view sql, const std::vector<Token>& t) {
-  if (t.size() < 2 || !IsName(t[1])) {
+  if (t.size() < 2 || !IsObjectName(t[1])) {
     return Refused(sql, "42601", "syntax error in DECLARE: expected a cursor name");
   }
-  Statement st = Make(sql, StatementKind::kDeclare, "DECLARE CURSOR");
+  Statement st = MakeStatement(sql, StatementKind::kDeclare, "DECLARE CURSOR");
   st.name = t[1].lower;
   size_t i = 2;
   for (; i < t.size() && t[i].kind == TokenKind::kWord && t[i].lower != "cursor"; ++i) {
@@ -90,7 +77,7 @@ Statement ClassifyDeclare(std::string_view sql, const std::vector<Token>& t) {
 
 Statement ClassifyFetch(std::string_view sql, const std::vector<Token>& t) {
   std::string command = t[0].lower == "move" ? "MOVE" : "FETCH";
-  Statement st = Make(sql, StatementKind::kFetch, command);
+  Statement st = MakeStatement(sql, StatementKind::kFetch, command);
   st.count = 1;
   bool all = false;
   size_t i = 1;
@@ -121,7 +108,7 @@ Statement ClassifyFetch(std::string_view sql, const std::vector<Token>& t) {
     if (all) st.count = -1;
     if (i < t.size() && (t[i].lower == "from" || t[i].lower == "in")) ++i;
   }
-  if (i + 1 != t.size() || !IsName(t[i])) {
+  if (i + 1 != t.size() || !IsObjectName(t[i])) {
     return Refused(sql, "42601", "syntax error in " + command + ": expected a cursor name");
   }
   st.name = t[i].lower;
@@ -129,13 +116,13 @@ Statement ClassifyFetch(std::string_view sql, const std::vector<Token>& t) {
 }
 
 Statement ClassifyClose(std::string_view sql, const std::vector<Token>& t) {
-  if (t.size() != 2 || !IsName(t[1])) {
+  if (t.size() != 2 || !IsObjectName(t[1])) {
     return Refused(sql, "42601", "syntax error in CLOSE: expected a cursor name or ALL");
   }
   if (t[1].kind == TokenKind::kWord && t[1].lower == "all") {
-    return Make(sql, StatementKind::kCloseCursor, "CLOSE CURSOR ALL");
+    return MakeStatement(sql, StatementKind::kCloseCursor, "CLOSE CURSOR ALL");
   }
-  Statement st = Make(sql, StatementKind::kCloseCursor, "CLOSE CURSOR");
+  Statement st = MakeStatement(sql, StatementKind::kCloseCursor, "CLOSE CURSOR");
   st.name = t[1].lower;
   return st;
 }

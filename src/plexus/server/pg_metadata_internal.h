@@ -13,6 +13,7 @@
 
 #include "plexus/common/status.h"
 #include "plexus/engine/engine.h"
+#include "plexus/server/pg_metadata.h"
 
 namespace plexus::access {
 struct Principal;
@@ -42,9 +43,15 @@ struct Token {
 /// comment runs to the end of the text.
 std::vector<Token> Tokenize(std::string_view sql, bool* unterminated = nullptr);
 
+/// A classified statement of `kind` with its tag and name (pg_metadata_classify.cc).
+Statement MakeStatement(std::string_view sql, StatementKind kind, std::string tag,
+                        std::string name = "");
+/// A statement's or cursor's name: a word, or a quoted name that is not empty ("" is no name
+/// in PostgreSQL, and here it would be the protocol's unnamed statement or portal).
+bool IsObjectName(const Token& t);
+
 /// PREPARE, EXECUTE and DEALLOCATE (pg_metadata_prepared.cc), for Classify: `t` holds the
 /// tokens of `sql`, the first one the command word.
-struct Statement;
 Statement ClassifyPrepare(std::string_view sql, const std::vector<Token>& t);
 Statement ClassifyExecute(std::string_view sql, const std::vector<Token>& t);
 Statement ClassifyDeallocate(std::string_view sql, const std::vector<Token>& t);

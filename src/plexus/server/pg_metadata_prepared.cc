@@ -16,20 +16,6 @@ namespace plexus::server::pg {
 namespace {
 
 
-Statement Make(std::string_view sql, StatementKind kind, std::string tag, std::string name) {
-  Statement st;
-  st.kind = kind;
-  st.sql = std::string(sql);
-  st.tag = std::move(tag);
-  st.name = std::move(name);
-  return st;
-}
-
-/// A statement name: a word, or a quoted name that is not empty ("" is no name in PostgreSQL,
-/// and here it would be the protocol's unnamed statement).
-bool IsName(const Token& t) {
-  return t.kind == TokenKind::kWord || (t.kind == TokenKind::kQuoted && !t.lower.empty());
-}
 
 /// A statement's name as PostgreSQL folds it: lower case unless quoted.
 std::string NameOf(const Token& t) { return t.lower; }
@@ -233,8 +219,8 @@ Statement ClassifyPrepare(std::string_view sql, const std::vector<Token>& t) {
   if (t.size() > 2 && t[1].lower == "transaction" && t[2].kind == TokenKind::kString) {
     return Refused(sql, "0A000", "prepared transactions are not supported");
   }
-  if (t.size() < 2 || !IsName(t[1])) return Refused(sql, "42601", "syntax error in PREPARE: expected a name");
-  Statement st = Make(sql, StatementKind::kPrepare, "PREPARE", NameOf(t[1]));
+  if (t.size() < 2 || !IsObjectName(t[1])) return Refused(sql, "42601", "syntax error in PREPARE: expected a name");
+  Statement st = MakeStatement(sql, StatementKind::kPrepare, "PREPARE", NameOf(t[1]));
   size_t as = 2;
   if (as < t.size() && t[as].text == "(") {
     size_t close = Closing(t, as);
@@ -257,8 +243,8 @@ Statement ClassifyPrepare(std::string_view sql, const std::vector<Token>& t) {
 }
 
 Statement ClassifyExecute(std::string_view sql, const std::vector<Token>& t) {
-  if (t.size() < 2 || !IsName(t[1])) return Refused(sql, "42601", "syntax error in EXECUTE: expected a name");
-  Statement st = Make(sql, StatementKind::kExecute, "EXECUTE", NameOf(t[1]));
+  if (t.size() < 2 || !IsObjectName(t[1])) return Refused(sql, "42601", "syntax error in EXECUTE: expected a name");
+  Statement st = MakeStatement(sql, StatementKind::kExecute, "EXECUTE", NameOf(t[1]));
   if (t.size() == 2) return st;
   size_t close = t[2].text == "(" ? Closing(t, 2) : t.size();
   if (close + 1 != t.size()) {
@@ -277,13 +263,13 @@ Statement ClassifyExecute(std::string_view sql, const std::vector<Token>& t) {
 
 Statement ClassifyDeallocate(std::string_view sql, const std::vector<Token>& t) {
   size_t at = t.size() > 2 && t[1].lower == "prepare" ? 2 : 1;
-  if (at + 1 != t.size() || !IsName(t[at])) {
+  if (at + 1 != t.size() || !IsObjectName(t[at])) {
     return Refused(sql, "42601", "syntax error in DEALLOCATE: expected a name or ALL");
   }
   if (t[at].kind == TokenKind::kWord && t[at].lower == "all") {
-    return Make(sql, StatementKind::kDeallocate, "DEALLOCATE ALL", "");
+    return MakeStatement(sql, StatementKind::kDeallocate, "DEALLOCATE ALL", "");
   }
-  return Make(sql, StatementKind::kDeallocate, "DEALLOCATE", NameOf(t[at]));
+  return MakeStatement(sql, StatementKind::kDeallocate, "DEALLOCATE", NameOf(t[at]));
 }
 
 }  // namespace plexus::server::pg
