@@ -101,6 +101,14 @@ struct RawTextWriter {
   RawWriter write = nullptr;  ///< nullptr: the type has none (strings, floats, nested, ...)
   size_t bound = 0;
 };
+/// How PostgreSQL's text output writes a DuckDB scalar type: the one grouping of types both
+/// text writers (the cell writers and the raw DataRow writers) switch on.
+enum class TextKind {
+  kBool, kInt, kNumeric, kFloat4, kFloat8, kString, kBytea, kDate, kTime, kTimeTz,
+  kTimestamp, kTimestampTz, kInterval, kUuid,
+  kOther,  ///< nested and rare types: DuckDB's own text
+};
+TextKind TextKindOf(engine::TypeId type);
 /// The raw text writer of a column of this type, if it is a fixed-bound scalar (booleans,
 /// integers, numerics, dates, times, timestamps, uuids).
 RawTextWriter RawTextWriterFor(const engine::ColumnInfo& column);

@@ -218,35 +218,16 @@ char* PutPgUuid(char* p, const uint8_t bytes[16]) {
 }
 
 RawTextWriter RawTextWriterFor(const engine::ColumnInfo& column) {
-  switch (column.type_id) {
-    case TypeId::kBoolean:
-      return {RawBool, 1};
-    case TypeId::kTinyInt:
-    case TypeId::kSmallInt:
-    case TypeId::kInteger:
-    case TypeId::kBigInt:
-    case TypeId::kUTinyInt:
-    case TypeId::kUSmallInt:
-    case TypeId::kUInteger:
-      return {RawInt, kMaxIntText};
-    case TypeId::kUBigInt:
-    case TypeId::kHugeInt:
-    case TypeId::kUHugeInt:
-    case TypeId::kDecimal:
-      return {RawNumeric, kMaxNumericText};
-    case TypeId::kDate:
-      return {RawDate, kMaxDateText};
-    case TypeId::kTime:
-      return {RawTime, kMaxTimeText};
-    case TypeId::kTimestamp:
-    case TypeId::kTimestampNs:
-      return {RawTimestamp, kMaxTimestampText};
-    case TypeId::kTimestampTz:
-      return {RawTimestampTz, kMaxTimestampText};
-    case TypeId::kUuid:
-      return {RawUuid, kUuidText};
-    default:
-      return {};
+  switch (TextKindOf(column.type_id)) {
+    case TextKind::kBool: return {RawBool, 1};
+    case TextKind::kInt: return {RawInt, kMaxIntText};
+    case TextKind::kNumeric: return {RawNumeric, kMaxNumericText};
+    case TextKind::kDate: return {RawDate, kMaxDateText};
+    case TextKind::kTime: return {RawTime, kMaxTimeText};
+    case TextKind::kTimestamp: return {RawTimestamp, kMaxTimestampText};
+    case TextKind::kTimestampTz: return {RawTimestampTz, kMaxTimestampText};
+    case TextKind::kUuid: return {RawUuid, kUuidText};
+    default: return {};  // strings, floats, intervals, nested: the cell writers
   }
 }
 

@@ -261,10 +261,10 @@ void AppendPgByteaHex(std::string& out, std::string_view bytes) {
   }
 }
 
-CellWriter TextWriterForType(TypeId type) {
+TextKind TextKindOf(TypeId type) {
   switch (type) {
     case TypeId::kBoolean:
-      return WriteBool;
+      return TextKind::kBool;
     case TypeId::kTinyInt:
     case TypeId::kSmallInt:
     case TypeId::kInteger:
@@ -272,40 +272,61 @@ CellWriter TextWriterForType(TypeId type) {
     case TypeId::kUTinyInt:
     case TypeId::kUSmallInt:
     case TypeId::kUInteger:
-      return WriteInt;
+      return TextKind::kInt;
     case TypeId::kUBigInt:
     case TypeId::kHugeInt:
     case TypeId::kUHugeInt:
     case TypeId::kDecimal:
-      return WriteNumeric;
+      return TextKind::kNumeric;
     case TypeId::kFloat:
-      return WriteFloat4;
+      return TextKind::kFloat4;
     case TypeId::kDouble:
-      return WriteFloat8;
+      return TextKind::kFloat8;
     case TypeId::kVarchar:
     case TypeId::kJson:
     case TypeId::kEnum:
-      return WriteString;
+      return TextKind::kString;
     case TypeId::kBlob:
-      return WriteBytea;
+      return TextKind::kBytea;
     case TypeId::kDate:
-      return WriteDate;
+      return TextKind::kDate;
     case TypeId::kTime:
-      return WriteTime;
+      return TextKind::kTime;
     case TypeId::kTimeTz:
-      return WriteTimeTz;
+      return TextKind::kTimeTz;
     case TypeId::kTimestamp:
     case TypeId::kTimestampNs:
-      return WriteTimestamp;
+      return TextKind::kTimestamp;
     case TypeId::kTimestampTz:
-      return WriteTimestampTz;
+      return TextKind::kTimestampTz;
     case TypeId::kInterval:
-      return WriteInterval;
+      return TextKind::kInterval;
     case TypeId::kUuid:
-      return WriteUuid;
+      return TextKind::kUuid;
     default:
-      return WriteDuckDbText;
+      return TextKind::kOther;
   }
+}
+
+CellWriter TextWriterForType(TypeId type) {
+  switch (TextKindOf(type)) {
+    case TextKind::kBool: return WriteBool;
+    case TextKind::kInt: return WriteInt;
+    case TextKind::kNumeric: return WriteNumeric;
+    case TextKind::kFloat4: return WriteFloat4;
+    case TextKind::kFloat8: return WriteFloat8;
+    case TextKind::kString: return WriteString;
+    case TextKind::kBytea: return WriteBytea;
+    case TextKind::kDate: return WriteDate;
+    case TextKind::kTime: return WriteTime;
+    case TextKind::kTimeTz: return WriteTimeTz;
+    case TextKind::kTimestamp: return WriteTimestamp;
+    case TextKind::kTimestampTz: return WriteTimestampTz;
+    case TextKind::kInterval: return WriteInterval;
+    case TextKind::kUuid: return WriteUuid;
+    case TextKind::kOther: break;
+  }
+  return WriteDuckDbText;
 }
 
 CellWriter TextWriterFor(const engine::ColumnInfo& column) {
