@@ -24,8 +24,28 @@ function decimalText(values, row, scale) {
   return (negative ? "-" : "") + digits;
 }
 
+/// A nested value (a list, struct or map as the reader gives it) as plain JSON: lists as
+/// arrays, structs and maps as objects, 64-bit integers as text.
+function plain(value) {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "bigint") return String(value);
+  if (typeof value !== "object") return value;
+  if (value instanceof Uint8Array) return Buffer.from(value).toString("hex");
+  if (typeof value.toArray === "function" && !(value instanceof arrow.MapRow) &&
+      !(value instanceof arrow.StructRow)) {
+    return Array.from(value, plain);
+  }
+  const out = {};
+  for (const [k, v] of Object.entries(value.toJSON())) out[k] = plain(v);
+  return out;
+}
+
 function cell(type, data, vector, row) {
   if (!vector.isValid(row)) return null;
+  if (type.typeId === T.List || type.typeId === T.Struct || type.typeId === T.Map ||
+      type.typeId === T.FixedSizeList) {
+    return plain(vector.get(row));
+  }
   const values = data.values;
   switch (type.typeId) {
     case T.Int: return String(values[row]);

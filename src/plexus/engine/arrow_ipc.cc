@@ -48,10 +48,13 @@ namespace plexus::engine {
 namespace fb = flatbuffers;
 
 struct ArrowStreamWriter::Column {
-  /// The buffers after the validity bitmap: none, a bitmap, fixed-width values, or 32/64-bit
-  /// offsets and bytes.
-  enum class Layout : uint8_t { kNull, kBits, kFixed, kBinary32, kBinary64 };
+  /// The buffers after the validity bitmap: none, a bitmap, fixed-width values, 32/64-bit
+  /// offsets and bytes, or 32/64-bit offsets into a child (lists, maps). kNested: only the
+  /// validity bitmap, then the children (structs, fixed-size lists).
+  enum class Layout : uint8_t { kNull, kBits, kFixed, kBinary32, kBinary64, kList32, kList64, kNested };
   std::string name;
+  bool nullable = true;
+  std::vector<Column> children;  ///< lists, maps, structs: in the C data interface's order
   Layout layout = Layout::kFixed;
   int64_t byte_width = 0;  ///< kFixed
   uint8_t type = 0;        ///< the member of Schema.fbs's `Type` union
@@ -69,9 +72,11 @@ using Layout = Column::Layout;
 // Schema.fbs / Message.fbs numbers.
 enum TypeTag : uint8_t {
   kNullType = 1, kInt = 2, kFloatingPoint = 3, kBinary = 4, kUtf8 = 5, kBool = 6, kDecimal = 7,
-  kDate = 8, kTime = 9, kTimestamp = 10, kInterval = 11, kFixedSizeBinary = 15,
-  kLargeBinary = 19, kLargeUtf8 = 20,
+  kDate = 8, kTime = 9, kTimestamp = 10, kInterval = 11, kList = 12, kStruct = 13,
+  kFixedSizeBinary = 15, kFixedSizeList = 16, kMap = 17, kLargeBinary = 19, kLargeUtf8 = 20,
+  kLargeList = 21,
 };
+constexpr int64_t kFlagNullable = 2, kFlagMapKeysSorted = 4;  // ArrowSchema::flags
 constexpr uint8_t kHeaderSchema = 1, kHeaderRecordBatch = 3;
 constexpr int16_t kMetadataV5 = 4;
 
@@ -131,8 +136,39 @@ bool PlanPrimitive(char letter, Column& col) {
   return true;
 }
 
-/// Fills `col` from a C data interface format string ("l", "d:18,2", "tsu:UTC", ...).
-Status PlanFormat(std::string_view f, Column& col) {
+Status PlanField(const ArrowSchema& schema, Column& col);
+
+/// The nested formats: "+l" / "+L" lists, "+m" maps (a list of key/value structs), "+s"
+/// structs, "+w:n" fixed-size lists (DuckDB's ARRAY). Unions and the rest are refused.
+Status PlanNested(std::string_view f, const ArrowSchema& schema, Column& col) {
+  if (f == "+l" || f == "+m") {
+    col.type = f == "+l" ? kList : kMap, col.layout = Layout::kList32;
+    col.a = (schema.flags & kFlagMapKeysSorted) != 0;
+  } else if (f == "+L") {
+    col.type = kLargeList, col.layout = Layout::kList64;
+  } else if (f == "+s") {
+    col.type = kStruct, col.layout = Layout::kNested;
+  } else if (f.rfind("+w:", 0) == 0 && std::atoi(std::string(f.substr(3)).c_str()) > 0) {
+    col.type = kFixedSizeList, col.layout = Layout::kNested;
+    col.a = std::atoi(std::string(f.substr(3)).c_str());
+  } else {
+    return Refuse(col.name, "of arrow type '" + std::string(f) + "'");
+  }
+  bool one_child = col.type != kStruct;
+  if (one_child && schema.n_children != 1) {
+    return Internal("arrow conversion: column '" + col.name + "' should have one child");
+  }
+  for (int64_t i = 0; i < schema.n_children; i++) {
+    Column child;
+    child.name = schema.children[i]->name != nullptr ? schema.children[i]->name : "";
+    PLEXUS_RETURN_IF_ERROR(PlanField(*schema.children[i], child));
+    col.children.push_back(std::move(child));
+  }
+  return Status::OK();
+}
+
+/// Fills `col` from a C data interface format string ("l", "d:18,2", "tsu:UTC", "+l", ...).
+Status PlanFormat(std::string_view f, const ArrowSchema& schema, Column& col) {
   auto fixed = [&](uint8_t type, int64_t width, int32_t a = 0, int32_t b = 0) {
     Fixed(col, type, width, a, b);
     return Status::OK();
@@ -162,8 +198,15 @@ Status PlanFormat(std::string_view f, Column& col) {
   if (f == "tin") return fixed(kInterval, 16, 2);  // MONTH_DAY_NANO
   if (f == "tiM") return fixed(kInterval, 4, 0);   // YEAR_MONTH
   if (f == "tiD") return fixed(kInterval, 8, 1);   // DAY_TIME
-  if (!f.empty() && f[0] == '+') return Refuse(col.name, "a nested value (list, struct or map)");
+  if (!f.empty() && f[0] == '+') return PlanNested(f, schema, col);
   return Refuse(col.name, "of arrow type '" + std::string(f) + "'");
+}
+
+/// Plans one field (a column, or a child of a nested one), named `col.name` in messages.
+Status PlanField(const ArrowSchema& schema, Column& col) {
+  if (schema.dictionary != nullptr) return Refuse(col.name, "an ENUM (a dictionary)");
+  col.nullable = (schema.flags & kFlagNullable) != 0;
+  return PlanFormat(schema.format, schema, col);
 }
 
 /// The `Type` union member's table for `col`.
@@ -192,10 +235,13 @@ fb::Offset<void> BuildType(fb::FlatBufferBuilder& b, const Column& col) {
       b.AddElement<int16_t>(Slot(0), static_cast<int16_t>(col.a), 0);
       if (!timezone.IsNull()) b.AddOffset(Slot(1), timezone);
       break;
-    case kFixedSizeBinary:
+    case kFixedSizeBinary: case kFixedSizeList:
       b.AddElement<int32_t>(Slot(0), col.a, 0);
       break;
-    default: break;  // Null, Bool, Utf8, Binary, LargeUtf8, LargeBinary: empty tables
+    case kMap:
+      b.AddElement<uint8_t>(Slot(0), static_cast<uint8_t>(col.a), 0);  // keysSorted
+      break;
+    default: break;  // Null, Bool, Utf8, Binary, lists, Struct_: empty tables
   }
   return fb::Offset<void>(b.EndTable(start));
 }
@@ -248,7 +294,27 @@ int64_t CountNulls(const ArrowArray& a) {
   return a.length - valid;
 }
 
-/// Adds one column's node and buffers to `body`.
+/// The buffers a column's array must have (validity first).
+int64_t BuffersOf(Layout layout) {
+  switch (layout) {
+    case Layout::kNull: return 0;
+    case Layout::kNested: return 1;
+    case Layout::kBinary32: case Layout::kBinary64: return 3;
+    default: return 2;
+  }
+}
+
+/// Adds 32- or 64-bit offsets (which must start at 0) and returns the last one.
+template <typename Offset>
+Result<int64_t> AddOffsets(const ArrowArray& a, Body& body) {
+  const auto* offsets = static_cast<const Offset*>(a.buffers[1]);
+  if (offsets[0] != 0) return Internal("arrow conversion: offsets do not start at 0");
+  body.Add(offsets, (a.length + 1) * static_cast<int64_t>(sizeof(Offset)));
+  return static_cast<int64_t>(offsets[a.length]);
+}
+
+/// Adds one column's nodes and buffers to `body`: its own, then its children's, depth first
+/// (the order of the record batch's FieldNodes and Buffers).
 Status AddColumn(const Column& col, const ArrowArray& a, Body& body) {
   if (a.offset != 0) return Internal("arrow conversion: unexpected array offset");
   int64_t n = a.length;
@@ -260,29 +326,33 @@ Status AddColumn(const Column& col, const ArrowArray& a, Body& body) {
   if (nulls > 0 && a.buffers[0] == nullptr) {
     return Internal("arrow conversion: column '" + col.name + "' has nulls but no validity");
   }
+  if (a.n_buffers < BuffersOf(col.layout) ||
+      a.n_children != static_cast<int64_t>(col.children.size())) {
+    return Internal("arrow conversion: column '" + col.name + "' lacks buffers or children");
+  }
   body.nodes.push_back({n, nulls});
   body.Add(nulls > 0 ? a.buffers[0] : nullptr, (n + 7) / 8);
-  if (a.n_buffers < (col.layout == Layout::kBinary32 || col.layout == Layout::kBinary64 ? 3 : 2)) {
-    return Internal("arrow conversion: column '" + col.name + "' lacks buffers");
-  }
   switch (col.layout) {
     case Layout::kBits: body.Add(a.buffers[1], (n + 7) / 8); break;
     case Layout::kFixed: body.Add(a.buffers[1], n * col.byte_width); break;
-    case Layout::kBinary32: {
-      const auto* offsets = static_cast<const int32_t*>(a.buffers[1]);
-      if (offsets[0] != 0) return Internal("arrow conversion: offsets do not start at 0");
-      body.Add(offsets, (n + 1) * 4);
-      body.Add(a.buffers[2], offsets[n]);
+    case Layout::kBinary32: case Layout::kBinary64: {
+      auto end = col.layout == Layout::kBinary32 ? AddOffsets<int32_t>(a, body)
+                                                 : AddOffsets<int64_t>(a, body);
+      PLEXUS_RETURN_IF_ERROR(end.status());
+      body.Add(a.buffers[2], *end);
       break;
     }
-    case Layout::kBinary64: {
-      const auto* offsets = static_cast<const int64_t*>(a.buffers[1]);
-      if (offsets[0] != 0) return Internal("arrow conversion: offsets do not start at 0");
-      body.Add(offsets, (n + 1) * 8);
-      body.Add(a.buffers[2], offsets[n]);
+    case Layout::kList32: case Layout::kList64: {
+      auto end = col.layout == Layout::kList32 ? AddOffsets<int32_t>(a, body)
+                                               : AddOffsets<int64_t>(a, body);
+      PLEXUS_RETURN_IF_ERROR(end.status());
+      if (a.children[0]->length < *end) return Internal("arrow conversion: short list child");
       break;
     }
-    case Layout::kNull: break;
+    case Layout::kNull: case Layout::kNested: break;
+  }
+  for (size_t i = 0; i < col.children.size(); i++) {
+    PLEXUS_RETURN_IF_ERROR(AddColumn(col.children[i], *a.children[i], body));
   }
   return Status::OK();
 }
@@ -330,8 +400,8 @@ Result<std::unique_ptr<ArrowStreamWriter>> ArrowStreamWriter::Make(QueryResult& 
     const ArrowSchema& child = *schema.value.children[i];
     Column col;
     col.name = result.columns()[i].name;
-    if (child.dictionary != nullptr) return Refuse(col.name, "an ENUM (a dictionary)");
-    PLEXUS_RETURN_IF_ERROR(PlanFormat(child.format, col));
+    PLEXUS_RETURN_IF_ERROR(PlanField(child, col));
+    col.nullable = true;  // a query's column may hold NULL whatever DuckDB flags
     writer->columns_.push_back(std::move(col));
   }
   return writer;
@@ -339,22 +409,27 @@ Result<std::unique_ptr<ArrowStreamWriter>> ArrowStreamWriter::Make(QueryResult& 
 
 namespace {
 
+/// Schema.fbs's Field for `col` and, first, its children's.
+fb::Offset<void> BuildField(fb::FlatBufferBuilder& b, const Column& col) {
+  std::vector<fb::Offset<void>> child_fields;
+  for (const Column& child : col.children) child_fields.push_back(BuildField(b, child));
+  auto name = b.CreateString(col.name);
+  auto type = BuildType(b, col);
+  auto children = b.CreateVector(child_fields);
+  fb::uoffset_t start = b.StartTable();
+  b.AddOffset(Slot(0), name);
+  b.AddElement<uint8_t>(Slot(1), col.nullable ? 1 : 0, 0);
+  b.AddElement<uint8_t>(Slot(2), col.type, 0);
+  b.AddOffset(Slot(3), type);
+  b.AddOffset(Slot(5), children);
+  return fb::Offset<void>(b.EndTable(start));
+}
+
 void WriteSchema(std::ostream& out, const std::vector<Column>& columns) {
   fb::FlatBufferBuilder b(1024);
   b.ForceDefaults(true);  // a unit of 0 (DAY, SECOND) differs from the schema's defaults
   std::vector<fb::Offset<void>> fields;
-  for (const auto& col : columns) {
-    auto name = b.CreateString(col.name);
-    auto type = BuildType(b, col);
-    auto children = b.CreateVector(std::vector<fb::Offset<void>>{});
-    fb::uoffset_t start = b.StartTable();
-    b.AddOffset(Slot(0), name);
-    b.AddElement<uint8_t>(Slot(1), 1, 0);  // nullable
-    b.AddElement<uint8_t>(Slot(2), col.type, 0);
-    b.AddOffset(Slot(3), type);
-    b.AddOffset(Slot(5), children);
-    fields.push_back(fb::Offset<void>(b.EndTable(start)));
-  }
+  for (const auto& col : columns) fields.push_back(BuildField(b, col));
   auto vector = b.CreateVector(fields);
   fb::uoffset_t start = b.StartTable();
   b.AddOffset(Slot(1), vector);  // endianness (slot 0) stays Little

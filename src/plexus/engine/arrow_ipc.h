@@ -11,8 +11,9 @@
 // Types (as DuckDB converts them, docs/query-formats.md): BOOLEAN, the signed and unsigned
 // integers, FLOAT, DOUBLE, DECIMAL and HUGEINT (decimal128), VARCHAR/JSON/UUID (utf8), BLOB
 // (binary), DATE, TIME, TIMESTAMP (all units, with or without time zone), INTERVAL
-// (month-day-nano), a bare NULL. Nested types (LIST, STRUCT, MAP, ARRAY), ENUM (a dictionary)
-// and the rest are refused by Make, naming the column.
+// (month-day-nano), a bare NULL, and the nested types built of these: LIST (List), STRUCT
+// (Struct), MAP (Map of key/value entries), ARRAY (FixedSizeList), nested to any depth. ENUM
+// (a dictionary), UNION and the rest are refused by Make, naming the column.
 #pragma once
 
 #include <cstdint>
