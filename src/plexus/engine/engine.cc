@@ -198,6 +198,11 @@ void DataChunk::AppendText(size_t column, size_t row, std::string& out) const {
                               out, false);
 }
 
+void DataChunk::AppendJson(size_t column, size_t row, std::string& out) const {
+  internal::AppendJsonValue(handle_->vectors[column], (*handle_->nodes)[column].type.get(), row,
+                            out);
+}
+
 std::string DataChunk::Text(size_t column, size_t row) const {
   std::string out;
   AppendText(column, row, out);

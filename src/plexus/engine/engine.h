@@ -26,8 +26,9 @@
 
 namespace plexus::engine {
 
-/// How a value should be written in JSON: as a number, a boolean, or a string.
-enum class JsonKind { kNumber, kBoolean, kString };
+/// How a value should be written in JSON: as a number, a boolean, a string, or (lists,
+/// arrays, structs, maps) as JSON arrays and objects (DataChunk::AppendJson).
+enum class JsonKind { kNumber, kBoolean, kString, kNested };
 
 /// How to open a database. Defaults: a writable in-memory database, not hardened.
 struct DatabaseOptions {
@@ -199,6 +200,10 @@ class DataChunk {
   /// Appends the value's text (DuckDB's own rendering: 2024-01-31, 12.50, [1, 2], {'a': 1}).
   /// Does nothing for NULL: check IsNull first when NULL must be told apart from ''.
   void AppendText(size_t column, size_t row, std::string& out) const;
+  /// Appends the value as JSON: null, numbers and booleans bare (a non-finite float as a
+  /// string), lists and arrays as arrays, structs as objects, maps as objects keyed by the
+  /// key's text, any other value as the string of its text.
+  void AppendJson(size_t column, size_t row, std::string& out) const;
   std::string Text(size_t column, size_t row) const;
   /// Integer value of an integer or boolean column; 0 for NULL.
   int64_t GetInt64(size_t column, size_t row) const;

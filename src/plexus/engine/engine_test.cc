@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
+
+#include "plexus/engine/result_writer.h"
 
 namespace plexus::engine {
 namespace {
@@ -54,6 +57,24 @@ TEST(EngineTest, RendersEveryCommonTypeAsDuckDbDoes) {
                                    "123456789012345678901234567890", "['x', NULL]",
                                    "\\x01ab", "1234567.891"};
   EXPECT_EQ(rows[0], want);
+}
+
+TEST(EngineTest, JsonWritesNestedValuesAsArraysAndObjects) {
+  auto db = Database::Open({});
+  ASSERT_TRUE(db.ok());
+  auto conn = Connect(**db);
+  auto result = conn->Query(
+      "SELECT [1, NULL] AS l, {'a': 1.5, 'b': 'x\"y', 'c': [true]} AS s, MAP {'k': 2, 'j': NULL} AS m, "
+      "[[DATE '2024-01-31']] AS d, ['inf'::DOUBLE]::DOUBLE[1] AS a, NULL::INT[] AS n, "
+      "MAP {1: 'one'} AS mi");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  std::ostringstream out;
+  auto rows = WriteResult(**result, ResultFormat::kNdjson, out);
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(out.str(),
+            "{\"l\":[1,null],\"s\":{\"a\":1.5,\"b\":\"x\\\"y\",\"c\":[true]},"
+            "\"m\":{\"k\":2,\"j\":null},\"d\":[[\"2024-01-31\"]],\"a\":[\"inf\"],\"n\":null,"
+            "\"mi\":{\"1\":\"one\"}}\n");
 }
 
 TEST(EngineTest, StreamsLargeResultsChunkByChunk) {

@@ -31,6 +31,10 @@ void AppendJsonRow(const std::vector<ColumnInfo>& columns, const DataChunk& chun
       line.append("null");
       continue;
     }
+    if (columns[c].json_kind == JsonKind::kNested) {
+      chunk.AppendJson(c, row, line);
+      continue;
+    }
     cell.clear();
     chunk.AppendText(c, row, cell);
     bool finite = cell != "inf" && cell != "-inf" && cell != "nan" && cell != "-nan";

@@ -1,5 +1,7 @@
 #include "plexus/engine/value_text.h"
 
+#include "plexus/engine/result_writer.h"
+
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -396,6 +398,71 @@ std::string TypeName(duckdb_logical_type type) {
   }
 }
 
+void AppendJsonValue(duckdb_vector vector, duckdb_logical_type type, idx_t row, std::string& out) {
+  if (!RowValid(vector, row)) return out.append("null"), void();
+  auto elements = [&](duckdb_vector child, duckdb_logical_type child_type, idx_t from, idx_t n) {
+    out.push_back('[');
+    for (idx_t i = 0; i < n; i++) {
+      if (i > 0) out.push_back(',');
+      AppendJsonValue(child, child_type, from + i, out);
+    }
+    out.push_back(']');
+  };
+  switch (duckdb_get_type_id(type)) {
+    case DUCKDB_TYPE_LIST: {
+      auto entry = At<duckdb_list_entry>(vector, row);
+      LogicalType child_type(duckdb_list_type_child_type(type));
+      return elements(duckdb_list_vector_get_child(vector), child_type.type, entry.offset,
+                      entry.length);
+    }
+    case DUCKDB_TYPE_ARRAY: {
+      idx_t size = duckdb_array_type_array_size(type);
+      LogicalType child_type(duckdb_array_type_child_type(type));
+      return elements(duckdb_array_vector_get_child(vector), child_type.type, row * size, size);
+    }
+    case DUCKDB_TYPE_STRUCT: {
+      out.push_back('{');
+      for (idx_t i = 0, n = duckdb_struct_type_child_count(type); i < n; i++) {
+        if (i > 0) out.push_back(',');
+        AppendJsonString(TakeCString(duckdb_struct_type_child_name(type, i)), out);
+        out.push_back(':');
+        LogicalType child_type(duckdb_struct_type_child_type(type, i));
+        AppendJsonValue(duckdb_struct_vector_get_child(vector, i), child_type.type, row, out);
+      }
+      out.push_back('}');
+      return;
+    }
+    case DUCKDB_TYPE_MAP: {
+      auto entry = At<duckdb_list_entry>(vector, row);
+      duckdb_vector entries = duckdb_list_vector_get_child(vector);
+      LogicalType key_type(duckdb_map_type_key_type(type));
+      LogicalType value_type(duckdb_map_type_value_type(type));
+      std::string key;
+      out.push_back('{');
+      for (idx_t i = 0; i < entry.length; i++) {
+        if (i > 0) out.push_back(',');
+        key.clear();
+        AppendVectorValue(duckdb_struct_vector_get_child(entries, 0), key_type.type,
+                          entry.offset + i, key, true);
+        AppendJsonString(key, out);
+        out.push_back(':');
+        AppendJsonValue(duckdb_struct_vector_get_child(entries, 1), value_type.type,
+                        entry.offset + i, out);
+      }
+      out.push_back('}');
+      return;
+    }
+    default:
+      break;
+  }
+  std::string text;
+  AppendVectorValue(vector, type, row, text, true);
+  JsonKind kind = JsonKindOf(type);
+  bool finite = text != "inf" && text != "-inf" && text != "nan" && text != "-nan";
+  if (kind == JsonKind::kString || !finite) return AppendJsonString(text, out);
+  out.append(text);
+}
+
 JsonKind JsonKindOf(duckdb_logical_type type) {
   switch (duckdb_get_type_id(type)) {
     case DUCKDB_TYPE_BOOLEAN: return JsonKind::kBoolean;
@@ -412,6 +479,10 @@ JsonKind JsonKindOf(duckdb_logical_type type) {
     case DUCKDB_TYPE_FLOAT:
     case DUCKDB_TYPE_DOUBLE:
     case DUCKDB_TYPE_DECIMAL: return JsonKind::kNumber;
+    case DUCKDB_TYPE_LIST:
+    case DUCKDB_TYPE_ARRAY:
+    case DUCKDB_TYPE_STRUCT:
+    case DUCKDB_TYPE_MAP: return JsonKind::kNested;
     default: return JsonKind::kString;
   }
 }

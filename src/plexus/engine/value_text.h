@@ -17,6 +17,9 @@ namespace plexus::engine::internal {
 void AppendVectorValue(duckdb_vector vector, duckdb_logical_type type, idx_t row,
                        std::string& out, bool nested);
 
+/// Appends row `row` of `vector` as JSON (DataChunk::AppendJson), recursively.
+void AppendJsonValue(duckdb_vector vector, duckdb_logical_type type, idx_t row, std::string& out);
+
 /// "BIGINT", "DECIMAL(18,2)", "VARCHAR[]", "STRUCT(a INTEGER)"...
 std::string TypeName(duckdb_logical_type type);
 
