@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building and testing Plexus needs on Debian 12, idempotently:
 #  - the Debian packages listed below (skipped when all are present);
-#  - DuckDB 1.4.4 LTS (libduckdb.so + duckdb.h) from the npm registry, verified against
+#  - DuckDB 1.4.4 LTS (libduckdb.so + duckdb.h, and the C++ headers of the same release in
+#    include-cpp/ for engine/sql_parse.cc) from the npm registry, verified against
 #    scripts/duckdb.lock, unpacked into third_party/duckdb/ (skipped when already there).
-# DUCKDB_ROOT=/path (with include/duckdb.h and lib/libduckdb.so) uses an existing install.
+# DUCKDB_ROOT=/path (with include/duckdb.h, include-cpp/ and lib/libduckdb.so) uses an
+# existing install.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -23,6 +25,8 @@ packages=(
   prometheus-cpp-dev
   # Arrow IPC results: flatbuffers' builder writes the messages' metadata (header-only use).
   libflatbuffers-dev
+  # CDC: simdjson parses the Debezium envelopes on the fast path (pipeline/cdc_parse.cc).
+  libsimdjson-dev
 )
 
 missing=()
@@ -60,7 +64,7 @@ npm_packages wire pg "the wire tests' npm packages"
 npm_packages arrow apache-arrow "the arrow test's npm packages"
 
 if [ -n "${DUCKDB_ROOT:-}" ]; then
-  for f in include/duckdb.h lib/libduckdb.so; do
+  for f in include/duckdb.h include-cpp/duckdb.hpp lib/libduckdb.so; do
     [ -f "$DUCKDB_ROOT/$f" ] || { echo "bootstrap: DUCKDB_ROOT=$DUCKDB_ROOT has no $f" >&2; exit 1; }
   done
   exit 0
@@ -71,7 +75,7 @@ lock="$here/scripts/duckdb.lock"
 stamp="$dest/.lock.sha256"
 want="$(sha256sum "$lock" | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f "$dest/lib/libduckdb.so" ] \
-   && [ -f "$dest/include/duckdb.h" ]; then
+   && [ -f "$dest/include/duckdb.h" ] && [ -f "$dest/include-cpp/duckdb.hpp" ]; then
   exit 0
 fi
 
@@ -80,14 +84,21 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 rm -rf "$dest"
 mkdir -p "$dest/lib" "$dest/include"
-grep -v '^#' "$lock" | while read -r pkg version sum inner; do
+# Each tarball is packed once, whatever number of lines name it, and checked for every line.
+grep -v '^#' "$lock" | while read -r pkg version sum inner into; do
   [ -n "$pkg" ] || continue
-  tarball="$(cd "$tmp" && npm pack --silent "$pkg@$version" 2>/dev/null | tail -n1)"
-  [ -f "$tmp/$tarball" ] || { echo "bootstrap: npm pack $pkg@$version failed" >&2; exit 1; }
-  echo "$sum  $tmp/$tarball" | sha256sum -c --quiet - \
+  key="$pkg-$version"
+  packed="$tmp/packed-${key//\//_}"
+  if [ ! -f "$packed" ]; then
+    tarball="$(cd "$tmp" && npm pack --silent "$pkg@$version" 2>/dev/null | tail -n1)"
+    [ -f "$tmp/$tarball" ] || { echo "bootstrap: npm pack $pkg@$version failed" >&2; exit 1; }
+    echo "$tmp/$tarball" > "$packed"
+  fi
+  echo "$sum  $(cat "$packed")" | sha256sum -c --quiet - \
     || { echo "bootstrap: checksum mismatch for $pkg@$version" >&2; exit 1; }
-  tar -xzf "$tmp/$tarball" -C "$tmp" "$inner"
+  tar -xzf "$(cat "$packed")" -C "$tmp" "$inner"
   case "$inner" in
+    */) mkdir -p "$dest/$into" && cp -r "$tmp/$inner." "$dest/$into/" ;;  # a folder of headers
     *.so) cp "$tmp/$inner" "$dest/lib/" ;;
     *.h) cp "$tmp/$inner" "$dest/include/" ;;
   esac

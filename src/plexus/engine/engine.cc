@@ -2,6 +2,7 @@
 
 #include <duckdb.h>
 
+#include "plexus/engine/chunk_builder_internal.h"
 #include "plexus/engine/type_node.h"
 #include "plexus/engine/value_text.h"
 
@@ -483,21 +484,25 @@ ChunkAppender::~ChunkAppender() {
   if (handle_ && handle_->appender) (void)Close();
 }
 
+
 Result<std::unique_ptr<ChunkAppender>> Connection::MakeChunkAppender(
     std::string_view table, const std::vector<ChunkAppender::Type>& types) {
+  return MakeChunkAppender("", "", table, types);
+}
+
+Result<std::unique_ptr<ChunkAppender>> Connection::MakeChunkAppender(
+    std::string_view catalog, std::string_view schema, std::string_view table,
+    const std::vector<ChunkAppender::Type>& types) {
   auto handle = std::make_unique<ChunkAppender::Handle>();
-  std::string t(table);
-  if (duckdb_appender_create(handle_->conn, nullptr, t.c_str(), &handle->appender) !=
-      DuckDBSuccess) {
+  std::string c(catalog), s(schema), t(table);
+  if (duckdb_appender_create_ext(handle_->conn, c.empty() ? nullptr : c.c_str(),
+                                 s.empty() ? nullptr : s.c_str(), t.c_str(),
+                                 &handle->appender) != DuckDBSuccess) {
     std::string message = duckdb_appender_error(handle->appender);
     return FromDuckDbMessage(message);
   }
   for (ChunkAppender::Type type : types) {
-    duckdb_type id = type == ChunkAppender::Type::kBigint    ? DUCKDB_TYPE_BIGINT
-                     : type == ChunkAppender::Type::kBoolean ? DUCKDB_TYPE_BOOLEAN
-                     : type == ChunkAppender::Type::kDouble  ? DUCKDB_TYPE_DOUBLE
-                                                             : DUCKDB_TYPE_VARCHAR;
-    handle->types.push_back(duckdb_create_logical_type(id));
+    handle->types.push_back(duckdb_create_logical_type(DuckDbTypeOf(type)));
   }
   handle->kinds = types;
   handle->chunk = duckdb_create_data_chunk(handle->types.data(), handle->types.size());
@@ -524,6 +529,18 @@ void ChunkAppender::SetDouble(size_t c, double v) {
   duckdb_validity_set_row_valid(handle_->validity[c], handle_->row);
   static_cast<double*>(handle_->data[c])[handle_->row] = v;
 }
+void ChunkAppender::SetInt32(size_t c, int32_t v) {
+  duckdb_validity_set_row_valid(handle_->validity[c], handle_->row);
+  static_cast<int32_t*>(handle_->data[c])[handle_->row] = v;
+}
+void ChunkAppender::SetInt16(size_t c, int16_t v) {
+  duckdb_validity_set_row_valid(handle_->validity[c], handle_->row);
+  static_cast<int16_t*>(handle_->data[c])[handle_->row] = v;
+}
+void ChunkAppender::SetInt8(size_t c, int8_t v) {
+  duckdb_validity_set_row_valid(handle_->validity[c], handle_->row);
+  static_cast<int8_t*>(handle_->data[c])[handle_->row] = v;
+}
 void ChunkAppender::SetText(size_t c, std::string_view v) {
   duckdb_validity_set_row_valid(handle_->validity[c], handle_->row);
   duckdb_vector_assign_string_element_len(handle_->vectors[c], handle_->row, v.data(), v.size());
@@ -541,6 +558,16 @@ Status ChunkAppender::Flush() {
   duckdb_data_chunk_reset(handle_->chunk);
   handle_->row = 0;
   handle_->Bind();
+  return AppendState(state, handle_->appender);
+}
+
+Status ChunkAppender::Append(ChunkBuilder& chunk) {
+  PLEXUS_RETURN_IF_ERROR(Flush());
+  ChunkBuilder::Handle& h = *chunk.handle_;
+  if (h.row == 0) return Status::OK();
+  duckdb_data_chunk_set_size(h.chunk, h.row);
+  duckdb_state state = duckdb_append_data_chunk(handle_->appender, h.chunk);
+  chunk.Reset();
   return AppendState(state, handle_->appender);
 }
 

@@ -302,10 +302,12 @@ class Appender {
 /// Appends rows to a table by whole chunks (2048 rows), writing each value straight into
 /// DuckDB's vectors: for wide loads, several times faster than Appender's value-by-value calls.
 /// Set every column of a row (Set* or SetNull), then EndRow; Close flushes what is left.
+class ChunkBuilder;  // chunk_builder.h: a chunk filled on another thread
+
 class ChunkAppender {
  public:
   /// The column types it writes (the table's, in order; DuckDB casts nothing here).
-  enum class Type : uint8_t { kBigint, kBoolean, kDouble, kVarchar };
+  enum class Type : uint8_t { kBigint, kBoolean, kDouble, kVarchar, kInteger, kSmallint, kTinyint };
   ~ChunkAppender();
   ChunkAppender(const ChunkAppender&) = delete;
   ChunkAppender& operator=(const ChunkAppender&) = delete;
@@ -315,7 +317,14 @@ class ChunkAppender {
   void SetBool(size_t column, bool value);
   void SetDouble(size_t column, double value);
   void SetText(size_t column, std::string_view value);
+  /// For kInteger, kSmallint and kTinyint columns: the caller has checked the range.
+  void SetInt32(size_t column, int32_t value);
+  void SetInt16(size_t column, int16_t value);
+  void SetInt8(size_t column, int8_t value);
   Status EndRow();
+  /// Appends `chunk`'s rows (after the rows ended with EndRow), copying every value; the chunk
+  /// is then empty (reset) and its referenced texts no longer needed.
+  Status Append(ChunkBuilder& chunk);
   Status Close();
 
  private:
@@ -355,6 +364,12 @@ class Connection {
   /// `types`.
   Result<std::unique_ptr<ChunkAppender>> MakeChunkAppender(
       std::string_view table, const std::vector<ChunkAppender::Type>& types);
+  /// A ChunkAppender for `catalog`.`schema`.`table` (an attached database's table). Begun
+  /// inside a transaction of this connection, its rows belong to that transaction (a ROLLBACK
+  /// drops them); close it before the COMMIT.
+  Result<std::unique_ptr<ChunkAppender>> MakeChunkAppender(
+      std::string_view catalog, std::string_view schema, std::string_view table,
+      const std::vector<ChunkAppender::Type>& types);
   /// SET lock_configuration = true: no later statement can change the configuration.
   Status LockConfiguration();
   /// Asks a running query on this connection to stop; safe from any thread.
