@@ -42,6 +42,7 @@
 #include "plexus/access/query_service.h"
 #include "plexus/catalog/catalog.h"
 #include "plexus/engine/engine.h"
+#include "plexus/engine/sql_parse.h"
 
 namespace plexus::bench {
 namespace {
@@ -143,19 +144,19 @@ Result<double> TimePrepare(engine::Connection &raw, const std::string &sql) {
   return MicrosSince(start);
 }
 
-/// One call of a prepared one-argument parser statement (json_serialize_sql or
-/// json_deserialize_sql), in microseconds; `value` gets its answer when set.
-Result<double> TimeParserCall(engine::PreparedStatement &call,
-                              const std::string &argument, std::string *value) {
+/// One call of the guard's in-process parser (engine::SerializeSql, what
+/// json_serialize_sql gives, or engine::DeserializeSql), in microseconds;
+/// `value` gets its answer when set.
+Result<double> TimeParserCall(bool serialize, const std::string &argument,
+                              std::string *value) {
   auto start = Clock::now();
-  PLEXUS_RETURN_IF_ERROR(call.BindText(1, argument));
-  PLEXUS_ASSIGN_OR_RETURN(auto result, call.Execute());
-  PLEXUS_ASSIGN_OR_RETURN(auto chunk, result->Fetch());
-  if (!chunk || chunk->size() == 0)
-    return Internal("the parser call returned no value");
+  PLEXUS_ASSIGN_OR_RETURN(std::string answer,
+                          serialize ? engine::SerializeSql(argument)
+                                    : engine::DeserializeSql(argument));
+  double us = MicrosSince(start);
   if (value != nullptr)
-    *value = chunk->Text(0, 0);
-  return MicrosSince(start);
+    *value = std::move(answer);
+  return us;
 }
 
 /// The audit record the service writes before answering, appended alone.
@@ -228,10 +229,10 @@ Result<std::vector<Series>> MeasureStatements(Setup &setup, int count) {
        "SELECT 1 on raw DuckDB: the engine's floor per statement",
        {}},
       {"parse_user",
-       "json_serialize_sql of the user's statement alone (the guard's first parser call)",
+       "engine::SerializeSql of the user's statement alone (parse to JSON, the guard's first step)",
        {}},
       {"render_rewritten",
-       "json_deserialize_sql of the rewritten statement's JSON alone (the guard's second call)",
+       "engine::DeserializeSql of the rewritten statement's JSON alone (back to SQL, the guard's last step)",
        {}},
       {"overhead_repeated", "path_repeated - raw_inline, paired per round", {}},
       {"overhead_distinct",
@@ -241,11 +242,6 @@ Result<std::vector<Series>> MeasureStatements(Setup &setup, int count) {
   PLEXUS_ASSIGN_OR_RETURN(auto guard_conn,
                           setup.bench->raw_database().Connect());
   access::SqlGuard guard(guard_conn.get());
-  PLEXUS_ASSIGN_OR_RETURN(auto serialize,
-                          guard_conn->Prepare("SELECT json_serialize_sql($1::VARCHAR)"));
-  PLEXUS_ASSIGN_OR_RETURN(
-      auto deserialize,
-      guard_conn->Prepare("SELECT json_deserialize_sql(j::JSON) FROM (SELECT $1::VARCHAR AS j)"));
   std::string repeated = PathStatement(0);
   std::string rewritten;
   double fetch_us = 0, finish_us = 0, ignored = 0;
@@ -280,11 +276,11 @@ Result<std::vector<Series>> MeasureStatements(Setup &setup, int count) {
                             TimeRaw(setup.bench->raw(), "SELECT 1"));
     std::string rewritten_json;
     PLEXUS_ASSIGN_OR_RETURN(double parse,
-                            TimeParserCall(*serialize, distinct, nullptr));
+                            TimeParserCall(true, distinct, nullptr));
     PLEXUS_RETURN_IF_ERROR(
-        TimeParserCall(*serialize, rewritten, &rewritten_json).status());
+        TimeParserCall(true, rewritten, &rewritten_json).status());
     PLEXUS_ASSIGN_OR_RETURN(double render,
-                            TimeParserCall(*deserialize, rewritten_json, nullptr));
+                            TimeParserCall(false, rewritten_json, nullptr));
     if (i < 0)
       continue;
     const double us[] = {rep,      dis,     novel,   audit,        check,

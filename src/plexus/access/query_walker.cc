@@ -86,6 +86,7 @@ Status CheckFunctionName(const Json& function, std::string_view kind, bool table
 
 Status QueryWalker::Walk(Json& statement) {
   if (!statement.is_object() || !statement.contains("node")) return Unrecognised("a statement");
+  reachable_ = FindReachableColumns(statement);  // before the walk rewrites it
   return WalkValue(statement, 0);
 }
 
@@ -282,6 +283,13 @@ Status QueryWalker::SpliceSecuredSelect(Json& ref, const ResolvedRelation& relat
   if (relation.principal == nullptr || !parse_secured_) {
     return Internal("the secured relation " + relation.logical_name + " has no principal");
   }
+  PLEXUS_ASSIGN_OR_RETURN(Json node, WalkSecuredSelect(relation, depth));
+  KeepReachableColumns(node, reachable_, ref);
+  ref = SecuredSubqueryRef(std::move(ref), std::move(node));
+  return Status::OK();
+}
+
+Result<Json> QueryWalker::WalkSecuredSelect(const ResolvedRelation& relation, int depth) {
   PLEXUS_ASSIGN_OR_RETURN(Json node, parse_secured_(relation.secured_select));
   PLEXUS_RETURN_IF_ERROR(SubstitutePrincipal(node, *relation.principal));
   // Walked for its functions and its one table; the user's CTEs are not visible to it.
@@ -296,8 +304,7 @@ Status QueryWalker::SpliceSecuredSelect(Json& ref, const ResolvedRelation& relat
   if (!status.ok()) {
     return status.WithPrefix("the access rules of " + relation.logical_name);
   }
-  ref = SecuredSubqueryRef(std::move(ref), std::move(node));
-  return Status::OK();
+  return node;
 }
 
 void QueryWalker::AddCopyTarget(Json& ref, std::vector<PlainColumn> clear_columns) {

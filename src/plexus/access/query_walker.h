@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "plexus/access/predicate_copy.h"
+#include "plexus/access/secured_relation.h"
 #include "plexus/access/sql_guard.h"
 #include "plexus/common/status.h"
 
@@ -68,6 +69,8 @@ class QueryWalker {
   Status WalkBaseTable(nlohmann::json& ref, int depth);
   /// Replaces `ref` by the derived table of a secured relation and walks that table.
   Status SpliceSecuredSelect(nlohmann::json& ref, const ResolvedRelation& relation, int depth);
+  /// A secured relation's SELECT, parsed, its principal functions replaced, walked.
+  Result<nlohmann::json> WalkSecuredSelect(const ResolvedRelation& relation, int depth);
   /// Inside a secured relation's SELECT: `name` must be its physical table, read once.
   Status CheckSecuredSource(nlohmann::json& ref, const TableName& name, int depth);
   Status WalkTableFunction(nlohmann::json& ref, int depth);
@@ -83,6 +86,8 @@ class QueryWalker {
   const ResolvedRelation* secured_source_ = nullptr;
   int secured_source_reads_ = 0;
   std::vector<std::string> secured_columns_;  ///< names its expressions may use (lower case)
+  /// The columns of secured relations the statement can read: the derived tables project these.
+  ReachableColumns reachable_;
   /// Set while walking a SELECT node's FROM: where its secured relations that predicates of
   /// its WHERE may be copied into are collected (only through INNER and CROSS joins).
   std::vector<CopyTarget>* copy_targets_ = nullptr;

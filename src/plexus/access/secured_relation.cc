@@ -133,7 +133,108 @@ void AddLambdaParameters(const Json &value, std::vector<std::string> &names, int
   for (const Json &child : value) AddLambdaParameters(child, names, depth + 1);
 }
 
+bool Contains(const std::vector<std::string> &sorted, const std::string &name) {
+  return std::binary_search(sorted.begin(), sorted.end(), name);
+}
+
+void SortUnique(std::vector<std::string> &names) {
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+}
+
+void AddStrings(const Json &list, std::vector<std::string> &names) {
+  if (!list.is_array()) return;
+  for (const Json &part : list) {
+    if (part.is_string()) names.push_back(Lower(part.get<std::string>()));
+  }
+}
+
+// The string member `key` of an object; "" when absent or not a string (a value's "type" is an
+// object).
+std::string StringAt(const Json &object, const char *key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// FindReachableColumns' walk: every object and array of the tree, so no member is missed.
+void FindColumns(const Json &value, ReachableColumns &out, int depth) {
+  if (out.all) return;
+  if (depth > kMaxDepth) {
+    out.all = true;
+    return;
+  }
+  if (value.is_object()) {
+    std::string kind = StringAt(value, "class");
+    if (kind.empty()) kind = StringAt(value, "type");
+    if (kind == "STAR" || kind == "POSITIONAL_REFERENCE" || kind == "PIVOT" ||
+        StringAt(value, "ref_type") == "NATURAL") {
+      out.all = true;
+      return;
+    }
+    if (kind == "COLUMN_REF") {
+      auto parts = value.find("column_names");
+      if (parts != value.end() && parts->is_array() && !parts->empty() &&
+          parts->back().is_string()) {
+        out.last_parts.push_back(Lower(parts->back().get<std::string>()));
+      }
+      if (parts != value.end()) AddStrings(*parts, out.names);
+    }
+    if (auto using_columns = value.find("using_columns"); using_columns != value.end()) {
+      AddStrings(*using_columns, out.names);
+    }
+  }
+  if (value.is_object() || value.is_array()) {
+    for (const Json &child : value) FindColumns(child, out, depth + 1);
+  }
+}
+
+// The name a secured SELECT's list entry is read by: its alias, else its bare column.
+std::string ProjectedName(const Json &expression) {
+  std::string alias = StringAt(expression, "alias");
+  if (!alias.empty()) return Lower(alias);
+  std::vector<std::string> names;
+  AddColumnNames(expression, names);
+  return names.size() == 1 ? names[0] : std::string();
+}
+
+// A SELECT whose list can be trimmed without changing its rows: no DISTINCT, no grouping.
+bool IsPlainSelectList(const Json &node) {
+  auto empty = [&node](const char *key) {
+    auto it = node.find(key);
+    return it == node.end() || it->is_null() || (it->is_array() && it->empty());
+  };
+  return StringAt(node, "type") == "SELECT_NODE" && empty("modifiers") &&
+         empty("group_expressions") && empty("group_sets") && empty("having") && empty("qualify") &&
+         StringAt(node, "aggregate_handling") == "STANDARD_HANDLING";
+}
+
 }  // namespace
+
+ReachableColumns FindReachableColumns(const Json &statement) {
+  ReachableColumns out;
+  FindColumns(statement, out, 0);
+  SortUnique(out.names);
+  SortUnique(out.last_parts);
+  return out;
+}
+
+void KeepReachableColumns(Json &node, const ReachableColumns &reachable, const Json &ref) {
+  auto renamed = ref.find("column_name_alias");
+  bool renames = renamed != ref.end() && !(renamed->is_array() && renamed->empty());
+  std::string alias = Lower(StringAt(ref, "alias"));
+  auto list = node.find("select_list");
+  if (reachable.all || renames || alias.empty() || Contains(reachable.last_parts, alias) ||
+      list == node.end() || !list->is_array() || list->size() < 2 || !IsPlainSelectList(node)) {
+    return;
+  }
+  Json kept = Json::array();
+  for (Json &expression : *list) {
+    std::string name = ProjectedName(expression);
+    if (name.empty() || Contains(reachable.names, name)) kept.push_back(std::move(expression));
+  }
+  if (kept.empty()) kept.push_back(std::move((*list)[0]));  // none was moved: [0] is whole
+  *list = std::move(kept);
+}
 
 std::vector<std::string> SecuredColumnNames(const Json &node) {
   std::vector<std::string> names;

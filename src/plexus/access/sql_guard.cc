@@ -8,16 +8,14 @@
 
 #include "plexus/access/function_allowlist.h"
 #include "plexus/access/query_walker.h"
+#include "plexus/engine/sql_parse.h"
 
 namespace plexus::access {
 
-/// The two parser calls of a Check, prepared once per guard (about half the cost of a Check
-/// when prepared every time).
-struct SqlGuard::ParserStatements {
-  std::unique_ptr<engine::PreparedStatement> serialize;
-  std::unique_ptr<engine::PreparedStatement> deserialize;
-  /// Secured relations' SELECTs (ResolvedRelation::secured_select), parsed: their query node
-  /// by text. Bounded: emptied when full (there is one text per port and reader profile).
+/// Secured relations' SELECTs (ResolvedRelation::secured_select), parsed: their query node by
+/// text. Bounded: emptied when full (there is one text per port and reader profile). A guard's
+/// copies share it.
+struct SqlGuard::ParsedSecuredSelects {
   std::unordered_map<std::string, nlohmann::json> secured_nodes;
 };
 
@@ -106,29 +104,15 @@ Status CheckVerdict(const Json& document, std::string_view sql) {
   return Status::OK();
 }
 
-// Runs a prepared one-parameter, one-value statement and returns the value as text.
-Result<std::string> RunPrepared(engine::PreparedStatement& statement, std::string_view arg) {
-  if (!statement.BindText(1, arg).ok()) {  // DuckDB refuses text that is not UTF-8
-    return InvalidArgument("the SQL text is not valid UTF-8");
-  }
-  PLEXUS_ASSIGN_OR_RETURN(auto result, statement.Execute());
-  PLEXUS_ASSIGN_OR_RETURN(auto chunk, result->Fetch());
-  if (!chunk || chunk->size() == 0 || chunk->IsNull(0, 0)) {
-    return Internal("the SQL parser returned no value");
-  }
-  return chunk->Text(0, 0);
-}
-
 constexpr size_t kMaxCachedSecuredSelects = 256;
 
 // The query node of a platform-written SELECT, parsed once per guard. Its text holds secrets
 // (a mask's salt): no message of this function quotes it.
-Result<Json> ParseSecuredSelect(engine::PreparedStatement& serialize,
-                                std::unordered_map<std::string, Json>& cache,
+Result<Json> ParseSecuredSelect(std::unordered_map<std::string, Json>& cache,
                                 const std::string& sql) {
   if (auto it = cache.find(sql); it != cache.end()) return it->second;
   if (sql.find('\0') != std::string::npos) return InvalidArgument("the access rules hold a NUL");
-  PLEXUS_ASSIGN_OR_RETURN(std::string serialized, RunPrepared(serialize, sql));
+  PLEXUS_ASSIGN_OR_RETURN(std::string serialized, engine::SerializeSql(sql));
   Json document = Json::parse(serialized, nullptr, /*allow_exceptions=*/false);
   Status verdict = CheckVerdict(document, sql);
   if (!verdict.ok()) {
@@ -165,33 +149,20 @@ std::string TableName::ToString() const {
 
 bool SqlGuard::IsAllowedFunction(std::string_view name) { return IsAllowedScalarFunction(name); }
 
-Status SqlGuard::PrepareStatements() const {
-  if (statements_) return Status::OK();
-  auto statements = std::make_shared<ParserStatements>();
-  PLEXUS_ASSIGN_OR_RETURN(statements->serialize,
-                          parser_->Prepare("SELECT json_serialize_sql($1::VARCHAR)"));
-  // Through a subquery: `json_deserialize_sql($1::JSON)` costs three times as much per call on
-  // DuckDB 1.4 (about 170 us against 60 us), the cast of a parameter to JSON being the cost.
-  PLEXUS_ASSIGN_OR_RETURN(
-      statements->deserialize,
-      parser_->Prepare("SELECT json_deserialize_sql(j::JSON) FROM (SELECT $1::VARCHAR AS j)"));
-  statements_ = std::move(statements);
-  return Status::OK();
-}
-
 Result<GuardedQuery> SqlGuard::Check(std::string_view sql, const RelationResolver& resolver) const {
   // DuckDB's parser reads up to a NUL byte; the guard would check less than the caller sent.
   if (sql.find('\0') != std::string_view::npos) {
     return InvalidArgument("the SQL text holds a NUL byte");
   }
-  PLEXUS_RETURN_IF_ERROR(PrepareStatements());
-  PLEXUS_ASSIGN_OR_RETURN(std::string serialized, RunPrepared(*statements_->serialize, sql));
+  // DuckDB's parser in process: the JSON json_serialize_sql would give (sql_parse.h).
+  PLEXUS_ASSIGN_OR_RETURN(std::string serialized, engine::SerializeSql(sql));
   Json document = Json::parse(serialized, nullptr, /*allow_exceptions=*/false);
   PLEXUS_RETURN_IF_ERROR(CheckVerdict(document, sql));
 
-  ParserStatements& statements = *statements_;
+  if (!secured_selects_) secured_selects_ = std::make_shared<ParsedSecuredSelects>();
+  ParsedSecuredSelects& statements = *secured_selects_;
   QueryWalker walker(resolver, [&statements](const std::string& secured_sql) {
-    return ParseSecuredSelect(*statements.serialize, statements.secured_nodes, secured_sql);
+    return ParseSecuredSelect(statements.secured_nodes, secured_sql);
   });
   std::string rewritten;
   try {
@@ -200,8 +171,7 @@ Result<GuardedQuery> SqlGuard::Check(std::string_view sql, const RelationResolve
   } catch (const Json::exception& e) {  // a shape the walker did not expect: fail closed
     return Internal(std::string("cannot walk the parsed query: ") + e.what());
   }
-  PLEXUS_ASSIGN_OR_RETURN(std::string guarded_sql,
-                          RunPrepared(*statements_->deserialize, rewritten));
+  PLEXUS_ASSIGN_OR_RETURN(std::string guarded_sql, engine::DeserializeSql(rewritten));
   return GuardedQuery{std::move(guarded_sql), walker.TakeRelations(), walker.TakeWarnings()};
 }
 

@@ -1,12 +1,13 @@
 // File: plexus/access/sql_guard.h
 //
 // The one gate every SQL text passes, from a consumer (CLI, HTTP, wire) or from a pipeline.
-// It parses with DuckDB's own parser (json_serialize_sql), accepts exactly one SELECT, resolves
+// It parses with DuckDB's own parser, in process (engine/sql_parse.h: the JSON tree
+// json_serialize_sql gives), accepts exactly one SELECT, resolves
 // every table name through a RelationResolver (product ports for consumers; a pipeline's
 // inputs for pipelines), refuses table functions and scalar functions outside an allowlist,
-// and returns SQL whose table references point at the physical relations
-// (json_deserialize_sql), with each reference aliased to the name the user wrote so qualified
-// column references keep working.
+// and returns SQL whose table references point at the physical relations (the tree back to SQL,
+// as json_deserialize_sql does), with each reference aliased to the name the user wrote so
+// qualified column references keep working.
 //
 //   PortResolver resolver(...);                       // a RelationResolver
 //   PLEXUS_ASSIGN_OR_RETURN(GuardedQuery q, guard.Check(sql, resolver));
@@ -18,7 +19,7 @@
 //
 // A refusal is Status kPermissionDenied (a statement, function or name that is not allowed) or
 // kInvalidArgument (SQL that does not parse); its message names what was refused.
-// Thread safety: SqlGuard uses its parser connection; one thread at a time.
+// Thread safety: one thread at a time per guard and its copies (they share a cache).
 #pragma once
 
 #include <map>
@@ -104,9 +105,11 @@ struct GuardedQuery {
 
 class SqlGuard {
  public:
-  /// `parser` is a connection used only to call json_serialize_sql/json_deserialize_sql; the
-  /// guard does not own it and it must outlive the guard.
-  explicit SqlGuard(engine::Connection* parser) : parser_(parser) {}
+  /// The guard parses in process and needs no connection.
+  SqlGuard() = default;
+  /// Kept for callers that still hand a parser connection: the guard no longer uses it (it
+  /// parsed with json_serialize_sql on it before engine/sql_parse.h); it is not kept.
+  explicit SqlGuard(engine::Connection* /*unused*/) {}
 
   /// Checks and rewrites one SQL text. CTE names defined in the query resolve to the CTE, not
   /// through the resolver; every other table name goes through the resolver.
@@ -116,14 +119,9 @@ class SqlGuard {
   static bool IsAllowedFunction(std::string_view name);
 
  private:
-  struct ParserStatements;
-  /// Prepares the json_serialize_sql / json_deserialize_sql calls on first use.
-  Status PrepareStatements() const;
-
-  engine::Connection* parser_;
-  /// Prepared on the parser connection on first use; copies of the guard share them, as they
-  /// share the connection.
-  mutable std::shared_ptr<ParserStatements> statements_;
+  struct ParsedSecuredSelects;
+  /// Made on first use; copies of the guard share it.
+  mutable std::shared_ptr<ParsedSecuredSelects> secured_selects_;
 };
 
 }  // namespace plexus::access
