@@ -9,6 +9,7 @@
 
 #include "plexus/common/text.h"
 #include "plexus/pipeline/cdc_apply_sql.h"
+#include "plexus/pipeline/cdc_parse.h"
 #include "plexus/pipeline/cdc_row_steps.h"
 #include "plexus/spec/parse.h"
 
@@ -186,7 +187,9 @@ struct CdcApplier::State {
 
   void DropWork() {
     std::string sql;
-    for (const char* t : {"raw", "dead", "src"}) sql += "DROP TABLE IF EXISTS " + Work(t) + ";";
+    for (const char* t : {"raw", "dead", "src", "fkeys", "fdrops"}) {
+      sql += "DROP TABLE IF EXISTS " + Work(t) + ";";
+    }
     for (size_t i = 0; i < ports.size(); i++) {
       sql += "DROP TABLE IF EXISTS " + Work("typed" + std::to_string(i)) + ";";
       sql += "DROP TABLE IF EXISTS " + Work("win" + std::to_string(i)) + ";";
@@ -389,6 +392,45 @@ struct CdcApplier::State {
     return sql;
   }
 
+  /// Whether the batch may take the fast path (cdc_parse.h): one port without steps whose
+  /// columns are all of types it writes, and keys it can compare.
+  bool FastEligible() const {
+    if (!internal::FastPathEnabled() || ports.size() != 1 || row_steps != nullptr) return false;
+    for (const auto& c : ports[0].columns) {
+      auto kind = internal::FastKindOf(c.type);
+      if (!kind || (c.key && *kind == internal::FastKind::kDouble)) return false;
+    }
+    return true;
+  }
+
+  /// The batch through the fast path; nullopt when it takes the SQL path instead.
+  Result<std::optional<ApplyReport>> ApplyFast(const std::vector<std::string>& events,
+                                               const SourceOffsets& offsets, Profile& prof) {
+    const PortTables& p = ports[0];
+    internal::FastTables tables{attach, p.table_name, p.table_name + "__cdc_keys",
+                                Work("fkeys"), Work("fdrops")};
+    auto mark = [&](const char* step) { prof.Mark(step); };
+    PLEXUS_ASSIGN_OR_RETURN(
+        auto fast, internal::FastBatch::Prepare(*conn, p.columns, events, std::move(tables), mark));
+    if (!fast) return std::optional<ApplyReport>();
+    PLEXUS_RETURN_IF_ERROR(conn->Execute("BEGIN TRANSACTION"));
+    Status written = fast->Write(*conn, mark);
+    if (written.ok() && !offsets.empty()) written = conn->Execute(OffsetsSql(offsets));
+    if (written.ok()) written = conn->Execute("COMMIT");
+    if (!written.ok()) {
+      (void)conn->Execute("ROLLBACK");
+      return written;
+    }
+    prof.Mark("commit");
+    ApplyReport report;
+    report.events = static_cast<int64_t>(events.size());
+    report.upserted = fast->upserted();
+    report.deleted = fast->deleted();
+    report.stale = fast->stale();
+    report.newest_event_ms = fast->newest_ts_ms();
+    return std::optional<ApplyReport>(std::move(report));
+  }
+
   Status Transaction(const std::string& body) {
     Status s = conn->Execute("BEGIN TRANSACTION;" + body + "COMMIT;");
     if (!s.ok()) (void)conn->Execute("ROLLBACK");
@@ -405,6 +447,11 @@ struct CdcApplier::State {
       return report;
     }
     Profile prof;
+    if (FastEligible()) {
+      PLEXUS_ASSIGN_OR_RETURN(auto fast, ApplyFast(events, offsets, prof));
+      if (fast) return std::move(*fast);
+      prof.Mark("fallback");
+    }
     PLEXUS_RETURN_IF_ERROR(LoadRaw(events));
     prof.Mark("load");
     std::vector<NamedTypes> fresh(ports.size());
