@@ -77,10 +77,17 @@ class PolicyRun {
                 return std::tie(a.entity, a.message) < std::tie(b.entity, b.message);
               });
     // A violation on a domain fails every product of it.
+    // Sorted by entity, the violations come grouped by domain.
     std::unordered_map<std::string_view, std::unordered_set<std::string_view>> failing;
+    std::unordered_set<std::string_view>* domain_failing = nullptr;
+    std::string_view last_domain;
     for (const auto& v : out.violations) {
       if (v.exemption.empty() && !v.domain.empty()) {
-        failing[v.domain].insert(v.product.empty() ? std::string_view("*") : v.product);
+        if (domain_failing == nullptr || v.domain != last_domain) {
+          last_domain = v.domain;
+          domain_failing = &failing[last_domain];
+        }
+        domain_failing->insert(v.product.empty() ? std::string_view("*") : v.product);
       }
     }
     for (const auto& [domain, products] : failing) {
@@ -108,7 +115,7 @@ class PolicyRun {
         std::string_view entity = entities.IsNull(row) ? "" : entities.String(row);
         size_t dot = entity.find('.');
         std::string_view domain = entity.substr(0, dot);
-        if (!state_.products_by_domain.count(domain)) domain = {};
+        if (!domains_.Has(domain)) domain = {};
         bool mine = every_row || (domain.empty() ? key == task_.mesh_key : members.count(domain));
         if (!mine || (policy.scope != "global" && domain != policy.scope)) continue;
         Violation& v = out.emplace_back();
@@ -119,7 +126,7 @@ class PolicyRun {
         v.domain = domain;
         if (dot != std::string_view::npos) {
           std::string_view product = entity.substr(0, entity.find('.', dot + 1));
-          if (state_.products.count(product)) v.product = product;
+          if (products_.Has(product)) v.product = product;
         }
         Exempt(v);
       }
@@ -138,8 +145,32 @@ class PolicyRun {
     v.quarantine = task_.policy->quarantine && v.exemption.empty() && !v.product.empty();
   }
 
+  /// Whether a text is in `Set`, the last answer kept: a policy's rows mostly come grouped by
+  /// domain and product, so most lookups are the one before.
+  template <typename Set>
+  class LastLookup {
+   public:
+    explicit LastLookup(const Set& set) : set_(set) {}
+    bool Has(std::string_view text) {
+      if (!asked_ || text != last_) {
+        asked_ = true;
+        last_.assign(text);
+        found_ = set_.count(text) != 0;
+      }
+      return found_;
+    }
+
+   private:
+    const Set& set_;
+    bool asked_ = false;
+    std::string last_;
+    bool found_ = false;
+  };
+
   Evaluator::State& state_;
   const Task& task_;
+  LastLookup<decltype(Evaluator::State::products_by_domain)> domains_{state_.products_by_domain};
+  LastLookup<internal::TextSet> products_{state_.products};
 };
 
 /// The order to start the tasks in: those reading the most rows first, so that no long one
@@ -230,9 +261,21 @@ void Score(const Evaluator::State& state, const PolicySet& set,
 /// The violations counted per policy, per domain and for the mesh; failing products per domain.
 void Count(Evaluation& out) {
   std::unordered_map<std::string_view, std::unordered_set<std::string_view>> failing_products;
+  // The violations come by policy, and mostly grouped by domain: the last standings found are
+  // tried first.
+  const Violation* last = nullptr;
+  Standing* policy_standing = nullptr;
+  Standing* domain_standing = nullptr;
+  std::unordered_set<std::string_view>* domain_failing = nullptr;
   for (const auto& v : out.violations) {
-    Standing* ds = v.domain.empty() ? nullptr : &out.domains[v.domain];
-    Standing& ps = out.policies[v.policy];
+    if (last == nullptr || v.policy != last->policy) policy_standing = &out.policies[v.policy];
+    if (last == nullptr || v.domain != last->domain) {
+      domain_standing = v.domain.empty() ? nullptr : &out.domains[v.domain];
+      domain_failing = v.domain.empty() ? nullptr : &failing_products[v.domain];
+    }
+    last = &v;
+    Standing* ds = domain_standing;
+    Standing& ps = *policy_standing;
     if (!v.exemption.empty()) {
       ++ps.exempted;
       ++out.mesh.exempted;
@@ -248,7 +291,7 @@ void Count(Evaluation& out) {
     bump(out.mesh);
     if (ds) {
       bump(*ds);
-      failing_products[v.domain].insert(v.product.empty() ? std::string_view("*") : v.product);
+      domain_failing->insert(v.product.empty() ? std::string_view("*") : v.product);
     }
   }
   for (auto& [domain, ds] : out.domains) {

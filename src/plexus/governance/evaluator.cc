@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <regex>
 #include <thread>
 
 #include "plexus/common/text.h"
@@ -137,8 +136,7 @@ std::set<std::string> ViewsRead(const PolicySet& set, Evaluator::State& state) {
   for (auto view = views.rbegin(); view != views.rend(); ++view) {
     if (view->derived == nullptr || !read.count(view->name)) continue;
     for (const auto& other : views) {
-      std::regex word("\\b" + std::string(other.name) + "\\b");
-      if (&other != &*view && std::regex_search(view->derived, word)) read.insert(other.name);
+      if (&other != &*view && NamesWord(view->derived, other.name)) read.insert(other.name);
     }
   }
   return read;

@@ -35,6 +35,9 @@ bool InForce(const spec::Exemption& e, const std::string& now);
 bool Covers(const std::string& exempted, std::string_view entity);
 
 
+/// True when `sql` holds `word` as a word (not inside a longer identifier).
+bool NamesWord(std::string_view sql, std::string_view word);
+
 /// Hashes strings and string_views alike (heterogeneous lookup).
 struct TextHash {
   using is_transparent = void;

@@ -1,19 +1,19 @@
 // Loading the catalog's views into the evaluator's DuckDB: the export (SQLite) runs on its own
-// thread and copies rows into batches; this thread appends them, a chunk at a time, one table
-// per view (joining `by_product` views with `products` as it goes); a third thread makes the
-// views computed in DuckDB as soon as what they read is loaded, and those left are made at the
-// end, in parallel. Only the views asked for are exported and loaded.
+// thread and writes the rows straight into DuckDB chunks (joining `by_product` views with
+// `products` as it goes); this thread appends the full chunks, one table per view; a third
+// thread makes the views computed in DuckDB as soon as what they read is loaded, and those left
+// are made at the end, in parallel. Only the views asked for are exported and loaded.
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <optional>
-#include <regex>
 #include <set>
 #include <thread>
 #include <unordered_map>
 
+#include "plexus/engine/chunk_builder.h"
 #include "plexus/engine/engine.h"
 #include "plexus/governance/evaluator_internal.h"
 
@@ -21,67 +21,167 @@ namespace plexus::governance {
 
 namespace {
 
-/// Appends the exported rows to one table per view, a chunk at a time.
-class TableLoader : public catalog::ViewSink {
+using Type = engine::ChunkAppender::Type;
+
+/// The DuckDB types of a view's columns, in order.
+std::vector<Type> ColumnTypes(const catalog::GovernanceView& view) {
+  std::vector<Type> types;
+  for (const auto& c : view.columns) {
+    std::string_view type = c.type;
+    types.push_back(type == "BIGINT"    ? Type::kBigint
+                    : type == "BOOLEAN" ? Type::kBoolean
+                    : type == "DOUBLE"  ? Type::kDouble
+                                        : Type::kVarchar);
+  }
+  return types;
+}
+
+/// What the export hands the loading thread: a view begins, a full chunk of its rows, or it
+/// ends.
+struct Handover {
+  const catalog::GovernanceView* begin = nullptr;  ///< set: a view starts (no rows)
+  const catalog::GovernanceView* end = nullptr;    ///< set: the view ends (no rows)
+  const catalog::GovernanceView* view = nullptr;   ///< the rows' view
+  std::unique_ptr<engine::ChunkBuilder> rows;
+};
+
+/// The queue between the export (producer) and the loading thread (consumer), bounded; the
+/// consumer hands emptied chunks back for reuse.
+class HandoverQueue {
  public:
-  explicit TableLoader(engine::Connection& conn) : conn_(conn) {}
+  static constexpr size_t kQueued = 8;
+
+  void Push(Handover item) {
+    std::unique_lock lock(mu_);
+    space_.wait(lock, [&] { return queue_.size() < kQueued || abandoned_; });
+    if (abandoned_) return;
+    queue_.push_back(std::move(item));
+    ready_.notify_one();
+  }
+  /// The next item; nullopt once the producer finished and the queue is empty.
+  std::optional<Handover> Pop() {
+    std::unique_lock lock(mu_);
+    ready_.wait(lock, [&] { return !queue_.empty() || done_; });
+    if (queue_.empty()) return std::nullopt;
+    Handover item = std::move(queue_.front());
+    queue_.pop_front();
+    space_.notify_one();
+    return item;
+  }
+  /// An emptied chunk of `view`'s, for the producer to fill again.
+  void Recycle(const catalog::GovernanceView* view, std::unique_ptr<engine::ChunkBuilder> rows) {
+    std::lock_guard lock(mu_);
+    if (view == recycling_) spare_.push_back(std::move(rows));
+  }
+  /// A spare chunk of `view`'s, or null; the spares of other views are dropped.
+  std::unique_ptr<engine::ChunkBuilder> Spare(const catalog::GovernanceView* view) {
+    std::lock_guard lock(mu_);
+    if (view != recycling_) {
+      recycling_ = view;
+      spare_.clear();
+    }
+    if (spare_.empty()) return nullptr;
+    auto rows = std::move(spare_.back());
+    spare_.pop_back();
+    return rows;
+  }
+  /// The producer is done (with `status`); Pop then returns nullopt once the queue is empty.
+  void Finish(Status status) {
+    std::lock_guard lock(mu_);
+    done_ = true;
+    status_ = std::move(status);
+    ready_.notify_all();
+  }
+  /// The consumer stops early: the producer's pushes return at once.
+  void Abandon() {
+    std::lock_guard lock(mu_);
+    abandoned_ = true;
+    queue_.clear();
+    space_.notify_all();
+  }
+  Status status() {
+    std::lock_guard lock(mu_);
+    return status_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable ready_;
+  std::condition_variable space_;
+  std::deque<Handover> queue_;
+  const catalog::GovernanceView* recycling_ = nullptr;
+  std::vector<std::unique_ptr<engine::ChunkBuilder>> spare_;
+  bool done_ = false;
+  bool abandoned_ = false;
+  Status status_;
+};
+
+/// The export's side, on its thread: writes each row straight into a DuckDB chunk (joining
+/// `by_product` views with `products` as it goes) and hands full chunks to the loading thread,
+/// which only appends them.
+class ChunkFiller : public catalog::ViewSink {
+ public:
+  ChunkFiller(const std::set<std::string>& only, HandoverQueue& queue)
+      : only_(only), queue_(queue) {}
+
+  bool Wants(const catalog::GovernanceView& view) const override {
+    return only_.empty() || only_.count(view.name) != 0;
+  }
 
   Status BeginView(const catalog::GovernanceView& view) override {
-    using Type = engine::ChunkAppender::Type;
-    std::string ddl = "CREATE TABLE " + engine::QuoteIdentifier(view.name) + " (";
-    types_.clear();
-    for (size_t i = 0; i < view.columns.size(); ++i) {
-      std::string_view type = view.columns[i].type;
-      ddl += (i ? ", " : "") + engine::QuoteIdentifier(view.columns[i].name) + " " +
-             std::string(type);
-      types_.push_back(type == "BIGINT"    ? Type::kBigint
-                       : type == "BOOLEAN" ? Type::kBoolean
-                       : type == "DOUBLE"  ? Type::kDouble
-                                           : Type::kVarchar);
-    }
-    PLEXUS_RETURN_IF_ERROR(conn_.Execute(ddl + ")"));
-    PLEXUS_ASSIGN_OR_RETURN(appender_, conn_.MakeChunkAppender(view.name, types_));
+    view_ = &view;
+    types_ = ColumnTypes(view);
     keeps_products_ = std::string_view(view.name) == "products";
     products_loaded_ = products_loaded_ || keeps_products_;
     join_ = Join();
-    return view.by_product ? JoinPlan(view) : Status::OK();
+    last_key_.clear();
+    last_product_ = nullptr;
+    if (view.by_product) PLEXUS_RETURN_IF_ERROR(JoinPlan(view));
+    Handover begin;
+    begin.begin = &view;
+    queue_.Push(std::move(begin));
+    rows_.reset();  // made at the first row: an empty view needs none
+    return Status::OK();
   }
 
   Status Row(const catalog::ViewRow& row) override {
-    using Type = engine::ChunkAppender::Type;
     if (keeps_products_) KeepProduct(row);
+    if (!rows_) rows_ = Fresh();
     const Product* product = nullptr;
     if (join_.key >= 0) {
-      if (row.IsNull(join_.key)) return Status::OK();
-      auto found = products_.find(row.Text(join_.key));
-      if (found == products_.end()) return Status::OK();  // an inner join leaves it out
-      product = &found->second;
+      product = Find(row);
+      if (product == nullptr) return Status::OK();  // an inner join leaves it out
     }
     for (size_t i = 0; i < types_.size(); ++i) {
       int c = static_cast<int>(i);
       if (product != nullptr && Joined(row, c, *product, i)) continue;
       if (row.IsNull(c)) {
-        appender_->SetNull(i);
+        rows_->SetNull(i);
         continue;
       }
       switch (types_[i]) {
-        case Type::kBigint: appender_->SetInt64(i, row.Int(c)); break;
-        case Type::kBoolean: appender_->SetBool(i, row.Int(c) != 0); break;
-        case Type::kDouble: appender_->SetDouble(i, row.Real(c)); break;
-        case Type::kVarchar: appender_->SetText(i, row.Text(c)); break;
+        case Type::kBigint: rows_->SetInt64(i, row.Int(c)); break;
+        case Type::kBoolean: rows_->SetBool(i, row.Int(c) != 0); break;
+        case Type::kDouble: rows_->SetDouble(i, row.Real(c)); break;
+        default: rows_->SetText(i, row.Text(c)); break;
       }
     }
-    return appender_->EndRow();
+    if (rows_->EndRow()) Hand();
+    return Status::OK();
   }
 
-  Status EndView(const catalog::GovernanceView&) override {
-    Status s = appender_->Close();
-    appender_.reset();
-    return s;
+  Status EndView(const catalog::GovernanceView& view) override {
+    if (rows_ && rows_->size() > 0) Hand();
+    rows_.reset();
+    Handover end;
+    end.end = &view;
+    queue_.Push(std::move(end));
+    return Status::OK();
   }
 
  private:
-  /// A product's domain and SQL name, by id, kept as `products` is loaded.
+  /// A product's domain and SQL name, by id, kept as `products` is exported (the joined rows
+  /// reference them: a node's strings do not move).
   struct Product {
     std::string domain;
     std::string name;
@@ -93,6 +193,17 @@ class TableLoader : public catalog::ViewSink {
     int product = -1;
     int qualified = -1;
   };
+
+  std::unique_ptr<engine::ChunkBuilder> Fresh() {
+    auto rows = queue_.Spare(view_);
+    return rows ? std::move(rows) : std::make_unique<engine::ChunkBuilder>(types_);
+  }
+  void Hand() {
+    Handover item;
+    item.view = view_;
+    item.rows = std::move(rows_);
+    queue_.Push(std::move(item));
+  }
 
   Status JoinPlan(const catalog::GovernanceView& view) {
     for (size_t i = 0; i < view.columns.size(); ++i) {
@@ -110,6 +221,19 @@ class TableLoader : public catalog::ViewSink {
     return Status::OK();
   }
 
+  /// The row's product, or null (no key, or not a product): a view's rows come grouped by
+  /// product, so the last one found is tried first.
+  const Product* Find(const catalog::ViewRow& row) {
+    if (row.IsNull(join_.key)) return nullptr;
+    std::string_view key = row.Text(join_.key);
+    if (last_product_ != nullptr && key == last_key_) return last_product_;
+    auto found = products_.find(key);
+    if (found == products_.end()) return nullptr;
+    last_key_.assign(key);
+    last_product_ = &found->second;
+    return last_product_;
+  }
+
   /// Keeps a row of `products`, whose first columns are id, domain and name.
   void KeepProduct(const catalog::ViewRow& row) {
     if (row.IsNull(0)) return;
@@ -120,177 +244,39 @@ class TableLoader : public catalog::ViewSink {
   /// Sets column `c` of a joined row when it is one the join fills; false when it is not.
   bool Joined(const catalog::ViewRow& row, int c, const Product& p, size_t i) {
     if (c == join_.domain) {
-      appender_->SetText(i, p.domain);
+      rows_->SetTextRef(i, p.domain);
     } else if (c == join_.product) {
-      appender_->SetText(i, p.name);
+      rows_->SetTextRef(i, p.name);
     } else if (c == join_.qualified) {
       if (row.IsNull(c)) {
-        appender_->SetNull(i);
+        rows_->SetNull(i);
         return true;
       }
       qualified_.assign(p.domain).append(".").append(p.name).append(".").append(row.Text(c));
-      appender_->SetText(i, qualified_);
+      rows_->SetText(i, qualified_);
     } else {
       return false;
     }
     return true;
   }
 
-  engine::Connection& conn_;
-  std::vector<engine::ChunkAppender::Type> types_;
-  std::unique_ptr<engine::ChunkAppender> appender_;
+  const std::set<std::string>& only_;
+  HandoverQueue& queue_;
+  const catalog::GovernanceView* view_ = nullptr;
+  std::vector<Type> types_;
+  std::unique_ptr<engine::ChunkBuilder> rows_;
   bool keeps_products_ = false;
   bool products_loaded_ = false;
   std::unordered_map<std::string, Product, internal::TextHash, std::equal_to<>> products_;
   Join join_;
+  std::string last_key_;
+  const Product* last_product_ = nullptr;
   std::string qualified_;
 };
 
-/// Rows of one view copied out of the export, for the loading thread: values in one buffer.
-struct RowBatch {
-  const catalog::GovernanceView* begin = nullptr;  ///< set: a view starts (no rows)
-  const catalog::GovernanceView* end = nullptr;    ///< set: the view ends (no rows)
-  struct Cell {
-    bool null = true;
-    int64_t number = 0;
-    double real = 0;
-    size_t offset = 0;
-    size_t size = 0;
-  };
-  size_t columns = 0;
-  std::vector<Cell> cells;  ///< rows * columns
-  std::string text;         ///< the texts, one after the other
-};
-
-/// A batch's row as the loader reads it.
-class BatchRow : public catalog::ViewRow {
- public:
-  BatchRow(const RowBatch& batch, size_t row) : batch_(batch), first_(row * batch.columns) {}
-  bool IsNull(int c) const override { return cell(c).null; }
-  int64_t Int(int c) const override { return cell(c).number; }
-  double Real(int c) const override { return cell(c).real; }
-  std::string_view Text(int c) const override {
-    return std::string_view(batch_.text).substr(cell(c).offset, cell(c).size);
-  }
-
- private:
-  const RowBatch::Cell& cell(int c) const { return batch_.cells[first_ + static_cast<size_t>(c)]; }
-  const RowBatch& batch_;
-  size_t first_;
-};
-
-/// The export's side of the pipeline: copies rows into batches and hands them over through a
-/// bounded queue (the loading thread appends one batch while the next is read from SQLite).
-class BatchQueue : public catalog::ViewSink {
- public:
-  static constexpr size_t kRows = 2048;
-  static constexpr size_t kQueued = 8;
-
-  explicit BatchQueue(const std::set<std::string>& only) : only_(only) {}
-
-  bool Wants(const catalog::GovernanceView& view) const override {
-    return only_.empty() || only_.count(view.name) != 0;
-  }
-  Status BeginView(const catalog::GovernanceView& view) override {
-    types_.clear();
-    for (const auto& c : view.columns) types_.push_back(std::string_view(c.type));
-    RowBatch begin;
-    begin.begin = &view;
-    Push(std::move(begin));
-    Fresh();
-    return Status::OK();
-  }
-  Status Row(const catalog::ViewRow& row) override {
-    for (size_t i = 0; i < types_.size(); ++i) {
-      int c = static_cast<int>(i);
-      RowBatch::Cell cell;
-      cell.null = row.IsNull(c);
-      if (!cell.null) {
-        if (types_[i] == "VARCHAR") {
-          std::string_view text = row.Text(c);
-          cell.offset = batch_.text.size();
-          cell.size = text.size();
-          batch_.text.append(text);
-        } else if (types_[i] == "DOUBLE") {
-          cell.real = row.Real(c);
-        } else {
-          cell.number = row.Int(c);
-        }
-      }
-      batch_.cells.push_back(cell);
-    }
-    if (batch_.cells.size() >= kRows * types_.size()) {
-      Push(std::move(batch_));
-      Fresh();
-    }
-    return Status::OK();
-  }
-  Status EndView(const catalog::GovernanceView& view) override {
-    if (!batch_.cells.empty()) Push(std::move(batch_));
-    RowBatch end;
-    end.end = &view;
-    Push(std::move(end));
-    return Status::OK();
-  }
-
-  /// The producer is done (with `status`); Pop then returns nullopt once the queue is empty.
-  void Finish(Status status) {
-    std::lock_guard lock(mu_);
-    done_ = true;
-    status_ = std::move(status);
-    ready_.notify_all();
-  }
-  /// The consumer stops early: the producer's pushes return at once.
-  void Abandon() {
-    std::lock_guard lock(mu_);
-    abandoned_ = true;
-    queue_.clear();
-    space_.notify_all();
-  }
-  std::optional<RowBatch> Pop() {
-    std::unique_lock lock(mu_);
-    ready_.wait(lock, [&] { return !queue_.empty() || done_; });
-    if (queue_.empty()) return std::nullopt;
-    RowBatch batch = std::move(queue_.front());
-    queue_.pop_front();
-    space_.notify_one();
-    return batch;
-  }
-  Status status() {
-    std::lock_guard lock(mu_);
-    return status_;
-  }
-
- private:
-  void Fresh() {
-    batch_ = RowBatch();
-    batch_.columns = types_.size();
-    batch_.cells.reserve(kRows * types_.size());
-  }
-  void Push(RowBatch batch) {
-    std::unique_lock lock(mu_);
-    space_.wait(lock, [&] { return queue_.size() < kQueued || abandoned_; });
-    if (abandoned_) return;
-    queue_.push_back(std::move(batch));
-    ready_.notify_one();
-  }
-
-  const std::set<std::string>& only_;
-  std::vector<std::string_view> types_;
-  RowBatch batch_;
-  std::mutex mu_;
-  std::condition_variable ready_;
-  std::condition_variable space_;
-  std::deque<RowBatch> queue_;
-  bool done_ = false;
-  bool abandoned_ = false;
-  Status status_;
-};
-
-
-/// True when `view`'s DuckDB SQL names `other` (as a word).
+/// True when `view`'s DuckDB SQL names `other`.
 bool Names(const catalog::GovernanceView& view, const catalog::GovernanceView& other) {
-  return std::regex_search(view.derived, std::regex("\\b" + std::string(other.name) + "\\b"));
+  return internal::NamesWord(view.derived, other.name);
 }
 
 /// Creates `wave`'s tables, one per connection at a time (a thread each).
@@ -335,7 +321,7 @@ Status Derive(const std::vector<engine::Connection*>& conns,
 /// view is made as soon as every view it reads is loaded or made (the loader reports each).
 class EarlyDerive {
  public:
-  EarlyDerive(engine::Connection* conn, const BatchQueue& queue) : conn_(conn) {
+  EarlyDerive(engine::Connection* conn, const ChunkFiller& queue) : conn_(conn) {
     for (const auto& view : catalog::GovernanceViews()) {
       if (view.derived == nullptr || !queue.Wants(view)) continue;
       Pending p{&view, {}};
@@ -414,28 +400,90 @@ class EarlyDerive {
 
 }  // namespace
 
+namespace internal {
+
+bool NamesWord(std::string_view sql, std::string_view word) {
+  auto is_word = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  };
+  for (size_t at = sql.find(word); at != std::string_view::npos; at = sql.find(word, at + 1)) {
+    size_t after = at + word.size();
+    if ((at == 0 || !is_word(sql[at - 1])) && (after == sql.size() || !is_word(sql[after]))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace internal
+
+namespace {
+
+/// The loading thread's side: one table per view, the export's chunks appended whole.
+class TableAppends {
+ public:
+  explicit TableAppends(engine::Connection& conn) : conn_(conn) {}
+
+  Status Begin(const catalog::GovernanceView& view) {
+    std::string ddl = "CREATE TABLE " + engine::QuoteIdentifier(view.name) + " (";
+    for (size_t i = 0; i < view.columns.size(); ++i) {
+      ddl += (i ? ", " : "") + engine::QuoteIdentifier(view.columns[i].name) + " " +
+             std::string(view.columns[i].type);
+    }
+    PLEXUS_RETURN_IF_ERROR(conn_.Execute(ddl + ")"));
+    PLEXUS_ASSIGN_OR_RETURN(appender_, conn_.MakeChunkAppender(view.name, ColumnTypes(view)));
+    return Status::OK();
+  }
+  Status Append(engine::ChunkBuilder& rows) { return appender_->Append(rows); }
+  Status End() {
+    Status s = appender_->Close();
+    appender_.reset();
+    return s;
+  }
+
+ private:
+  engine::Connection& conn_;
+  std::unique_ptr<engine::ChunkAppender> appender_;
+};
+
+/// The computed views not made while loading, then the internal tables they were computed
+/// from are dropped.
+Status Finish(engine::Connection& conn, const std::vector<engine::Connection*>& helpers,
+              std::vector<const catalog::GovernanceView*> left, const ChunkFiller& filler) {
+  std::vector<engine::Connection*> conns = {&conn};
+  conns.insert(conns.end(), helpers.begin(), helpers.end());
+  PLEXUS_RETURN_IF_ERROR(Derive(conns, std::move(left)));
+  for (const auto& view : catalog::GovernanceViews()) {
+    if (view.internal && filler.Wants(view)) {
+      PLEXUS_RETURN_IF_ERROR(conn.Execute("DROP TABLE " + engine::QuoteIdentifier(view.name)));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Status LoadViews(const std::function<Status(catalog::ViewSink&)>& read, engine::Connection& conn,
                  const std::set<std::string>& only,
                  const std::vector<engine::Connection*>& helpers) {
-  // The export (SQLite) runs on its own thread while this one appends (DuckDB): on two cores
-  // the load takes about as long as the slower of the two.
-  BatchQueue queue(only);
-  std::thread producer([&] { queue.Finish(read(queue)); });
-  TableLoader loader(conn);
-  EarlyDerive early(helpers.empty() ? nullptr : helpers[0], queue);
+  // The export (SQLite) fills DuckDB chunks on its own thread while this one appends them: on
+  // two cores the load takes about as long as the slower of the two.
+  HandoverQueue queue;
+  ChunkFiller filler(only, queue);
+  std::thread producer([&] { queue.Finish(read(filler)); });
+  TableAppends tables(conn);
+  EarlyDerive early(helpers.empty() ? nullptr : helpers[0], filler);
   Status loaded;
-  while (auto batch = queue.Pop()) {
+  while (auto item = queue.Pop()) {
     if (!loaded.ok()) continue;
-    if (batch->begin != nullptr) {
-      loaded = loader.BeginView(*batch->begin);
-    } else if (batch->end != nullptr) {
-      loaded = loader.EndView(*batch->end);
-      if (loaded.ok()) early.Done(batch->end->name);
+    if (item->begin != nullptr) {
+      loaded = tables.Begin(*item->begin);
+    } else if (item->end != nullptr) {
+      loaded = tables.End();
+      if (loaded.ok()) early.Done(item->end->name);
     } else {
-      size_t rows = batch->columns == 0 ? 0 : batch->cells.size() / batch->columns;
-      for (size_t row = 0; row < rows && loaded.ok(); ++row) {
-        loaded = loader.Row(BatchRow(*batch, row));
-      }
+      loaded = tables.Append(*item->rows);
+      queue.Recycle(item->view, std::move(item->rows));
     }
     if (!loaded.ok()) queue.Abandon();
   }
@@ -444,17 +492,7 @@ Status LoadViews(const std::function<Status(catalog::ViewSink&)>& read, engine::
   PLEXUS_RETURN_IF_ERROR(loaded);
   PLEXUS_RETURN_IF_ERROR(queue.status());
   PLEXUS_RETURN_IF_ERROR(left.status());
-  // The computed views not made yet, then the internal tables they were computed from are
-  // dropped.
-  std::vector<engine::Connection*> conns = {&conn};
-  conns.insert(conns.end(), helpers.begin(), helpers.end());
-  PLEXUS_RETURN_IF_ERROR(Derive(conns, std::move(left).value()));
-  for (const auto& view : catalog::GovernanceViews()) {
-    if (view.internal && queue.Wants(view)) {
-      PLEXUS_RETURN_IF_ERROR(conn.Execute("DROP TABLE " + engine::QuoteIdentifier(view.name)));
-    }
-  }
-  return Status::OK();
+  return Finish(conn, helpers, std::move(left).value(), filler);
 }
 
 }  // namespace plexus::governance
