@@ -241,7 +241,7 @@ Result<std::vector<Series>> MeasureStatements(Setup &setup, int count) {
       {"overhead_novel", "path_novel - raw_inline, paired per round", {}}};
   PLEXUS_ASSIGN_OR_RETURN(auto guard_conn,
                           setup.bench->raw_database().Connect());
-  access::SqlGuard guard(guard_conn.get());
+  access::SqlGuard guard;
   std::string repeated = PathStatement(0);
   std::string rewritten;
   double fetch_us = 0, finish_us = 0, ignored = 0;

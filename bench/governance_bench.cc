@@ -1390,7 +1390,7 @@ Result<std::map<std::string, PolicyCost>> PerPolicyPlexus(const catalog::Catalog
   std::string now = catalog::NowUtc();
   PLEXUS_ASSIGN_OR_RETURN(auto evaluator, governance::Evaluator::FromCatalog(c, now, &set));
   PLEXUS_ASSIGN_OR_RETURN(auto parser, b.db->Connect());
-  plexus::access::SqlGuard guard(parser.get());
+  plexus::access::SqlGuard guard;
   std::map<std::string, PolicyCost> out;
   for (const auto& p : set.policies) {
     governance::PolicySet one;

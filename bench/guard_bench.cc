@@ -113,7 +113,7 @@ Status RunBench(const Args &args) {
   // The guard alone, uncached: what a statement costs the first time it is
   // seen.
   PLEXUS_ASSIGN_OR_RETURN(auto guard_conn, bench->raw_database().Connect());
-  plexus::access::SqlGuard cold_guard(guard_conn.get());
+  plexus::access::SqlGuard cold_guard;
   plexus::access::PrincipalResolver resolver(service->policy(), admin,
                                              plexus::catalog::NowUtc());
 

@@ -86,7 +86,7 @@ class ScratchEngine {
     PLEXUS_ASSIGN_OR_RETURN(scratch->db_, engine::Database::Open(options));
     PLEXUS_ASSIGN_OR_RETURN(scratch->conn_, scratch->db_->Connect());
     PLEXUS_RETURN_IF_ERROR(scratch->conn_->LockConfiguration());
-    scratch->guard_ = std::make_unique<SqlGuard>(scratch->conn_.get());
+    scratch->guard_ = std::make_unique<SqlGuard>();
     return scratch;
   }
 

@@ -20,7 +20,7 @@ namespace plexus::access {
 
 class GuardFixture : public ::testing::Test {
  protected:
-  /// Opens the engine, runs `setup_sql` on conn_ and makes guard_ (on parser_). Fails the
+  /// Opens the engine, runs `setup_sql` on conn_ and makes guard_. Fails the
   /// test when any step fails.
   void OpenEngine(std::string_view setup_sql) {
     auto db = engine::Database::Open({});
@@ -29,25 +29,20 @@ class GuardFixture : public ::testing::Test {
     auto conn = db_->Connect();
     ASSERT_TRUE(conn.ok());
     conn_ = std::move(conn).value();
-    auto parser = db_->Connect();
-    ASSERT_TRUE(parser.ok());
-    parser_ = std::move(parser).value();
     Status setup = conn_->Execute(setup_sql);
     ASSERT_TRUE(setup.ok()) << setup.ToString();
-    guard_ = std::make_unique<SqlGuard>(parser_.get());
+    guard_ = std::make_unique<SqlGuard>();
   }
 
   /// The guard and the connections go before the database.
   void TearDown() override {
     guard_.reset();
-    parser_.reset();
     conn_.reset();
     db_.reset();
   }
 
   std::unique_ptr<engine::Database> db_;
   std::unique_ptr<engine::Connection> conn_;
-  std::unique_ptr<engine::Connection> parser_;
   std::unique_ptr<SqlGuard> guard_;
 };
 

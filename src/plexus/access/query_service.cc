@@ -124,7 +124,7 @@ Result<std::unique_ptr<Session>> QueryService::TakeSession() {
   }
   auto session = std::make_unique<Session>();
   PLEXUS_ASSIGN_OR_RETURN(session->connection, db_->Connect());
-  session->guard = std::make_unique<SqlGuard>(session->connection.get());
+  session->guard = std::make_unique<SqlGuard>();
   return session;
 }
 

@@ -107,9 +107,6 @@ class SqlGuard {
  public:
   /// The guard parses in process and needs no connection.
   SqlGuard() = default;
-  /// Kept for callers that still hand a parser connection: the guard no longer uses it (it
-  /// parsed with json_serialize_sql on it before engine/sql_parse.h); it is not kept.
-  explicit SqlGuard(engine::Connection* /*unused*/) {}
 
   /// Checks and rewrites one SQL text. CTE names defined in the query resolve to the CTE, not
   /// through the resolver; every other table name goes through the resolver.

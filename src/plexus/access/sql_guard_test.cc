@@ -460,7 +460,7 @@ TEST(SqlGuardAllowlistTest, AllowsAnalyticsAndNothingDangerous) {
 
 TEST_F(SqlGuardTest, GuardMayShareTheQueryConnection) {
   // Check, run on the same connection, drop the guard while the result still streams.
-  auto guard = std::make_unique<SqlGuard>(conn_.get());
+  auto guard = std::make_unique<SqlGuard>();
   auto first = guard->Check("SELECT id FROM orders.orders.orders ORDER BY id", resolver_);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   auto again = guard->Check("SELECT count(*) FROM orders.orders.orders", resolver_);
@@ -483,7 +483,7 @@ TEST(SqlGuardHardenedTest, WorksOnAHardenedLockedDatabase) {
   auto parser = (*db)->Connect();
   ASSERT_TRUE(parser.ok());
   ASSERT_TRUE((*parser)->LockConfiguration().ok());
-  SqlGuard guard(parser->get());
+  SqlGuard guard;
   TestResolver resolver;
   auto guarded = guard.Check("SELECT sum(range) FROM range(4)", resolver);
   ASSERT_TRUE(guarded.ok()) << guarded.status().ToString();

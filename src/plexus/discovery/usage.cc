@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plexus/common/text.h"
-#include "plexus/engine/engine.h"
+#include "plexus/engine/sql_parse.h"
 
 namespace plexus::discovery {
 namespace {
@@ -55,30 +55,14 @@ std::set<std::string> ColumnsNamed(const std::string& serialized) {
 UsageCounter::UsageCounter(catalog::Catalog* catalog) : catalog_(catalog) {}
 
 Result<std::unique_ptr<UsageCounter>> UsageCounter::Open(catalog::Catalog* catalog) {
-  std::unique_ptr<UsageCounter> counter(new UsageCounter(catalog));
-  engine::DatabaseOptions options;
-  options.threads = 1;
-  PLEXUS_ASSIGN_OR_RETURN(counter->database_, engine::Database::Open(options));
-  PLEXUS_ASSIGN_OR_RETURN(counter->connection_, counter->database_->Connect());
-  PLEXUS_ASSIGN_OR_RETURN(counter->serialize_,
-                          counter->connection_->Prepare("SELECT json_serialize_sql($1::VARCHAR)"));
-  return counter;
+  return std::unique_ptr<UsageCounter>(new UsageCounter(catalog));
 }
 
-UsageCounter::~UsageCounter() {
-  serialize_.reset();
-  connection_.reset();
-}
+UsageCounter::~UsageCounter() = default;
 
 std::set<std::string> UsageCounter::Parse(const std::string& sql) {
-  if (!serialize_->BindText(1, sql).ok()) return {};
-  auto result = serialize_->Execute();
-  if (!result.ok()) return {};
-  auto chunk = (*result)->Fetch();
-  if (!chunk.ok() || *chunk == nullptr || (*chunk)->size() == 0 || (*chunk)->IsNull(0, 0)) {
-    return {};
-  }
-  return ColumnsNamed((*chunk)->Text(0, 0));
+  auto parsed = engine::SerializeSql(sql);
+  return parsed.ok() ? ColumnsNamed(*parsed) : std::set<std::string>{};
 }
 
 Result<int64_t> UsageCounter::Count() {

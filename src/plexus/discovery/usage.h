@@ -22,12 +22,6 @@
 
 #include "plexus/catalog/catalog.h"
 
-namespace plexus::engine {
-class Database;
-class Connection;
-class PreparedStatement;
-}  // namespace plexus::engine
-
 namespace plexus::discovery {
 
 /// The UTC date `days` days before today (YYYY-MM-DD): the `since` of a usage window.
@@ -39,7 +33,7 @@ std::set<std::string> ColumnsNamed(const std::string& serialized);
 
 class UsageCounter {
  public:
-  /// An in-memory DuckDB (nothing attached) parses the audited statements.
+  /// DuckDB's parser (engine/sql_parse.h) reads the audited statements.
   static Result<std::unique_ptr<UsageCounter>> Open(catalog::Catalog* catalog);
   ~UsageCounter();
 
@@ -47,15 +41,11 @@ class UsageCounter {
   Result<int64_t> Count();
 
  private:
-  /// Out of line: the engine's types are incomplete here (the header stands alone).
   explicit UsageCounter(catalog::Catalog* catalog);
   std::set<std::string> Parse(const std::string& sql);
 
   catalog::Catalog* catalog_;
   std::mutex mu_;
-  std::unique_ptr<engine::Database> database_;
-  std::unique_ptr<engine::Connection> connection_;
-  std::unique_ptr<engine::PreparedStatement> serialize_;
 };
 
 }  // namespace plexus::discovery

@@ -242,8 +242,7 @@ Result<std::unique_ptr<Evaluator::State>> Open() {
   options.threads = 1;
   PLEXUS_ASSIGN_OR_RETURN(state->db, engine::Database::Open(options));
   PLEXUS_ASSIGN_OR_RETURN(state->conn, state->db->Connect());
-  PLEXUS_ASSIGN_OR_RETURN(state->parser, state->db->Connect());
-  state->guard = std::make_unique<access::SqlGuard>(state->parser.get());
+  state->guard = std::make_unique<access::SqlGuard>();
   PLEXUS_RETURN_IF_ERROR(state->EnsureRunners(1));
   return state;
 }

@@ -60,7 +60,6 @@ namespace plexus::governance {
 struct Evaluator::State {
   std::unique_ptr<engine::Database> db;
   std::unique_ptr<engine::Connection> conn;    ///< loads the views; runners[0]
-  std::unique_ptr<engine::Connection> parser;  ///< the guard's
   std::unique_ptr<access::SqlGuard> guard;
   std::vector<std::unique_ptr<engine::Connection>> extra;  ///< the other runners' connections
   std::vector<std::unique_ptr<internal::Runner>> runners;

@@ -223,7 +223,7 @@ Result<std::unique_ptr<ChangeRowSteps>> ChangeRowSteps::Open(
   out->source_table_ = std::move(source_table);
   out->product_ = std::move(product);
   out->input_ = std::move(input);
-  out->guard_ = std::make_unique<access::SqlGuard>(conn);
+  out->guard_ = std::make_unique<access::SqlGuard>();
   PLEXUS_RETURN_IF_ERROR(out->Load());
   return out;
 }

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "plexus/common/text.h"
+#include "plexus/engine/sql_parse.h"
 #include "plexus/pipeline/processors.h"
 
 namespace plexus::pipeline {
@@ -400,20 +401,14 @@ std::vector<ColumnSource> Tidy(const Sources& sources) {
 }  // namespace
 
 Result<std::unique_ptr<LineageParser>> LineageParser::Open() {
-  PLEXUS_ASSIGN_OR_RETURN(auto db, engine::Database::Open(engine::DatabaseOptions{}));
-  PLEXUS_ASSIGN_OR_RETURN(auto conn, db->Connect());
-  return std::unique_ptr<LineageParser>(new LineageParser(std::move(db), std::move(conn)));
+  return std::unique_ptr<LineageParser>(new LineageParser());
 }
 
 Result<std::vector<OutputColumn>> LineageParser::Compute(
     std::string_view sql, const std::map<std::string, std::vector<std::string>>& inputs,
     const std::vector<std::string>& output_columns) const {
-  PLEXUS_ASSIGN_OR_RETURN(auto statement, conn_->Prepare("SELECT json_serialize_sql($1::VARCHAR)"));
-  PLEXUS_RETURN_IF_ERROR(statement->BindText(1, sql));
-  PLEXUS_ASSIGN_OR_RETURN(auto result, statement->Execute());
-  PLEXUS_ASSIGN_OR_RETURN(auto chunk, result->Fetch());
-  if (!chunk || chunk->size() == 0) return Internal("the SQL parser returned no value");
-  Json document = Json::parse(chunk->Text(0, 0), nullptr, false);
+  PLEXUS_ASSIGN_OR_RETURN(std::string serialized, engine::SerializeSql(sql));
+  Json document = Json::parse(serialized, nullptr, false);
   if (!document.is_object() || document.value("error", false) || !document.contains("statements") ||
       document["statements"].size() != 1) {
     return InvalidArgument("not one SELECT: " + document.value("error_message", std::string()));

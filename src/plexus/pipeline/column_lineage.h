@@ -42,7 +42,7 @@ struct OutputColumn {
 
 class LineageParser {
  public:
-  /// An in-memory DuckDB used only for its parser.
+  /// DuckDB's parser in process (engine/sql_parse.h); holds nothing.
   static Result<std::unique_ptr<LineageParser>> Open();
 
   /// The lineage of one SELECT. `inputs` maps each input name to its columns when they are
@@ -54,10 +54,7 @@ class LineageParser {
       const std::vector<std::string>& output_columns = {}) const;
 
  private:
-  LineageParser(std::unique_ptr<engine::Database> db, std::unique_ptr<engine::Connection> conn)
-      : db_(std::move(db)), conn_(std::move(conn)) {}
-  std::unique_ptr<engine::Database> db_;
-  std::unique_ptr<engine::Connection> conn_;
+  LineageParser() = default;
 };
 
 /// Column lineage edges of every pipeline output of the mesh that reads another product

@@ -99,10 +99,9 @@ protected:
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(db).value();
     conn_ = db_->Connect().value();
-    parser_ = db_->Connect().value();
     Status setup = conn_->Execute(kSetup);
     ASSERT_TRUE(setup.ok()) << setup.ToString();
-    guard_ = std::make_unique<access::SqlGuard>(parser_.get());
+    guard_ = std::make_unique<access::SqlGuard>();
     probe_ = std::make_unique<GuardedProbe>(*conn_, *guard_, inputs_);
     context_.salt = "pepper";
     context_.inputs = {"orders", "customers", "eu", "us", "dup_customers"};
@@ -112,7 +111,6 @@ protected:
   void TearDown() override {
     probe_.reset();
     guard_.reset();
-    parser_.reset();
     conn_.reset();
     db_.reset();
   }
@@ -180,7 +178,6 @@ protected:
 
   std::unique_ptr<engine::Database> db_;
   std::unique_ptr<engine::Connection> conn_;
-  std::unique_ptr<engine::Connection> parser_;
   std::unique_ptr<access::SqlGuard> guard_;
   TestInputs inputs_;
   std::unique_ptr<GuardedProbe> probe_;

@@ -44,7 +44,7 @@ protected:
         "CREATE TABLE plx_hr.main.salaries AS SELECT 1 AS id, 100000 AS "
         "salary;");
     ASSERT_TRUE(s.ok()) << s.ToString();
-    guard_ = std::make_unique<access::SqlGuard>(conn_.get());
+    guard_ = std::make_unique<access::SqlGuard>();
     port_.product_id = "staff-id";
     port_.domain = "hr";
     port_.product = "staff";

@@ -38,7 +38,7 @@ TestPublishedQuality(const catalog::Home &home, catalog::Catalog *catalog,
                               product.domain + ": " + attached.message());
   }
   PLEXUS_RETURN_IF_ERROR(conn->LockConfiguration());
-  access::SqlGuard guard(conn.get());
+  access::SqlGuard guard;
   std::vector<catalog::QualityResultRecord> results;
   for (const auto *port : published) {
     PLEXUS_ASSIGN_OR_RETURN(auto rules, catalog->ListQualityRules(*port));

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plexus/common/text.h"
+#include "plexus/engine/sql_parse.h"
 
 namespace plexus::pipeline {
 namespace {
@@ -71,12 +72,9 @@ bool PlainSelectFromInput(const json& node) {
 }  // namespace
 
 Result<bool> SqlStepKeepsRows(engine::Connection& conn, const std::string& select) {
-  PLEXUS_ASSIGN_OR_RETURN(auto prepared, conn.Prepare("SELECT json_serialize_sql(?::VARCHAR)"));
-  PLEXUS_RETURN_IF_ERROR(prepared->BindText(1, select));
-  PLEXUS_ASSIGN_OR_RETURN(auto result, prepared->Execute());
-  PLEXUS_ASSIGN_OR_RETURN(auto chunk, result->Fetch());
-  if (!chunk || chunk->size() == 0 || chunk->IsNull(0, 0)) return false;
-  json parsed = json::parse(chunk->Text(0, 0), nullptr, false);
+  auto serialized = engine::SerializeSql(select);
+  if (!serialized.ok()) return false;
+  json parsed = json::parse(*serialized, nullptr, false);
   if (!parsed.is_object() || parsed.value("error", false)) return false;
   const json statements = parsed.value("statements", json::array());
   if (statements.size() != 1 || !PlainSelectFromInput(statements[0].value("node", json()))) {

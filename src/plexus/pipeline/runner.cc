@@ -204,7 +204,7 @@ class ProductRun {
     Status prepared = inputs.Prepare(conn_, pipeline);
     upstream_products_ = inputs.upstream_products();
     PLEXUS_RETURN_IF_ERROR(prepared);
-    access::SqlGuard guard(&conn_);
+    access::SqlGuard guard;
     std::map<std::string, int64_t> file_bytes;
     if (metrics_) file_bytes = FileBytes(pipeline);
     std::vector<const OutputPortRecord*> ports = CurrentOutputs(product_);

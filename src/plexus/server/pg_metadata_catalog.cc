@@ -10,6 +10,7 @@
 #include "plexus/access/access_policy.h"
 #include "plexus/access/query_service.h"
 #include "plexus/catalog/catalog.h"
+#include "plexus/engine/sql_parse.h"
 #include "plexus/server/pg_metadata.h"
 #include "plexus/server/pg_metadata_internal.h"
 
@@ -160,12 +161,8 @@ Result<std::unique_ptr<MetadataStatement>> MetadataCatalog::Prepare(
   PLEXUS_ASSIGN_OR_RETURN(auto conn, shadow->Connect());
   // One SELECT, as DuckDB's parser sees it: nothing else runs on the shadow.
   {
-    PLEXUS_ASSIGN_OR_RETURN(auto check, conn->Prepare("SELECT json_serialize_sql($1::VARCHAR)::VARCHAR"));
-    PLEXUS_RETURN_IF_ERROR(check->BindText(1, sql));
-    PLEXUS_ASSIGN_OR_RETURN(auto result, check->Execute());
-    PLEXUS_ASSIGN_OR_RETURN(auto chunk, result->Fetch());
-    if (chunk == nullptr || chunk->size() == 0) return Internal("the catalog parser gave no answer");
-    auto tree = nlohmann::json::parse(chunk->Text(0, 0), nullptr, false);
+    PLEXUS_ASSIGN_OR_RETURN(std::string parsed, engine::SerializeSql(sql));
+    auto tree = nlohmann::json::parse(parsed, nullptr, false);
     if (tree.is_discarded() || !tree.is_object()) return Internal("the catalog parser's answer is not JSON");
     if (tree.value("error", true)) {
       std::string message = tree.value("error_message", std::string("not a SELECT statement"));
