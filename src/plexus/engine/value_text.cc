@@ -204,6 +204,20 @@ T At(duckdb_vector vector, idx_t row) {
   return static_cast<T*>(duckdb_vector_get_data(vector))[row];
 }
 
+/// The entries of the MAP value at `row`: entry i is row `first + i` of `keys` and `values`.
+struct MapRow {
+  MapRow(duckdb_vector vector, duckdb_logical_type type, idx_t row)
+      : first(At<duckdb_list_entry>(vector, row).offset),
+        size(At<duckdb_list_entry>(vector, row).length),
+        keys(duckdb_struct_vector_get_child(duckdb_list_vector_get_child(vector), 0)),
+        values(duckdb_struct_vector_get_child(duckdb_list_vector_get_child(vector), 1)),
+        key_type(duckdb_map_type_key_type(type)),
+        value_type(duckdb_map_type_value_type(type)) {}
+  idx_t first, size;
+  duckdb_vector keys, values;
+  LogicalType key_type, value_type;
+};
+
 }  // namespace
 
 void AppendVectorValue(duckdb_vector vector, duckdb_logical_type type, idx_t row,
@@ -315,18 +329,13 @@ void AppendVectorValue(duckdb_vector vector, duckdb_logical_type type, idx_t row
       return;
     }
     case DUCKDB_TYPE_MAP: {
-      auto entry = At<duckdb_list_entry>(vector, row);
-      duckdb_vector entries = duckdb_list_vector_get_child(vector);
-      LogicalType key_type(duckdb_map_type_key_type(type));
-      LogicalType value_type(duckdb_map_type_value_type(type));
+      MapRow map(vector, type, row);
       out.push_back('{');
-      for (idx_t i = 0; i < entry.length; i++) {
-        if (i > 0) out.append(", ");
-        AppendNested(duckdb_struct_vector_get_child(entries, 0), key_type.type, entry.offset + i,
-                     out);
+      for (idx_t i = map.first; i < map.first + map.size; i++) {
+        if (i > map.first) out.append(", ");
+        AppendNested(map.keys, map.key_type.type, i, out);
         out.push_back('=');
-        AppendNested(duckdb_struct_vector_get_child(entries, 1), value_type.type,
-                     entry.offset + i, out);
+        AppendNested(map.values, map.value_type.type, i, out);
       }
       out.push_back('}');
       return;
@@ -433,21 +442,16 @@ void AppendJsonValue(duckdb_vector vector, duckdb_logical_type type, idx_t row, 
       return;
     }
     case DUCKDB_TYPE_MAP: {
-      auto entry = At<duckdb_list_entry>(vector, row);
-      duckdb_vector entries = duckdb_list_vector_get_child(vector);
-      LogicalType key_type(duckdb_map_type_key_type(type));
-      LogicalType value_type(duckdb_map_type_value_type(type));
+      MapRow map(vector, type, row);
       std::string key;
       out.push_back('{');
-      for (idx_t i = 0; i < entry.length; i++) {
-        if (i > 0) out.push_back(',');
+      for (idx_t i = map.first; i < map.first + map.size; i++) {
+        if (i > map.first) out.push_back(',');
         key.clear();
-        AppendVectorValue(duckdb_struct_vector_get_child(entries, 0), key_type.type,
-                          entry.offset + i, key, true);
+        AppendVectorValue(map.keys, map.key_type.type, i, key, true);
         AppendJsonString(key, out);
         out.push_back(':');
-        AppendJsonValue(duckdb_struct_vector_get_child(entries, 1), value_type.type,
-                        entry.offset + i, out);
+        AppendJsonValue(map.values, map.value_type.type, i, out);
       }
       out.push_back('}');
       return;
