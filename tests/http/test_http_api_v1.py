@@ -6,8 +6,8 @@ A real `plexus serve` (HTTP only, a free port) over the example mesh, real reque
   something other than 404/405 with a valid token, and an undocumented path or method does
   get 404/405 (so every route the server serves is documented);
 - JSON errors: 404 for unknown routes, 405 with Allow, 413 for a body over the limit;
-- /healthz and /readyz; pagination (limit, cursor, next) on lists; contracts, versions,
-  lineage, search, runs and quality as the caller may see them;
+- /healthz and /readyz; pagination (limit, cursor, next) on lists, the audit trail's by keyset;
+  contracts, versions, lineage, search, runs and quality as the caller may see them;
 - a 2,000,000-row query streams back whole while the server's peak memory (VmHWM) stays flat;
 - with the server running, `plexus query` and `plexus apply` (no token: the home's admin
   through <home>/server.json) answer exactly as without a server; --server with a token too;
@@ -184,6 +184,32 @@ def check_reads(base, token):
     return {"run": run_id, "contract": cid}
 
 
+def check_audit_pages(base, token):
+    """The audit trail pages by keyset: following `next` walks every record once, newest first,
+    even while queries made between the pages append records."""
+    status, whole = get_json(base, "/api/v1/audit?limit=1000", token)
+    check("the audit trail in one page", status == 200 and len(whole["records"]) >= 6, whole)
+    if status != 200:
+        return
+    expected = [r["seq"] for r in whole["records"]]
+    status, page = get_json(base, "/api/v1/audit?limit=4", token)
+    seen = []
+    while status == 200:
+        seen += [r["seq"] for r in page["records"]]
+        # Appended between pages: newer than every page still to come, so never in them.
+        call(base, "POST", "/api/v1/query", token, {"sql": "SELECT 1 AS one"})
+        if page["next"] is None:
+            break
+        status, page = get_json(base, page["next"], token)
+    check("following the audit's next links gives each record once, newest first",
+          seen == expected, (seen[:12], expected[:12]))
+    status, page = get_json(base, f"/api/v1/audit?limit=2&cursor={expected[2]}", token)
+    check("a cursor is the seq the page continues below",
+          status == 200 and [r["seq"] for r in page["records"]] == expected[3:5], page)
+    status, body = get_json(base, "/api/v1/audit?cursor=-1", token)
+    check("a malformed audit cursor is 400", status == 400, body)
+
+
 def check_restricted(base, cmd):
     subprocess.run(cmd + ["principal", "create", "vera"], check=True, capture_output=True)
     vera = subprocess.run(cmd + ["token", "issue", "vera"], check=True,
@@ -306,6 +332,7 @@ def main():
         check_errors_and_health(base, token)
         ids = check_reads(base, token)
         check_openapi(base, token, ids)
+        check_audit_pages(base, token)
         vera = check_restricted(base, cmd)
         check_streaming(base, token, server.pid)
         status, _, _ = call(base, "GET", "/healthz")

@@ -100,6 +100,7 @@ struct AuditFilter {
   std::string since;      ///< ISO 8601 lower bound (inclusive); empty: none
   std::string until;      ///< upper bound (exclusive); empty: none
   std::string text;       ///< substring of object or detail; empty: any
+  int64_t before_seq = 0; ///< only records with seq below this (a page's keyset cursor); 0: none
   int limit = 100;        ///< newest first
 };
 

@@ -1,6 +1,7 @@
 // The audit trail: append-only (SQLite triggers refuse UPDATE and DELETE) and hash-chained
 // (each record's hash covers its fields and the previous record's hash), so an edit, a
 // deletion or a reordering made behind the catalog's back shows in VerifyAudit.
+#include <limits>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -95,10 +96,12 @@ Result<std::vector<AuditRecord>> Catalog::SearchAudit(const AuditFilter& filter)
       "AND (?3 = '' OR EXISTS (SELECT 1 FROM json_each(audit.products) WHERE value = ?3)) "
       "AND (?4 = '' OR decision = ?4) AND (?5 = '' OR at >= ?5) AND (?6 = '' OR at < ?6) "
       "AND (?7 = '' OR instr(object, ?7) > 0 OR instr(detail, ?7) > 0) "
+      "AND seq < ?9 "
       "ORDER BY seq DESC LIMIT ?8"));
   stmt->Bind(1, filter.principal).Bind(2, filter.action).Bind(3, filter.product)
       .Bind(4, filter.decision).Bind(5, filter.since).Bind(6, filter.until).Bind(7, filter.text)
-      .Bind(8, int64_t{filter.limit > 0 ? filter.limit : -1});
+      .Bind(8, int64_t{filter.limit > 0 ? filter.limit : -1})
+      .Bind(9, filter.before_seq > 0 ? filter.before_seq : std::numeric_limits<int64_t>::max());
   std::vector<AuditRecord> out;
   while (true) {
     PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());

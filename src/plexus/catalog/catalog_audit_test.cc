@@ -108,6 +108,15 @@ TEST_F(CatalogTest, SearchesTheAudit) {
   EXPECT_EQ(catalog_->SearchAudit(f)->size(), 2u);
   f.until = "2000-01-02";
   EXPECT_TRUE(catalog_->SearchAudit(f)->empty());
+  // A page continues below the last seq it gave, with the other filters still applied.
+  f = AuditFilter{};
+  f.principal = "CAROL";
+  f.product = "sales.orders";
+  f.limit = 3;
+  auto first = catalog_->SearchAudit(f);
+  ASSERT_EQ(first->size(), 3u);
+  f.before_seq = first->back().seq;
+  EXPECT_EQ(Actions(*catalog_->SearchAudit(f)), std::vector<std::string>{"request.approve"});
   AuditRecord refusal;
   refusal.action = "query";
   refusal.object = "SELECT * FROM sales.orders.orders";

@@ -268,9 +268,18 @@ void AuditRoutes(RouteTable& routes, catalog::Catalog* catalog) {
     filter.text = req.get_param_value("text");
     auto page = ReadPage(req);
     if (!page.ok()) return SendError(res, page.status());
-    filter.limit = static_cast<int>(page->offset + page->limit + 1);  // one more: is there a next?
+    filter.before_seq = static_cast<int64_t>(page->offset);  // the audit's cursor is a seq
+    filter.limit = static_cast<int>(page->limit + 1);        // one more: is there a next?
     access::AccessAdmin admin(catalog);
-    SendPage(req, res, admin.SearchAudit(actor, filter), "records", AuditJson);
+    auto records = admin.SearchAudit(actor, filter);
+    if (!records.ok()) return SendError(res, records.status());
+    bool more = records->size() > page->limit;
+    if (more) records->resize(page->limit);
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& record : *records) list.push_back(AuditJson(record));
+    nlohmann::json body = {{"records", std::move(list)}};
+    AddNextLink(req, page->limit, more ? std::to_string(records->back().seq) : "", body);
+    SendJson(res, body);
   }).Tag("audit").Paged().Query("principal", "who").Query("action", "what was done").Query("product", "domain.product").Query("decision", "allowed or denied").Query("since", "ISO time").Query("until", "ISO time").Query("text", "words in the record");
   routes.Get("/api/v1/audit/verify", "Recompute the audit trail's hash chain (admins)",
            [catalog](const auto&, auto& res, const auto& actor) {

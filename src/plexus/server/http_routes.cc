@@ -235,7 +235,7 @@ json RouteTable::OpenApi() const {
 Result<Page> ReadPage(const httplib::Request& req) {
   Page page;
   auto number = [](const std::string& text, const char* what) -> Result<size_t> {
-    if (text.empty() || text.size() > 9 ||
+    if (text.empty() || text.size() > 18 ||
         text.find_first_not_of("0123456789") != std::string::npos) {
       return InvalidArgument(std::string(what) + " must be a whole number, not '" + text + "'");
     }
@@ -254,19 +254,23 @@ Result<Page> ReadPage(const httplib::Request& req) {
 }
 
 void AddNextLink(const httplib::Request& req, const Page& page, bool more, json& body) {
-  if (!more) {
+  AddNextLink(req, page.limit, more ? std::to_string(page.offset + page.limit) : "", body);
+}
+
+void AddNextLink(const httplib::Request& req, size_t limit, const std::string& cursor,
+                 json& body) {
+  if (cursor.empty()) {
     body["next_cursor"] = nullptr;
     body["next"] = nullptr;
     return;
   }
-  std::string cursor = std::to_string(page.offset + page.limit);
   std::string query;
   for (const auto& [key, value] : req.params) {
     if (key == "cursor" || key == "limit") continue;
     query += PercentEncode(key) + "=" + PercentEncode(value) + "&";
   }
   body["next_cursor"] = cursor;
-  body["next"] = req.path + "?" + query + "limit=" + std::to_string(page.limit) +
+  body["next"] = req.path + "?" + query + "limit=" + std::to_string(limit) +
                  "&cursor=" + cursor;
 }
 

@@ -93,7 +93,9 @@ class RouteTable {
   std::vector<Route> routes_;
 };
 
-/// The page a list request asks for: `?limit=` and `?cursor=` (an offset, opaque to clients).
+/// The page a list request asks for: `?limit=` and `?cursor=` (opaque to clients: an offset for
+/// most lists; the audit trail's is the seq its next page continues below, so appends between
+/// pages shift nothing and a deep page costs no more than the first).
 struct Page {
   static constexpr int kDefaultLimit = 100;
   static constexpr int kMaxLimit = 1000;
@@ -104,6 +106,9 @@ struct Page {
 Result<Page> ReadPage(const httplib::Request& req);
 /// Sets body["next_cursor"] and body["next"] (null when `more` is false).
 void AddNextLink(const httplib::Request& req, const Page& page, bool more, nlohmann::json& body);
+/// The same with the next page's cursor given (empty: this is the last page).
+void AddNextLink(const httplib::Request& req, size_t limit, const std::string& cursor,
+                 nlohmann::json& body);
 /// Answers `{key: [one page of items], "next_cursor": ..., "next": "<path>?...&cursor=..."}`
 /// (next_cursor and next are null on the last page), each item made by to_json.
 template <typename T, typename ToJson>
