@@ -3,7 +3,8 @@
 # run, holding the same table of BENCH_WIRE_ROWS rows (default 10,000,000; BENCH_WIRE_ROWS=100000
 # is a smoke run of a minute). Both sides are read over TLS with a SCRAM password.
 #   - rows/s to psql: `psql -At -c "SELECT * FROM t" > /dev/null` (also aligned, psql-bound,
-#     and with FETCH_COUNT=10000, read through a cursor) and
+#     and with FETCH_COUNT=10000, read through a cursor; and psql's floor: PostgreSQL's answer
+#     replayed by bench/wire_replay.py, the most rows/s psql itself can take) and
 #     `COPY (SELECT ...) TO STDOUT`
 #   - pgbench TPS of a point query by key, -M simple and -M prepared, 1 and 8 clients
 #   - 100 connections held open at once, each running a query before and after the others open
@@ -32,8 +33,10 @@ rm -rf "$work"
 mkdir -p "$work"
 pgdata="$work/pg"
 serve_pid=""
+replay_pid=""
 cleanup() {
   [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null || true
+  [ -n "$replay_pid" ] && kill "$replay_pid" 2>/dev/null && wait "$replay_pid" 2>/dev/null || true
   [ -f "$pgdata/postmaster.pid" ] && as_pg "$pgbin/pg_ctl" -D "$pgdata" -m immediate stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -217,6 +220,27 @@ fetch_px="$(time_best psql -X -q -A -t -v FETCH_COUNT=10000 "$px_conn" -c "SELEC
 copy_pg="$(time_best psql -X -q "$pg_conn" -c "COPY (SELECT * FROM $pg_table) TO STDOUT")"
 copy_px="$(time_best psql -X -q "$px_conn" -c "COPY (SELECT * FROM $px_table) TO STDOUT")"
 
+# psql's floor: PostgreSQL's answer, prebuilt, replayed over TLS by bench/wire_replay.py, which
+# does no work per row. psql -At against it takes psql's own time, so floor rows/s over
+# PostgreSQL's is the highest SELECT ratio any server could reach here.
+echo "bench_wire: psql's floor (PostgreSQL's answer replayed)"
+psql -X -q "$pg_conn" -c "COPY (SELECT * FROM $pg_table) TO STDOUT" |
+  python3 "$here/bench/wire_replay.py" answer "$work/answer.bin" \
+    "id:20,customer_id:23,amount:1700,status:25,ordered_at:1114,note:25" > /dev/null
+replay_port="$(free_port)"
+python3 "$here/bench/wire_replay.py" serve "$replay_port" "$work/answer.bin" \
+  "$pgdata/server.crt" "$pgdata/server.key" > "$work/replay.log" 2>&1 &
+replay_pid=$!
+for _ in $(seq 1 600); do grep -q ready "$work/replay.log" && break; sleep 0.1; done
+replay_conn="host=127.0.0.1 port=$replay_port user=bench dbname=postgres sslmode=require"
+[ "$(psql -X -At "$replay_conn" -c "SELECT * FROM $pg_table" | md5sum)" = \
+  "$(psql -X -At "$pg_conn" -c "SELECT * FROM $pg_table" | md5sum)" ] ||
+  { echo "bench_wire: the replayed answer differs from PostgreSQL's" >&2; exit 1; }
+floor_sel="$(time_best psql -X -q -A -t "$replay_conn" -c "SELECT * FROM $pg_table")"
+kill "$replay_pid" 2>/dev/null; wait "$replay_pid" 2>/dev/null || true
+replay_pid=""
+rm -f "$work/answer.bin"
+
 echo "bench_wire: pgbench point queries (${seconds}s each)"
 pgbench_tps() {  # conninfo table mode clients
   local script="$work/point_$2.sql"
@@ -251,7 +275,7 @@ check_same  # the server still answers
 
 python3 - "$out" "$rows" "$seconds" "$sel_pg" "$sel_px" "$copy_pg" "$copy_px" "$held_ok" \
   "$aligned_pg" "$aligned_px" \
-  "$fetch_pg" "$fetch_px" \
+  "$fetch_pg" "$fetch_px" "$floor_sel" \
   "${tps[pg_simple_1]}" "${tps[px_simple_1]}" "${tps[pg_simple_8]}" "${tps[px_simple_8]}" \
   "${tps[pg_prepared_1]}" "${tps[px_prepared_1]}" "${tps[pg_prepared_8]}" "${tps[px_prepared_8]}" <<'EOF'
 import json, sys, platform, datetime
@@ -260,11 +284,15 @@ sel_pg, sel_px, copy_pg, copy_px = (float(x) for x in sys.argv[4:8])
 held_ok = int(sys.argv[8])
 aligned_pg, aligned_px = float(sys.argv[9]), float(sys.argv[10])
 fetch_pg, fetch_px = float(sys.argv[11]), float(sys.argv[12])
-t = [float(x or 0) for x in sys.argv[13:21]]
+floor_sel = float(sys.argv[13])
+t = [float(x or 0) for x in sys.argv[14:22]]
 def ratio(px, pg): return round(px / pg, 2) if pg else None
 streams = {
   "select": {"postgres_rows_per_s": round(rows / sel_pg), "plexus_rows_per_s": round(rows / sel_px),
              "ratio": ratio(rows / sel_px, rows / sel_pg)},
+  "select_psql_floor": {"postgres_rows_per_s": round(rows / sel_pg),
+                        "replay_rows_per_s": round(rows / floor_sel),
+                        "highest_possible_ratio": ratio(rows / floor_sel, rows / sel_pg)},
   "select_aligned": {"postgres_rows_per_s": round(rows / aligned_pg),
                      "plexus_rows_per_s": round(rows / aligned_px),
                      "ratio": ratio(rows / aligned_px, rows / aligned_pg)},
@@ -293,6 +321,10 @@ for name, label in [("select", "`SELECT *` (psql -At)"),
                     ("copy", "`COPY (SELECT *) TO STDOUT`")]:
   s = streams[name]
   lines.append(f"| {label} | {s['postgres_rows_per_s']:,} | {s['plexus_rows_per_s']:,} | {s['ratio']} |")
+f = streams["select_psql_floor"]
+lines += ["", f"psql's floor for `SELECT *` (psql -At): PostgreSQL's answer replayed with no work per row "
+          f"(bench/wire_replay.py) reaches {f['replay_rows_per_s']:,} rows/s, so no server can pass "
+          f"{f['highest_possible_ratio']}x PostgreSQL in that series on this machine."]
 lines += ["", f"| pgbench point query ({seconds} s) | PostgreSQL TPS | Plexus TPS | ratio |",
           "|---|---:|---:|---:|"]
 for key, v in pgbench.items():
