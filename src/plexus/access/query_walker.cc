@@ -283,13 +283,44 @@ Status QueryWalker::SpliceSecuredSelect(Json& ref, const ResolvedRelation& relat
   if (relation.principal == nullptr || !parse_secured_) {
     return Internal("the secured relation " + relation.logical_name + " has no principal");
   }
-  PLEXUS_ASSIGN_OR_RETURN(Json node, WalkSecuredSelect(relation, depth));
-  KeepReachableColumns(node, reachable_, ref);
-  ref = SecuredSubqueryRef(std::move(ref), std::move(node));
+  PLEXUS_ASSIGN_OR_RETURN(const Json* walked, WalkSecuredSelect(relation, depth));
+  ref = SecuredSubqueryRef(std::move(ref), CopyReachableColumns(*walked, reachable_, ref));
   return Status::OK();
 }
 
-Result<Json> QueryWalker::WalkSecuredSelect(const ResolvedRelation& relation, int depth) {
+namespace {
+
+// What the walk of a secured SELECT depends on: the table it may read, the principal its
+// functions become, its text. Each part is length-prefixed, so no two readers share a key.
+std::string WalkedKey(const ResolvedRelation& relation) {
+  std::string key;
+  auto add = [&key](std::string_view part) {
+    key += std::to_string(part.size());
+    key += ':';
+    key += part;
+  };
+  const PrincipalContext& principal = *relation.principal;
+  for (const std::string* part : {&relation.catalog, &relation.schema, &relation.table,
+                                  &principal.name, &relation.secured_select}) {
+    add(*part);
+  }
+  add(std::to_string(principal.attributes.size()));
+  for (const auto& [name, value] : principal.attributes) {
+    add(name);
+    add(value);
+  }
+  for (const auto& group : principal.groups) add(group);  // last: no count needed
+  return key;
+}
+
+}  // namespace
+
+Result<const Json*> QueryWalker::WalkSecuredSelect(const ResolvedRelation& relation, int depth) {
+  constexpr size_t kMaxWalked = 256;
+  std::string key = walked_ != nullptr ? WalkedKey(relation) : std::string();
+  if (walked_ != nullptr) {
+    if (auto hit = walked_->find(key); hit != walked_->end()) return &hit->second;
+  }
   PLEXUS_ASSIGN_OR_RETURN(Json node, parse_secured_(relation.secured_select));
   PLEXUS_RETURN_IF_ERROR(SubstitutePrincipal(node, *relation.principal));
   // Walked for its functions and its one table; the user's CTEs are not visible to it.
@@ -304,7 +335,12 @@ Result<Json> QueryWalker::WalkSecuredSelect(const ResolvedRelation& relation, in
   if (!status.ok()) {
     return status.WithPrefix("the access rules of " + relation.logical_name);
   }
-  return node;
+  if (walked_ == nullptr) {
+    walked_here_ = std::move(node);
+    return &walked_here_;
+  }
+  if (walked_->size() >= kMaxWalked) walked_->clear();
+  return &walked_->emplace(std::move(key), std::move(node)).first->second;
 }
 
 void QueryWalker::AddCopyTarget(Json& ref, std::vector<PlainColumn> clear_columns) {

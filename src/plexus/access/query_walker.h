@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "plexus/access/predicate_copy.h"
@@ -33,11 +34,17 @@ namespace plexus::access {
 /// (json_serialize_sql's statements[0].node); the walker gets its own copy.
 using SecuredSelectParser = std::function<Result<nlohmann::json>(const std::string& sql)>;
 
+/// Secured relations' SELECTs once walked (principal functions replaced, every check passed), by
+/// relation, principal and text: walking one gives the same node every time, so a guard keeps
+/// them (bounded, emptied when full) and each statement copies only the columns it reaches.
+using WalkedSecuredSelects = std::unordered_map<std::string, nlohmann::json>;
+
 class QueryWalker {
  public:
-  /// `resolver` must outlive the walker.
-  QueryWalker(const RelationResolver& resolver, SecuredSelectParser parse_secured)
-      : resolver_(resolver), parse_secured_(std::move(parse_secured)) {}
+  /// `resolver` must outlive the walker, and `walked` (may be null: nothing is kept) too.
+  QueryWalker(const RelationResolver& resolver, SecuredSelectParser parse_secured,
+              WalkedSecuredSelects* walked = nullptr)
+      : resolver_(resolver), parse_secured_(std::move(parse_secured)), walked_(walked) {}
 
   /// Checks `statement` ({"node": {...}}) and rewrites its table references in place.
   Status Walk(nlohmann::json& statement);
@@ -69,8 +76,9 @@ class QueryWalker {
   Status WalkBaseTable(nlohmann::json& ref, int depth);
   /// Replaces `ref` by the derived table of a secured relation and walks that table.
   Status SpliceSecuredSelect(nlohmann::json& ref, const ResolvedRelation& relation, int depth);
-  /// A secured relation's SELECT, parsed, its principal functions replaced, walked.
-  Result<nlohmann::json> WalkSecuredSelect(const ResolvedRelation& relation, int depth);
+  /// A secured relation's SELECT, parsed, its principal functions replaced, walked; from
+  /// `walked_` when it holds it. Valid until the next call.
+  Result<const nlohmann::json*> WalkSecuredSelect(const ResolvedRelation& relation, int depth);
   /// Inside a secured relation's SELECT: `name` must be its physical table, read once.
   Status CheckSecuredSource(nlohmann::json& ref, const TableName& name, int depth);
   Status WalkTableFunction(nlohmann::json& ref, int depth);
@@ -82,6 +90,8 @@ class QueryWalker {
 
   const RelationResolver& resolver_;
   SecuredSelectParser parse_secured_;
+  WalkedSecuredSelects* walked_;
+  nlohmann::json walked_here_;  ///< WalkSecuredSelect's answer when there is no `walked_`
   /// Set while walking a secured relation's SELECT: the one table it may read.
   const ResolvedRelation* secured_source_ = nullptr;
   int secured_source_reads_ = 0;

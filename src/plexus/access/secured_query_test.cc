@@ -428,6 +428,33 @@ TEST_F(SecuredQueryTest, ParsedSelectsAreReusedAcrossChecksAndPrincipals) {
   }
 }
 
+// The guard keeps each secured SELECT once walked, per relation, principal and text: a reader
+// never gets another's constants, a statement's trimming never reaches the next statement,
+// and a refused SELECT is walked (and refused) again every time.
+TEST_F(SecuredQueryTest, WalkedSecuredSelectsAreKeptPerPrincipalAndNeverTrimmedForTheNext) {
+  resolver_.row_filter = "principal_in_group('auditors') OR region = principal_attr('region')";
+  const std::string count = "SELECT count(*) FROM crm.customers.customers";
+  EXPECT_EQ(Run(count), Rows{"3"});
+  resolver_.principal = Reader("ada", {{"region", "EU"}}, {"analysts", "auditors"});
+  EXPECT_EQ(Run(count), Rows{"5"});
+  resolver_.principal = Reader("ada", {{"region", "US"}}, {"analysts"});
+  EXPECT_EQ(Run(count), Rows{"2"});
+  EXPECT_EQ(last_.sql.find("sha256"), std::string::npos) << last_.sql;
+  EXPECT_EQ(Run("SELECT id, email FROM crm.customers.customers ORDER BY id"),
+            (Rows{"2|" + Hash("bob@example.com"), "4|" + Hash("carl@example.com")}));
+  EXPECT_EQ(Run(count), Rows{"2"});
+
+  resolver_.secured_select_override =
+      "SELECT * FROM plx_crm.main.customers__customers__v1 WHERE id IN (SELECT x FROM secret)";
+  for (int i = 0; i < 2; ++i) {
+    Result<GuardedQuery> q = guard_->Check(count, resolver_);
+    ASSERT_FALSE(q.ok()) << q->sql;
+    EXPECT_EQ(q.status().code(), StatusCode::kPermissionDenied) << q.status().ToString();
+  }
+  resolver_.secured_select_override.clear();
+  EXPECT_EQ(Run(count), Rows{"2"});
+}
+
 }  // namespace
 }  // namespace plexus::access
 

@@ -218,22 +218,28 @@ ReachableColumns FindReachableColumns(const Json &statement) {
   return out;
 }
 
-void KeepReachableColumns(Json &node, const ReachableColumns &reachable, const Json &ref) {
+Json CopyReachableColumns(const Json &node, const ReachableColumns &reachable, const Json &ref) {
   auto renamed = ref.find("column_name_alias");
   bool renames = renamed != ref.end() && !(renamed->is_array() && renamed->empty());
   std::string alias = Lower(StringAt(ref, "alias"));
   auto list = node.find("select_list");
   if (reachable.all || renames || alias.empty() || Contains(reachable.last_parts, alias) ||
       list == node.end() || !list->is_array() || list->size() < 2 || !IsPlainSelectList(node)) {
-    return;
+    return node;
+  }
+  // Copies only what is kept: the node is cached and shared by every statement that reads it.
+  Json copy = Json::object();
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (it.key() != "select_list") copy[it.key()] = it.value();
   }
   Json kept = Json::array();
-  for (Json &expression : *list) {
+  for (const Json &expression : *list) {
     std::string name = ProjectedName(expression);
-    if (name.empty() || Contains(reachable.names, name)) kept.push_back(std::move(expression));
+    if (name.empty() || Contains(reachable.names, name)) kept.push_back(expression);
   }
-  if (kept.empty()) kept.push_back(std::move((*list)[0]));  // none was moved: [0] is whole
-  *list = std::move(kept);
+  if (kept.empty()) kept.push_back((*list)[0]);
+  copy["select_list"] = std::move(kept);
+  return copy;
 }
 
 std::vector<std::string> SecuredColumnNames(const Json &node) {

@@ -33,7 +33,7 @@ Status SubstitutePrincipal(nlohmann::json& value, const PrincipalContext& princi
 std::vector<std::string> SecuredColumnNames(const nlohmann::json& node);
 
 /// What a user's statement can read of a secured relation's columns, found before the walk
-/// rewrites it. A derived table projects only these (KeepReachableColumns): fewer masked
+/// rewrites it. A derived table projects only these (CopyReachableColumns): fewer masked
 /// columns for DuckDB to bind, the same answer.
 struct ReachableColumns {
   /// Every column may be read: a star (SELECT *, c.*, COLUMNS(...)), a positional reference
@@ -48,14 +48,14 @@ struct ReachableColumns {
 /// lower case, sorted.
 ReachableColumns FindReachableColumns(const nlohmann::json& statement);
 
-/// Drops from a secured SELECT's list (`node`) the columns the statement cannot reach: those
-/// whose name is not in `reachable.names`. Keeps all of them when `reachable.all`, when the
-/// reference renames columns by position (`c(a, b)`), when a column reference's last part is
-/// the reference's alias (the whole row, `SELECT c FROM t c`), or when the node is not a plain
-/// SELECT list (DISTINCT, GROUP BY). Keeps at least one column, so the row count is unchanged.
-/// `ref` is the reference being replaced, its alias set.
-void KeepReachableColumns(nlohmann::json& node, const ReachableColumns& reachable,
-                          const nlohmann::json& ref);
+/// A copy of a secured SELECT (`node`) whose list holds only the columns the statement can
+/// reach: those whose name is in `reachable.names`. Copies all of them when `reachable.all`,
+/// when the reference renames columns by position (`c(a, b)`), when a column reference's last
+/// part is the reference's alias (the whole row, `SELECT c FROM t c`), or when the node is not a
+/// plain SELECT list (DISTINCT, GROUP BY). Keeps at least one column, so the row count is
+/// unchanged. `ref` is the reference being replaced, its alias set. `node` is not changed.
+nlohmann::json CopyReachableColumns(const nlohmann::json& node, const ReachableColumns& reachable,
+                                    const nlohmann::json& ref);
 
 /// The SUBQUERY table reference that takes the place of `base_ref` (a BASE_TABLE with its
 /// alias already set): same alias, column aliases, TABLESAMPLE and query location, with

@@ -17,6 +17,7 @@ namespace plexus::access {
 /// copies share it.
 struct SqlGuard::ParsedSecuredSelects {
   std::unordered_map<std::string, nlohmann::json> secured_nodes;
+  WalkedSecuredSelects walked;  ///< the same once walked, per relation and principal
 };
 
 namespace {
@@ -161,9 +162,12 @@ Result<GuardedQuery> SqlGuard::Check(std::string_view sql, const RelationResolve
 
   if (!secured_selects_) secured_selects_ = std::make_shared<ParsedSecuredSelects>();
   ParsedSecuredSelects& statements = *secured_selects_;
-  QueryWalker walker(resolver, [&statements](const std::string& secured_sql) {
-    return ParseSecuredSelect(statements.secured_nodes, secured_sql);
-  });
+  QueryWalker walker(
+      resolver,
+      [&statements](const std::string& secured_sql) {
+        return ParseSecuredSelect(statements.secured_nodes, secured_sql);
+      },
+      &statements.walked);
   std::string rewritten;
   try {
     PLEXUS_RETURN_IF_ERROR(walker.Walk(document["statements"][0]));
