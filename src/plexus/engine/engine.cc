@@ -216,8 +216,8 @@ VectorRef DataChunk::Column(size_t column) const {
 
 int64_t DataChunk::GetInt64(size_t column, size_t row) const {
   if (IsNull(column, row)) return 0;
-  return static_cast<int64_t>(
-      internal::NumericValue(handle_->vectors[column], (*handle_->nodes)[column].type.get(), row));
+  return internal::IntegerValue(handle_->vectors[column], (*handle_->nodes)[column].type.get(),
+                               row);
 }
 
 double DataChunk::GetDouble(size_t column, size_t row) const {

@@ -205,7 +205,7 @@ class DataChunk {
   /// key's text, any other value as the string of its text.
   void AppendJson(size_t column, size_t row, std::string& out) const;
   std::string Text(size_t column, size_t row) const;
-  /// Integer value of an integer or boolean column; 0 for NULL.
+  /// Integer value of an integer or boolean column, exact (BIGINT above 2^53 too); 0 for NULL.
   int64_t GetInt64(size_t column, size_t row) const;
   /// Numeric value of any numeric column (integers, decimals, floats); 0 for NULL.
   double GetDouble(size_t column, size_t row) const;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <limits>
 #include <sstream>
 
 #include "plexus/engine/result_writer.h"
@@ -99,6 +100,31 @@ TEST(EngineTest, StreamsLargeResultsChunkByChunk) {
   EXPECT_EQ(rows, 100000u);
   EXPECT_GT(chunks, 1u);
   EXPECT_EQ(sum, int64_t{99999} * 100000);
+}
+
+TEST(EngineTest, GetInt64IsExactForLargeIntegers) {
+  auto db = Database::Open({});
+  ASSERT_TRUE(db.ok());
+  auto conn = Connect(**db);
+  // 2^53 + 1 and INT64's bounds have no exact double; UBIGINT and HUGEINT beyond INT64 clamp.
+  auto result = conn->Query(
+      "SELECT 9007199254740993::BIGINT, 9223372036854775807::BIGINT, "
+      "(-9223372036854775807 - 1)::BIGINT, 18446744073709551615::UBIGINT, "
+      "(-170141183460469231731687303715884105727)::HUGEINT, 9007199254740993::HUGEINT, "
+      "-7::TINYINT, 12.9::DOUBLE, true");
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  auto chunk = (*result)->Fetch();
+  ASSERT_TRUE(chunk.ok() && *chunk);
+  const DataChunk& c = **chunk;
+  EXPECT_EQ(c.GetInt64(0, 0), int64_t{9007199254740993});
+  EXPECT_EQ(c.GetInt64(1, 0), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(c.GetInt64(2, 0), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(c.GetInt64(3, 0), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(c.GetInt64(4, 0), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(c.GetInt64(5, 0), int64_t{9007199254740993});
+  EXPECT_EQ(c.GetInt64(6, 0), -7);
+  EXPECT_EQ(c.GetInt64(7, 0), 12);
+  EXPECT_EQ(c.GetInt64(8, 0), 1);
 }
 
 TEST(EngineTest, ErrorsCarryACodeAndDuckDbsMessage) {

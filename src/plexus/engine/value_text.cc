@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 
 namespace plexus::engine::internal {
 namespace {
@@ -518,6 +519,29 @@ double NumericValue(duckdb_vector vector, duckdb_logical_type type, idx_t row) {
       }
     }
     default: return 0;
+  }
+}
+
+int64_t IntegerValue(duckdb_vector vector, duckdb_logical_type type, idx_t row) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  switch (duckdb_get_type_id(type)) {
+    case DUCKDB_TYPE_BIGINT: return At<int64_t>(vector, row);
+    case DUCKDB_TYPE_UBIGINT: {
+      uint64_t value = At<uint64_t>(vector, row);
+      return value > static_cast<uint64_t>(kMax) ? kMax : static_cast<int64_t>(value);
+    }
+    case DUCKDB_TYPE_HUGEINT: {
+      __int128 value = HugeToInt128(At<duckdb_hugeint>(vector, row));
+      return value > kMax ? kMax : value < kMin ? kMin : static_cast<int64_t>(value);
+    }
+    default: {
+      double value = NumericValue(vector, type, row);  // exact for the narrower integers
+      if (value != value) return 0;                    // NaN
+      if (value >= 9223372036854775808.0) return kMax;
+      if (value < -9223372036854775808.0) return kMin;
+      return static_cast<int64_t>(value);
+    }
   }
 }
 

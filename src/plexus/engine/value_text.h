@@ -27,5 +27,8 @@ JsonKind JsonKindOf(duckdb_logical_type type);
 
 /// Numeric value of a numeric cell (0 when not numeric).
 double NumericValue(duckdb_vector vector, duckdb_logical_type type, idx_t row);
+/// Integer value of a numeric cell, exact for every integer type that fits (not through a
+/// double, which rounds BIGINTs above 2^53); others are truncated and clamped to int64's range.
+int64_t IntegerValue(duckdb_vector vector, duckdb_logical_type type, idx_t row);
 
 }  // namespace plexus::engine::internal
