@@ -61,6 +61,7 @@ class ChunkBuilder {
 
  private:
   friend class ChunkAppender;
+  friend class ChunkTables;
   std::unique_ptr<Handle> handle_;
 };
 

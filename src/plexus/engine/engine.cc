@@ -3,6 +3,7 @@
 #include <duckdb.h>
 
 #include "plexus/engine/chunk_builder_internal.h"
+#include "plexus/engine/chunk_table.h"
 #include "plexus/engine/type_node.h"
 #include "plexus/engine/value_text.h"
 
@@ -122,6 +123,8 @@ struct Connection::Handle {
 
 Connection::Connection(std::unique_ptr<Handle> handle) : handle_(std::move(handle)) {}
 Connection::~Connection() = default;
+
+duckdb_connection ChunkTables::RawConnection(Connection& conn) { return conn.handle_->conn; }
 
 Result<std::unique_ptr<Connection>> Database::Connect() {
   auto handle = std::make_unique<Connection::Handle>();

@@ -382,6 +382,7 @@ class Connection {
 
  private:
   friend class Database;
+  friend class ChunkTables;  // chunk_table.h registers its table function on the connection
   struct Handle;
   explicit Connection(std::unique_ptr<Handle> handle);
   std::unique_ptr<Handle> handle_;

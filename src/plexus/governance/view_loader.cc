@@ -1,6 +1,7 @@
 // Loading the catalog's views into the evaluator's DuckDB: the export (SQLite) runs on its own
 // thread and writes the rows straight into DuckDB chunks (joining `by_product` views with
-// `products` as it goes); this thread appends the full chunks, one table per view; a third
+// `products` as it goes); this thread makes one table per view from the full chunks (a
+// CREATE TABLE AS over a table function that hands DuckDB the chunks as they are); a third
 // thread makes the views computed in DuckDB as soon as what they read is loaded, and those left
 // are made at the end, in parallel. Only the views asked for are exported and loaded.
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <unordered_map>
 
 #include "plexus/engine/chunk_builder.h"
+#include "plexus/engine/chunk_table.h"
 #include "plexus/engine/engine.h"
 #include "plexus/governance/evaluator_internal.h"
 
@@ -118,7 +120,7 @@ class HandoverQueue {
 
 /// The export's side, on its thread: writes each row straight into a DuckDB chunk (joining
 /// `by_product` views with `products` as it goes) and hands full chunks to the loading thread,
-/// which only appends them.
+/// which only stores them.
 class ChunkFiller : public catalog::ViewSink {
  public:
   ChunkFiller(const std::set<std::string>& only, HandoverQueue& queue)
@@ -419,32 +421,42 @@ bool NamesWord(std::string_view sql, std::string_view word) {
 
 namespace {
 
-/// The loading thread's side: one table per view, the export's chunks appended whole.
-class TableAppends {
+/// The loading thread's side: one view's chunks, as the export hands them over, for the
+/// table made from them (engine::ChunkTables: DuckDB reads the chunks as they are).
+class ViewChunks : public engine::ChunkSource {
  public:
-  explicit TableAppends(engine::Connection& conn) : conn_(conn) {}
+  ViewChunks(HandoverQueue& queue, const catalog::GovernanceView& view)
+      : queue_(queue), view_(view) {}
 
-  Status Begin(const catalog::GovernanceView& view) {
-    std::string ddl = "CREATE TABLE " + engine::QuoteIdentifier(view.name) + " (";
-    for (size_t i = 0; i < view.columns.size(); ++i) {
-      ddl += (i ? ", " : "") + engine::QuoteIdentifier(view.columns[i].name) + " " +
-             std::string(view.columns[i].type);
+  Result<engine::ChunkBuilder*> Next() override {
+    // The chunk handed before is read (and reset): the export may fill it again.
+    if (handed_) queue_.Recycle(&view_, std::move(handed_));
+    auto item = queue_.Pop();
+    if (!item || item->end != nullptr) return nullptr;  // the view ends (or the export stopped)
+    if (item->view != &view_ || !item->rows) {
+      return Internal(std::string("view ") + view_.name + ": the export's rows came out of order");
     }
-    PLEXUS_RETURN_IF_ERROR(conn_.Execute(ddl + ")"));
-    PLEXUS_ASSIGN_OR_RETURN(appender_, conn_.MakeChunkAppender(view.name, ColumnTypes(view)));
-    return Status::OK();
-  }
-  Status Append(engine::ChunkBuilder& rows) { return appender_->Append(rows); }
-  Status End() {
-    Status s = appender_->Close();
-    appender_.reset();
-    return s;
+    handed_ = std::move(item->rows);
+    return handed_.get();
   }
 
  private:
-  engine::Connection& conn_;
-  std::unique_ptr<engine::ChunkAppender> appender_;
+  HandoverQueue& queue_;
+  const catalog::GovernanceView& view_;
+  std::unique_ptr<engine::ChunkBuilder> handed_;
 };
+
+/// The table of `view`, made from the export's chunks.
+Status LoadView(engine::ChunkTables& tables, HandoverQueue& queue,
+                const catalog::GovernanceView& view) {
+  std::vector<engine::ChunkColumn> columns;
+  std::vector<Type> types = ColumnTypes(view);
+  for (size_t i = 0; i < view.columns.size(); ++i) {
+    columns.push_back({view.columns[i].name, types[i]});
+  }
+  ViewChunks chunks(queue, view);
+  return tables.Create(view.name, columns, chunks);
+}
 
 /// The computed views not made while loading, then the internal tables they were computed
 /// from are dropped.
@@ -466,26 +478,23 @@ Status Finish(engine::Connection& conn, const std::vector<engine::Connection*>& 
 Status LoadViews(const std::function<Status(catalog::ViewSink&)>& read, engine::Connection& conn,
                  const std::set<std::string>& only,
                  const std::vector<engine::Connection*>& helpers) {
-  // The export (SQLite) fills DuckDB chunks on its own thread while this one appends them: on
+  // The export (SQLite) fills DuckDB chunks on its own thread while this one stores them: on
   // two cores the load takes about as long as the slower of the two.
   HandoverQueue queue;
   ChunkFiller filler(only, queue);
   std::thread producer([&] { queue.Finish(read(filler)); });
-  TableAppends tables(conn);
   EarlyDerive early(helpers.empty() ? nullptr : helpers[0], filler);
-  Status loaded;
+  auto tables = engine::ChunkTables::Make(conn);
+  Status loaded = tables.status();
+  if (!loaded.ok()) queue.Abandon();
   while (auto item = queue.Pop()) {
-    if (!loaded.ok()) continue;
-    if (item->begin != nullptr) {
-      loaded = tables.Begin(*item->begin);
-    } else if (item->end != nullptr) {
-      loaded = tables.End();
-      if (loaded.ok()) early.Done(item->end->name);
+    if (!loaded.ok() || item->begin == nullptr) continue;  // after an error: drained
+    loaded = LoadView(**tables, queue, *item->begin);
+    if (loaded.ok()) {
+      early.Done(item->begin->name);
     } else {
-      loaded = tables.Append(*item->rows);
-      queue.Recycle(item->view, std::move(item->rows));
+      queue.Abandon();
     }
-    if (!loaded.ok()) queue.Abandon();
   }
   producer.join();
   auto left = early.Stop();
