@@ -9,6 +9,7 @@
 
 #include "plexus/common/text.h"
 #include "plexus/pipeline/cdc_apply_sql.h"
+#include "plexus/pipeline/cdc_key_state.h"
 #include "plexus/pipeline/cdc_parse.h"
 #include "plexus/pipeline/cdc_row_steps.h"
 #include "plexus/spec/parse.h"
@@ -91,6 +92,10 @@ struct CdcApplier::State {
   // steps gave this batch.
   std::unique_ptr<internal::ChangeRowSteps> row_steps;
   std::vector<std::vector<RelationColumn>> stepped;
+  // The fast path's key state in memory (cdc_key_state.h; one integer key), and the count of
+  // writes of its table it is in step with.
+  std::unique_ptr<internal::IntKeyState> key_state;
+  uint64_t key_state_writes = 0;
 
   bool HasSteps(size_t i) const { return row_steps != nullptr && row_steps->Has(i); }
 
@@ -180,6 +185,7 @@ struct CdcApplier::State {
             ", " + kPos + " BIGINT, _cdc_deleted BOOLEAN); INSERT INTO " + p.keys_table +
             " SELECT DISTINCT " + keys_sql + ", -9223372036854775807, false FROM " + p.table +
             "; COMMIT"));
+        internal::BumpKeyStateWrites(p.keys_table);
       }
     }
     return Status::OK();
@@ -352,7 +358,8 @@ struct CdcApplier::State {
     int64_t low = 0;
     bool narrow = count < (size_t{1} << 24);
     if (chunk && chunk->size() > 0) {
-      low = chunk->IsNull(0, 0) ? 0 : chunk->GetInt64(0, 0);
+      // Exactly: a position near 2^63 read through a double would overflow the subtraction.
+      low = chunk->IsNull(0, 0) ? 0 : chunk->Column(0).Int64(0);
       narrow = narrow && chunk->GetInt64(1, 0) != 0;
     }
     std::string order = narrow ? "(" + std::string(kPos) + " - (" + std::to_string(low) +
@@ -403,6 +410,63 @@ struct CdcApplier::State {
     return true;
   }
 
+  /// The port's key state in memory, loaded when missing or when its table was written by
+  /// anything but this applier's fast path since (nullptr: the key is not one integer column,
+  /// or the table holds more keys than IntKeyState::kMaxKeys; then a join reads it).
+  Result<const internal::IntKeyState*> KeyStateInMemory() {
+    const PortTables& p = ports[0];
+    std::vector<const Column*> keys;
+    for (const auto& c : p.columns) {
+      if (c.key) keys.push_back(&c);
+    }
+    auto kind = keys.size() == 1 ? internal::FastKindOf(keys[0]->type) : std::nullopt;
+    if (!kind || (*kind != internal::FastKind::kInt64 && *kind != internal::FastKind::kInt32 &&
+                  *kind != internal::FastKind::kInt16 && *kind != internal::FastKind::kInt8)) {
+      return nullptr;
+    }
+    uint64_t writes = internal::KeyStateWrites(p.keys_table);
+    if (key_state == nullptr || writes != key_state_writes) {
+      key_state.reset();
+      PLEXUS_ASSIGN_OR_RETURN(key_state, internal::IntKeyState::Load(
+                                             *conn, p.keys_table, QuoteIdentifier(keys[0]->name)));
+      key_state_writes = writes;
+    }
+    return key_state.get();
+  }
+
+  /// After the SQL path committed a batch: the in-memory key state (when one is loaded) takes
+  /// the key states the merge wrote, the winners' that are not stale (MergeSql), instead of
+  /// being loaded again whole. Should that fail, it is dropped (and loaded when next needed).
+  void KeepKeyStateInStep() {
+    if (key_state == nullptr) return;
+    uint64_t writes = internal::KeyStateWrites(ports[0].keys_table);
+    auto result = conn->Query("SELECT " + KeyNames(ports[0])[0] + ", " + kPos + ", " + kOp +
+                              " = 'd' FROM " + Work("win0") + " WHERE NOT _cdc_stale ORDER BY 1");
+    std::vector<int64_t> keys, positions;
+    std::vector<uint8_t> deleted;
+    bool read = writes == key_state_writes + 1 && result.ok();  // else someone else wrote too
+    while (read) {
+      auto chunk = (*result)->Fetch();
+      if (!chunk.ok()) read = false;
+      if (!read || !*chunk) break;
+      engine::VectorRef key = (*chunk)->Column(0), position = (*chunk)->Column(1);
+      engine::VectorRef is_delete = (*chunk)->Column(2);
+      for (size_t r = 0; r < (*chunk)->size(); r++) {
+        keys.push_back(key.Int64(r));
+        positions.push_back(position.Int64(r));
+        deleted.push_back(is_delete.Bool(r));
+      }
+    }
+    if (!read) {
+      key_state.reset();
+      return;
+    }
+    key_state->Set(keys, key_state->Find(keys), positions, deleted,
+                   std::vector<uint8_t>(keys.size(), 0));
+    key_state_writes = writes;
+    if (key_state->size() > internal::IntKeyState::kMaxKeys) key_state.reset();
+  }
+
   /// The batch through the fast path; nullopt when it takes the SQL path instead.
   Result<std::optional<ApplyReport>> ApplyFast(const std::vector<std::string>& events,
                                                const SourceOffsets& offsets, Profile& prof) {
@@ -410,16 +474,25 @@ struct CdcApplier::State {
     internal::FastTables tables{attach, p.table_name, p.table_name + "__cdc_keys",
                                 Work("fkeys"), Work("fdrops")};
     auto mark = [&](const char* step) { prof.Mark(step); };
-    PLEXUS_ASSIGN_OR_RETURN(
-        auto fast, internal::FastBatch::Prepare(*conn, p.columns, events, std::move(tables), mark));
+    PLEXUS_ASSIGN_OR_RETURN(const internal::IntKeyState* in_memory, KeyStateInMemory());
+    PLEXUS_ASSIGN_OR_RETURN(auto fast, internal::FastBatch::Prepare(*conn, p.columns, events,
+                                                                    std::move(tables), in_memory,
+                                                                    mark));
     if (!fast) return std::optional<ApplyReport>();
     PLEXUS_RETURN_IF_ERROR(conn->Execute("BEGIN TRANSACTION"));
     Status written = fast->Write(*conn, mark);
     if (written.ok() && !offsets.empty()) written = conn->Execute(OffsetsSql(offsets));
     if (written.ok()) written = conn->Execute("COMMIT");
+    uint64_t writes = internal::BumpKeyStateWrites(p.keys_table);
     if (!written.ok()) {
       (void)conn->Execute("ROLLBACK");
+      key_state.reset();  // loaded again from the table, which holds what was committed
       return written;
+    }
+    if (key_state != nullptr) {
+      fast->Remember(*key_state);
+      key_state_writes = writes;
+      if (key_state->size() > internal::IntKeyState::kMaxKeys) key_state.reset();
     }
     prof.Mark("commit");
     ApplyReport report;
@@ -431,9 +504,15 @@ struct CdcApplier::State {
     return std::optional<ApplyReport>(std::move(report));
   }
 
-  Status Transaction(const std::string& body) {
+  /// Runs `body` in one transaction. `writes_keys`: it writes the ports' key state tables, so
+  /// any in-memory key state of them (this applier's or another's) is loaded again before its
+  /// next use.
+  Status Transaction(const std::string& body, bool writes_keys) {
     Status s = conn->Execute("BEGIN TRANSACTION;" + body + "COMMIT;");
     if (!s.ok()) (void)conn->Execute("ROLLBACK");
+    if (writes_keys) {
+      for (const auto& p : ports) internal::BumpKeyStateWrites(p.keys_table);
+    }
     return s;
   }
 
@@ -443,7 +522,7 @@ struct CdcApplier::State {
     report.events = static_cast<int64_t>(events.size());
     added.clear();
     if (events.empty()) {
-      if (!offsets.empty()) PLEXUS_RETURN_IF_ERROR(Transaction(OffsetsSql(offsets)));
+      if (!offsets.empty()) PLEXUS_RETURN_IF_ERROR(Transaction(OffsetsSql(offsets), false));
       return report;
     }
     Profile prof;
@@ -549,9 +628,10 @@ struct CdcApplier::State {
     }
     if (!offsets.empty()) body += OffsetsSql(offsets);
     if (row_steps != nullptr) body += row_steps->KeepSql();
-    PLEXUS_RETURN_IF_ERROR(Transaction(body));
+    PLEXUS_RETURN_IF_ERROR(Transaction(body, true));
     if (row_steps != nullptr) row_steps->Kept();
     prof.Mark("merge+commit");
+    KeepKeyStateInStep();
     if (!alter.empty()) {
       for (auto& p : ports) PLEXUS_RETURN_IF_ERROR(LoadColumns(p));
     }
@@ -650,7 +730,7 @@ Status CdcApplier::Reset() {
     body += "DELETE FROM " + p.table + "; DELETE FROM " + p.keys_table + ";";
   }
   body += s.OffsetsSql({});
-  return s.Transaction(body);
+  return s.Transaction(body, true);
 }
 
 const std::vector<catalog::OutputPortRecord>& CdcApplier::ports() const {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "plexus/pipeline/cdc_test_port.h"
+
 namespace plexus::pipeline {
 namespace {
 
@@ -55,23 +57,8 @@ class CdcApplyTest : public ::testing::Test {
     ASSERT_TRUE(conn_->Execute("ATTACH " + engine::QuoteLiteral((dir_ / "sales.duckdb").string()) +
                                " AS plx_sales").ok());
     if (!plain_applier_) return;
-    catalog::OutputPortRecord port;
-    port.domain = "sales";
-    port.product = "orders";
-    port.name = "orders";
-    port.major = 1;
-    port.version = "1.0.0";
-    port.contract_version = "1.0.0";
-    catalog::ColumnRecord id;
-    id.name = "id";
-    id.engine_type = "BIGINT";
-    id.primary_key = true;
-    id.required = true;
-    catalog::ColumnRecord name;
-    name.name = "name";
-    name.engine_type = "VARCHAR";
-    name.required = required_name_;
-    port.columns = {id, name};
+    auto port = internal::OrdersPort(
+        {{"id", "BIGINT", true, true}, {"name", "VARCHAR", false, required_name_}});
     auto applier = CdcApplier::Open(conn_.get(), "sales", "orders", "changes", spec_, {port});
     ASSERT_TRUE(applier.ok()) << applier.status().ToString();
     applier_ = std::move(applier).value();
@@ -349,24 +336,10 @@ class CdcStepsTest : public CdcApplyTest {
   }
 
   Result<std::unique_ptr<CdcApplier>> OpenApplier() {
-    catalog::OutputPortRecord port;
-    port.domain = "sales";
-    port.product = "orders";
-    port.name = "orders";
-    port.major = 1;
-    port.version = port.contract_version = "1.0.0";
-    auto column = [](const std::string& name, const std::string& type, bool key, bool required) {
-      catalog::ColumnRecord c;
-      c.name = name;
-      c.engine_type = type;
-      c.primary_key = key;
-      c.required = required;
-      return c;
-    };
-    port.columns = {column("order_id", "BIGINT", true, true),
-                    column("customer", "VARCHAR", false, true),
-                    column("amount", "DECIMAL(10,2)", false, false),
-                    column("email", "VARCHAR", false, false)};
+    auto port = internal::OrdersPort({{"order_id", "BIGINT", true, true},
+                                      {"customer", "VARCHAR", false, true},
+                                      {"amount", "DECIMAL(10,2)", false, false},
+                                      {"email", "VARCHAR", false, false}});
     CdcSteps steps;
     for (const auto& s : steps_) steps.by_port["orders"].push_back(ChainStep{s, ""});
     steps.salt = "test-salt";

@@ -29,6 +29,7 @@
 
 #include "plexus/common/status.h"
 #include "plexus/engine/engine.h"
+#include "plexus/pipeline/cdc_key_state.h"
 #include "plexus/pipeline/cdc_row_steps.h"
 
 namespace plexus::pipeline::internal {
@@ -127,16 +128,21 @@ struct FastTables {
 class FastBatch {
  public:
   /// Parses `events` for the table's `columns` (each of a FastKind type), chooses the latest
-  /// event per key, reads those keys' state (position, deleted) from the key state table and
-  /// stages the known keys in `drops_work`. nullptr: an event the fast path does not take, so
-  /// the batch goes to the SQL path (nothing was written but the work tables). `mark` names
-  /// each step as it ends (the applier's profile).
+  /// event per key, reads those keys' state (position, deleted) from `key_state` when given
+  /// (the key is one integer column), else from the key state table, and stages the known
+  /// keys in `drops_work`. nullptr: an event the fast path does not take, so the batch goes to
+  /// the SQL path (nothing was written but the work tables). `mark` names each step as it
+  /// ends (the applier's profile).
   static Result<std::unique_ptr<FastBatch>> Prepare(engine::Connection& conn,
                                                     std::vector<ChangeColumn> columns,
                                                     const std::vector<std::string>& events,
                                                     FastTables tables,
+                                                    const IntKeyState* key_state,
                                                     const std::function<void(const char*)>& mark);
   ~FastBatch();
+
+  /// After the batch's commit: records its key states in `key_state` (the one Prepare read).
+  void Remember(IntKeyState& key_state) const;
 
   /// Inside the batch's transaction (the caller begins, commits or rolls back): deletes the
   /// rows and key states the winners replace (a winner older than its key's state is stale

@@ -113,6 +113,9 @@ struct FastBatch::State {
   // state's only writer, one batch at a time.
   std::vector<uint8_t> known, was_deleted, stale;
   std::vector<int64_t> known_position;
+  // With an in-memory key state: the winners' keys and where the state holds them.
+  std::vector<int64_t> win_keys;
+  std::vector<KeyLookup> found;
   int64_t upserted = 0, deleted = 0, stale_count = 0, drops = 0, known_count = 0;
 
   explicit State(std::vector<ChangeColumn> cols) : columns(std::move(cols)), batch(columns) {
@@ -165,14 +168,33 @@ struct FastBatch::State {
     while (true) {
       PLEXUS_ASSIGN_OR_RETURN(auto chunk, result->Fetch());
       if (!chunk) break;
+      // VectorRef reads positions exactly (DataChunk::GetInt64 goes through a double).
+      engine::VectorRef winner = chunk->Column(0), position = chunk->Column(1);
+      engine::VectorRef deleted = chunk->Column(2);
       for (size_t r = 0; r < chunk->size(); r++) {
-        auto w = static_cast<size_t>(chunk->GetInt64(0, r));
+        auto w = static_cast<size_t>(winner.Int64(r));
         known[w] = 1;
-        known_position[w] = chunk->GetInt64(1, r);
-        was_deleted[w] = chunk->GetInt64(2, r) != 0;
+        known_position[w] = position.Int64(r);
+        was_deleted[w] = deleted.Bool(r);
       }
     }
     return Status::OK();
+  }
+
+  /// Reads the winners' key state from memory (one integer key: winners are in key order).
+  void LookUp(const IntKeyState& key_state) {
+    const FastColumn& key = batch.columns[key_columns[0]];
+    win_keys.resize(winners.size());
+    for (size_t w = 0; w < winners.size(); w++) win_keys[w] = key.ints[winners[w]];
+    found = key_state.Find(win_keys);
+    known.assign(winners.size(), 0);
+    was_deleted.assign(winners.size(), 0);
+    known_position.assign(winners.size(), 0);
+    for (size_t w = 0; w < winners.size(); w++) {
+      known[w] = found[w].known;
+      was_deleted[w] = found[w].deleted;
+      known_position[w] = found[w].position;
+    }
   }
 
   /// Marks the stale winners, counts, and stages the known keys of the others in
@@ -265,7 +287,7 @@ int64_t FastBatch::newest_ts_ms() const { return state_->batch.newest_ts_ms; }
 
 Result<std::unique_ptr<FastBatch>> FastBatch::Prepare(
     engine::Connection& conn, std::vector<ChangeColumn> columns,
-    const std::vector<std::string>& events, FastTables tables,
+    const std::vector<std::string>& events, FastTables tables, const IntKeyState* key_state,
     const std::function<void(const char*)>& mark) {
   auto state = std::make_unique<State>(std::move(columns));
   state->tables = std::move(tables);
@@ -276,12 +298,27 @@ Result<std::unique_ptr<FastBatch>> FastBatch::Prepare(
   mark("parse");
   state->winners = LatestPerKey(state->batch);
   mark("winners");
-  PLEXUS_RETURN_IF_ERROR(state->LookUp(conn));
+  if (key_state != nullptr) {
+    state->LookUp(*key_state);
+  } else {
+    PLEXUS_RETURN_IF_ERROR(state->LookUp(conn));
+  }
   mark("keystate");
   PLEXUS_RETURN_IF_ERROR(state->StageDrops(conn));
   mark("drops");
   CountFastBatch();
   return std::unique_ptr<FastBatch>(new FastBatch(std::move(state)));
+}
+
+void FastBatch::Remember(IntKeyState& key_state) const {
+  const auto& s = *state_;
+  std::vector<int64_t> positions(s.winners.size());
+  std::vector<uint8_t> deleted(s.winners.size());
+  for (size_t w = 0; w < s.winners.size(); w++) {
+    positions[w] = s.batch.position[s.winners[w]];
+    deleted[w] = s.batch.op[s.winners[w]] == 'd';
+  }
+  key_state.Set(s.win_keys, s.found, positions, deleted, s.stale);
 }
 
 Status FastBatch::Write(engine::Connection& conn, const std::function<void(const char*)>& mark) {

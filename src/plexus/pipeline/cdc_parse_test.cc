@@ -7,10 +7,14 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "plexus/pipeline/cdc_apply.h"
+#include "plexus/pipeline/cdc_test_port.h"
 
 namespace plexus::pipeline::internal {
 namespace {
@@ -207,20 +211,7 @@ class CdcFastPathTest : public ::testing::Test {
     auto conn = db->Connect().value();
     EXPECT_TRUE(conn->Execute("ATTACH " + engine::QuoteLiteral((dir / "d.duckdb").string()) +
                               " AS plx_sales").ok());
-    catalog::OutputPortRecord port;
-    port.domain = "sales";
-    port.product = "orders";
-    port.name = "orders";
-    port.major = 1;
-    port.version = "1.0.0";
-    for (const auto& c : Columns()) {
-      catalog::ColumnRecord r;
-      r.name = c.name;
-      r.engine_type = c.type;
-      r.primary_key = c.key;
-      r.required = c.required;
-      port.columns.push_back(r);
-    }
+    catalog::OutputPortRecord port = OrdersPort(columns_);
     spec::CdcSpec spec;
     spec.max_error_rate = 1.0;
     auto applier = CdcApplier::Open(conn.get(), "sales", "orders", "changes", spec, {port});
@@ -237,7 +228,7 @@ class CdcFastPathTest : public ::testing::Test {
     }
     if (taken) *taken = FastBatchesTaken() - before;
     for (const char* sql :
-         {"SELECT * FROM plx_sales.main.orders__orders__v1 ORDER BY id",
+         {"SELECT * FROM plx_sales.main.orders__orders__v1 ORDER BY ALL",
           "SELECT * FROM plx_sales.main.orders__orders__v1__cdc_keys ORDER BY ALL",
           "SELECT source_position, reason, event FROM "
           "plx_sales.main.orders__changes__dead_letters ORDER BY ALL",
@@ -265,6 +256,8 @@ class CdcFastPathTest : public ::testing::Test {
     EXPECT_EQ(sql, fast);
     return taken;
   }
+
+  std::vector<ChangeColumn> columns_ = Columns();  ///< the port's
 };
 
 std::string Row(const std::string& op, const std::string& image, const std::string& position) {
@@ -330,6 +323,118 @@ TEST_F(CdcFastPathTest, EachTrickyEventAloneEitherMatchesOrFallsBack) {
     taken += ExpectSame({{R"({"op":"c","after":{"id":1,"r":"first"},"ts_ms":0})"}, {line}}) - 1;
   }
   EXPECT_GE(taken, 5);  // the good ones above went the fast way
+}
+
+TEST_F(CdcFastPathTest, BatchesTheSqlPathTakesBetweenFastOnesKeepTheKeyStateExact) {
+  // The fast batches read the key state from memory: it must follow the SQL path's merges.
+  std::vector<std::vector<std::string>> batches = {
+      {Row("c", R"({"id":1,"r":"a"})", R"({"lsn":10})"),
+       Row("c", R"({"id":2,"r":"b"})", R"({"lsn":11})"),
+       Row("c", R"({"id":3,"r":"c"})", R"({"lsn":12})")},
+      {"{not json",  // the whole batch takes the SQL path
+       Row("d", R"({"id":2})", R"({"lsn":30})"), Row("u", R"({"id":3,"r":"c2"})", R"({"lsn":31})"),
+       Row("c", R"({"id":4,"r":"d"})", R"({"lsn":32})")},
+      {Row("u", R"({"id":2,"r":"late"})", R"({"lsn":20})"),  // older than its delete: stale
+       Row("u", R"({"id":3,"r":"old"})", R"({"lsn":25})"),   // older than c2: stale
+       Row("u", R"({"id":4,"r":"d2"})", R"({"lsn":40})"),     // a key the SQL path added
+       Row("c", R"({"id":5,"r":"e"})", R"({"lsn":41})")},
+      {Row("c", R"({"id":2,"r":"back"})", R"({"lsn":50})"), Row("d", R"({"id":4})", R"({"lsn":51})")},
+  };
+  EXPECT_EQ(ExpectSame(batches), 3);
+}
+
+TEST_F(CdcFastPathTest, TextAndCompositeKeysStoreWhatTheSqlPathStores) {
+  columns_ = {{"k", "VARCHAR", true, true}, {"n", "INTEGER", true, true},
+              {"v", "VARCHAR", false, false}};
+  auto row = [](const std::string& op, const std::string& image, int lsn) {
+    return Row(op, image, R"({"lsn":)" + std::to_string(lsn) + "}");
+  };
+  std::vector<std::vector<std::string>> batches = {
+      {row("c", R"({"k":"a","n":1,"v":"x"})", 1), row("c", R"({"k":"a","n":2,"v":"y"})", 2),
+       row("c", R"({"k":"b","n":1,"v":"z"})", 3)},
+      {row("u", R"({"k":"a","n":1,"v":"x2"})", 4), row("d", R"({"k":"b","n":1})", 5),
+       row("u", R"({"k":"a","n":2,"v":"stale"})", 1)},
+  };
+  EXPECT_EQ(ExpectSame(batches), 2);
+}
+
+TEST_F(CdcFastPathTest, PositionsAndKeysBeyondADoubleAreExactOnBothPaths) {
+  // 7FFFFFFF/FFFFFFFF is the largest BIGINT position, and keys above 2^53 differ from their
+  // neighbours only in a BIGINT: nothing overflows or rounds on either path, nor in the key
+  // state the fast path holds in memory after an SQL batch (the second: it has a bad event).
+  const std::string odd = "9007199254740993", even = "9007199254740992";
+  auto row = [](const std::string& op, const std::string& id, const std::string& r,
+                const std::string& lsn) {
+    std::string image = R"({"id":)" + id + (r.empty() ? "" : R"(,"r":")" + r + "\"") + "}";
+    return Row(op, image, R"({"lsn":")" + lsn + R"("})");
+  };
+  std::vector<std::vector<std::string>> batches = {
+      {row("c", odd, "odd", "0/1"), row("c", even, "even", "7FFFFFFF/FFFFFFF0"),
+       row("c", "3", "top", "7FFFFFFF/FFFFFFFF")},
+      {"{not json", row("u", odd, "odd2", "7FFFFFFF/FFFFFFFE"),
+       row("d", "3", "", "7FFFFFFF/FFFFFFFF")},
+      {row("u", odd, "stale", "7FFFFFFF/FFFFFFFD"), row("u", even, "even2", "7FFFFFFF/FFFFFFFF"),
+       row("c", "4", "new", "7FFFFFFF/FFFFFFFF")},
+      {row("c", "3", "back", "7FFFFFFF/FFFFFFFF")},  // a tie: the later arrival wins
+  };
+  EXPECT_EQ(ExpectSame(batches), 3);
+}
+
+TEST(CdcKeyStateTest, FindsWhatWasSetAcrossMerges) {
+  IntKeyState state;
+  std::map<int64_t, std::pair<int64_t, bool>> expected;
+  std::mt19937_64 rng(3);
+  for (int round = 0; round < 40; round++) {
+    std::set<int64_t> picked;
+    while (picked.size() < 700) picked.insert(static_cast<int64_t>(rng() % 20000) - 10000);
+    std::vector<int64_t> keys(picked.begin(), picked.end()), positions;
+    std::vector<uint8_t> deleted, skip;
+    std::vector<KeyLookup> found = state.Find(keys);
+    for (size_t i = 0; i < keys.size(); i++) {
+      auto it = expected.find(keys[i]);
+      ASSERT_EQ(found[i].known, it != expected.end()) << keys[i];
+      if (found[i].known) {
+        EXPECT_EQ(found[i].position, it->second.first);
+        EXPECT_EQ(found[i].deleted, it->second.second);
+      }
+      positions.push_back(round * 1000 + static_cast<int64_t>(i));
+      deleted.push_back(rng() % 3 == 0);
+      skip.push_back(rng() % 5 == 0);
+      if (!skip.back()) expected[keys[i]] = {positions.back(), deleted.back() != 0};
+    }
+    state.Set(keys, found, positions, deleted, skip);
+    EXPECT_EQ(state.size(), expected.size());
+  }
+}
+
+TEST(CdcKeyStateTest, AnotherApplierOfTheSameTableIsSeen) {
+  // Two appliers of one table in one process (plexus serve's stream and a scheduled catch-up):
+  // what one writes, the other's key state in memory must not hide.
+  auto dir = std::filesystem::temp_directory_path() /
+             ("cdc_key_state_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto db = engine::Database::Open({}).value();
+  auto conn = db->Connect().value();
+  ASSERT_TRUE(conn->Execute("ATTACH " + engine::QuoteLiteral((dir / "d.duckdb").string()) +
+                            " AS plx_sales").ok());
+  auto port = OrdersPort({{"id", "BIGINT", true, true}, {"r", "VARCHAR", false, false}});
+  auto first = CdcApplier::Open(conn.get(), "sales", "orders", "changes", {}, {port}).value();
+  auto second = CdcApplier::Open(conn.get(), "sales", "orders", "changes", {}, {port}).value();
+  int64_t before = FastBatchesTaken();
+  ASSERT_TRUE(first->Apply({Row("c", R"({"id":1,"r":"a"})", R"({"lsn":10})")}, {}).ok());
+  ASSERT_TRUE(second->Apply({Row("d", R"({"id":1})", R"({"lsn":20})")}, {}).ok());
+  auto late = first->Apply({Row("u", R"({"id":1,"r":"late"})", R"({"lsn":15})")}, {});
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  EXPECT_EQ(FastBatchesTaken() - before, 3);
+  EXPECT_EQ(late->stale, 1);  // not a resurrection of the deleted row
+  EXPECT_EQ(conn->QueryScalar("SELECT count(*) FROM plx_sales.main.orders__orders__v1").value(),
+            "0");
+  first.reset();
+  second.reset();
+  conn.reset();
+  db.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
