@@ -3,18 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <string>
-#include <thread>
+
+#include "plexus/engine/chunk_test_rows.h"
 
 namespace plexus::engine {
 namespace {
 
 using Type = ChunkAppender::Type;
-
-std::string Scalar(Connection& conn, std::string_view sql) {
-  auto value = conn.QueryScalar(sql);
-  EXPECT_TRUE(value.ok()) << sql << ": " << value.status().ToString();
-  return value.ok() ? *value : "";
-}
+using test_rows::Scalar;
 
 // Chunks filled on another thread and appended whole hold exactly the values set: numbers,
 // NULLs, texts stored inline (<= 12 bytes) and out of line, copied (the caller's buffer is
@@ -26,34 +22,9 @@ TEST(ChunkBuilderTest, AppendsChunksFilledOnAnotherThread) {
   ASSERT_TRUE(conn.ok());
   ASSERT_TRUE((*conn)->Execute("CREATE TABLE t (i BIGINT, b BOOLEAN, d DOUBLE, s VARCHAR, "
                                "r VARCHAR)").ok());
-  std::vector<Type> types = {Type::kBigint, Type::kBoolean, Type::kDouble, Type::kVarchar,
-                             Type::kVarchar};
-  auto appender = (*conn)->MakeChunkAppender("t", types);
+  auto appender = (*conn)->MakeChunkAppender("t", test_rows::kRowTypes);
   ASSERT_TRUE(appender.ok()) << appender.status().ToString();
-
-  const std::string kept = "a referenced text, longer than twelve bytes";
-  constexpr int kRows = 5000;  // two full chunks and part of a third
-  std::vector<std::unique_ptr<ChunkBuilder>> filled;
-  std::thread producer([&] {
-    auto chunk = std::make_unique<ChunkBuilder>(types);
-    std::string scratch;
-    for (int row = 0; row < kRows; ++row) {
-      chunk->SetInt64(0, row);
-      chunk->SetBool(1, row % 2 == 0);
-      if (row % 7 == 0) chunk->SetNull(2); else chunk->SetDouble(2, row / 2.0);
-      scratch = row % 3 == 0 ? "short" + std::to_string(row % 10)
-                             : "a text of row " + std::to_string(row) + ", out of line";
-      chunk->SetText(3, scratch);
-      scratch.assign(scratch.size(), '#');  // the chunk holds its own copy
-      if (row % 5 == 0) chunk->SetNull(4); else chunk->SetTextRef(4, kept);
-      if (chunk->EndRow()) {
-        filled.push_back(std::move(chunk));
-        chunk = std::make_unique<ChunkBuilder>(types);
-      }
-    }
-    filled.push_back(std::move(chunk));
-  });
-  producer.join();
+  auto filled = test_rows::FillRowsOnAnotherThread(5000);  // two full chunks and part of a third
   ASSERT_EQ(filled.size(), 3u);
   EXPECT_EQ(filled[0]->size(), filled[0]->capacity());
   for (auto& chunk : filled) {
@@ -61,19 +32,7 @@ TEST(ChunkBuilderTest, AppendsChunksFilledOnAnotherThread) {
     EXPECT_EQ(chunk->size(), 0u);  // reset for reuse
   }
   ASSERT_TRUE((*appender)->Close().ok());
-
-  Connection& c = **conn;
-  EXPECT_EQ(Scalar(c, "SELECT count(*) FROM t"), "5000");
-  EXPECT_EQ(Scalar(c, "SELECT sum(i) FROM t"), std::to_string(kRows * (kRows - 1) / 2));
-  EXPECT_EQ(Scalar(c, "SELECT count(*) FROM t WHERE b"), "2500");
-  EXPECT_EQ(Scalar(c, "SELECT count(*) FROM t WHERE d IS NULL"), "715");
-  EXPECT_EQ(Scalar(c, "SELECT d FROM t WHERE i = 4999"), "2499.5");
-  // Inline texts compare equal to the same literal (zero padding), out-of-line ones too.
-  EXPECT_EQ(Scalar(c, "SELECT count(*) FROM t WHERE s = 'short3'"), "167");
-  EXPECT_EQ(Scalar(c, "SELECT s FROM t WHERE i = 4097"), "a text of row 4097, out of line");
-  EXPECT_EQ(Scalar(c, "SELECT count(*) FROM t WHERE s LIKE '%#%'"), "0");
-  EXPECT_EQ(Scalar(c, "SELECT count(*) FROM t WHERE r = '" + kept + "'"), "4000");
-  EXPECT_EQ(Scalar(c, "SELECT count(*) FROM t WHERE r IS NULL"), "1000");
+  test_rows::ExpectTheFiveThousandRows(**conn);
 }
 
 // A reused chunk starts with every row valid again and no rows.

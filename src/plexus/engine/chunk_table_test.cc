@@ -3,18 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <string>
-#include <thread>
+
+#include "plexus/engine/chunk_test_rows.h"
 
 namespace plexus::engine {
 namespace {
 
 using Type = ChunkAppender::Type;
-
-std::string Scalar(Connection& conn, std::string_view sql) {
-  auto value = conn.QueryScalar(sql);
-  EXPECT_TRUE(value.ok()) << sql << ": " << value.status().ToString();
-  return value.ok() ? *value : "";
-}
+using test_rows::Scalar;
 
 /// Gives prepared chunks in order; each handed chunk is checked to come back reset before the
 /// next is asked for, and then overwritten (as a source reusing it would).
@@ -42,41 +38,11 @@ class Chunks : public ChunkSource {
   size_t next_ = 0;
 };
 
-const std::vector<Type> kTypes = {Type::kBigint, Type::kBoolean, Type::kDouble, Type::kVarchar,
-                                  Type::kVarchar};
 const std::vector<ChunkColumn> kColumns = {{"i", Type::kBigint},
                                            {"b", Type::kBoolean},
                                            {"d", Type::kDouble},
                                            {"s", Type::kVarchar},
                                            {"r", Type::kVarchar}};
-const std::string kKept = "a referenced text, longer than twelve bytes";
-
-/// `rows` rows filled on another thread: numbers, NULLs, texts inline and out of line, copied
-/// (the caller's buffer is overwritten right after) or referenced.
-std::vector<std::unique_ptr<ChunkBuilder>> Fill(int rows) {
-  std::vector<std::unique_ptr<ChunkBuilder>> filled;
-  std::thread producer([&] {
-    auto chunk = std::make_unique<ChunkBuilder>(kTypes);
-    std::string scratch;
-    for (int row = 0; row < rows; ++row) {
-      chunk->SetInt64(0, row);
-      chunk->SetBool(1, row % 2 == 0);
-      if (row % 7 == 0) chunk->SetNull(2); else chunk->SetDouble(2, row / 2.0);
-      scratch = row % 3 == 0 ? "short" + std::to_string(row % 10)
-                             : "a text of row " + std::to_string(row) + ", out of line";
-      chunk->SetText(3, scratch);
-      scratch.assign(scratch.size(), '#');
-      if (row % 5 == 0) chunk->SetNull(4); else chunk->SetTextRef(4, kKept);
-      if (chunk->EndRow()) {
-        filled.push_back(std::move(chunk));
-        chunk = std::make_unique<ChunkBuilder>(kTypes);
-      }
-    }
-    if (chunk->size() > 0) filled.push_back(std::move(chunk));
-  });
-  producer.join();
-  return filled;
-}
 
 struct Db {
   std::unique_ptr<Database> db;
@@ -106,18 +72,10 @@ Db Open() {
 TEST(ChunkTablesTest, CreatesTheTableFromTheChunks) {
   Db d = Open();
   constexpr int kRows = 5000;  // two full chunks and part of a third
-  Chunks chunks(Fill(kRows));
+  Chunks chunks(test_rows::FillRowsOnAnotherThread(kRows));
   ASSERT_TRUE(d.tables->Create("t", kColumns, chunks).ok());
-  EXPECT_EQ(Scalar(*d.conn, "SELECT count(*) FROM t"), "5000");
-  EXPECT_EQ(Scalar(*d.conn, "SELECT sum(i) FROM t"), std::to_string(kRows * (kRows - 1) / 2));
-  EXPECT_EQ(Scalar(*d.conn, "SELECT count(*) FROM t WHERE b"), "2500");
-  EXPECT_EQ(Scalar(*d.conn, "SELECT count(*) FROM t WHERE d IS NULL"), "715");
-  EXPECT_EQ(Scalar(*d.conn, "SELECT d FROM t WHERE i = 4999"), "2499.5");
-  EXPECT_EQ(Scalar(*d.conn, "SELECT s FROM t WHERE i = 4998"), "short8");
-  EXPECT_EQ(Scalar(*d.conn, "SELECT s FROM t WHERE i = 4097"), "a text of row 4097, out of line");
-  EXPECT_EQ(Scalar(*d.conn, "SELECT count(*) FROM t WHERE r IS NULL"), "1000");
+  test_rows::ExpectTheFiveThousandRows(*d.conn);
   EXPECT_EQ(Scalar(*d.conn, "SELECT count(DISTINCT r) FROM t"), "1");
-  EXPECT_EQ(Scalar(*d.conn, "SELECT min(r) FROM t"), kKept);
   EXPECT_EQ(Scalar(*d.conn, "SELECT count(*) FROM t WHERE s LIKE 'overwritten%' OR i < 0"), "0");
   EXPECT_EQ(Scalar(*d.conn, "SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY "
                             "ordinal_position) FROM information_schema.columns "
@@ -131,7 +89,7 @@ TEST(ChunkTablesTest, MakesEmptyTablesAndSeveralInTurn) {
   Chunks none({});
   ASSERT_TRUE(d.tables->Create("empty", kColumns, none).ok());
   EXPECT_EQ(Scalar(*d.conn, "SELECT count(*) FROM empty"), "0");
-  Chunks some(Fill(10));
+  Chunks some(test_rows::FillRowsOnAnotherThread(10));
   ASSERT_TRUE(d.tables->Create("several", kColumns, some).ok());
   EXPECT_EQ(Scalar(*d.conn, "SELECT count(*) FROM several"), "10");
 }
@@ -140,13 +98,13 @@ TEST(ChunkTablesTest, MakesEmptyTablesAndSeveralInTurn) {
 // table, or no columns are refused with the reason.
 TEST(ChunkTablesTest, RefusesBadInputWithTheReason) {
   Db d = Open();
-  Chunks broken(Fill(5000));
+  Chunks broken(test_rows::FillRowsOnAnotherThread(5000));
   broken.fail_at_ = 1;
   Status s = d.tables->Create("t", kColumns, broken);
   EXPECT_EQ(s.message(), "the source broke");
   EXPECT_FALSE(d.conn->Execute("SELECT * FROM t").ok());
 
-  Chunks other(Fill(3));
+  Chunks other(test_rows::FillRowsOnAnotherThread(3));
   std::vector<ChunkColumn> wrong = kColumns;
   wrong[2].type = Type::kBigint;
   s = d.tables->Create("t", wrong, other);
@@ -154,11 +112,11 @@ TEST(ChunkTablesTest, RefusesBadInputWithTheReason) {
   EXPECT_FALSE(d.conn->Execute("SELECT * FROM t").ok());
 
   ASSERT_TRUE(d.conn->Execute("CREATE TABLE taken (x INTEGER)").ok());
-  Chunks rows(Fill(3));
+  Chunks rows(test_rows::FillRowsOnAnotherThread(3));
   s = d.tables->Create("taken", kColumns, rows);
   EXPECT_NE(s.message().find("already exists"), std::string::npos) << s.message();
 
-  Chunks any(Fill(3));
+  Chunks any(test_rows::FillRowsOnAnotherThread(3));
   s = d.tables->Create("t", {}, any);
   EXPECT_NE(s.message().find("at least one column"), std::string::npos) << s.message();
 }
