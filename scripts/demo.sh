@@ -22,15 +22,26 @@ step "3. Run every pipeline, upstream first; each publishes atomically after its
 px run --all
 step "4. What the mesh offers" "plexus products"
 px products
-step "5. Find data by the business's words: ranked, highlighted, with facets and glossary terms" \
+step "5. Change data capture: orders.shipments follows the warehouse database's Debezium events" \
+     "plexus runs orders.shipments; plexus run orders.shipments; plexus test orders.shipments; plexus query ..."
+# The run above applied the snapshot (op r) and the stream after it (inserts, updates, a
+# delete) by shipment_id; a second run finds nothing new: each event is applied exactly once.
+# A micro-batch does not run the contract's quality rules over the whole table; plexus test does.
+px runs orders.shipments
+px run orders.shipments
+px test orders.shipments
+px query "SELECT o.status AS order_status, s.status AS shipment_status, count(*) AS orders
+FROM orders.orders.orders AS o LEFT JOIN orders.shipments.shipments AS s USING (order_id)
+GROUP BY ALL ORDER BY orders DESC"
+step "6. Find data by the business's words: ranked, highlighted, with facets and glossary terms" \
      "plexus search sign-up date; plexus glossary customer"
 px search sign-up date
 px glossary customer
-step "6. Lineage of the consumer-aligned product, and of one of its columns" \
+step "7. Lineage of the consumer-aligned product, and of one of its columns" \
      "plexus lineage marketing.customer_lifetime_value [--column lifetime_value]"
 px lineage marketing.customer_lifetime_value
 px lineage marketing.customer_lifetime_value --column lifetime_value --direction up
-step "7. Governance: the mesh's policies (the built-in pack) evaluated; compliance per domain" \
+step "8. Governance: the mesh's policies (the built-in pack) evaluated; compliance per domain" \
      "plexus governance report"
 px governance report
 sql="SELECT c.country, count(*) AS customers, sum(l.number_of_orders) AS orders,
@@ -39,28 +50,28 @@ sql="SELECT c.country, count(*) AS customers, sum(l.number_of_orders) AS orders,
 FROM marketing.customer_lifetime_value.customer_lifetime_value AS l
 JOIN customers.customers.customers AS c USING (customer_id)
 GROUP BY c.country ORDER BY lifetime_value DESC"
-step "8. A cross-domain query (marketing x customers), through the SQL guard" "plexus query \"$sql\""
+step "9. A cross-domain query (marketing x customers), through the SQL guard" "plexus query \"$sql\""
 px query "$sql"
-step "9. The guard refuses what a consumer may not do" "plexus query \"SELECT * FROM read_csv('/etc/passwd')\""
+step "10. The guard refuses what a consumer may not do" "plexus query \"SELECT * FROM read_csv('/etc/passwd')\""
 px query "SELECT * FROM read_csv('/etc/passwd')" || true
 
-step "10. A consumer asks for access; the product's owner approves" \
+step "11. A consumer asks for access; the product's owner approves" \
      "plexus principal create nora --attr country=NL; plexus --token \$NORA access request ..."
 nora="$(px principal create nora --attr country=NL --token | sed -n 's/^token (shown once): //p')"
 grace="$(px token issue grace 2>/dev/null)"
 px --token "$nora" query "SELECT count(*) FROM marketing.customer_lifetime_value.customer_lifetime_value" || true
 px --token "$nora" access request marketing.customer_lifetime_value --purpose "churn study, Dutch market"
 px --token "$grace" access approve 1 --reason "ok for the churn study"
-step "11. Nora's view: customers filtered to her country (row filter), email hashed (pii mask), money rounded (confidential mask)" \
+step "12. Nora's view: customers filtered to her country (row filter), email hashed (pii mask), money rounded (confidential mask)" \
      "plexus --token \$NORA query ..."
 px --token "$nora" query "SELECT c.country, count(*) AS customers, round(sum(l.lifetime_value), 2) AS lifetime_value,
        min(c.email) AS an_email
 FROM marketing.customer_lifetime_value.customer_lifetime_value AS l
 JOIN customers.customers.customers AS c USING (customer_id) GROUP BY c.country"
-step "12. Everything is audited, in a hash chain" "plexus audit --limit 6; plexus audit verify"
+step "13. Everything is audited, in a hash chain" "plexus audit --limit 6; plexus audit verify"
 px audit --limit 6
 px audit verify
-step "13. Observability: SLOs and trust scores, the mesh's health, what each processor did" \
+step "14. Observability: SLOs and trust scores, the mesh's health, what each processor did" \
      "plexus slo; plexus status; plexus metrics payments.payments"
 px slo
 px status
@@ -68,7 +79,7 @@ px metrics payments.payments
 
 if [ "${PLEXUS_DEMO_NO_SERVE:-0}" = "1" ]; then exit 0; fi
 pg_port="${PLEXUS_DEMO_PG_PORT:-5433}"
-step "14. Serve the mesh: HTTP on $port, PostgreSQL wire protocol on $pg_port (TLS, SCRAM)" \
+step "15. Serve the mesh: HTTP on $port, PostgreSQL wire protocol on $pg_port (TLS, SCRAM)" \
      "plexus serve --port $port --pg-port $pg_port"
 printf 'nora-demo-password\n' | px principal password nora
 "$plexus" --mesh "$mesh" --home "$home" serve --port "$port" --pg-port "$pg_port" \
@@ -80,13 +91,13 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 conn="host=127.0.0.1 port=$pg_port dbname=plexus user=nora sslmode=require"
-step "15. Nora with psql: what she may read, and the same masks and row filter" \
+step "16. Nora with psql: what she may read, and the same masks and row filter" \
      "PGPASSWORD=... psql \"$conn\" -c '\\dt *.*' -c 'SELECT ...'"
 PGPASSWORD=nora-demo-password psql "$conn" -c '\dt *.*' \
   -c 'SELECT country, count(*) AS customers, min(email) AS an_email
       FROM "customers.customers".customers GROUP BY country' || true
 admin_token="$(sed -n 's/.*"admin_token": *"\([^"]*\)".*/\1/p' "$home/server.json")"
-step "16. Prometheus scrapes the platform: rows per processor step, SLOs, trust scores" \
+step "17. Prometheus scrapes the platform: rows per processor step, SLOs, trust scores" \
      "curl -H 'Authorization: Bearer <admin token>' http://127.0.0.1:$port/metrics"
 curl -s -H "Authorization: Bearer $admin_token" "http://127.0.0.1:$port/metrics" |
   grep -E '^plexus_(processor_rows_out_total|trust_score)\{' | head -12 || true
@@ -101,6 +112,8 @@ The server runs until Ctrl-C. Try, from another terminal:
        -H 'Content-Type: application/json' \\
        -d '{"sql": "SELECT country, count(*) AS n FROM customers.customers.customers GROUP BY 1", "format": "csv"}'
   (the OpenAPI document: http://127.0.0.1:$port/api/v1/openapi.json)
+  orders.shipments follows its change files continuously: a new file of Debezium events in
+  $mesh/domains/orders/shipments/changes/ shows in orders.shipments.shipments within a second.
   Prometheus: http://127.0.0.1:$port/metrics (a mesh admin's token: admin_token in $home/server.json)
   (OpenLineage events of every run: $home/openlineage.ndjson; the server's JSON log:
    $home/serve.log)

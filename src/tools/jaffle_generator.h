@@ -8,6 +8,10 @@
 //   <mesh_dir>/domains/orders/orders/data/orders.ndjson         id, user_id, order_date, status
 //   <mesh_dir>/domains/payments/payments/data/payments.json     id, order_id, payment_method,
 //                                                               amount (cents); a JSON array
+//   <mesh_dir>/domains/orders/shipments/changes/0001-snapshot.ndjson   the warehouse system's
+//   <mesh_dir>/domains/orders/shipments/changes/0002-stream.ndjson     shipments as Debezium
+//                                                               change events: a snapshot
+//                                                               (op r), then c/u/d after it
 //
 //   PLEXUS_RETURN_IF_ERROR(tools::GenerateJaffleSeeds({.mesh_dir = "examples/jaffle-mesh"}));
 //
@@ -35,7 +39,7 @@ struct JaffleOptions {
   uint64_t seed = 42;
 };
 
-/// Writes (replacing) the three seed files below options.mesh_dir. InvalidArgument for bad
+/// Writes (replacing) the five seed files below options.mesh_dir. InvalidArgument for bad
 /// options, IOError when a folder or file cannot be written.
 Status GenerateJaffleSeeds(const JaffleOptions& options);
 

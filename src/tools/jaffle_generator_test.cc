@@ -47,6 +47,8 @@ const char* const kSeedFiles[] = {
     "domains/customers/customers/data/customers.csv",
     "domains/orders/orders/data/orders.ndjson",
     "domains/payments/payments/data/payments.json",
+    "domains/orders/shipments/changes/0001-snapshot.ndjson",
+    "domains/orders/shipments/changes/0002-stream.ndjson",
 };
 
 /// Generated seed files read back through DuckDB as views customers, orders and payments.
@@ -67,6 +69,10 @@ class JaffleSeedsTest : public ::testing::Test {
          engine::QuoteLiteral((d / kSeedFiles[1]).string()) + ", format = 'newline_delimited')");
     Exec("CREATE VIEW payments AS SELECT * FROM read_json(" +
          engine::QuoteLiteral((d / kSeedFiles[2]).string()) + ", format = 'array')");
+    Exec("CREATE VIEW events AS SELECT *, filename LIKE '%snapshot%' AS in_snapshot FROM "
+         "read_json([" + engine::QuoteLiteral((d / kSeedFiles[3]).string()) + ", " +
+         engine::QuoteLiteral((d / kSeedFiles[4]).string()) +
+         "], format = 'newline_delimited', filename = true)");
   }
 
   void Exec(const std::string& sql) {
@@ -104,7 +110,7 @@ TEST(JaffleGeneratorTest, CommittedExampleSeedsAreTheGeneratorsOutput) {
   const fs::path example = fs::path(PLEXUS_SOURCE_DIR) / "examples" / "jaffle-mesh";
   for (const char* file : kSeedFiles) {
     EXPECT_EQ(ReadFile(dir.path() / file), ReadFile(example / file))
-        << file << " differs: regenerate with `plexus generate jaffle --mesh examples/jaffle-mesh`";
+        << file << " differs: regenerate with `plexus --mesh examples/jaffle-mesh generate`";
   }
 }
 
@@ -169,6 +175,40 @@ TEST_F(JaffleSeedsTest, HoldsTheEdgeCases) {
             1);
   EXPECT_GE(Count("SELECT count(*) FROM orders WHERE status = 'returned'"), 1);
   EXPECT_GE(Count("SELECT count(*) FROM orders WHERE status = 'return_pending'"), 1);
+}
+
+TEST_F(JaffleSeedsTest, ShipmentEventsEndInOneShipmentPerOrderShipped) {
+  // The snapshot holds only reads, the stream only changes, at later positions and times.
+  EXPECT_EQ(Count("SELECT count(*) FROM events WHERE in_snapshot <> (op = 'r')"), 0);
+  EXPECT_EQ(Count("SELECT count(DISTINCT source.lsn) FROM events"),
+            Count("SELECT count(*) FROM events"));
+  EXPECT_EQ(Count("SELECT count(*) FROM events s, events c WHERE s.in_snapshot AND "
+                  "NOT c.in_snapshot AND (s.source.lsn >= c.source.lsn OR s.ts_ms > c.ts_ms)"),
+            0);
+  EXPECT_EQ(Count("SELECT count(*) FROM (SELECT *, lag(ts_ms) OVER (ORDER BY source.lsn) AS p "
+                  "FROM events WHERE NOT in_snapshot) WHERE ts_ms < p"),
+            0);
+  for (const char* op : {"c", "u", "d"}) {
+    EXPECT_GE(Count(std::string("SELECT count(*) FROM events WHERE op = '") + op + "'"), 1) << op;
+  }
+  // Applied by key in position order: one shipment per order that is not placed, in the state
+  // its order says (shipped: in transit; returned: returned; else delivered).
+  Exec("CREATE VIEW shipments AS SELECT last.* FROM (SELECT arg_max(op, source.lsn) AS op, "
+       "arg_max(after, source.lsn) AS last FROM events "
+       "GROUP BY coalesce(after.shipment_id, before.shipment_id)) WHERE op <> 'd'");
+  EXPECT_EQ(Count("SELECT count(*) FROM shipments"),
+            Count("SELECT count(*) FROM orders WHERE status <> 'placed'"));
+  EXPECT_EQ(Count("SELECT count(DISTINCT order_id) FROM shipments"),
+            Count("SELECT count(*) FROM shipments"));
+  EXPECT_EQ(Count("SELECT count(*) FROM shipments s JOIN orders o ON o.id = s.order_id WHERE "
+                  "s.status <> CASE o.status WHEN 'shipped' THEN 'in_transit' WHEN 'returned' "
+                  "THEN 'returned' ELSE 'delivered' END"),
+            0);
+  // An update's `before` is the image it replaces.
+  EXPECT_EQ(Count("SELECT count(*) FROM events u WHERE op = 'u' AND before <> (SELECT "
+                  "arg_max(e.after, e.source.lsn) FROM events e WHERE e.after.shipment_id = "
+                  "u.after.shipment_id AND e.source.lsn < u.source.lsn)"),
+            0);
 }
 
 }  // namespace

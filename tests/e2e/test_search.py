@@ -285,7 +285,7 @@ def listed(px, *argv, token=None):
 def check_listing_cli(px, nora, erin):
     code, everything, _ = listed(px, "--all", token=nora)
     check("products --all: the outsider's list, sorted, without the private payments",
-          code == 0 and len(everything) == 3 and everything == sorted(everything) and
+          code == 0 and len(everything) == 4 and everything == sorted(everything) and
           "payments.payments" not in everything, everything)
     pages, offset = [], 0
     while offset <= len(everything):

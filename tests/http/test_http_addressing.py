@@ -258,7 +258,7 @@ def main():
         check("a running server's lineage follows an apply that adds a level",
               done.returncode == 0 and before.get("downstream") == [CLV] and
               after.get("downstream") == [CLV, VIP], (before, after, done.stderr))
-        check_every_self(base, token, "admin", 5)
+        check_every_self(base, token, "admin", 6)
         check_scheme(base, token)
         check_masks(base, nora, alice)
         check_lineage(base, token)
@@ -277,7 +277,7 @@ def main():
                                text=True)
         check("a member of payments: plexus show names the upstream port",
               "payments.payments.payments" in shown.stdout, shown.stdout + shown.stderr)
-        check_every_self(base, nora, "an outsider", 4)
+        check_every_self(base, nora, "an outsider", 5)
     finally:
         stop(server)
         shutil.rmtree(work, ignore_errors=True)

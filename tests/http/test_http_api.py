@@ -76,7 +76,7 @@ def main():
         status, ctype, body = request(base, "/api/v1/products")
         products = json.loads(body)["products"]
         names = sorted(p["name"] for p in products)
-        check("lists the four example products", status == 200 and len(names) == 4, names)
+        check("lists the five example products", status == 200 and len(names) == 5, names)
         check("products are JSON", ctype.startswith("application/json"))
         clv = [p for p in products if p["name"] == "marketing.customer_lifetime_value"]
         check("ports carry their SQL name and rows",

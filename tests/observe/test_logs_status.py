@@ -25,7 +25,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 from checks import check, mesh_args, scratch_mesh, stop, summary  # noqa: E402
 
 PRODUCTS = ["customers.customers", "orders.orders", "payments.payments",
-            "marketing.customer_lifetime_value"]
+            "marketing.customer_lifetime_value", "orders.shipments"]
 
 
 def px(base, *argv, env=None):
@@ -57,7 +57,7 @@ def check_status(base):
     check("plexus status answers 0", shown.returncode == 0, shown.stdout + shown.stderr)
     out = shown.stdout
     check("the header names the products, runs, SLOs, alerts and paused pipelines",
-          out.startswith("mesh ") and "4 products" in out.splitlines()[0] and
+          out.startswith("mesh ") and "5 products" in out.splitlines()[0] and
           "runs (24 h): " in out and "SLOs: " in out and "alerts: " in out and "paused: " in out,
           out)
     check("one line per product, each with its last run", all(
@@ -72,7 +72,7 @@ def check_status(base):
           {"mesh", "at", "ok", "summary", "products"} <= set(doc) and doc.get("ok") is True,
           as_json.stdout[:500] + as_json.stderr)
     check("--format json: the summary's figures",
-          summary_.get("products") == 4 and summary_.get("runs_24h", 0) >= 4 and
+          summary_.get("products") == 5 and summary_.get("runs_24h", 0) >= 5 and
           summary_.get("failed_runs_24h") == 0 and
           set(summary_.get("slos", {})) == {"met", "at_risk", "breached", "unknown"} and
           summary_.get("alerts_firing") == 0 and summary_.get("paused") == 0, summary_)

@@ -70,7 +70,7 @@ def check_cli(px):
           retention)
     trust = {t["product"]: t for t in body.get("trust", [])}
     check("a trust score per product it may see (marketing is private), 0 to 100, five parts",
-          len(trust) == 3 and "marketing.customer_lifetime_value" not in trust and all(0 <= t["score"] <= 100 and set(t["parts"]) ==
+          len(trust) == 4 and "marketing.customer_lifetime_value" not in trust and all(0 <= t["score"] <= 100 and set(t["parts"]) ==
                                   {"slo", "quality", "stability", "documentation", "consumers"}
                                   for t in trust.values()), body.get("trust"))
     table = px("slo", "customers.customers")

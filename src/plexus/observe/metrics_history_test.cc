@@ -234,7 +234,10 @@ TEST(PrometheusTest, TheExpositionParsesAndItsStepCountersMatchTheTables) {
                           : "";
     if (s.name == "plexus_runs_total" && s.labels.at("status") == "succeeded") succeeded += s.value;
     if (s.name == "plexus_port_rows_out_total") {
-      EXPECT_EQ(s.value, published[key]) << key;
+      // A CDC port counts the rows upserted or deleted: its table, and the voided label of
+      // the example's change stream (inserted and deleted in one catch-up: one delete).
+      int64_t voided = key == "orders.shipments/shipments" ? 1 : 0;
+      EXPECT_EQ(s.value, published[key] + voided) << key;
     }
     if (s.name == "plexus_processor_last_rows_out") {
       int position = std::stoi(s.labels.at("position"));

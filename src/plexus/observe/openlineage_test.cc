@@ -101,11 +101,11 @@ TEST(OpenLineageTest, RunEventsOfRealRunsReachTheEndpointAndTheFile) {
   auto reports = runner.Run({});
   applied.catalog->SetRunObserver(nullptr);
   ASSERT_TRUE(reports.ok()) << reports.status().message();
-  ASSERT_EQ(reports->size(), 4u);
+  ASSERT_EQ(reports->size(), 5u);
   ASSERT_TRUE(dispatcher->Flush(10));
 
-  auto events = receiver.Json(8);
-  ASSERT_EQ(events.size(), 8u);
+  auto events = receiver.Json(10);
+  ASSERT_EQ(events.size(), 10u);
   auto jobs = ByJob(events);
   for (const auto& report : *reports) {
     ASSERT_EQ(report.status, "succeeded") << report.reason;
@@ -248,10 +248,10 @@ TEST(OpenLineageTest, ASlowEndpointNeitherSlowsNorFailsTheRuns) {
   applied.catalog->SetRunObserver(nullptr);
   ASSERT_TRUE(reports.ok()) << reports.status().message();
   for (const auto& r : *reports) EXPECT_EQ(r.status, "succeeded") << r.product << r.reason;
-  EXPECT_LT(seconds, 4.0);  // 8 events waiting 5 s each would take 40 s
+  EXPECT_LT(seconds, 4.0);  // 10 events waiting 5 s each would take 50 s
   ASSERT_TRUE(dispatcher->Flush(15));
-  EXPECT_EQ(dispatcher->stats().dropped, 8);  // START and COMPLETE of 4 runs, after 2 attempts
-  EXPECT_EQ(dispatcher->stats().retried, 8);
+  EXPECT_EQ(dispatcher->stats().dropped, 10);  // START and COMPLETE of 5 runs, after 2 attempts
+  EXPECT_EQ(dispatcher->stats().retried, 10);
 }
 
 TEST(OpenLineageTest, CdcInputsAreNamedByOpenLineageConventions) {
