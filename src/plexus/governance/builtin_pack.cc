@@ -169,6 +169,12 @@ policies:
       given as a grant to its service principal.
     severity: warn
     sql: |
+      WITH granted (target, principal) AS (
+        SELECT target, lower(grantee) FROM grants WHERE active
+        UNION ALL
+        SELECT g.target, lower(m.principal)
+        FROM grants g JOIN group_members m ON lower(m.group_name) = lower(g.grantee)
+        WHERE g.active)
       SELECT i.domain || '.' || i.product || '.' || i.name AS entity,
              'reads ' || i.upstream_domain || '.' || i.upstream_product || '.' || i.upstream_port ||
              ' (' || i.upstream_visibility || ') without a grant to svc_' || i.domain ||
@@ -177,15 +183,13 @@ policies:
       FROM input_ports i
       WHERE i.upstream_domain IS NOT NULL AND i.upstream_domain <> i.domain
         AND i.upstream_visibility <> 'public'
-        AND NOT EXISTS (
-          SELECT 1 FROM grants g
-          WHERE g.active
-            AND g.target IN (i.upstream_domain || '.' || i.upstream_product,
-                             i.upstream_domain || '.' || i.upstream_product || '.' ||
-                               i.upstream_port)
-            AND (lower(g.grantee) = 'svc_' || i.domain
-                 OR lower(g.grantee) IN (SELECT lower(group_name) FROM group_members
-                                         WHERE lower(principal) = 'svc_' || i.domain)))
+        AND NOT EXISTS (SELECT 1 FROM granted a
+                        WHERE a.principal = 'svc_' || i.domain
+                          AND a.target = i.upstream_domain || '.' || i.upstream_product)
+        AND NOT EXISTS (SELECT 1 FROM granted a
+                        WHERE a.principal = 'svc_' || i.domain
+                          AND a.target = i.upstream_domain || '.' || i.upstream_product || '.' ||
+                                         i.upstream_port)
 )yaml";
 
 }  // namespace

@@ -242,6 +242,17 @@ TEST_F(GovernanceTest, AGrantToTheReadingDomainSettlesCrossDomainInput) {
   ASSERT_TRUE(catalog_->RevokeGrant(*id, "carol").ok());
   EXPECT_EQ(Entities(EvaluateCatalog(set), "cross-domain-grant").size(), 1u);
 
+  // A grant on the port itself settles it too.
+  catalog::GrantRecord on_port;
+  on_port.grantee = "svc_marketing";
+  on_port.target = "sales.orders.orders";
+  on_port.purpose = "campaign reach";
+  auto port_id = catalog_->CreateGrant(on_port, "carol");
+  ASSERT_TRUE(port_id.ok()) << port_id.status().ToString();
+  EXPECT_TRUE(Of(EvaluateCatalog(set), "cross-domain-grant").empty());
+  ASSERT_TRUE(catalog_->RevokeGrant(*port_id, "carol").ok());
+  EXPECT_EQ(Entities(EvaluateCatalog(set), "cross-domain-grant").size(), 1u);
+
   // A grant to a group the service principal belongs to settles it too.
   ASSERT_TRUE(catalog_->AddGroupMember("campaigns", "svc_marketing", "ops").ok());
   catalog::GrantRecord to_group;
