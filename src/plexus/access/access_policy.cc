@@ -1,6 +1,7 @@
 #include "plexus/access/access_policy.h"
 
 #include <algorithm>
+#include <mutex>
 
 #include "plexus/access/masks.h"
 #include "plexus/common/text.h"
@@ -37,7 +38,23 @@ Status UnknownPort(const TableName& name) {
   return NotFound("unknown data product port " + name.ToString() + " (see plexus products)");
 }
 
+/// One port major, as the column cache keys it.
+std::string PortKey(const catalog::OutputPortRecord& port) {
+  return port.product_id + '\x1f' + port.name + '\x1f' + std::to_string(port.major);
+}
+
 }  // namespace
+
+/// The ports' columns read so far, all of one columns generation: shared by the policies
+/// loaded from the same catalog while that generation holds.
+struct AccessPolicy::ColumnCache {
+  const catalog::Catalog* catalog = nullptr;  ///< null: the columns were given, none is read
+  int64_t generation = 0;                     ///< the listing's columns generation
+  std::mutex mu;
+  /// PortKey -> the port's columns; guarded by mu.
+  std::unordered_map<std::string, std::shared_ptr<const std::vector<catalog::ColumnRecord>>>
+      by_port;
+};
 
 bool Principal::OwnsDomain(const std::string& domain) const {
   auto it = domain_roles.find(domain);
@@ -93,17 +110,36 @@ Result<Principal> AuthenticateToken(const catalog::Catalog& catalog, const std::
 
 AccessPolicy::AccessPolicy(std::vector<catalog::OutputPortRecord> ports,
                            std::vector<catalog::GrantRecord> grants, std::string salt,
-                           std::map<std::string, std::string> quarantined)
-    : grants_(std::move(grants)), salt_(std::move(salt)), quarantined_(std::move(quarantined)) {
+                           std::map<std::string, std::string> quarantined,
+                           std::shared_ptr<ColumnCache> columns)
+    : salt_(std::move(salt)), quarantined_(std::move(quarantined)), columns_(std::move(columns)) {
   for (auto& port : ports) ports_[AsciiLower(port.SqlName())].push_back(std::move(port));
   for (auto& [name, majors] : ports_) {
     std::sort(majors.begin(), majors.end(),
               [](const auto& a, const auto& b) { return a.major > b.major; });
   }
+  for (auto& grant : grants) grants_[grant.target].push_back(std::move(grant));
 }
 
-Result<std::shared_ptr<const AccessPolicy>> AccessPolicy::Load(const catalog::Catalog& catalog) {
-  PLEXUS_ASSIGN_OR_RETURN(auto ports, catalog.ListOutputPorts());
+AccessPolicy::AccessPolicy(std::vector<catalog::OutputPortRecord> ports,
+                           std::vector<catalog::GrantRecord> grants, std::string salt,
+                           std::map<std::string, std::string> quarantined)
+    : AccessPolicy(std::move(ports), std::move(grants), std::move(salt), std::move(quarantined),
+                   std::make_shared<ColumnCache>()) {
+  for (auto& [name, majors] : ports_) {
+    for (auto& port : majors) {
+      columns_->by_port[PortKey(port)] =
+          std::make_shared<const std::vector<catalog::ColumnRecord>>(std::move(port.columns));
+      port.columns.clear();
+    }
+  }
+}
+
+AccessPolicy::~AccessPolicy() = default;
+
+Result<std::shared_ptr<const AccessPolicy>> AccessPolicy::Load(const catalog::Catalog& catalog,
+                                                               const AccessPolicy* previous) {
+  PLEXUS_ASSIGN_OR_RETURN(catalog::PortListing listing, catalog.ListOutputPortSummaries());
   // Every grant not revoked; expiry is judged per decision, so an expired grant stops at once.
   PLEXUS_ASSIGN_OR_RETURN(auto grants, catalog.ListGrants("", "", ""));
   grants.erase(std::remove_if(grants.begin(), grants.end(),
@@ -111,8 +147,46 @@ Result<std::shared_ptr<const AccessPolicy>> AccessPolicy::Load(const catalog::Ca
                grants.end());
   PLEXUS_ASSIGN_OR_RETURN(std::string salt, catalog.MaskSalt());
   PLEXUS_ASSIGN_OR_RETURN(auto quarantined, catalog.QuarantinedProducts());
-  return std::make_shared<const AccessPolicy>(std::move(ports), std::move(grants),
-                                              std::move(salt), std::move(quarantined));
+  std::shared_ptr<ColumnCache> columns;
+  if (previous != nullptr && previous->columns_->catalog == &catalog &&
+      previous->columns_->generation == listing.columns_generation) {
+    columns = previous->columns_;  // no column changed: what it read still holds
+  } else {
+    columns = std::make_shared<ColumnCache>();
+    columns->catalog = &catalog;
+    columns->generation = listing.columns_generation;
+  }
+  return std::shared_ptr<const AccessPolicy>(
+      new AccessPolicy(std::move(listing.ports), std::move(grants), std::move(salt),
+                       std::move(quarantined), std::move(columns)));
+}
+
+Result<std::shared_ptr<const std::vector<catalog::ColumnRecord>>> AccessPolicy::Columns(
+    const catalog::OutputPortRecord& port) const {
+  std::string key = PortKey(port);
+  {
+    std::lock_guard lock(columns_->mu);
+    auto it = columns_->by_port.find(key);
+    if (it != columns_->by_port.end()) return it->second;
+  }
+  if (columns_->catalog == nullptr) {
+    return Internal("the access policy knows no columns of " + port.SqlName());
+  }
+  // Read outside the lock: two threads may read the same port at once, and get the same
+  // columns (one generation); the first kept wins.
+  auto read = columns_->catalog->ReadPortColumns(port.product_id, port.name, port.major);
+  if (!read.ok()) {
+    return Internal("the columns of " + port.SqlName() + " could not be read from the catalog (" +
+                    read.status().message() + ")");
+  }
+  if (read->columns_generation != columns_->generation) {
+    return FailedPrecondition("the columns of " + port.SqlName() +
+                              " changed since the access policy was read: run it again");
+  }
+  auto columns =
+      std::make_shared<const std::vector<catalog::ColumnRecord>>(std::move(read->columns));
+  std::lock_guard lock(columns_->mu);
+  return columns_->by_port.emplace(std::move(key), std::move(columns)).first->second;
 }
 
 const std::string* AccessPolicy::Quarantined(const std::string& product) const {
@@ -126,15 +200,17 @@ bool AccessPolicy::HasGrant(const Principal& principal, const catalog::OutputPor
   std::string port_name = AsciiLower(port.SqlName());
   bool found = false;
   std::string latest_expiry;  // the grant that lasts longest decides how long the answer holds
-  for (const auto& grant : grants_) {
-    if (!grant.ActiveAt(now)) continue;
-    if (grant.target != product && grant.target != port_name) continue;
-    if (!GrantedTo(grant, principal)) continue;
-    if (!found || grant.expires_at.empty() ||
-        (!latest_expiry.empty() && grant.expires_at > latest_expiry)) {
-      latest_expiry = grant.expires_at;
+  for (const std::string* target : {&product, &port_name}) {
+    auto on_target = grants_.find(*target);
+    if (on_target == grants_.end()) continue;
+    for (const auto& grant : on_target->second) {
+      if (!grant.ActiveAt(now) || !GrantedTo(grant, principal)) continue;
+      if (!found || grant.expires_at.empty() ||
+          (!latest_expiry.empty() && grant.expires_at > latest_expiry)) {
+        latest_expiry = grant.expires_at;
+      }
+      found = true;
     }
-    found = true;
   }
   if (found && grant_expiry != nullptr) *grant_expiry = latest_expiry;
   return found;
@@ -158,8 +234,7 @@ bool AccessPolicy::PortVisible(const Principal& principal, const std::string& do
   return principal.InDomain(domain) || visibility == "public" || visibility == "restricted";
 }
 
-bool AccessPolicy::CanSee(const Principal& principal,
-                          const catalog::ProductRecord& product) const {
+bool AccessPolicy::CanSee(const Principal& principal, const catalog::ProductRecord& product) {
   if (principal.InDomain(product.domain)) return true;
   for (const auto& port : product.outputs) {
     if (PortVisible(principal, port.domain, port.visibility)) return true;
@@ -168,7 +243,7 @@ bool AccessPolicy::CanSee(const Principal& principal,
 }
 
 Result<catalog::ProductRecord> AccessPolicy::Visible(const Principal& principal,
-                                                     catalog::ProductRecord product) const {
+                                                     catalog::ProductRecord product) {
   if (!CanSee(principal, product)) return NotFound("unknown data product " + product.QualifiedName());
   if (!principal.InDomain(product.domain)) {
     std::erase_if(product.outputs, [&principal](const auto& p) {
@@ -185,10 +260,11 @@ bool Masked(const Principal& principal, const catalog::ColumnRecord& column) {
 }
 }  // namespace
 
-std::vector<PlainColumn> AccessPolicy::ClearColumnsFor(
+Result<std::vector<PlainColumn>> AccessPolicy::ClearColumnsFor(
     const Principal& principal, const catalog::OutputPortRecord& port) const {
+  PLEXUS_ASSIGN_OR_RETURN(auto port_columns, Columns(port));
   std::vector<PlainColumn> clear;
-  for (const auto& column : port.columns) {
+  for (const auto& column : *port_columns) {
     if (!Masked(principal, column)) clear.push_back({column.name, column.engine_type});
   }
   return clear;
@@ -196,9 +272,10 @@ std::vector<PlainColumn> AccessPolicy::ClearColumnsFor(
 
 Result<std::string> AccessPolicy::SecuredSelectFor(const Principal& principal,
                                                    const catalog::OutputPortRecord& port) const {
+  PLEXUS_ASSIGN_OR_RETURN(auto port_columns, Columns(port));
   std::vector<ColumnView> columns;
   bool masked = false;
-  for (const auto& column : port.columns) {
+  for (const auto& column : *port_columns) {
     ColumnView view{column.name, column.engine_type, ""};
     if (Masked(principal, column)) {
       view.mask = column.mask;
@@ -302,7 +379,8 @@ Result<ResolvedRelation> PrincipalResolver::Resolve(const TableName& name) const
     PLEXUS_ASSIGN_OR_RETURN(relation.secured_select, policy_->SecuredSelectFor(principal_, *chosen));
     if (!relation.secured_select.empty()) {
       relation.principal = principal_.context;
-      relation.clear_columns = policy_->ClearColumnsFor(principal_, *chosen);
+      PLEXUS_ASSIGN_OR_RETURN(relation.clear_columns,
+                              policy_->ClearColumnsFor(principal_, *chosen));
     }
   }
   if (!expiry.empty() && (valid_until_.empty() || expiry < valid_until_)) valid_until_ = expiry;

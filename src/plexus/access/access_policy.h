@@ -16,12 +16,21 @@
 //   an active grant (to them or one of their groups) on the product or the port;
 // - outside the domain, masks apply unless the principal is in the rule's clearFor (a group,
 //   or `admin` for mesh admins), and the row filter applies unless it is in rowFilterExempt.
-// Anything unexpected denies. Thread safety: an AccessPolicy is immutable once built; share it.
+// Anything unexpected denies.
+//
+// What it reads: Load lists the ports without their columns, the grants (indexed by target),
+// the salt and the quarantines; a port's columns (its masks) are read from the catalog the
+// first time a decision needs them and kept (Columns). They are those of the listing's
+// snapshot: the catalog's columns generation is read with the listing and again with each
+// port's columns, and a port whose columns changed since is refused, never mixed in.
+// Thread safety: an AccessPolicy is immutable but for that cache, which a mutex guards; share
+// it (shared_ptr<const AccessPolicy>) across threads.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "plexus/access/sql_guard.h"
@@ -60,17 +69,32 @@ enum class PortAccess { kHidden, kDenied, kClear, kSecured };
 
 class AccessPolicy {
  public:
+  /// A policy over `ports` with their columns (nothing is read later: a port not among them
+  /// has no columns to give, and is refused where its columns are needed).
   AccessPolicy(std::vector<catalog::OutputPortRecord> ports,
                std::vector<catalog::GrantRecord> grants, std::string salt,
                std::map<std::string, std::string> quarantined = {});
-  /// Reads the ports, the grants not revoked, the mask salt and the products governance
-  /// quarantines from the catalog.
-  static Result<std::shared_ptr<const AccessPolicy>> Load(const catalog::Catalog& catalog);
+  ~AccessPolicy();
+  /// Reads the ports without their columns, the grants not revoked, the mask salt and the
+  /// products governance quarantines from `catalog`, which must outlive the policy (Columns
+  /// reads from it). `previous` (may be null), a policy loaded from the same catalog: the
+  /// columns it has read are shared when no column changed since (a publication, a run or a
+  /// CDC micro-batch changes no column).
+  static Result<std::shared_ptr<const AccessPolicy>> Load(const catalog::Catalog& catalog,
+                                                          const AccessPolicy* previous = nullptr);
 
-  /// The ports (all majors) by lower-case domain.product.port, newest major first.
+  /// The ports (all majors) by lower-case domain.product.port, newest major first, without
+  /// their columns (Columns has them).
   const std::map<std::string, std::vector<catalog::OutputPortRecord>>& ports() const {
     return ports_;
   }
+  /// The columns of `port` (by product id, name and major) as of the policy's listing, read
+  /// from the catalog on first use and kept. Any thread. Fails, so whatever needed them is
+  /// refused, when the catalog cannot be read, when the port's columns changed since the
+  /// listing (kFailedPrecondition: load the policy again) or, for a policy built from records,
+  /// when the port was not among them.
+  Result<std::shared_ptr<const std::vector<catalog::ColumnRecord>>> Columns(
+      const catalog::OutputPortRecord& port) const;
   /// The decision for one port major at `now` (ISO 8601). `grant_expiry` (may be null)
   /// receives the expiry of the grant relied on, when it expires.
   PortAccess Decide(const Principal& principal, const catalog::OutputPortRecord& port,
@@ -80,31 +104,41 @@ class AccessPolicy {
   static bool PortVisible(const Principal& principal, const std::string& domain,
                           const std::string& visibility);
   /// True when the principal may know the product exists (it has a port that is not hidden).
-  bool CanSee(const Principal& principal, const catalog::ProductRecord& product) const;
+  /// Judged from the product's own ports: no policy needs loading for it.
+  static bool CanSee(const Principal& principal, const catalog::ProductRecord& product);
   /// The product as the principal may see it, hidden ports left out; kNotFound (worded as for
-  /// an unknown name) when it may not know the product exists.
-  Result<catalog::ProductRecord> Visible(const Principal& principal,
-                                         catalog::ProductRecord product) const;
+  /// an unknown name) when it may not know the product exists. Static, as CanSee.
+  static Result<catalog::ProductRecord> Visible(const Principal& principal,
+                                                catalog::ProductRecord product);
   /// Why governance quarantines a product (domain.product: "policy: message"); nullptr when
   /// it does not. A quarantined product is served to its own domain and to mesh admins only.
   const std::string* Quarantined(const std::string& product) const;
   /// The SELECT that applies the principal's masks and row filter to the port; empty when
-  /// nothing applies (the physical table is read as is).
+  /// nothing applies (the physical table is read as is). The port's columns come from Columns
+  /// (its errors refuse).
   Result<std::string> SecuredSelectFor(const Principal& principal,
                                        const catalog::OutputPortRecord& port) const;
   /// The port's columns the principal reads unmasked, with their types (for
   /// ResolvedRelation::clear_columns): the same mask decision as SecuredSelectFor.
-  std::vector<PlainColumn> ClearColumnsFor(const Principal& principal,
-                                           const catalog::OutputPortRecord& port) const;
+  Result<std::vector<PlainColumn>> ClearColumnsFor(const Principal& principal,
+                                                   const catalog::OutputPortRecord& port) const;
 
  private:
+  struct ColumnCache;
+  AccessPolicy(std::vector<catalog::OutputPortRecord> ports,
+               std::vector<catalog::GrantRecord> grants, std::string salt,
+               std::map<std::string, std::string> quarantined,
+               std::shared_ptr<ColumnCache> columns);
   bool HasGrant(const Principal& principal, const catalog::OutputPortRecord& port,
                 const std::string& now, std::string* grant_expiry) const;
 
   std::map<std::string, std::vector<catalog::OutputPortRecord>> ports_;
-  std::vector<catalog::GrantRecord> grants_;
+  /// Active or not (expiry is judged per decision), by target (lower-case domain.product or
+  /// domain.product.port).
+  std::unordered_map<std::string, std::vector<catalog::GrantRecord>> grants_;
   std::string salt_;
   std::map<std::string, std::string> quarantined_;
+  std::shared_ptr<ColumnCache> columns_;  ///< shared with later policies of the same columns
 };
 
 /// Resolves the port names a principal may read (PortResolver's naming and version rules),

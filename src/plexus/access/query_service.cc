@@ -92,11 +92,15 @@ Status QueryService::Refresh() {
   // A domain's data file appears only with a publication, which changes the catalog: an
   // unchanged catalog means nothing to re-read or attach.
   PLEXUS_ASSIGN_OR_RETURN(auto generation, catalog_->Generation());
+  std::shared_ptr<const AccessPolicy> previous;
   {
     std::lock_guard lock(mu_);
     if (policy_ != nullptr && generation == generation_) return Status::OK();
+    previous = policy_;
   }
-  PLEXUS_ASSIGN_OR_RETURN(auto policy, AccessPolicy::Load(*catalog_));
+  // A publication (every run, every CDC micro-batch that changed rows) moves the generation:
+  // the ports and grants are read again, the columns already read kept unless one changed.
+  PLEXUS_ASSIGN_OR_RETURN(auto policy, AccessPolicy::Load(*catalog_, previous.get()));
   PLEXUS_ASSIGN_OR_RETURN(auto session, TakeSession());
   std::lock_guard lock(mu_);
   Status attached = AttachNewDomains(*session->connection);

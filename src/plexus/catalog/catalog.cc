@@ -293,6 +293,17 @@ Status Catalog::CreateGenerationTriggers() {
           " WHERE key = 'generation'; END"));
     }
   }
+  // The columns alone move a second counter, which publications, runs and grants leave alone:
+  // the access policy reads a port's columns on first use and checks they are still those of
+  // its listing (ListOutputPortSummaries, ReadPortColumns).
+  PLEXUS_RETURN_IF_ERROR(db_->Execute(
+      "INSERT OR IGNORE INTO settings (key, value) VALUES ('columns_generation', '0')"));
+  for (const char* op : {"INSERT", "UPDATE", "DELETE"}) {
+    PLEXUS_RETURN_IF_ERROR(db_->Execute(
+        std::string("CREATE TRIGGER IF NOT EXISTS columns_generation_") + op + " AFTER " + op +
+        " ON columns BEGIN UPDATE settings SET value = CAST(value AS INTEGER) + 1"
+        " WHERE key = 'columns_generation'; END"));
+  }
   return Status::OK();
 }
 

@@ -61,6 +61,15 @@ class Catalog {
   Result<ProductRecord> GetProduct(std::string_view ref) const;
   /// Every output port of every product, all majors.
   Result<std::vector<OutputPortRecord>> ListOutputPorts() const;
+  /// The same with publication and lifecycle but without columns, and the columns generation
+  /// (a counter every change of a column moves, and nothing else), in one read transaction:
+  /// the access policy's listing, which reads a port's columns when it needs them.
+  Result<PortListing> ListOutputPortSummaries() const;
+  /// One port major's columns by position, without their glossary terms, and the columns
+  /// generation, in one read transaction: the caller tells whether they are still those of
+  /// its listing. No columns (empty) when the port has none or is unknown.
+  Result<PortColumns> ReadPortColumns(const std::string& product_id, const std::string& port,
+                                      int major) const;
   Result<std::vector<LineageEdge>> ListLineage() const;
 
   /// `trigger`: why the run started (manual, schedule, cron, upstream, retry, continuous, push, backfill);

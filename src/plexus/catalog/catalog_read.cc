@@ -75,15 +75,18 @@ OutputPortRecord ReadPort(const Statement& s) {
   return o;
 }
 
-/// A column's fields from `columns c` with its glossary terms, as ReadColumn reads them.
-constexpr const char* kColumnFields =
+/// A column's own fields from `columns c`, as ReadColumn reads them; its glossary terms follow
+/// (kColumnTerms, or '' for none).
+constexpr const char* kColumnOwnFields =
     "c.name, c.logical_type, c.physical_type, c.engine_type, c.required, c.primary_key, "
     "c.is_unique, c.classification, c.description, c.business_name, coalesce(c.mask, ''), "
-    "coalesce(c.mask_clear_for, ''), (SELECT group_concat(linked.term_id, char(31)) FROM "
+    "coalesce(c.mask_clear_for, ''), ";
+constexpr const char* kColumnTerms =
+    "(SELECT group_concat(linked.term_id, char(31)) FROM "
     "(SELECT term_id FROM column_terms t WHERE t.product_id = c.product_id AND "
     "t.port = c.port AND t.major = c.major AND t.column_name = c.name ORDER BY term_id) linked)";
 
-/// The column kColumnFields selected, starting at field `at`.
+/// The column kColumnOwnFields and its terms selected, starting at field `at`.
 ColumnRecord ReadColumn(const Statement& c, int at) {
   return ColumnRecord{c.Text(at), c.Text(at + 1), c.Text(at + 2), c.Text(at + 3),
                       c.Int(at + 4) != 0, c.Int(at + 5) != 0, c.Int(at + 6) != 0,
@@ -117,7 +120,7 @@ Status Catalog::LoadPorts(ProductRecord& product) const {
     if (!row) break;
     OutputPortRecord port = ReadPort(*ports);
     PLEXUS_ASSIGN_OR_RETURN(auto col_stmt, db_->Prepare(
-        std::string("SELECT ") + kColumnFields +
+        std::string("SELECT ") + kColumnOwnFields + kColumnTerms +
         " FROM columns c WHERE product_id = ? AND port = ? AND major = ? ORDER BY position"));
     auto& c = *col_stmt;
     c.Bind(1, port.product_id).Bind(2, port.name).Bind(3, int64_t{port.major});
@@ -150,6 +153,21 @@ std::string PortKey(const std::string& product, const std::string& port, int64_t
   return product + '\x1f' + port + '\x1f' + std::to_string(major);
 }
 
+/// Every port's lifecycle, into the ports of `ports`, in one pass.
+Status ReadAllLifecycles(internal::SqliteDb& db, const PortIndex& ports) {
+  PLEXUS_ASSIGN_OR_RETURN(auto lifecycle, db.Prepare(
+      "SELECT product_id, port, major, coalesce(end_of_support, ''), coalesce(end_of_life, '') "
+      "FROM port_versions"));
+  while (true) {
+    PLEXUS_ASSIGN_OR_RETURN(bool row, lifecycle->Step());
+    if (!row) return Status::OK();
+    auto at = ports.find(PortKey(lifecycle->Text(0), lifecycle->Text(1), lifecycle->Int(2)));
+    if (at == ports.end()) continue;
+    at->second->end_of_support = lifecycle->Text(3);
+    at->second->end_of_life = lifecycle->Text(4);
+  }
+}
+
 /// Every product's ports (ordered by name and major) and their lifecycle, in one pass each.
 Status ReadAllPorts(internal::SqliteDb& db, std::vector<ProductRecord>& products,
                     const std::unordered_map<std::string, size_t>& product_at, PortIndex& ports) {
@@ -166,23 +184,22 @@ Status ReadAllPorts(internal::SqliteDb& db, std::vector<ProductRecord>& products
       ports[PortKey(port.product_id, port.name, port.major)] = &port;
     }
   }
-  PLEXUS_ASSIGN_OR_RETURN(auto lifecycle, db.Prepare(
-      "SELECT product_id, port, major, coalesce(end_of_support, ''), coalesce(end_of_life, '') "
-      "FROM port_versions"));
-  while (true) {
-    PLEXUS_ASSIGN_OR_RETURN(bool row, lifecycle->Step());
-    if (!row) return Status::OK();
-    auto at = ports.find(PortKey(lifecycle->Text(0), lifecycle->Text(1), lifecycle->Int(2)));
-    if (at == ports.end()) continue;
-    at->second->end_of_support = lifecycle->Text(3);
-    at->second->end_of_life = lifecycle->Text(4);
-  }
+  return ReadAllLifecycles(db, ports);
+}
+
+/// The counter every change of a column moves (catalog.cc, CreateGenerationTriggers).
+Result<int64_t> ReadColumnsGeneration(internal::SqliteDb& db) {
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db.Cached(
+      "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'columns_generation'"));
+  PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) return Internal("the catalog has no columns generation");
+  return stmt->Int(0);
 }
 
 /// Every port's columns, by position, in one pass.
 Status ReadAllColumns(internal::SqliteDb& db, const PortIndex& ports) {
   PLEXUS_ASSIGN_OR_RETURN(auto c, db.Prepare(
-      std::string("SELECT c.product_id, c.port, c.major, ") + kColumnFields +
+      std::string("SELECT c.product_id, c.port, c.major, ") + kColumnOwnFields + kColumnTerms +
       " FROM columns c ORDER BY c.product_id, c.port, c.major, c.position"));
   std::string last_key;
   OutputPortRecord* port = nullptr;
@@ -319,6 +336,50 @@ Result<std::vector<OutputPortRecord>> Catalog::ListOutputPorts() const {
   for (auto& product : products) {
     for (auto& port : product.outputs) out.push_back(std::move(port));
   }
+  return out;
+}
+
+Result<PortListing> Catalog::ListOutputPortSummaries() const {
+  std::lock_guard lock(mu_);
+  internal::Transaction read(db_.get());
+  PLEXUS_RETURN_IF_ERROR(read.BeginRead());
+  PortListing listing;
+  PLEXUS_ASSIGN_OR_RETURN(listing.columns_generation, ReadColumnsGeneration(*db_));
+  {
+    PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(std::string(kPortQuery) +
+                                                    "ORDER BY o.product_id, o.name, o.major"));
+    while (true) {
+      PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) break;
+      listing.ports.push_back(ReadPort(*stmt));
+    }
+  }
+  PortIndex ports;
+  for (auto& port : listing.ports) ports[PortKey(port.product_id, port.name, port.major)] = &port;
+  PLEXUS_RETURN_IF_ERROR(ReadAllLifecycles(*db_, ports));
+  PLEXUS_RETURN_IF_ERROR(read.Commit());
+  return listing;
+}
+
+Result<PortColumns> Catalog::ReadPortColumns(const std::string& product_id,
+                                             const std::string& port, int major) const {
+  std::lock_guard lock(mu_);
+  internal::Transaction read(db_.get());
+  PLEXUS_RETURN_IF_ERROR(read.BeginRead());
+  PortColumns out;
+  PLEXUS_ASSIGN_OR_RETURN(out.columns_generation, ReadColumnsGeneration(*db_));
+  {
+    PLEXUS_ASSIGN_OR_RETURN(auto c, db_->Cached(
+        std::string("SELECT ") + kColumnOwnFields +
+        "'' FROM columns c WHERE product_id = ? AND port = ? AND major = ? ORDER BY position"));
+    c->Bind(1, product_id).Bind(2, port).Bind(3, int64_t{major});
+    while (true) {
+      PLEXUS_ASSIGN_OR_RETURN(bool row, c->Step());
+      if (!row) break;
+      out.columns.push_back(ReadColumn(*c, 0));
+    }
+  }
+  PLEXUS_RETURN_IF_ERROR(read.Commit());
   return out;
 }
 

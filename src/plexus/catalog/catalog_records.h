@@ -72,6 +72,20 @@ struct OutputPortRecord {
   }
 };
 
+/// Every output port (all majors) without its columns, and the columns generation the listing
+/// was read at (Catalog::ListOutputPortSummaries).
+struct PortListing {
+  std::vector<OutputPortRecord> ports;
+  int64_t columns_generation = 0;
+};
+
+/// One port major's columns and the columns generation they were read at
+/// (Catalog::ReadPortColumns).
+struct PortColumns {
+  std::vector<ColumnRecord> columns;
+  int64_t columns_generation = 0;
+};
+
 struct InputPortRecord {
   std::string name;
   std::string version;

@@ -113,6 +113,12 @@ class Transaction {
     open_ = true;
     return Status::OK();
   }
+  /// A read transaction: every read until Commit sees the snapshot of the first one.
+  Status BeginRead() {
+    PLEXUS_RETURN_IF_ERROR(db_->Execute("BEGIN"));
+    open_ = true;
+    return Status::OK();
+  }
   Status Commit() {
     open_ = false;
     return db_->Execute("COMMIT");

@@ -27,8 +27,9 @@ Status FirstLine(const Status& status, StatusCode code) {
 }
 
 /// The ports the principal may read, newest major's columns: what the shadow lists.
-std::vector<ShadowPort> VisiblePorts(const access::AccessPolicy& policy,
-                                     const access::Principal& principal, const std::string& now) {
+Result<std::vector<ShadowPort>> VisiblePorts(const access::AccessPolicy& policy,
+                                             const access::Principal& principal,
+                                             const std::string& now) {
   std::vector<ShadowPort> ports;
   for (const auto& [key, majors] : policy.ports()) {
     if (majors.empty()) continue;
@@ -42,7 +43,8 @@ std::vector<ShadowPort> VisiblePorts(const access::AccessPolicy& policy,
       continue;  // quarantined by governance: listed only where querying it is allowed
     }
     ShadowPort port{newest.domain, newest.product, newest.name, newest.description, {}};
-    for (const catalog::ColumnRecord& column : newest.columns) {
+    PLEXUS_ASSIGN_OR_RETURN(auto columns, policy.Columns(newest));
+    for (const catalog::ColumnRecord& column : *columns) {
       port.columns.push_back({column.name, column.engine_type, column.required,
                               column.description});
     }
@@ -72,7 +74,8 @@ Result<std::shared_ptr<MetadataShadow>> MetadataShadow::Build(
   options.memory_limit = "64MB";
   PLEXUS_ASSIGN_OR_RETURN(shadow->db_, engine::Database::Open(options));
   PLEXUS_ASSIGN_OR_RETURN(auto conn, shadow->db_->Connect());
-  shadow->script_ = ShadowScript(VisiblePorts(*policy, principal, now), principal.name);
+  PLEXUS_ASSIGN_OR_RETURN(auto ports, VisiblePorts(*policy, principal, now));
+  shadow->script_ = ShadowScript(ports, principal.name);
   Status built = conn->Execute(shadow->script_);
   if (!built.ok()) return Internal("building the catalog of the wire protocol: " + built.message());
   PLEXUS_RETURN_IF_ERROR(conn->LockConfiguration());
