@@ -44,11 +44,18 @@ struct AddedColumn {
   std::string type;  ///< the DuckDB type it was added as
 };
 
+namespace internal {
+class LookupRelations;  // cdc_row_steps.h
+}  // namespace internal
+
 /// The processor steps of the output ports fed by a CDC input (docs/cdc.md, "Processor
 /// steps"): each port's row images go through its steps before the contract cast.
 struct CdcSteps {
   std::map<std::string, std::vector<ChainStep>> by_port;  ///< port name -> its expanded steps
   std::string salt;  ///< the hash mask's salt (Catalog::MaskSalt)
+  /// What the lookup steps read (the pipeline's other inputs: cdc_lookup.h), on the applier's
+  /// connection; null when no step is a lookup.
+  std::shared_ptr<internal::LookupRelations> lookups;
 };
 
 class CdcApplier {
@@ -56,7 +63,8 @@ class CdcApplier {
   /// `ports`: the output ports fed by the input, all of `domain` (attached read-write on
   /// `conn` as Home::AttachName(domain)); each needs a primary key in its contract. Creates the
   /// tables it needs when missing. `steps`: the ports' row-wise steps (filter, project,
-  /// rename, cast, mask, hash); any other step is refused here, naming it and its file:line.
+  /// rename, cast, mask, hash, lookup); any other step is refused here, naming it and its
+  /// file:line.
   static Result<std::unique_ptr<CdcApplier>> Open(engine::Connection* conn,
                                                   const std::string& domain,
                                                   const std::string& product,

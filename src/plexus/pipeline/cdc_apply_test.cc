@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "plexus/pipeline/cdc_parse.h"
+#include "plexus/pipeline/cdc_row_steps.h"
 #include "plexus/pipeline/cdc_test_port.h"
 
 namespace plexus::pipeline {
@@ -445,7 +447,7 @@ TEST_F(CdcStepsTest, SourceTypesComeFromEveryEventWhenTheSampleIsNotEnough) {
 }
 
 TEST_F(CdcStepsTest, StepsThatReadTheWholeRelationAreRefused) {
-  for (const char* kind : {"dedupe", "union", "sql", "lookup"}) {
+  for (const char* kind : {"dedupe", "union", "sql"}) {
     steps_ = {StepOf("rename", MapValue({{"id", "order_id"}}), 8), StepOf(kind, TextValue("x"), 9)};
     auto refused = OpenApplier();
     ASSERT_FALSE(refused.ok()) << kind;
@@ -461,6 +463,148 @@ TEST_F(CdcStepsTest, StepsThatReadTheWholeRelationAreRefused) {
   ASSERT_FALSE(failed.ok());
   EXPECT_NE(failed.status().message().find("step 1 (rename at pipeline.yaml:8): column nope"),
             std::string::npos) << failed.status().message();
+}
+
+// A lookup on change rows: the pipeline's other inputs, here one table of the engine named
+// `customers` (what cdc_lookup.h's LookupInputs resolves a file input or an input port to).
+class TestLookups final : public internal::LookupRelations {
+ public:
+  const std::vector<std::string>& names() const override { return names_; }
+  Result<uint64_t> Refresh() override { return uint64_t{1}; }
+  Result<access::ResolvedRelation> Resolve(const access::TableName& name) const override {
+    if (name.catalog.empty() && name.table == "customers") {
+      access::ResolvedRelation out;
+      out.catalog = "plx_sales";
+      out.schema = "main";
+      out.table = "crm_customers";
+      out.logical_name = "customers";
+      return out;
+    }
+    return PermissionDenied(name.ToString() + " is not an input");
+  }
+
+ private:
+  std::vector<std::string> names_{"customers"};
+};
+
+/// An order's change: `customer` is the lookup's key; a delete's before holds only the key.
+std::string OrderEvent(const std::string& op, int id, int customer, int64_t lsn) {
+  std::string row = "{\"id\": " + std::to_string(id) + ", \"customer_id\": " +
+                    std::to_string(customer) + "}";
+  return "{\"op\": \"" + op + "\", \"before\": " +
+         (op == "d" ? "{\"id\": " + std::to_string(id) + "}" : "null") +
+         ", \"after\": " + (op == "d" ? "null" : row) + ", \"source\": {\"lsn\": " +
+         std::to_string(lsn) + "}}";
+}
+
+class CdcLookupTest : public CdcApplyTest {
+ protected:
+  void SetUp() override {
+    plain_applier_ = false;
+    CdcApplyTest::SetUp();
+    ASSERT_TRUE(conn_->Execute("CREATE TABLE plx_sales.main.crm_customers (customer_id BIGINT, "
+                               "country VARCHAR, tier VARCHAR); INSERT INTO "
+                               "plx_sales.main.crm_customers VALUES (10, 'FR', 'gold'), "
+                               "(11, 'DE', 'silver')").ok());
+    auto applier = Open("customers");
+    ASSERT_TRUE(applier.ok()) << applier.status().ToString();
+    applier_ = std::move(applier).value();
+  }
+
+  Result<std::unique_ptr<CdcApplier>> Open(const std::string& input) {
+    auto port = internal::OrdersPort({{"id", "BIGINT", true, true},
+                                      {"customer_id", "BIGINT", false, false},
+                                      {"country", "VARCHAR", false, false}});
+    spec::StepValue lookup = MapValue({{"input", input}, {"on", "customer_id"}});
+    lookup.fields.emplace_back("columns", ListValue({"country"}));
+    CdcSteps steps;
+    steps.by_port["orders"].push_back(ChainStep{StepOf("lookup", lookup, 9), ""});
+    steps.lookups = std::make_shared<TestLookups>();
+    return CdcApplier::Open(conn_.get(), "sales", "orders", "changes", spec_, {port}, steps);
+  }
+
+  std::string Orders() {
+    return Scalar("SELECT coalesce(string_agg(id || ':' || customer_id || ':' || "
+                  "coalesce(country, 'NULL'), ',' ORDER BY id), '') FROM "
+                  "plx_sales.main.orders__orders__v1");
+  }
+};
+
+TEST_F(CdcLookupTest, EachChangeIsEnrichedWithTheLookupsCurrentRows) {
+  int64_t fast = internal::FastBatchesTaken();
+  ApplyReport r = Apply({OrderEvent("c", 1, 10, 1), OrderEvent("c", 2, 11, 2),
+                         OrderEvent("c", 3, 99, 3)});
+  EXPECT_EQ(r.upserted, 3);
+  EXPECT_EQ(Orders(), "1:10:FR,2:11:DE,3:99:NULL");  // no match: NULL
+  // A later change of the lookup input does not rewrite the rows applied before; the next
+  // change of a row takes the lookup's rows as they are then.
+  ASSERT_TRUE(conn_->Execute("UPDATE plx_sales.main.crm_customers SET country = 'BE' WHERE "
+                             "customer_id = 10").ok());
+  Apply({OrderEvent("c", 4, 10, 4)});
+  EXPECT_EQ(Orders(), "1:10:FR,2:11:DE,3:99:NULL,4:10:BE");
+  Apply({OrderEvent("u", 1, 10, 5)});
+  EXPECT_EQ(Orders(), "1:10:BE,2:11:DE,3:99:NULL,4:10:BE");
+  // `columns` brings only what it lists (no tier column, no new column proposed).
+  EXPECT_EQ(Scalar("SELECT count(*) FROM duckdb_columns() WHERE table_name = "
+                   "'orders__orders__v1' AND column_name = 'tier'"), "0");
+  EXPECT_EQ(internal::FastBatchesTaken(), fast);  // the fast path stays off
+}
+
+TEST_F(CdcLookupTest, ADeleteWithOnlyItsKeyStillDeletes) {
+  Apply({OrderEvent("c", 1, 10, 1), OrderEvent("c", 2, 11, 2)});
+  // The before image holds the key only: no lookup key, no match, still a delete of id 2.
+  ApplyReport r = Apply({OrderEvent("d", 2, 0, 3)});
+  EXPECT_EQ(r.deleted, 1);
+  EXPECT_EQ(r.dead_lettered, 0);
+  EXPECT_EQ(Orders(), "1:10:FR");
+  // After a restart, a batch of such deletes alone still binds the lookup (columns kept).
+  Reopen();
+  auto applier = Open("customers");
+  ASSERT_TRUE(applier.ok()) << applier.status().ToString();
+  applier_ = std::move(applier).value();
+  r = Apply({OrderEvent("d", 1, 0, 4)});
+  EXPECT_EQ(r.deleted, 1);
+  EXPECT_EQ(Orders(), "");
+}
+
+TEST_F(CdcLookupTest, ARepeatedLookupKeyDeadLettersTheChangesThatMeetIt) {
+  spec_.max_error_rate = 0.5;
+  auto applier = Open("customers");
+  ASSERT_TRUE(applier.ok()) << applier.status().ToString();
+  applier_ = std::move(applier).value();
+  Apply({OrderEvent("c", 1, 11, 1)});
+  ASSERT_TRUE(conn_->Execute("INSERT INTO plx_sales.main.crm_customers VALUES (11, 'AT', "
+                             "'gold')").ok());
+  // Customer 11 is now on two rows: its insert and update are dead letters, never two rows;
+  // its delete (which needs only the key) and the other changes are applied.
+  ApplyReport r = Apply({OrderEvent("c", 2, 11, 2), OrderEvent("c", 3, 10, 3),
+                         OrderEvent("c", 4, 10, 4), OrderEvent("u", 1, 11, 5)});
+  EXPECT_EQ(r.dead_lettered, 2);
+  EXPECT_EQ(r.upserted, 2);
+  EXPECT_EQ(Orders(), "1:11:DE,3:10:FR,4:10:FR");
+  EXPECT_EQ(Scalar("SELECT string_agg(DISTINCT reason, ' | ') FROM "
+                   "plx_sales.main.orders__changes__dead_letters"),
+            "repeated key in a lookup: customer_id 11 is on 2 rows of customers");
+  r = Apply({"{\"op\": \"d\", \"before\": {\"id\": 1, \"customer_id\": 11}, \"source\": "
+             "{\"lsn\": 6}}"});
+  EXPECT_EQ(r.deleted, 1);
+  EXPECT_EQ(Orders(), "3:10:FR,4:10:FR");
+  // Past maxErrorRate the batch pauses the pipeline, as for any bad event.
+  r = Apply({OrderEvent("c", 5, 11, 7)});
+  EXPECT_TRUE(r.paused);
+  EXPECT_NE(r.pause_reason.find("repeated key in a lookup"), std::string::npos) << r.pause_reason;
+}
+
+TEST_F(CdcLookupTest, ALookupOfAnInputThatIsNotThereFailsTheBatchNamingTheStep) {
+  auto applier = Open("clients");
+  ASSERT_TRUE(applier.ok()) << applier.status().ToString();
+  applier_ = std::move(applier).value();
+  auto failed = applier_->Apply({OrderEvent("c", 1, 10, 1)}, {});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("step 1 (lookup at pipeline.yaml:9): clients is not "
+                                           "an input of the pipeline (inputs: customers)"),
+            std::string::npos) << failed.status().message();
+  EXPECT_EQ(Orders(), "");
 }
 
 }  // namespace

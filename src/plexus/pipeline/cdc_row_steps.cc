@@ -115,6 +115,15 @@ Result<access::ResolvedRelation> ChangeRowResolver::Resolve(const access::TableN
     out.logical_name = kChangeRows;
     return out;
   }
+  if (lookups_ != nullptr) {
+    auto input = lookups_->Resolve(name);
+    if (input.ok()) return input;
+    std::string names;
+    for (const auto& n : lookups_->names()) names += (names.empty() ? "" : ", ") + n;
+    return PermissionDenied("the steps of a CDC output may read only their change rows and the "
+                            "inputs their lookups name (" + names + "); " + name.ToString() +
+                            " is not readable here");
+  }
   return PermissionDenied(std::string("the steps of a CDC output may read only their change "
                                       "rows; ") + name.ToString() + " is not readable here");
 }
@@ -125,25 +134,33 @@ Status CheckChangeSteps(const std::vector<ChainStep>& steps) {
     if (!spec::IsRowWiseStep(kind)) {
       return InvalidArgument(StepName(steps[i], i) + ": a " + kind +
                              " step reads the whole relation; an output of a CDC input may "
-                             "use only filter, project, rename, cast, mask and hash");
-    }
-    if (kind == "lookup") {
-      return InvalidArgument(StepName(steps[i], i) +
-                             ": lookup is not supported on the output of a CDC input yet");
+                             "use only filter, project, rename, cast, mask, hash and lookup");
     }
   }
   return Status::OK();
+}
+
+std::vector<std::string> LookupInputNames(const std::vector<ChainStep>& steps) {
+  std::vector<std::string> out;
+  for (const auto& s : steps) {
+    const spec::StepValue* input = s.step.kind == "lookup" ? s.step.value.Field("input") : nullptr;
+    if (input == nullptr || input->kind != spec::StepValue::Kind::kText) continue;
+    if (std::find(out.begin(), out.end(), input->text) == out.end()) out.push_back(input->text);
+  }
+  return out;
 }
 
 Result<CompiledChangeSteps> CompileChangeSteps(engine::Connection& conn,
                                                const access::SqlGuard& guard,
                                                const ChangeRowResolver& resolver,
                                                const std::vector<ChainStep>& steps,
-                                               const std::string& salt) {
+                                               const std::string& salt,
+                                               const std::vector<std::string>& inputs) {
   PLEXUS_RETURN_IF_ERROR(CheckChangeSteps(steps));
   GuardedProbe probe(conn, guard, resolver);
   ChainContext context;
   context.salt = salt;
+  context.inputs = inputs;
   context.probe = &probe;
   StepRelation relation;
   relation.sql = std::string("SELECT * FROM ") + kChangeRows;
@@ -213,9 +230,17 @@ std::string ConformChangeRows(const std::string& stepped,
 
 Result<std::unique_ptr<ChangeRowSteps>> ChangeRowSteps::Open(
     engine::Connection* conn, std::vector<std::vector<ChainStep>> steps, std::string salt,
-    std::string source_table, std::string product, std::string input) {
+    std::string source_table, std::string product, std::string input,
+    std::shared_ptr<LookupRelations> lookups) {
   std::unique_ptr<ChangeRowSteps> out(new ChangeRowSteps());
-  for (const auto& port_steps : steps) PLEXUS_RETURN_IF_ERROR(CheckChangeSteps(port_steps));
+  for (const auto& port_steps : steps) {
+    PLEXUS_RETURN_IF_ERROR(CheckChangeSteps(port_steps));
+    if (lookups == nullptr && !LookupInputNames(port_steps).empty()) {
+      return FailedPrecondition("the lookup steps of the CDC input " + input +
+                                "'s outputs were given no inputs to read");
+    }
+  }
+  out->lookups_ = std::move(lookups);
   out->conn_ = conn;
   out->compiled_.resize(steps.size());
   out->steps_ = std::move(steps);
@@ -282,11 +307,18 @@ Result<std::vector<RelationColumn>> ChangeRowSteps::Run(size_t i, const std::str
   std::string source;
   for (const auto& c : source_) source += c.name + " " + c.type + ",";
   Compiled& compiled = compiled_[i];
-  if (compiled.source != source || compiled.steps.sql.empty()) {
-    ChangeRowResolver resolver(work_catalog_, src);
-    PLEXUS_ASSIGN_OR_RETURN(compiled.steps,
-                            CompileChangeSteps(*conn_, *guard_, resolver, steps_[i], salt_));
+  uint64_t lookups = 0;
+  if (lookups_ != nullptr && !LookupInputNames(steps_[i]).empty()) {
+    PLEXUS_ASSIGN_OR_RETURN(lookups, lookups_->Refresh());
+  }
+  if (compiled.source != source || compiled.lookups != lookups || compiled.steps.sql.empty()) {
+    ChangeRowResolver resolver(work_catalog_, src, lookups_.get());
+    PLEXUS_ASSIGN_OR_RETURN(
+        compiled.steps,
+        CompileChangeSteps(*conn_, *guard_, resolver, steps_[i], salt_,
+                           lookups_ != nullptr ? lookups_->names() : std::vector<std::string>{}));
     compiled.source = source;
+    compiled.lookups = lookups;
   }
   PLEXUS_RETURN_IF_ERROR(
       conn_->Execute("CREATE OR REPLACE TABLE " + stepped + " AS " + compiled.steps.sql));

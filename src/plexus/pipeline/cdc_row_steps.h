@@ -10,9 +10,12 @@
 //
 // The meta columns (the change's index, op, position, time and bad-event reason) ride along
 // every step: a project keeps them, a filter turns a dropped row into a delete of its key, a
-// cast that fails sets the reason (processors_internal.h, StepRelation::change_op).
+// cast that fails sets the reason (processors_internal.h, StepRelation::change_op). A lookup
+// joins the other input's current rows (LookupRelations: cdc_lookup.h), one per key: a change
+// that meets a key repeated there gets a reason instead of being repeated.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,16 +62,31 @@ Result<std::vector<RelationColumn>> BatchSourceColumns(engine::Connection& conn,
 bool MergeSourceColumns(std::vector<RelationColumn>& known,
                         const std::vector<RelationColumn>& found);
 
-/// Resolves `change_rows` to one table of the engine (catalog.main.table), every other name
-/// is refused: the steps read the batch and nothing else.
+/// The inputs the lookup steps of a CDC output read (the pipeline's file inputs and input
+/// ports: cdc_lookup.h), by name, as the SQL guard resolves them.
+class LookupRelations : public access::RelationResolver {
+ public:
+  /// The input names a lookup may name (as the pipeline declares them).
+  virtual const std::vector<std::string>& names() const = 0;
+  /// Called before each batch that runs the steps: brings what Resolve gives up to date and
+  /// returns its generation, which moves whenever that may have changed (the steps compiled
+  /// for an older one are compiled again).
+  virtual Result<uint64_t> Refresh() = 0;
+};
+
+/// Resolves `change_rows` to one table of the engine (catalog.main.table), and the names of
+/// `lookups` (when given) as it resolves them; every other name is refused: the steps read
+/// the batch and the inputs their lookups name, nothing else.
 class ChangeRowResolver final : public access::RelationResolver {
  public:
-  ChangeRowResolver(std::string catalog, std::string table)
-      : catalog_(std::move(catalog)), table_(std::move(table)) {}
+  ChangeRowResolver(std::string catalog, std::string table,
+                    const LookupRelations* lookups = nullptr)
+      : catalog_(std::move(catalog)), table_(std::move(table)), lookups_(lookups) {}
   Result<access::ResolvedRelation> Resolve(const access::TableName& name) const override;
 
  private:
   std::string catalog_, table_;
+  const LookupRelations* lookups_;
 };
 
 /// An output's steps compiled for change rows: the guarded SELECT and its columns.
@@ -78,16 +96,20 @@ struct CompiledChangeSteps {
 };
 
 /// Refuses what cannot run on change rows, naming the step and its file:line: the steps that
-/// read the whole relation (sql, dedupe, union) and lookup (not supported on CDC yet).
+/// read the whole relation (sql, dedupe, union).
 Status CheckChangeSteps(const std::vector<ChainStep>& steps);
 
+/// The inputs the lookup steps of `steps` name, each once, in order.
+std::vector<std::string> LookupInputNames(const std::vector<ChainStep>& steps);
+
 /// Compiles `steps` over `change_rows` (whose table `resolver` names; it must exist, as the
-/// steps are bound one by one). Errors name the step.
+/// steps are bound one by one); a lookup may name `inputs`. Errors name the step.
 Result<CompiledChangeSteps> CompileChangeSteps(engine::Connection& conn,
                                                const access::SqlGuard& guard,
                                                const ChangeRowResolver& resolver,
                                                const std::vector<ChainStep>& steps,
-                                               const std::string& salt);
+                                               const std::string& salt,
+                                               const std::vector<std::string>& inputs = {});
 
 /// The SELECT that casts the stepped rows of `stepped` (a table with the meta columns) to the
 /// port's `columns` (a column the steps did not make is NULL), keeping the reason a row has
@@ -104,10 +126,11 @@ class ChangeRowSteps {
  public:
   /// `steps`: per port, in the applier's order (empty: none); each is checked
   /// (CheckChangeSteps). `source_table`: the qualified table that keeps the source columns.
-  static Result<std::unique_ptr<ChangeRowSteps>> Open(engine::Connection* conn,
-                                                      std::vector<std::vector<ChainStep>> steps,
-                                                      std::string salt, std::string source_table,
-                                                      std::string product, std::string input);
+  /// `lookups`: what lookup steps read (null: none may; a lookup step is then refused).
+  static Result<std::unique_ptr<ChangeRowSteps>> Open(
+      engine::Connection* conn, std::vector<std::vector<ChainStep>> steps, std::string salt,
+      std::string source_table, std::string product, std::string input,
+      std::shared_ptr<LookupRelations> lookups = nullptr);
 
   /// Whether port `i` has steps.
   bool Has(size_t i) const { return !steps_[i].empty(); }
@@ -133,10 +156,12 @@ class ChangeRowSteps {
   std::string salt_, source_table_, product_, input_;
   std::string work_catalog_;  ///< where the applier's working tables are
   std::unique_ptr<access::SqlGuard> guard_;
+  std::shared_ptr<LookupRelations> lookups_;
   std::vector<RelationColumn> source_;
   bool changed_ = false;
   struct Compiled {
     std::string source;  ///< the source columns it was compiled for
+    uint64_t lookups = 0;  ///< and the lookup inputs' generation (LookupRelations::Refresh)
     CompiledChangeSteps steps;
   };
   std::vector<Compiled> compiled_;

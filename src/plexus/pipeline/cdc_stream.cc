@@ -6,6 +6,7 @@
 
 #include "plexus/pipeline/cdc.h"
 #include "plexus/pipeline/cdc_apply.h"
+#include "plexus/pipeline/cdc_lookup.h"
 #include "plexus/spec/parse.h"
 
 namespace plexus::pipeline {
@@ -62,16 +63,37 @@ class Stream : public ChangeStream {
     PLEXUS_ASSIGN_OR_RETURN(auto state, catalog_->GetPipelineState(product_.id));
     paused_ = state.paused ? state.reason : "";
     std::vector<catalog::OutputPortRecord> ports = CurrentPorts(product_);
+    // Each output's steps, `use` expanded, and what their lookups read (one set of inputs for
+    // the product's appliers, on the stream's connection).
+    auto feeds = [&](const spec::PipelineInput& in, const spec::PipelineOutput& out) {
+      return out.from == in.name ||
+             (out.from.empty() && out.sql.empty() && pipeline.inputs.size() == 1);
+    };
+    std::map<std::string, std::vector<ChainStep>> expanded;
+    std::vector<std::string> lookup_names;
+    for (const auto& out : pipeline.outputs) {
+      bool fed = std::any_of(
+          pipeline.inputs.begin(), pipeline.inputs.end(),
+          [&](const spec::PipelineInput& in) { return in.cdc.has_value() && feeds(in, out); });
+      if (!fed || out.steps.empty()) continue;
+      PLEXUS_ASSIGN_OR_RETURN(expanded[out.port], ExpandSteps(out.steps));
+      for (auto& name : internal::LookupInputNames(expanded[out.port])) {
+        lookup_names.push_back(std::move(name));
+      }
+    }
+    if (!lookup_names.empty()) {
+      PLEXUS_ASSIGN_OR_RETURN(lookups_, internal::LookupInputs::Open(*conn_, *catalog_, product_,
+                                                                     pipeline, lookup_names));
+    }
     for (const auto& in : pipeline.inputs) {
       if (!in.cdc) continue;
       std::vector<catalog::OutputPortRecord> fed;
       CdcSteps steps;
+      steps.lookups = lookups_;
       for (const auto& out : pipeline.outputs) {
-        bool from = out.from == in.name || (out.from.empty() && out.sql.empty() &&
-                                            pipeline.inputs.size() == 1);
-        if (!from) continue;
+        if (!feeds(in, out)) continue;
         if (!out.steps.empty()) {
-          PLEXUS_ASSIGN_OR_RETURN(steps.by_port[out.port], ExpandSteps(out.steps));
+          steps.by_port[out.port] = expanded[out.port];
           if (steps.salt.empty()) {
             PLEXUS_ASSIGN_OR_RETURN(steps.salt, catalog_->MaskSalt());
           }
@@ -386,6 +408,7 @@ class Stream : public ChangeStream {
   catalog::ProductRecord product_;
   spec::Schedule schedule_;
   std::unique_ptr<engine::Connection> conn_;
+  std::shared_ptr<internal::LookupInputs> lookups_;  ///< null: no step is a lookup
   std::vector<Input> inputs_;
   std::string paused_;
   std::string trigger_ = "manual";

@@ -361,9 +361,44 @@ Result<LookupArgument> ReadLookup(const StepValue &value,
   return out;
 }
 
+/// Change rows: the lookup as one row per key of `input`, with how many rows it
+/// has (`_cdc_lookup_rows`), so that a key repeated there never repeats a change;
+/// and the reason column, set on a change that is not a delete when its key is
+/// repeated there (the event is dead-lettered; a delete needs only its key).
+struct ChangeLookup {
+  std::string relation;
+  std::string reason;
+};
+
+ChangeLookup ChangeLookupSql(const LookupArgument &lookup,
+                             const std::vector<std::string> &quoted_keys,
+                             const StepRelation &prev) {
+  std::string select = Join(quoted_keys);
+  for (const auto &c : lookup.columns)
+    select += ", any_value(" + QuoteIdentifier(c) + ") AS " + QuoteIdentifier(c);
+  ChangeLookup out;
+  out.relation = "(SELECT " + select + ", count(*) AS _cdc_lookup_rows FROM " +
+                 QuoteIdentifier(lookup.input) + " GROUP BY " + Join(quoted_keys) +
+                 ")";
+  std::string key;
+  for (size_t i = 0; i < lookup.keys.size(); i++) {
+    key += (i == 0 ? "" : " || ', ' || ") +
+           engine::QuoteLiteral(lookup.keys[i] + " ") + " || left(input." +
+           quoted_keys[i] + "::VARCHAR, 40)";
+  }
+  std::string reason = "input." + QuoteIdentifier(prev.change_reason);
+  out.reason = "CASE WHEN " + reason + " IS NOT NULL THEN " + reason +
+               " WHEN input." + QuoteIdentifier(prev.change_op) +
+               " <> 'd' AND lookup._cdc_lookup_rows > 1 THEN " +
+               engine::QuoteLiteral("repeated key in a lookup: ") + " || " + key +
+               " || ' is on ' || lookup._cdc_lookup_rows::VARCHAR || " +
+               engine::QuoteLiteral(" rows of " + lookup.input) + " END";
+  return out;
+}
+
 /// A LEFT JOIN bringing the lookup's columns beside the relation's own. With a
 /// probe: the columns exist, none is already in the relation, and the key is
-/// unique in the lookup.
+/// unique in the lookup (change rows: see ChangeLookupSql instead).
 Result<std::string> Lookup(const StepValue &value, const StepRelation &prev,
                            const ChainContext &context) {
   PLEXUS_ASSIGN_OR_RETURN(LookupArgument lookup, ReadLookup(value, context));
@@ -389,7 +424,7 @@ Result<std::string> Lookup(const StepValue &value, const StepRelation &prev,
     if (!key_set.count(AsciiLower(c.name)))
       lookup.columns.push_back(c.name);
   }
-  std::string select = "SELECT input.*";
+  std::string brought; // the lookup's columns, after the relation's
   for (const auto &c : lookup.columns) {
     PLEXUS_RETURN_IF_ERROR(Require(other, c, " in " + lookup.input));
     if (prev.known && Find(prev.columns, c) != nullptr) {
@@ -397,15 +432,22 @@ Result<std::string> Lookup(const StepValue &value, const StepRelation &prev,
           "column " + c + " is both in the relation and in " + lookup.input +
           ": rename it first, or list the lookup's `columns` without it");
     }
-    select += ", lookup." + QuoteIdentifier(c);
+    brought += ", lookup." + QuoteIdentifier(c);
   }
   if (all && !other.known)
-    select += ", lookup.* EXCLUDE (" + Join(quoted_keys) + ")"; // lineage
-  if (context.probe != nullptr) {
+    brought += ", lookup.* EXCLUDE (" + Join(quoted_keys) + ")"; // lineage
+  std::string select = "SELECT input.*";
+  std::string joined = QuoteIdentifier(lookup.input);
+  if (!prev.change_op.empty() && other.known) {
+    ChangeLookup change = ChangeLookupSql(lookup, quoted_keys, prev);
+    select += " REPLACE (" + change.reason + " AS " +
+              QuoteIdentifier(prev.change_reason) + ")";
+    joined = change.relation;
+  } else if (context.probe != nullptr) {
     PLEXUS_RETURN_IF_ERROR(CheckUniqueKey(context, lookup.input, lookup.keys));
   }
-  return select + From(prev) + "\nLEFT JOIN " + QuoteIdentifier(lookup.input) +
-         " AS lookup ON " + Join(conditions, " AND ");
+  return select + brought + From(prev) + "\nLEFT JOIN " + joined + " AS lookup ON " +
+         Join(conditions, " AND ");
 }
 
 /// `sql: SELECT ... FROM input`: the user's SELECT, with `input` the relation

@@ -50,9 +50,10 @@
 // The CDC applier does this in cdc_row_steps.h: each change row (an image with
 // its op and position) goes through the steps; a filter that drops an image
 // turns it into a delete of its key, and the key is read after the steps (a
-// renamed or hashed key still deletes the right row). A lookup checks its input's key is unique each time it is
-// compiled (one GROUP BY over that input): compile once per pipeline start, not
-// once per batch, when the lookup input does not change.
+// renamed or hashed key still deletes the right row). A lookup joins its input one
+// row per key and dead-letters a change that meets a repeated key (a batch
+// pipeline's lookup instead checks the key is unique when it is compiled, and
+// fails the run).
 //
 // Errors name the step: "step 3 (rename at .../pipeline.yaml:14): column id
 // does not exist (columns: a, b)". With a probe, each step's relation is bound

@@ -239,16 +239,21 @@ void StepValidator::CheckStepUse(const ProcessorStep& step, const Pipeline& pipe
   if (step.kind == "lookup") {
     if (const StepValue* input = step.value.Field("input")) {
       check_input(*input, field + ".lookup.input");
+      // A lookup joins a table's current rows: a change stream has none to join.
+      auto named = std::find_if(pipeline.inputs.begin(), pipeline.inputs.end(),
+                                [&](const PipelineInput& in) { return in.name == input->text; });
+      if (input->kind == StepValue::Kind::kText && named != pipeline.inputs.end() &&
+          named->cdc) {
+        Add(via.empty() ? input->location : at, via.empty() ? field + ".lookup.input" : field,
+            via + "lookup names '" + input->text +
+                "', a CDC input: a lookup reads a file input or an input port");
+      }
     }
   }
   if (!cdc.empty() && !IsRowWiseStep(step.kind)) {
     Add(at, field,
         via + "'" + step.kind + "' is not a row-wise step: an output built from the CDC input '" +
-            cdc + "' may use only filter, project, rename, cast, mask and hash");
-  } else if (!cdc.empty() && step.kind == "lookup") {  // not wired into the CDC apply yet
-    Add(at, field,
-        via + "'lookup' is not supported yet on an output built from the CDC input '" + cdc +
-            "': it may use only filter, project, rename, cast, mask and hash");
+            cdc + "' may use only filter, project, rename, cast, mask, hash and lookup");
   }
 }
 

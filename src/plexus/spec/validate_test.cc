@@ -310,9 +310,21 @@ TEST(SpecMeshTest, CdcOutputsTakeRowWiseStepsAndAPrimaryKey) {
                 "processor 'latest': 'dedupe' is not a row-wise step");
   ExpectProblem(problems, kOrdersPipeline, "outputs[0].from", 9,
                 "contract 'orders-orders-v1' needs a primary key");
-  ExpectProblem(problems, kOrdersPipeline, "outputs[0].steps[4]", 18,
-                "'lookup' is not supported yet on an output built from the CDC input 'changes'");
-  EXPECT_EQ(problems.size(), 4u) << Dump(problems);
+  EXPECT_EQ(problems.size(), 3u) << Dump(problems);  // a lookup of an input port is row-wise
+}
+
+TEST(SpecMeshTest, ACdcOutputLooksUpAFileInputOrAnInputPortOnly) {
+  fs::path mesh = StreamingMesh(std::string(kPipelineHead) +
+                                "      - lookup: {input: customers, on: customer_id}\n"  // 12
+                                "      - lookup: {input: clients, on: customer_id}\n"    // 13
+                                "      - lookup: {input: changes, on: order_id}\n");     // 14
+  std::vector<Diagnostic> problems = LoadProblems(mesh);
+  ExpectProblem(problems, kOrdersPipeline, "outputs[0].steps[1].lookup.input", 13,
+                "lookup names 'clients', which is not an input of this pipeline");
+  ExpectProblem(problems, kOrdersPipeline, "outputs[0].steps[2].lookup.input", 14,
+                "lookup names 'changes', a CDC input: a lookup reads a file input or an input "
+                "port");
+  EXPECT_EQ(problems.size(), 2u) << Dump(problems);
 }
 
 TEST(SpecMeshTest, ProcessorDefinitionsAreChecked) {
