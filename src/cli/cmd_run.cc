@@ -28,6 +28,12 @@ struct RunArgs {
 /// A CDC product's proposed contract bumps, and its pause.
 void PrintCdcNotes(const pipeline::RunReport& r) {
   std::string name = r.product.substr(r.product.find('.') + 1);
+  if (r.changes) {
+    const auto& c = *r.changes;
+    std::cout << "        changes: " << c.events << " events read, " << c.upserted
+              << " upserted, " << c.deleted << " deleted, " << c.stale << " stale, "
+              << c.dead_lettered << " dead-lettered\n";
+  }
   for (const auto& p : r.proposals) {
     std::cout << "        proposed: " << name << "." << p.port << " contract "
               << p.proposed_version << ": new column " << p.column << " " << p.type

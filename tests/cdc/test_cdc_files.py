@@ -73,7 +73,8 @@ def backfill(px, rows, changes, plexus, mesh, home):
     r = px("run", "sales.orders")
     check("a run with one bad event in 42 dead-letters it and applies the rest",
           r.returncode == 0 and len(rows()) == len(before) + 40 and
-          [1, "older", 2] in rows() and not any(x[0] == 5 for x in rows()),
+          [1, "older", 2] in rows() and not any(x[0] == 5 for x in rows()) and
+          "changes: 42 events read, 41 upserted, 0 deleted, 0 stale, 1 dead-lettered" in r.stdout,
           r.stdout + r.stderr + str(rows()))
     check("a run on a pipe writes nothing to stderr (no progress line)",
           r.stderr == "" and "\r" not in r.stdout and "\033" not in r.stdout, repr(r.stderr))
@@ -209,11 +210,14 @@ def main():
             + "\n" + event("c", 4, "partial", 4, 8))  # no newline: waits
         r = px("run", "sales.orders")
         check("plexus run catches up", r.returncode == 0 and "ok" in r.stdout, r.stdout + r.stderr)
+        check("plexus run says what the catch-up applied",
+              "changes: 8 events read, " in r.stdout and " 0 dead-lettered" in r.stdout, r.stdout)
         check("the table holds the latest row per key by position, without deleted ones",
               rows() == [[1, "ann", 11], [2, "bob", 25]], rows())
         r = px("run", "sales.orders")
         check("a run with nothing new changes nothing", r.returncode == 0 and
-              rows() == [[1, "ann", 11], [2, "bob", 25]], r.stdout + r.stderr)
+              rows() == [[1, "ann", 11], [2, "bob", 25]] and
+              "changes: 0 events read, 0 upserted, 0 deleted" in r.stdout, r.stdout + r.stderr)
         with open(changes / "002.ndjson", "a") as f:
             f.write("\n")
         px("run", "sales.orders")

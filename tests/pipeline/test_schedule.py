@@ -190,6 +190,13 @@ def scheduling(args):
         status, body = http("POST", url + "/api/v1/products/orders.orders/inputs/raw_orders/"
                             "events", admin, '{"op": "c"}\n', "application/x-ndjson")
         check("a file input takes no pushes (400)", status == 400, (status, body))
+        status, body = http("POST", url + "/api/v1/runs", admin,
+                            json.dumps({"products": ["orders.shipments"]}))
+        changes = body.get("runs", [{}])[0].get("changes", {}) if status == 200 else {}
+        check("a CDC product's run answers what its catch-up applied",
+              status == 200 and body["runs"][0]["status"] == "succeeded" and
+              set(changes) == {"events", "upserted", "deleted", "stale", "dead_lettered"} and
+              changes["dead_lettered"] == 0, (status, body))
         status, body = http("POST", url + "/api/v1/products/orders.orders/inputs/nope/events",
                             admin, '{"op": "c"}\n', "application/x-ndjson")
         check("an unknown input is 404", status == 404, (status, body))

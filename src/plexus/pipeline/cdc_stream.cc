@@ -495,6 +495,11 @@ RunReport CatchUpReport(catalog::Catalog* catalog, engine::Database* db,
   (*stream)->SetTrigger(trigger);
   auto applied = (*stream)->CatchUp();
   if (!applied.ok()) return finish("failed", applied.status().message());
+  report.changes = RunReport::Changes{.events = applied->events,
+                                      .upserted = applied->upserted,
+                                      .deleted = applied->deleted,
+                                      .stale = applied->stale,
+                                      .dead_lettered = applied->dead_lettered};
   if (applied->paused) {
     return finish("failed", "paused (the last good data is still served): " +
                                 applied->pause_reason);

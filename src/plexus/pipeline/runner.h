@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,15 @@ struct RunReport {
   /// and, when the pipeline is paused, why.
   std::vector<catalog::SchemaProposalRecord> proposals;
   std::string paused;
+  /// CDC products: what the catch-up applied (also when it paused: what came before).
+  struct Changes {
+    int64_t events = 0;         ///< read from the sources
+    int64_t upserted = 0;       ///< rows inserted or replaced
+    int64_t deleted = 0;        ///< rows deleted
+    int64_t stale = 0;          ///< skipped: older than what the table holds for their key
+    int64_t dead_lettered = 0;  ///< sent to the input's dead-letter table
+  };
+  std::optional<Changes> changes;
   /// What the run measured (run_metrics.h; empty when RunOptions::metrics is false): per
   /// output port (position -1) rows in (the chain's start), out (published), rejected (by the
   /// contract or an error-severity quality rule), bytes in/out and seconds; per processor step

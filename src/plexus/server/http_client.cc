@@ -167,6 +167,15 @@ pipeline::RunReport RunReportOf(const json& r) {
     report.quality.push_back(QualityOf(q, report.run_id));
   }
   report.paused = r.value("paused", "");
+  if (r.contains("changes") && r["changes"].is_object()) {
+    const json& c = r["changes"];
+    report.changes = pipeline::RunReport::Changes{
+        .events = c.value("events", int64_t{0}),
+        .upserted = c.value("upserted", int64_t{0}),
+        .deleted = c.value("deleted", int64_t{0}),
+        .stale = c.value("stale", int64_t{0}),
+        .dead_lettered = c.value("dead_lettered", int64_t{0})};
+  }
   for (const auto& p : r.value("proposals", json::array())) {
     catalog::SchemaProposalRecord proposal;
     proposal.port = p.value("port", "");

@@ -88,6 +88,13 @@ json ReportJson(const pipeline::RunReport& r) {
               {"rows", r.rows},       {"seconds", r.seconds}, {"run_id", r.run_id},
               {"quality", quality},   {"proposals", proposals}};
   if (!r.paused.empty()) out["paused"] = r.paused;
+  if (r.changes) {
+    out["changes"] = {{"events", r.changes->events},
+                      {"upserted", r.changes->upserted},
+                      {"deleted", r.changes->deleted},
+                      {"stale", r.changes->stale},
+                      {"dead_lettered", r.changes->dead_lettered}};
+  }
   return out;
 }
 
