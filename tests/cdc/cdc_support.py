@@ -20,9 +20,10 @@ def kill_runs(argv, delays):
     return killed
 
 
-def contract(contract_id, version, columns, purpose):
-    """An ODCS contract for the `orders` table; columns: (name, physicalType, logicalType,
-    primary key), the key first."""
+def contract(contract_id, version, columns, purpose, *, domain="sales", product="orders",
+             table="orders", row="order"):
+    """An ODCS contract for the table `table` of `domain`.`product` (sales.orders.orders by
+    default); columns: (name, physicalType, logicalType, primary key), the key first."""
     props = ""
     for name, physical, logical, key in columns:
         props += (f"      - name: {name}\n        logicalType: {logical}\n"
@@ -33,20 +34,20 @@ def contract(contract_id, version, columns, purpose):
     return f"""apiVersion: v3.1.0
 kind: DataContract
 id: {contract_id}
-name: orders
+name: {table}
 version: {version}
 status: active
-domain: sales
-dataProduct: orders
+domain: {domain}
+dataProduct: {product}
 description:
   purpose: {purpose}
 customProperties:
   - property: visibility
     value: public
 schema:
-  - name: orders
+  - name: {table}
     physicalType: table
-    description: One row per order.
+    description: One row per {row}.
     properties:
 {props}"""
 

@@ -21,37 +21,10 @@ import tempfile
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
 from checks import check, summary  # noqa: E402
+from cdc_support import contract  # noqa: E402
 
 CUSTOMERS_CONTRACT = "5b0e7c2a-1f3d-4e6a-9b8c-2d4f6a8b0c1e"
 ORDERS_CONTRACT = "8c1d3e5f-7a9b-4c2d-8e0f-1a3b5c7d9e2f"
-
-
-def contract(contract_id, product, domain, table, columns):
-    """An ODCS contract; columns: (name, physicalType, logicalType, primary key)."""
-    props = ""
-    for name, physical, logical, key in columns:
-        props += (f"      - name: {name}\n        logicalType: {logical}\n"
-                  f"        physicalType: {physical}\n")
-        if key:
-            props += "        required: true\n        primaryKey: true\n"
-    return f"""apiVersion: v3.1.0
-kind: DataContract
-id: {contract_id}
-name: {table}
-version: 1.0.0
-status: active
-domain: {domain}
-dataProduct: {product}
-description:
-  purpose: One row per {table[:-1]}.
-customProperties:
-  - property: visibility
-    value: public
-schema:
-  - name: {table}
-    physicalType: table
-    properties:
-{props}"""
 
 
 def product(product_id, name, domain, owner, ports, inputs=""):
@@ -86,8 +59,10 @@ FILES = {
         "2e4a6c8e-0b1d-4f3a-8c5e-7a9b1d3f5e70", "customers", "crm", "alice",
         ("customers", CUSTOMERS_CONTRACT)),
     "domains/crm/customers/contracts/customers.odcs.yaml": contract(
-        CUSTOMERS_CONTRACT, "customers", "crm", "customers",
-        [("customer_id", "BIGINT", "integer", True), ("country", "VARCHAR", "string", False)]),
+        CUSTOMERS_CONTRACT, "1.0.0",
+        [("customer_id", "BIGINT", "integer", True), ("country", "VARCHAR", "string", False)],
+        "One row per customer.", domain="crm", product="customers", table="customers",
+        row="customer"),
     "domains/crm/customers/data/customers.csv": "customer_id,country\n1,FR\n2,DE\n",
     "domains/crm/customers/pipeline.yaml": """apiVersion: plexus/v1
 kind: Pipeline
@@ -106,10 +81,10 @@ outputs:
         f"inputPorts:\n  - name: customers\n    version: 1.0.0\n"
         f"    contractId: {CUSTOMERS_CONTRACT}\n"),
     "domains/sales/orders/contracts/orders.odcs.yaml": contract(
-        ORDERS_CONTRACT, "orders", "sales", "orders",
+        ORDERS_CONTRACT, "1.0.0",
         [("order_id", "BIGINT", "integer", True), ("customer_id", "BIGINT", "integer", False),
          ("amount", "BIGINT", "integer", False), ("country", "VARCHAR", "string", False),
-         ("region", "VARCHAR", "string", False)]),
+         ("region", "VARCHAR", "string", False)], "One row per order."),
     "domains/sales/orders/data/regions.csv": "country,region\nFR,eu\nDE,eu\nUS,amer\n",
     "domains/sales/orders/pipeline.yaml": """apiVersion: plexus/v1
 kind: Pipeline
