@@ -212,6 +212,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // Absolute: the files source reads a relative folder from the product's folder (o.work).
+  o.work = fs::absolute(o.work).string();
   fs::create_directories(o.work);
   fs::create_directories(o.out);
   fs::path changes = fs::path(o.work) / "changes";
