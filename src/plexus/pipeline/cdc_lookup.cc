@@ -52,8 +52,11 @@ Status LookupInputs::Prepare() {
   PLEXUS_ASSIGN_OR_RETURN(catalog_generation_, catalog_.Generation());
   if (inputs_ != nullptr) inputs_->Drop(conn_);
   inputs_.reset();
-  PLEXUS_ASSIGN_OR_RETURN(ports_, catalog_.ListOutputPorts());
-  PLEXUS_ASSIGN_OR_RETURN(policy_, access::AccessPolicy::Load(catalog_));
+  // Every publication (ours included) moves the catalog: read the ports without their columns,
+  // and keep the columns the previous policy read while none changed.
+  PLEXUS_ASSIGN_OR_RETURN(catalog::PortListing listing, catalog_.ListOutputPortSummaries());
+  ports_ = std::move(listing.ports);
+  PLEXUS_ASSIGN_OR_RETURN(policy_, access::AccessPolicy::Load(catalog_, policy_.get()));
   // The domain's pipelines read as its service principal, like a batch run (runner.cc).
   std::string reader = catalog::ServicePrincipalName(product_.domain);
   auto principal = access::LoadPrincipal(catalog_, reader);

@@ -474,7 +474,10 @@ Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string
     }
   }
   std::vector<const ProductRecord*> order = InDependencyOrder(all, chosen);
-  PLEXUS_ASSIGN_OR_RETURN(auto ports, catalog_->ListOutputPorts());
+  // The input ports' upstreams need no columns (InputSet reads what they are, where and
+  // whether published; the policy reads a port's columns when a statement reads it).
+  PLEXUS_ASSIGN_OR_RETURN(catalog::PortListing listing, catalog_->ListOutputPortSummaries());
+  std::vector<OutputPortRecord>& ports = listing.ports;
   PLEXUS_ASSIGN_OR_RETURN(auto policy, access::AccessPolicy::Load(*catalog_));
   std::unique_ptr<engine::Database> own_db;  // outlives conn
   PLEXUS_ASSIGN_OR_RETURN(auto conn, Connect(order, &own_db));
