@@ -232,7 +232,8 @@ Result<std::vector<Series>> MeasureStatements(Setup &setup, int count) {
        "engine::SerializeSql of the user's statement alone (parse to JSON, the guard's first step)",
        {}},
       {"render_rewritten",
-       "engine::DeserializeSql of the rewritten statement's JSON alone (back to SQL, the guard's last step)",
+       "engine::DeserializeSql of the whole rewritten statement's JSON alone (the guard renders "
+       "only the user's part per statement, the derived table once per reader)",
        {}},
       {"overhead_repeated", "path_repeated - raw_inline, paired per round", {}},
       {"overhead_distinct",

@@ -179,9 +179,21 @@ Json OnRawColumn(const Json& e, const PlainColumn& column) {
   return copy;
 }
 
-void AndInto(Json& ref, Json predicate) {
-  Json& node = ref["subquery"]["node"];
-  Json& where = node["where_clause"];
+void CopyConjuncts(const Json& e, std::vector<CopyTarget>& targets, bool lone, int depth) {
+  if (depth > 64) return;  // only what is left of deeper ANDs stays where it is
+  if (IsClass(e, "CONJUNCTION") && Member(e, "type") == "CONJUNCTION_AND") {
+    const Json& children = Member(e, "children");
+    if (!children.is_array()) return;
+    for (const Json& child : children) CopyConjuncts(child, targets, lone, depth + 1);
+    return;
+  }
+  ColumnMatch m = CopyableColumn(e, targets, lone);
+  if (m.column != nullptr) m.target->copied->push_back(OnRawColumn(e, *m.column));
+}
+
+}  // namespace
+
+void AndInto(Json& where, Json predicate) {
   if (where.is_null()) {
     where = std::move(predicate);
     return;
@@ -192,20 +204,6 @@ void AndInto(Json& ref, Json predicate) {
            {"query_location", Member(where, "query_location")},
            {"children", Json::array({std::move(where), std::move(predicate)})}};
 }
-
-void CopyConjuncts(const Json& e, std::vector<CopyTarget>& targets, bool lone, int depth) {
-  if (depth > 64) return;  // only what is left of deeper ANDs stays where it is
-  if (IsClass(e, "CONJUNCTION") && Member(e, "type") == "CONJUNCTION_AND") {
-    const Json& children = Member(e, "children");
-    if (!children.is_array()) return;
-    for (const Json& child : children) CopyConjuncts(child, targets, lone, depth + 1);
-    return;
-  }
-  ColumnMatch m = CopyableColumn(e, targets, lone);
-  if (m.column != nullptr) AndInto(*m.target->ref, OnRawColumn(e, *m.column));
-}
-
-}  // namespace
 
 void CopySimplePredicates(const Json& where, std::vector<CopyTarget>& targets, bool lone) {
   if (where.is_null() || targets.empty()) return;

@@ -33,13 +33,17 @@ namespace plexus::access {
 struct CopyTarget {
   std::string alias;                 ///< lower case: the name the query reads it by
   std::vector<PlainColumn> columns;  ///< its clear columns, with their types
-  nlohmann::json* ref = nullptr;     ///< its SUBQUERY reference (SecuredSubqueryRef)
+  nlohmann::json* ref = nullptr;     ///< its reference in the statement (PlaceholderRef)
+  nlohmann::json* copied = nullptr;  ///< its copied predicates: an array, appended to
 };
 
-/// Copies every simple conjunct of `where` (a SELECT node's WHERE, already walked) into the
-/// derived table of the target it names, ANDed to that table's WHERE. `lone` says the node's
-/// FROM is that one target (unqualified column names then bind to it).
+/// Copies every simple conjunct of `where` (a SELECT node's WHERE, already walked) to the
+/// `copied` predicates of the target it names (ANDed to its derived table's WHERE, AndInto).
+/// `lone` says the node's FROM is that one target (unqualified column names then bind to it).
 void CopySimplePredicates(const nlohmann::json& where, std::vector<CopyTarget>& targets,
                           bool lone);
+
+/// ANDs `predicate` to `where` (a WHERE clause, null when there is none).
+void AndInto(nlohmann::json& where, nlohmann::json predicate);
 
 }  // namespace plexus::access

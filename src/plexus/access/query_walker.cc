@@ -269,22 +269,12 @@ Status QueryWalker::WalkBaseTable(Json& ref, int depth) {
     ref["table_name"] = relation.table;
   } else {
     PLEXUS_RETURN_IF_ERROR(SpliceSecuredSelect(ref, relation, depth));
-    AddCopyTarget(ref, std::move(relation.clear_columns));
   }
   AddRelation(std::move(relation.logical_name));
   if (!relation.warning.empty() &&
       std::find(warnings_.begin(), warnings_.end(), relation.warning) == warnings_.end()) {
     warnings_.push_back(std::move(relation.warning));
   }
-  return Status::OK();
-}
-
-Status QueryWalker::SpliceSecuredSelect(Json& ref, const ResolvedRelation& relation, int depth) {
-  if (relation.principal == nullptr || !parse_secured_) {
-    return Internal("the secured relation " + relation.logical_name + " has no principal");
-  }
-  PLEXUS_ASSIGN_OR_RETURN(const Json* walked, WalkSecuredSelect(relation, depth));
-  ref = SecuredSubqueryRef(std::move(ref), CopyReachableColumns(*walked, reachable_, ref));
   return Status::OK();
 }
 
@@ -315,11 +305,26 @@ std::string WalkedKey(const ResolvedRelation& relation) {
 
 }  // namespace
 
-Result<const Json*> QueryWalker::WalkSecuredSelect(const ResolvedRelation& relation, int depth) {
+Status QueryWalker::SpliceSecuredSelect(Json& ref, ResolvedRelation& relation, int depth) {
+  if (relation.principal == nullptr || !parse_secured_) {
+    return Internal("the secured relation " + relation.logical_name + " has no principal");
+  }
+  SecuredSplice splice;
+  PLEXUS_ASSIGN_OR_RETURN(splice.placeholder, SplicePlaceholder(splices_.size()));
+  splice.walked_key = WalkedKey(relation);
+  PLEXUS_ASSIGN_OR_RETURN(splice.walked, WalkSecuredSelect(relation, splice.walked_key, depth));
+  splice.entries = ReachableEntries(*splice.walked, reachable_, ref);
+  ref = PlaceholderRef(std::move(ref), splice.placeholder);
+  SecuredSplice& added = splices_.emplace_back(std::move(splice));
+  AddCopyTarget(ref, std::move(relation.clear_columns), added.copied);
+  return Status::OK();
+}
+
+Result<std::shared_ptr<const Json>> QueryWalker::WalkSecuredSelect(
+    const ResolvedRelation& relation, const std::string& key, int depth) {
   constexpr size_t kMaxWalked = 256;
-  std::string key = walked_ != nullptr ? WalkedKey(relation) : std::string();
   if (walked_ != nullptr) {
-    if (auto hit = walked_->find(key); hit != walked_->end()) return &hit->second;
+    if (auto hit = walked_->find(key); hit != walked_->end()) return hit->second;
   }
   PLEXUS_ASSIGN_OR_RETURN(Json node, parse_secured_(relation.secured_select));
   PLEXUS_RETURN_IF_ERROR(SubstitutePrincipal(node, *relation.principal));
@@ -335,15 +340,15 @@ Result<const Json*> QueryWalker::WalkSecuredSelect(const ResolvedRelation& relat
   if (!status.ok()) {
     return status.WithPrefix("the access rules of " + relation.logical_name);
   }
-  if (walked_ == nullptr) {
-    walked_here_ = std::move(node);
-    return &walked_here_;
-  }
+  auto walked = std::make_shared<const Json>(std::move(node));
+  if (walked_ == nullptr) return walked;
   if (walked_->size() >= kMaxWalked) walked_->clear();
-  return &walked_->emplace(std::move(key), std::move(node)).first->second;
+  walked_->emplace(key, walked);
+  return walked;
 }
 
-void QueryWalker::AddCopyTarget(Json& ref, std::vector<PlainColumn> clear_columns) {
+void QueryWalker::AddCopyTarget(Json& ref, std::vector<PlainColumn> clear_columns,
+                                Json& copied) {
   if (copy_targets_ == nullptr || clear_columns.empty()) return;
   // A sample draws from the rows the reader may see; renamed columns are not the port's names.
   auto sample = ref.find("sample");
@@ -355,7 +360,7 @@ void QueryWalker::AddCopyTarget(Json& ref, std::vector<PlainColumn> clear_column
   bool ok = true;
   std::string alias = ToLower(StringMember(ref, "alias", ok));
   if (!ok || alias.empty()) return;
-  copy_targets_->push_back({std::move(alias), std::move(clear_columns), &ref});
+  copy_targets_->push_back({std::move(alias), std::move(clear_columns), &ref, &copied});
 }
 
 Status QueryWalker::CheckSecuredSource(Json& ref, const TableName& name, int depth) {

@@ -5,7 +5,8 @@
 // A secured relation (ResolvedRelation::secured_select) becomes a derived table: its SELECT is
 // parsed (through `parse_secured`), its principal functions become constants, and it is walked
 // like the user's query except that its one table reference must be the relation's own
-// physical table (never the resolver, never a CTE).
+// physical table (never the resolver, never a CTE). The reference then names a placeholder
+// (TakeSplices, secured_relation.h): the caller puts the SELECT there once the tree is SQL.
 //
 //   QueryWalker walker(resolver, parse_secured);
 //   PLEXUS_RETURN_IF_ERROR(walker.Walk(document["statements"][0]));
@@ -15,8 +16,10 @@
 // refused. Thread safety: one walker per thread.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <initializer_list>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -36,8 +39,9 @@ using SecuredSelectParser = std::function<Result<nlohmann::json>(const std::stri
 
 /// Secured relations' SELECTs once walked (principal functions replaced, every check passed), by
 /// relation, principal and text: walking one gives the same node every time, so a guard keeps
-/// them (bounded, emptied when full) and each statement copies only the columns it reaches.
-using WalkedSecuredSelects = std::unordered_map<std::string, nlohmann::json>;
+/// them (bounded, emptied when full) and each statement projects only the columns it reaches.
+using WalkedSecuredSelects =
+    std::unordered_map<std::string, std::shared_ptr<const nlohmann::json>>;
 
 class QueryWalker {
  public:
@@ -53,6 +57,8 @@ class QueryWalker {
   std::vector<std::string> TakeRelations() { return std::move(relations_); }
   /// The resolver's warnings about the relations read, each once.
   std::vector<std::string> TakeWarnings() { return std::move(warnings_); }
+  /// The secured relations' derived tables: the walked statement names their placeholders.
+  std::deque<SecuredSplice> TakeSplices() { return std::move(splices_); }
 
  private:
   Status WalkValue(nlohmann::json& value, int depth);
@@ -72,13 +78,16 @@ class QueryWalker {
   /// True when the secured relations under `ref` (of `type`) may take copied predicates.
   static bool KeepsCopyTargets(const nlohmann::json& ref, const std::string& type);
   /// Offers a spliced secured relation to the current SELECT node's predicate copy.
-  void AddCopyTarget(nlohmann::json& ref, std::vector<PlainColumn> clear_columns);
+  void AddCopyTarget(nlohmann::json& ref, std::vector<PlainColumn> clear_columns,
+                     nlohmann::json& copied);
   Status WalkBaseTable(nlohmann::json& ref, int depth);
-  /// Replaces `ref` by the derived table of a secured relation and walks that table.
-  Status SpliceSecuredSelect(nlohmann::json& ref, const ResolvedRelation& relation, int depth);
+  /// Points `ref` at a placeholder for the derived table of a secured relation, walked, and
+  /// offers it to the node's predicate copy.
+  Status SpliceSecuredSelect(nlohmann::json& ref, ResolvedRelation& relation, int depth);
   /// A secured relation's SELECT, parsed, its principal functions replaced, walked; from
-  /// `walked_` when it holds it. Valid until the next call.
-  Result<const nlohmann::json*> WalkSecuredSelect(const ResolvedRelation& relation, int depth);
+  /// `walked_` when it holds it (under `key`).
+  Result<std::shared_ptr<const nlohmann::json>> WalkSecuredSelect(
+      const ResolvedRelation& relation, const std::string& key, int depth);
   /// Inside a secured relation's SELECT: `name` must be its physical table, read once.
   Status CheckSecuredSource(nlohmann::json& ref, const TableName& name, int depth);
   Status WalkTableFunction(nlohmann::json& ref, int depth);
@@ -91,7 +100,6 @@ class QueryWalker {
   const RelationResolver& resolver_;
   SecuredSelectParser parse_secured_;
   WalkedSecuredSelects* walked_;
-  nlohmann::json walked_here_;  ///< WalkSecuredSelect's answer when there is no `walked_`
   /// Set while walking a secured relation's SELECT: the one table it may read.
   const ResolvedRelation* secured_source_ = nullptr;
   int secured_source_reads_ = 0;
@@ -104,6 +112,7 @@ class QueryWalker {
   std::vector<std::string> cte_scope_;  ///< lower-case CTE names visible here, innermost last
   std::vector<std::string> relations_;
   std::vector<std::string> warnings_;
+  std::deque<SecuredSplice> splices_;  ///< a deque: CopyTarget::copied points into it
 };
 
 }  // namespace plexus::access

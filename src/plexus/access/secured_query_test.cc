@@ -10,6 +10,7 @@
 
 #include "plexus/access/guard_test_fixture.h"
 #include "plexus/access/masks.h"
+#include "plexus/access/secured_relation.h"
 #include "plexus/access/sql_guard.h"
 
 namespace plexus::access {
@@ -487,6 +488,30 @@ TEST_F(SecuredQueryTest, DerivedTablesProjectOnlyTheColumnsTheStatementCanReach)
   for (const auto& [sql, rows] : keep_all) {
     EXPECT_EQ(Run(sql), rows) << sql;
     EXPECT_NE(last_.sql.find(hash), std::string::npos) << sql << ": " << last_.sql;
+  }
+}
+
+}  // namespace
+}  // namespace plexus::access
+
+namespace plexus::access {
+namespace {
+
+// The derived table goes in where the walker left a placeholder for it: a user's string, alias
+// or name that holds that placeholder (it is random per process, so a user would have to guess
+// it) is never taken for it: the statement is refused, never run with SQL in the wrong place.
+TEST_F(SecuredQueryTest, TextLookingLikeTheDerivedTablesPlaceholderIsRefused) {
+  auto placeholder = SplicePlaceholder(0);
+  ASSERT_TRUE(placeholder.ok()) << placeholder.status().ToString();
+  EXPECT_EQ(Run("SELECT id FROM crm.customers.customers WHERE id = 1"), Rows{"1"});
+  EXPECT_EQ(last_.sql.find(*placeholder), std::string::npos) << last_.sql;
+  for (const std::string& sql :
+       {"SELECT '" + *placeholder + "' AS x, email FROM crm.customers.customers",
+        "SELECT id AS " + *placeholder + " FROM crm.customers.customers",
+        "SELECT id AS " + *placeholder + "1 FROM crm.customers.customers"}) {
+    Result<GuardedQuery> q = guard_->Check(sql, resolver_);
+    ASSERT_FALSE(q.ok()) << sql << " was accepted as: " << q->sql;
+    EXPECT_EQ(q.status().code(), StatusCode::kInternal) << q.status().ToString();
   }
 }
 

@@ -3,8 +3,13 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <cstdio>
+#include <random>
 #include <string>
 #include <string_view>
+
+#include "plexus/access/predicate_copy.h"
+#include "plexus/engine/sql_parse.h"
 
 namespace plexus::access {
 namespace {
@@ -218,28 +223,25 @@ ReachableColumns FindReachableColumns(const Json &statement) {
   return out;
 }
 
-Json CopyReachableColumns(const Json &node, const ReachableColumns &reachable, const Json &ref) {
+std::vector<size_t> ReachableEntries(const Json &node, const ReachableColumns &reachable,
+                                     const Json &ref) {
   auto renamed = ref.find("column_name_alias");
   bool renames = renamed != ref.end() && !(renamed->is_array() && renamed->empty());
   std::string alias = Lower(StringAt(ref, "alias"));
   auto list = node.find("select_list");
+  size_t size = list != node.end() && list->is_array() ? list->size() : 0;
+  std::vector<size_t> kept;
   if (reachable.all || renames || alias.empty() || Contains(reachable.last_parts, alias) ||
-      list == node.end() || !list->is_array() || list->size() < 2 || !IsPlainSelectList(node)) {
-    return node;
+      size < 2 || !IsPlainSelectList(node)) {
+    for (size_t i = 0; i < size; ++i) kept.push_back(i);
+    return kept;
   }
-  // Copies only what is kept: the node is cached and shared by every statement that reads it.
-  Json copy = Json::object();
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    if (it.key() != "select_list") copy[it.key()] = it.value();
+  for (size_t i = 0; i < size; ++i) {
+    std::string name = ProjectedName((*list)[i]);
+    if (name.empty() || Contains(reachable.names, name)) kept.push_back(i);
   }
-  Json kept = Json::array();
-  for (const Json &expression : *list) {
-    std::string name = ProjectedName(expression);
-    if (name.empty() || Contains(reachable.names, name)) kept.push_back(expression);
-  }
-  if (kept.empty()) kept.push_back((*list)[0]);
-  copy["select_list"] = std::move(kept);
-  return copy;
+  if (kept.empty()) kept.push_back(0);
+  return kept;
 }
 
 std::vector<std::string> SecuredColumnNames(const Json &node) {
@@ -265,19 +267,97 @@ Status SubstitutePrincipal(Json &value, const PrincipalContext &principal) {
   return Substitute(value, principal, 0);
 }
 
-Json SecuredSubqueryRef(Json base_ref, Json node) {
-  auto take = [&base_ref](const char *key, Json fallback) {
-    auto it = base_ref.find(key);
-    return it == base_ref.end() ? fallback : std::move(*it);
-  };
-  Json ref = Json::object();
-  ref["type"] = "SUBQUERY";
-  ref["alias"] = take("alias", "");
-  ref["sample"] = take("sample", nullptr);
-  ref["query_location"] = take("query_location", Json(UINT64_MAX));
-  ref["subquery"] = {{"node", std::move(node)}, {"named_param_map", Json::array()}};
-  ref["column_name_alias"] = take("column_name_alias", Json::array());
-  return ref;
+std::string SecuredSplice::RenderedKey() const {
+  if (!copied.empty()) return {};
+  std::string key = walked_key;
+  for (size_t entry : entries) key += "|" + std::to_string(entry);
+  return key;
+}
+
+Json PlaceholderRef(Json base_ref, const std::string &placeholder) {
+  base_ref["catalog_name"] = "";
+  base_ref["schema_name"] = "";
+  base_ref["table_name"] = placeholder;
+  return base_ref;
+}
+
+Result<std::string> RenderSecuredSelect(const SecuredSplice &splice) {
+  const Json &node = *splice.walked;
+  auto list = node.find("select_list");
+  if (list == node.end() || !list->is_array()) return Internal("a secured SELECT without a list");
+  // Copies only what is kept: the node is cached and shared by every statement that reads it.
+  Json copy = Json::object();
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (it.key() != "select_list") copy[it.key()] = it.value();
+  }
+  Json kept = Json::array();
+  for (size_t entry : splice.entries) {
+    if (entry >= list->size()) return Internal("a secured SELECT's list changed while it was read");
+    kept.push_back((*list)[entry]);
+  }
+  copy["select_list"] = std::move(kept);
+  for (const Json &predicate : splice.copied) AndInto(copy["where_clause"], predicate);
+  Json statements = Json::array({{{"node", std::move(copy)}, {"named_param_map", Json::array()}}});
+  Json document = {{"error", false}, {"statements", std::move(statements)}};
+  return engine::DeserializeSql(document.dump());
+}
+
+namespace {
+
+constexpr size_t kPlaceholderDigits = 6;
+
+// The random part of every placeholder of this process, made once.
+const std::string &PlaceholderPrefix() {
+  static const std::string prefix = [] {
+    std::random_device device;
+    std::string out = "plx_secured_";
+    for (int i = 0; i < 4; ++i) {
+      char part[9];
+      std::snprintf(part, sizeof(part), "%08x", static_cast<unsigned>(device()));
+      out += part;
+    }
+    return out + "_";
+  }();
+  return prefix;
+}
+
+}  // namespace
+
+Result<std::string> SplicePlaceholder(size_t index) {
+  std::string digits = std::to_string(index);
+  if (digits.size() > kPlaceholderDigits) {
+    return PermissionDenied("a query may read at most 999999 secured relations");
+  }
+  return PlaceholderPrefix() + std::string(kPlaceholderDigits - digits.size(), '0') + digits;
+}
+
+Result<std::string> SpliceSecuredSelects(std::string_view sql,
+                                         const std::deque<SecuredSplice> &splices,
+                                         const std::vector<std::string> &rendered) {
+  const std::string &prefix = PlaceholderPrefix();
+  std::string out;
+  std::vector<bool> seen(splices.size(), false);
+  size_t at = 0;
+  for (size_t hit = sql.find(prefix); hit != std::string_view::npos;
+       hit = sql.find(prefix, at)) {
+    size_t index = splices.size();
+    std::string_view rest = sql.substr(hit);
+    for (size_t i = 0; i < splices.size(); ++i) {
+      if (rest.starts_with(splices[i].placeholder)) index = i;
+    }
+    // Anything else holding the prefix (a user's name or string) is not taken for a placeholder.
+    if (index == splices.size() || seen[index] || rendered.size() != splices.size()) {
+      return Internal("cannot place the secured relations in the query");
+    }
+    seen[index] = true;
+    out.append(sql.substr(at, hit - at)).append("(").append(rendered[index]).append(")");
+    at = hit + splices[index].placeholder.size();
+  }
+  if (std::find(seen.begin(), seen.end(), false) != seen.end()) {
+    return Internal("cannot place the secured relations in the query");
+  }
+  out.append(sql.substr(at));
+  return out;
 }
 
 }  // namespace plexus::access

@@ -1,17 +1,25 @@
 // File: plexus/access/secured_relation.h (internal to the access module)
 //
 // How the walker turns a secured relation (ResolvedRelation::secured_select) into a derived
-// table: the principal functions of the parsed SELECT become constants, then the BASE_TABLE
-// reference the user wrote becomes a SUBQUERY reference holding that SELECT.
+// table: the principal functions of the parsed SELECT become constants; the BASE_TABLE
+// reference the user wrote keeps its alias, column aliases and sample but names a placeholder;
+// and once the statement is back to SQL the placeholder is replaced by that SELECT, rendered to
+// SQL once per reader and set of reachable columns (the statement's text around it is DuckDB's
+// rendering either way, so the SQL is the same as rendering one tree).
 //
 //   PLEXUS_RETURN_IF_ERROR(SubstitutePrincipal(node, *relation.principal));
-//   ref = SecuredSubqueryRef(std::move(ref), std::move(node));
+//   ref = PlaceholderRef(std::move(ref), splice.placeholder);
+//   ... render the statement ...
+//   PLEXUS_ASSIGN_OR_RETURN(sql, SpliceSecuredSelects(sql, splices, rendered_selects));
 //
 // Thread safety: plain functions over values.
 #pragma once
 
+#include <deque>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "plexus/access/sql_guard.h"
@@ -48,18 +56,50 @@ struct ReachableColumns {
 /// lower case, sorted.
 ReachableColumns FindReachableColumns(const nlohmann::json& statement);
 
-/// A copy of a secured SELECT (`node`) whose list holds only the columns the statement can
-/// reach: those whose name is in `reachable.names`. Copies all of them when `reachable.all`,
-/// when the reference renames columns by position (`c(a, b)`), when a column reference's last
-/// part is the reference's alias (the whole row, `SELECT c FROM t c`), or when the node is not a
-/// plain SELECT list (DISTINCT, GROUP BY). Keeps at least one column, so the row count is
-/// unchanged. `ref` is the reference being replaced, its alias set. `node` is not changed.
-nlohmann::json CopyReachableColumns(const nlohmann::json& node, const ReachableColumns& reachable,
-                                    const nlohmann::json& ref);
+/// The entries of a secured SELECT's list (`node`) the statement can reach: those whose name is
+/// in `reachable.names`, in list order. All of them when `reachable.all`, when the reference
+/// renames columns by position (`c(a, b)`), when a column reference's last part is the
+/// reference's alias (the whole row, `SELECT c FROM t c`), or when the node is not a plain
+/// SELECT list (DISTINCT, GROUP BY). At least one, so the row count is unchanged. `ref` is the
+/// reference being replaced, its alias set.
+std::vector<size_t> ReachableEntries(const nlohmann::json& node,
+                                     const ReachableColumns& reachable,
+                                     const nlohmann::json& ref);
 
-/// The SUBQUERY table reference that takes the place of `base_ref` (a BASE_TABLE with its
-/// alias already set): same alias, column aliases, TABLESAMPLE and query location, with
-/// `node` (a SELECT node) as its subquery.
-nlohmann::json SecuredSubqueryRef(nlohmann::json base_ref, nlohmann::json node);
+/// One secured relation's derived table in a statement being guarded.
+struct SecuredSplice {
+  /// The table name the walker leaves in the reference: replaced by the derived table once the
+  /// statement is SQL again. Never in the SQL the guard returns.
+  std::string placeholder;
+  std::shared_ptr<const nlohmann::json> walked;  ///< its SELECT node, walked (shared, cached)
+  std::string walked_key;        ///< what `walked` depends on (relation, principal, text)
+  std::vector<size_t> entries;   ///< the list entries projected (ReachableEntries)
+  /// Predicates the statement's WHERE gives it (predicate_copy.h), ANDed in order to its WHERE.
+  nlohmann::json copied = nlohmann::json::array();
+  /// The key of its rendered SQL: walked_key and entries. Empty when predicates were copied
+  /// (that SQL is the statement's own).
+  std::string RenderedKey() const;
+};
+
+/// `base_ref` (a BASE_TABLE with its alias set) naming `placeholder` instead of its table: its
+/// alias, column aliases and TABLESAMPLE stay where the derived table will be.
+nlohmann::json PlaceholderRef(nlohmann::json base_ref, const std::string& placeholder);
+
+/// The SQL of a splice's derived table (without brackets): its walked SELECT with only its
+/// entries in the list and its copied predicates ANDed to its WHERE, rendered as
+/// json_deserialize_sql does.
+Result<std::string> RenderSecuredSelect(const SecuredSplice& splice);
+
+/// `sql` (a statement rendered with the placeholders of `splices`) with each placeholder
+/// replaced by `(rendered[i])`. Fails closed (kInternal) unless every placeholder occurs in
+/// `sql` exactly once and nothing else there looks like one (a user's name or text holding
+/// one is never taken for it).
+Result<std::string> SpliceSecuredSelects(std::string_view sql,
+                                         const std::deque<SecuredSplice>& splices,
+                                         const std::vector<std::string>& rendered);
+
+/// A new placeholder for the `index`-th secured relation of a statement: a lower-case name,
+/// so DuckDB renders it unquoted; its prefix is random per process.
+Result<std::string> SplicePlaceholder(size_t index);
 
 }  // namespace plexus::access

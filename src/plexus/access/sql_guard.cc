@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <deque>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
 #include "plexus/access/function_allowlist.h"
 #include "plexus/access/query_walker.h"
+#include "plexus/access/secured_relation.h"
 #include "plexus/engine/sql_parse.h"
 
 namespace plexus::access {
@@ -18,6 +20,8 @@ namespace plexus::access {
 struct SqlGuard::ParsedSecuredSelects {
   std::unordered_map<std::string, nlohmann::json> secured_nodes;
   WalkedSecuredSelects walked;  ///< the same once walked, per relation and principal
+  /// The same as SQL, per set of columns projected (SecuredSplice::RenderedKey).
+  std::unordered_map<std::string, std::string> rendered;
 };
 
 namespace {
@@ -128,6 +132,26 @@ Result<Json> ParseSecuredSelect(std::unordered_map<std::string, Json>& cache,
   return cache.emplace(sql, std::move(*node)).first->second;
 }
 
+// The SQL of each splice's derived table; a guard keeps those without copied predicates.
+Result<std::vector<std::string>> RenderSecuredSelects(
+    std::unordered_map<std::string, std::string>& cache, const std::deque<SecuredSplice>& splices) {
+  std::vector<std::string> rendered;
+  for (const SecuredSplice& splice : splices) {
+    std::string key = splice.RenderedKey();
+    if (auto hit = cache.find(key); !key.empty() && hit != cache.end()) {
+      rendered.push_back(hit->second);
+      continue;
+    }
+    PLEXUS_ASSIGN_OR_RETURN(std::string sql, RenderSecuredSelect(splice));
+    if (!key.empty()) {
+      if (cache.size() >= kMaxCachedSecuredSelects) cache.clear();
+      cache.emplace(std::move(key), sql);
+    }
+    rendered.push_back(std::move(sql));
+  }
+  return rendered;
+}
+
 }  // namespace
 
 std::string ConsumerErrorMessage(std::string_view engine_message) {
@@ -176,6 +200,12 @@ Result<GuardedQuery> SqlGuard::Check(std::string_view sql, const RelationResolve
     return Internal(std::string("cannot walk the parsed query: ") + e.what());
   }
   PLEXUS_ASSIGN_OR_RETURN(std::string guarded_sql, engine::DeserializeSql(rewritten));
+  std::deque<SecuredSplice> splices = walker.TakeSplices();
+  if (!splices.empty()) {
+    PLEXUS_ASSIGN_OR_RETURN(std::vector<std::string> rendered,
+                            RenderSecuredSelects(statements.rendered, splices));
+    PLEXUS_ASSIGN_OR_RETURN(guarded_sql, SpliceSecuredSelects(guarded_sql, splices, rendered));
+  }
   return GuardedQuery{std::move(guarded_sql), walker.TakeRelations(), walker.TakeWarnings()};
 }
 
