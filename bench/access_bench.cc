@@ -342,7 +342,8 @@ std::vector<MaskedQuery> MaskedQueries(const Setup &setup) {
        "max(l.number_of_orders) AS most_orders "
        "FROM marketing.customer_lifetime_value.customer_lifetime_value l "
        "JOIN {customers} USING (customer_id) GROUP BY 1 ORDER BY 1",
-       "SELECT c.country, count(*) AS customers, sum(l.lifetime_value) AS ltv, "
+       // lifetime_value is confidential: the mesh's mask sql(round({column}, -1)).
+       "SELECT c.country, count(*) AS customers, sum(round(l.lifetime_value, -1)) AS ltv, "
        "max(l.number_of_orders) AS most_orders "
        "FROM marketing.customer_lifetime_value.customer_lifetime_value l "
        "JOIN " +
