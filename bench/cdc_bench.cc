@@ -15,10 +15,13 @@
 //
 //   build/plexus_cdc_bench --work build/bench-cdc --out bench/results [--events 10000000]
 //       [--batch 250000] [--lag-seconds 10] [--checkpoint-threshold 256MB] [--steps 1]
+//       [--max-vacuum-tasks 0]
 //   (--steps 1: the port's output has processor steps, cast + hash + project, which keep the
 //   table's shape: the cost of the CDC steps path, docs/cdc.md "Processor steps".)
 //   (--checkpoint-threshold: DuckDB's WAL size that triggers an automatic checkpoint, default
 //   16 MiB; the apply time always includes a final CHECKPOINT, see "checkpoint_seconds").
+//   (--max-vacuum-tasks: DuckDB's limit of row group merges per table in one checkpoint, default
+//   100; 0 leaves the deleted rows in place: an experiment, see docs/adr/0010-streaming.md.)
 //   PLEXUS_CDC_PROFILE=1 in the environment prints each batch's steps and their times.
 #include <algorithm>
 #include <atomic>
@@ -54,6 +57,7 @@ struct Options {
   int64_t batch = 250000;  // as spec::Schedule::max_batch_events
   double lag_seconds = 10;
   std::string checkpoint_threshold;  ///< empty: DuckDB's default (16 MiB of WAL)
+  std::string max_vacuum_tasks;      ///< empty: DuckDB's default (100 per table and checkpoint)
   bool steps = false;                ///< the output has processor steps
 };
 
@@ -172,13 +176,17 @@ struct Engine {
   std::unique_ptr<engine::Connection> conn;
 };
 
-Engine OpenApplyEngine(const fs::path& file, const std::string& checkpoint_threshold) {
+Engine OpenApplyEngine(const fs::path& file, const std::string& checkpoint_threshold,
+                       const std::string& max_vacuum_tasks) {
   fs::remove(file);
   fs::remove(file.string() + ".wal");
   Engine e;
   e.db = std::move(engine::Database::Open({}).value());
   e.conn = std::move(e.db->Connect().value());
   auto s = e.conn->Execute("ATTACH " + engine::QuoteLiteral(file.string()) + " AS plx_bench");
+  if (s.ok() && !max_vacuum_tasks.empty()) {
+    s = e.conn->Execute("SET max_vacuum_tasks = " + max_vacuum_tasks);
+  }
   if (s.ok() && !checkpoint_threshold.empty()) {
     s = e.conn->Execute("SET checkpoint_threshold = " + engine::QuoteLiteral(checkpoint_threshold));
   }
@@ -206,6 +214,13 @@ int main(int argc, char** argv) {
     else if (a == "--batch") o.batch = std::stoll(v);
     else if (a == "--lag-seconds") o.lag_seconds = std::stod(v);
     else if (a == "--checkpoint-threshold") o.checkpoint_threshold = v;
+    else if (a == "--max-vacuum-tasks") {
+      if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) {
+        std::cerr << "--max-vacuum-tasks takes a whole number (got " << v << ")\n";
+        return 2;
+      }
+      o.max_vacuum_tasks = v;
+    }
     else if (a == "--steps") o.steps = v == "1";
     else {
       std::cerr << "unknown option " << a << "\n";
@@ -248,7 +263,8 @@ int main(int argc, char** argv) {
   double apply_seconds = 0, applier_seconds = 0, checkpoint_seconds = 0;
   int64_t applied = 0, rows_after = 0;
   {
-    Engine e = OpenApplyEngine(fs::path(o.work) / "apply.duckdb", o.checkpoint_threshold);
+    Engine e = OpenApplyEngine(fs::path(o.work) / "apply.duckdb", o.checkpoint_threshold,
+                               o.max_vacuum_tasks);
     auto applier = pipeline::CdcApplier::Open(e.conn.get(), "bench", "orders", "changes", spec,
                                               {Port()}, BenchSteps(o.steps));
     if (!applier.ok()) return Fail(applier.status());
@@ -275,6 +291,8 @@ int main(int argc, char** argv) {
     rows_after = std::stoll(
         e.conn->QueryScalar("SELECT count(*) FROM plx_bench.main.orders__orders__v1").value());
   }
+  // Deleted rows a checkpoint did not vacuum stay in the file (--max-vacuum-tasks).
+  double apply_file_mib = fs::file_size(fs::path(o.work) / "apply.duckdb") / 1048576.0;
   double apply_rate = applied / apply_seconds;
   std::cerr << "apply: " << applied << " events in " << apply_seconds << " s = " << apply_rate
             << " events/s (" << applier_seconds << " s in the applier, " << checkpoint_seconds
@@ -326,7 +344,8 @@ int main(int argc, char** argv) {
     fs::path lag_dir = fs::path(o.work) / "lag";
     fs::remove_all(lag_dir);
     fs::create_directories(lag_dir);
-    Engine e = OpenApplyEngine(fs::path(o.work) / "lag.duckdb", o.checkpoint_threshold);
+    Engine e = OpenApplyEngine(fs::path(o.work) / "lag.duckdb", o.checkpoint_threshold,
+                               o.max_vacuum_tasks);
     plexus::spec::CdcSpec lag_spec = spec;
     lag_spec.folder = lag_dir.string();
     auto applier = pipeline::CdcApplier::Open(e.conn.get(), "bench", "orders", "changes",
@@ -408,12 +427,14 @@ int main(int argc, char** argv) {
       {"steps", o.steps ? "cast, hash, project" : "none"},
       {"checkpoint_threshold",
        o.checkpoint_threshold.empty() ? "16MiB (default)" : o.checkpoint_threshold},
+      {"max_vacuum_tasks", o.max_vacuum_tasks.empty() ? "100 (default)" : o.max_vacuum_tasks},
       {"ndjson_mib", bytes / 1048576.0},
       {"generate_seconds", gen_seconds},
       {"apply", {{"seconds", apply_seconds}, {"applier_seconds", applier_seconds},
                  {"checkpoint_seconds", checkpoint_seconds},
                  {"events_per_s", apply_rate},
-                 {"rows_after", rows_after}, {"rows_expected", gen.live()}}},
+                 {"rows_after", rows_after}, {"rows_expected", gen.live()},
+                 {"file_mib", apply_file_mib}}},
       {"raw_appender", {{"seconds", raw_seconds}, {"rows_per_s", raw_rate}}},
       {"ratio_apply_to_raw", apply_rate / raw_rate},
       {"lag", {{"rate_events_per_s", target_rate}, {"seconds", o.lag_seconds},
@@ -442,7 +463,8 @@ int main(int argc, char** argv) {
      << pct(0.5) << " s | |\n"
      << "| freshness lag p99 | " << pct(0.99) << " s | < 1 s |\n"
      << "| peak memory (VmHWM) | " << peak_kb / 1024.0 << " MiB | < 1024 MiB |\n\n"
-     << "Rows after apply: " << rows_after << " (expected " << gen.live() << ").\n";
+     << "Rows after apply: " << rows_after << " (expected " << gen.live() << "); data file "
+     << apply_file_mib << " MiB.\n";
   std::ofstream(o.out + "/cdc.md") << md.str();
   std::cout << md.str();
   return rows_after == static_cast<int64_t>(gen.live()) ? 0 : 1;
