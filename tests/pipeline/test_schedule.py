@@ -197,6 +197,11 @@ def scheduling(args):
               status == 200 and body["runs"][0]["status"] == "succeeded" and
               set(changes) == {"events", "upserted", "deleted", "stale", "dead_lettered"} and
               changes["dead_lettered"] == 0, (status, body))
+        quality = body.get("runs", [{}])[0].get("quality", []) if status == 200 else []
+        check("a CDC product's catch-up checks its contract's quality rules on the table it "
+              "leaves (2 rules, passed)", len(quality) == 2 and
+              all(q["status"] == "passed" for q in quality) and
+              {q["column"] for q in quality} == {"shipment_id", "status"}, (status, body))
         status, body = http("POST", url + "/api/v1/products/orders.orders/inputs/nope/events",
                             admin, '{"op": "c"}\n', "application/x-ndjson")
         check("an unknown input is 404", status == 404, (status, body))

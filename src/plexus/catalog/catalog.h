@@ -52,6 +52,9 @@ class Catalog {
   }
 
   Result<std::vector<ProductRecord>> ListProducts() const;
+  /// The same without the output ports' columns, which are most of a large catalog (2M at
+  /// 100,000 products): what a dependency order, a schedule or a list of folders reads.
+  Result<std::vector<ProductRecord>> ListProductsWithoutColumns() const;
   /// Every product, by domain and name, handed to `each` with its output ports (every major,
   /// with publication and lifecycle) but without columns or input ports: the listing
   /// (`plexus products`, GET /api/v1/products), which pages after the caller's visibility.
@@ -398,6 +401,8 @@ class Catalog {
 
  private:
   explicit Catalog(std::unique_ptr<internal::SqliteDb> db);
+  /// ListProducts, with or without the ports' columns, in one read transaction.
+  Result<std::vector<ProductRecord>> ReadProducts(bool columns) const;
   Status Migrate();
   /// runs.triggered_by and runs.attempt, added to a catalog made before them.
   Status AddRunTriggerColumns();

@@ -275,7 +275,17 @@ Result<std::vector<ProductRecord>> ReadSummaries(internal::SqliteDb& db,
 }  // namespace
 
 Result<std::vector<ProductRecord>> Catalog::ListProducts() const {
+  return ReadProducts(/*columns=*/true);
+}
+
+Result<std::vector<ProductRecord>> Catalog::ListProductsWithoutColumns() const {
+  return ReadProducts(/*columns=*/false);
+}
+
+Result<std::vector<ProductRecord>> Catalog::ReadProducts(bool columns) const {
   std::lock_guard lock(mu_);
+  internal::Transaction read(db_.get());  // products, ports and inputs of one catalog state
+  PLEXUS_RETURN_IF_ERROR(read.BeginRead());
   // Each table read once, in order, its rows handed to their product or port: a statement per
   // product and per port took a minute at 100,000 products.
   PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(std::string("SELECT ") + kProductColumns +
@@ -290,7 +300,7 @@ Result<std::vector<ProductRecord>> Catalog::ListProducts() const {
   }
   PortIndex ports;
   PLEXUS_RETURN_IF_ERROR(ReadAllPorts(*db_, out, product_at, ports));
-  PLEXUS_RETURN_IF_ERROR(ReadAllColumns(*db_, ports));
+  if (columns) PLEXUS_RETURN_IF_ERROR(ReadAllColumns(*db_, ports));
   PLEXUS_RETURN_IF_ERROR(ReadAllInputs(*db_, out, product_at));
   return out;
 }
@@ -316,18 +326,31 @@ Status Catalog::ForEachProductSummary(const std::function<bool(ProductRecord&&)>
 
 Result<ProductRecord> Catalog::GetProduct(std::string_view ref) const {
   std::lock_guard lock(mu_);
-  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(
-      std::string("SELECT ") + kProductColumns +
-      " FROM products WHERE id = ?1 OR (domain || '.' || name) = ?1"));
-  stmt->Bind(1, ref);
-  PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
-  if (!row) {
-    return NotFound("no product " + std::string(ref) +
-                    " (name it as domain.product, or by its id; see plexus products)");
+  // By id, then as domain.product split at each dot: index lookups. Comparing
+  // domain || '.' || name read every product (0.3 s at 100,000).
+  PLEXUS_ASSIGN_OR_RETURN(auto by_id, db_->Cached(std::string("SELECT ") + kProductColumns +
+                                                  " FROM products WHERE id = ?"));
+  by_id->Reset();
+  by_id->Bind(1, ref);
+  PLEXUS_ASSIGN_OR_RETURN(bool row, by_id->Step());
+  if (row) {
+    ProductRecord product = ReadProduct(*by_id);
+    PLEXUS_RETURN_IF_ERROR(LoadPorts(product));
+    return product;
   }
-  ProductRecord product = ReadProduct(*stmt);
-  PLEXUS_RETURN_IF_ERROR(LoadPorts(product));
-  return product;
+  PLEXUS_ASSIGN_OR_RETURN(auto by_name, db_->Cached(std::string("SELECT ") + kProductColumns +
+                                                    " FROM products WHERE domain = ? AND name = ?"));
+  for (size_t dot = ref.find('.'); dot != std::string_view::npos; dot = ref.find('.', dot + 1)) {
+    by_name->Reset();
+    by_name->Bind(1, ref.substr(0, dot)).Bind(2, ref.substr(dot + 1));
+    PLEXUS_ASSIGN_OR_RETURN(row, by_name->Step());
+    if (!row) continue;
+    ProductRecord product = ReadProduct(*by_name);
+    PLEXUS_RETURN_IF_ERROR(LoadPorts(product));
+    return product;
+  }
+  return NotFound("no product " + std::string(ref) +
+                  " (name it as domain.product, or by its id; see plexus products)");
 }
 
 Result<std::vector<OutputPortRecord>> Catalog::ListOutputPorts() const {

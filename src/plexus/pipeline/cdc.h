@@ -90,6 +90,9 @@ struct ApplyReport {
   /// The newest applied event's ts_ms (Unix milliseconds); 0 when no event carried one. Run
   /// metrics' CDC lag is now minus this (issue 9).
   int64_t newest_event_ms = 0;
+  /// CatchUp only: the output ports' contract quality rules, checked on the tables it leaves
+  /// and recorded with its run (a micro-batch or a push checks none).
+  std::vector<catalog::QualityResultRecord> quality;
 };
 
 /// One product's CDC inputs applied to its output ports.
@@ -111,7 +114,8 @@ class ChangeStream {
   /// Whether the pipeline is paused, and why ("" when it is not).
   virtual std::string paused() const = 0;
   /// `plexus run`: reads everything the sources hold now, applies it in micro-batches, stops;
-  /// records one run in the catalog (when anything was read).
+  /// records one run in the catalog, with the output ports' quality rules checked on the
+  /// tables it leaves (unless it paused).
   virtual Result<ApplyReport> CatchUp() = 0;
   /// Full refresh: empties the output ports' tables, the key state and the committed offsets
   /// (one transaction per input), resumes the pipeline, and reopens the sources at the start.

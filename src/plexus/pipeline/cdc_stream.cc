@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <set>
 
 #include "plexus/pipeline/cdc.h"
 #include "plexus/pipeline/cdc_apply.h"
 #include "plexus/pipeline/cdc_lookup.h"
+#include "plexus/pipeline/quality_check.h"
 #include "plexus/spec/parse.h"
 
 namespace plexus::pipeline {
@@ -141,7 +143,7 @@ class Stream : public ChangeStream {
     ApplyReport total;
     bool read = false;
     PLEXUS_RETURN_IF_ERROR(StepOnce(wait, total, &read));
-    if (read) PLEXUS_RETURN_IF_ERROR(RecordRun(total));
+    if (read) PLEXUS_RETURN_IF_ERROR(RecordRun(total).status());
     return total;
   }
 
@@ -159,11 +161,13 @@ class Stream : public ChangeStream {
       batches++;
       if (Progress()) Progress()(total, batches);
     }
-    PLEXUS_RETURN_IF_ERROR(RecordRun(total));
+    PLEXUS_ASSIGN_OR_RETURN(int64_t run_id, RecordRun(total));
     if (!paused_.empty()) {
       total.paused = true;
       total.pause_reason = paused_;
+      return total;
     }
+    PLEXUS_RETURN_IF_ERROR(CheckQuality(run_id, total));
     return total;
   }
 
@@ -185,7 +189,7 @@ class Stream : public ChangeStream {
     }
     PLEXUS_ASSIGN_OR_RETURN(ApplyReport report, target->applier->Apply(events, {}));
     PLEXUS_RETURN_IF_ERROR(AfterApply(*target, report));
-    PLEXUS_RETURN_IF_ERROR(RecordRun(report, "", "push"));
+    PLEXUS_RETURN_IF_ERROR(RecordRun(report, "", "push").status());
     return report;
   }
 
@@ -338,8 +342,9 @@ class Stream : public ChangeStream {
   }
 
   /// One run in the catalog, and the ports' publications when their data changed.
-  Status RecordRun(const ApplyReport& report, const std::string& error = "",
-                   const std::string& trigger = "") {
+  /// Records the run (publishing the ports' row counts when they changed); its id.
+  Result<int64_t> RecordRun(const ApplyReport& report, const std::string& error = "",
+                            const std::string& trigger = "") {
     PLEXUS_ASSIGN_OR_RETURN(int64_t run_id,
                             catalog_->StartRun(product_.id, trigger.empty() ? trigger_ : trigger));
     std::string status = "succeeded", reason;
@@ -366,7 +371,37 @@ class Stream : public ChangeStream {
       never_published_ = false;
     }
     PLEXUS_RETURN_IF_ERROR(catalog_->RecordRunMetrics(RunMetrics(report, run_id)));
-    return catalog_->FinishRun(run_id, status, reason, report.upserted + report.deleted);
+    PLEXUS_RETURN_IF_ERROR(
+        catalog_->FinishRun(run_id, status, reason, report.upserted + report.deleted));
+    return run_id;
+  }
+
+  /// Each output port's contract quality rules on its table as the catch-up left it, recorded
+  /// with run `run_id` and added to `report`. A failed rule does not undo the changes (they are
+  /// the source's state): the run shows it, and so do plexus quality, alerts and trust.
+  Status CheckQuality(int64_t run_id, ApplyReport& report) {
+    access::SqlGuard guard;
+    std::set<std::string> checked;  // two inputs may feed one port
+    std::vector<catalog::QualityResultRecord> results;
+    for (const auto& in : inputs_) {
+      for (const auto& port : in.applier->ports()) {
+        if (!checked.insert(port.PhysicalTable()).second) continue;
+        PLEXUS_ASSIGN_OR_RETURN(auto rules, catalog_->ListQualityRules(port));
+        if (rules.empty()) continue;
+        access::ResolvedRelation table;
+        table.catalog = catalog::Home::AttachName(port.domain);
+        table.schema = "main";
+        table.table = port.PhysicalTable();
+        table.logical_name = port.SqlName();
+        PLEXUS_ASSIGN_OR_RETURN(auto port_results,
+                                EvaluateQuality(*conn_, guard, port, table, rules));
+        for (auto& result : port_results) result.run_id = run_id;
+        results.insert(results.end(), port_results.begin(), port_results.end());
+      }
+    }
+    PLEXUS_RETURN_IF_ERROR(catalog_->RecordQualityResults(results));
+    report.quality = std::move(results);
+    return Status::OK();
   }
 
   /// The run's figures (issue 9) for each output port: events in, rows upserted or deleted
@@ -504,6 +539,7 @@ RunReport CatchUpReport(catalog::Catalog* catalog, engine::Database* db,
     return finish("failed", "paused (the last good data is still served): " +
                                 applied->pause_reason);
   }
+  report.quality = applied->quality;
   // The rows of each port now.
   for (const auto& port : CurrentPorts(product)) {
     auto it = (*stream)->rows_.find(port.name);

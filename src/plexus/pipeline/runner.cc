@@ -390,7 +390,7 @@ bool IsWithin(const std::string& path, const std::string& folder) {
 Result<std::unique_ptr<SharedEngine>> SharedEngine::Open(
     const catalog::Home& home, const catalog::Catalog& catalog,
     const std::vector<std::string>& extra_folders) {
-  PLEXUS_ASSIGN_OR_RETURN(auto products, catalog.ListProducts());
+  PLEXUS_ASSIGN_OR_RETURN(auto products, catalog.ListProductsWithoutColumns());
   std::vector<std::string> folders;
   auto add = [&folders](const std::string& folder) {
     if (folder.empty()) return;
@@ -461,7 +461,8 @@ Result<std::unique_ptr<engine::Connection>> PipelineRunner::Connect(
 }
 
 Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string>& refs) {
-  PLEXUS_ASSIGN_OR_RETURN(auto all, catalog_->ListProducts());
+  // The order needs each product's inputs only; a chosen product is read whole when it runs.
+  PLEXUS_ASSIGN_OR_RETURN(auto all, catalog_->ListProductsWithoutColumns());
   std::set<std::string> chosen;
   if (refs.empty()) {
     for (const auto& p : all) {
@@ -494,7 +495,9 @@ Result<std::vector<RunReport>> PipelineRunner::Run(const std::vector<std::string
   PLEXUS_ASSIGN_OR_RETURN(spec::MeshObservability observability, catalog_->ObservabilitySettings());
   bool metrics = options_.metrics && observability.enabled;
   std::set<std::string> failed;
-  for (const auto* product : order) {
+  for (const auto* listed : order) {
+    PLEXUS_ASSIGN_OR_RETURN(const ProductRecord whole, catalog_->GetProduct(listed->id));
+    const ProductRecord* product = &whole;
     RunReport report;
     report.product = product->QualifiedName();
     for (const auto& in : product->inputs) {

@@ -243,19 +243,18 @@ void Scheduler::Log(const std::string& line) const {
 Status Scheduler::Reload() {
   PLEXUS_ASSIGN_OR_RETURN(auto generation, catalog_->Generation());
   if (generation == generation_) return Status::OK();
-  PLEXUS_ASSIGN_OR_RETURN(auto products, catalog_->ListProducts());
-  PLEXUS_ASSIGN_OR_RETURN(auto ports, catalog_->ListOutputPorts());
+  // Every publication moves the generation: a schedule needs no column.
+  PLEXUS_ASSIGN_OR_RETURN(auto products, catalog_->ListProductsWithoutColumns());
   Time now = RunPlanner::Clock::now();
   bool first = generation_.first < 0;
-  std::map<std::string, std::string> names;  // product id -> domain.product
-  for (const auto& p : products) names[p.id] = p.QualifiedName();
   // Publications: a product whose newest publication moved published (onUpstream).
   std::map<std::string, std::string> newest;
-  for (const auto& port : ports) {
-    auto name = names.find(port.product_id);
-    if (name == names.end() || port.rows < 0) continue;
-    auto& slot = newest[name->second];
-    slot = std::max(slot, port.published_at);
+  for (const auto& p : products) {
+    for (const auto& port : p.outputs) {
+      if (port.rows < 0) continue;
+      auto& slot = newest[p.QualifiedName()];
+      slot = std::max(slot, port.published_at);
+    }
   }
   std::vector<std::string> published;
   for (const auto& [product, at] : newest) {
@@ -382,7 +381,7 @@ Result<std::vector<RunReport>> Scheduler::RunNow(const std::vector<std::string>&
                                                  bool full_refresh) {
   std::vector<std::string> products;
   if (refs.empty()) {
-    PLEXUS_ASSIGN_OR_RETURN(auto all, catalog_->ListProducts());
+    PLEXUS_ASSIGN_OR_RETURN(auto all, catalog_->ListProductsWithoutColumns());
     for (const auto& p : all) {
       if (!p.pipeline_text.empty()) products.push_back(p.QualifiedName());
     }

@@ -155,6 +155,7 @@ Result<RunReport> Scheduler::Backfill(const std::string& product, const std::str
     auto applied = stream.CatchUp();
     stream.SetTrigger(TriggerName(RunTrigger::kManual));
     if (!applied.ok()) return applied.status();
+    report.quality = applied->quality;
     if (applied->paused) {
       report.status = "failed";
       report.reason = "paused (the last good data is still served): " + applied->pause_reason;
