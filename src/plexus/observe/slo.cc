@@ -122,7 +122,7 @@ Result<std::vector<SloStatusRecord>> EvaluateSlos(catalog::Catalog& catalog,
   const std::string at = FormatTime(*now_s);
   Clock clock{*now_s, at};
   PLEXUS_ASSIGN_OR_RETURN(auto slas, catalog.ListSlaProperties());
-  PLEXUS_ASSIGN_OR_RETURN(auto products, catalog.ListProductsWithoutColumns());
+  PLEXUS_ASSIGN_OR_RETURN(auto products, catalog.ListProducts());
   PLEXUS_ASSIGN_OR_RETURN(auto quarantined, catalog.QuarantinedProducts());
   std::map<PortKey, std::pair<const catalog::ProductRecord*, const catalog::OutputPortRecord*>>
       ports;
