@@ -328,26 +328,23 @@ Result<ProductRecord> Catalog::GetProduct(std::string_view ref) const {
   std::lock_guard lock(mu_);
   // By id, then as domain.product split at each dot: index lookups. Comparing
   // domain || '.' || name read every product (0.3 s at 100,000).
-  PLEXUS_ASSIGN_OR_RETURN(auto by_id, db_->Cached(std::string("SELECT ") + kProductColumns +
-                                                  " FROM products WHERE id = ?"));
-  by_id->Reset();
-  by_id->Bind(1, ref);
-  PLEXUS_ASSIGN_OR_RETURN(bool row, by_id->Step());
-  if (row) {
-    ProductRecord product = ReadProduct(*by_id);
+  auto whole = [this](internal::Statement& found) -> Result<ProductRecord> {
+    ProductRecord product = ReadProduct(found);
     PLEXUS_RETURN_IF_ERROR(LoadPorts(product));
     return product;
-  }
+  };
+  PLEXUS_ASSIGN_OR_RETURN(auto by_id, db_->Cached(std::string("SELECT ") + kProductColumns +
+                                                  " FROM products WHERE id = ?"));
+  by_id->Bind(1, ref);
+  PLEXUS_ASSIGN_OR_RETURN(bool row, by_id->Step());
+  if (row) return whole(*by_id);
   PLEXUS_ASSIGN_OR_RETURN(auto by_name, db_->Cached(std::string("SELECT ") + kProductColumns +
                                                     " FROM products WHERE domain = ? AND name = ?"));
   for (size_t dot = ref.find('.'); dot != std::string_view::npos; dot = ref.find('.', dot + 1)) {
     by_name->Reset();
     by_name->Bind(1, ref.substr(0, dot)).Bind(2, ref.substr(dot + 1));
     PLEXUS_ASSIGN_OR_RETURN(row, by_name->Step());
-    if (!row) continue;
-    ProductRecord product = ReadProduct(*by_name);
-    PLEXUS_RETURN_IF_ERROR(LoadPorts(product));
-    return product;
+    if (row) return whole(*by_name);
   }
   return NotFound("no product " + std::string(ref) +
                   " (name it as domain.product, or by its id; see plexus products)");

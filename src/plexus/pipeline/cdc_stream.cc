@@ -386,15 +386,8 @@ class Stream : public ChangeStream {
     for (const auto& in : inputs_) {
       for (const auto& port : in.applier->ports()) {
         if (!checked.insert(port.PhysicalTable()).second) continue;
-        PLEXUS_ASSIGN_OR_RETURN(auto rules, catalog_->ListQualityRules(port));
-        if (rules.empty()) continue;
-        access::ResolvedRelation table;
-        table.catalog = catalog::Home::AttachName(port.domain);
-        table.schema = "main";
-        table.table = port.PhysicalTable();
-        table.logical_name = port.SqlName();
-        PLEXUS_ASSIGN_OR_RETURN(auto port_results,
-                                EvaluateQuality(*conn_, guard, port, table, rules));
+        PLEXUS_ASSIGN_OR_RETURN(auto port_results, EvaluatePortQuality(*conn_, guard, *catalog_,
+                                                                       port, PublishedTable(port)));
         for (auto& result : port_results) result.run_id = run_id;
         results.insert(results.end(), port_results.begin(), port_results.end());
       }

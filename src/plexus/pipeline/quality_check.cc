@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "plexus/catalog/home.h"
 #include "plexus/common/text.h"
 
 namespace plexus::pipeline {
@@ -484,16 +485,33 @@ Status QualityVerdict(const std::vector<QualityResultRecord> &results) {
   return failures.empty() ? Status::OK() : FailedPrecondition(failures);
 }
 
+access::ResolvedRelation PublishedTable(const catalog::OutputPortRecord &port) {
+  access::ResolvedRelation table;
+  table.catalog = catalog::Home::AttachName(port.domain);
+  table.schema = "main";
+  table.table = port.PhysicalTable();
+  table.logical_name = port.SqlName();
+  return table;
+}
+
+Result<std::vector<QualityResultRecord>>
+EvaluatePortQuality(engine::Connection &conn, const access::SqlGuard &guard,
+                    const catalog::Catalog &catalog,
+                    const catalog::OutputPortRecord &port,
+                    const access::ResolvedRelation &table) {
+  PLEXUS_ASSIGN_OR_RETURN(auto rules, catalog.ListQualityRules(port));
+  if (rules.empty())
+    return std::vector<QualityResultRecord>{};
+  return EvaluateQuality(conn, guard, port, table, rules);
+}
+
 Status CheckQuality(engine::Connection &conn, const access::SqlGuard &guard,
                     const catalog::Catalog &catalog,
                     const catalog::OutputPortRecord &port,
                     const access::ResolvedRelation &table,
                     std::vector<QualityResultRecord> *out) {
-  PLEXUS_ASSIGN_OR_RETURN(auto rules, catalog.ListQualityRules(port));
-  if (rules.empty())
-    return Status::OK();
   PLEXUS_ASSIGN_OR_RETURN(auto results,
-                          EvaluateQuality(conn, guard, port, table, rules));
+                          EvaluatePortQuality(conn, guard, catalog, port, table));
   Status verdict = QualityVerdict(results);
   out->insert(out->end(), results.begin(), results.end());
   return verdict;

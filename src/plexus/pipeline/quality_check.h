@@ -53,6 +53,17 @@ EvaluateQuality(engine::Connection &conn, const access::SqlGuard &guard,
                 const access::ResolvedRelation &table,
                 const std::vector<spec::QualityRule> &rules);
 
+/// The port's published table, in its domain's attached database (Home::AttachName), named
+/// for the guard by the port's SQL name.
+access::ResolvedRelation PublishedTable(const catalog::OutputPortRecord &port);
+
+/// The port's rules from the catalog evaluated against `table` (no rules: no results).
+Result<std::vector<catalog::QualityResultRecord>>
+EvaluatePortQuality(engine::Connection &conn, const access::SqlGuard &guard,
+                    const catalog::Catalog &catalog,
+                    const catalog::OutputPortRecord &port,
+                    const access::ResolvedRelation &table);
+
 /// OK unless a rule of severity error failed; then FailedPrecondition naming
 /// each such rule, what was measured and what was expected.
 Status QualityVerdict(const std::vector<catalog::QualityResultRecord> &results);

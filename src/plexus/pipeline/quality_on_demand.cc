@@ -41,14 +41,9 @@ TestPublishedQuality(const catalog::Home &home, catalog::Catalog *catalog,
   access::SqlGuard guard;
   std::vector<catalog::QualityResultRecord> results;
   for (const auto *port : published) {
-    PLEXUS_ASSIGN_OR_RETURN(auto rules, catalog->ListQualityRules(*port));
-    access::ResolvedRelation table;
-    table.catalog = attach;
-    table.schema = "main";
-    table.table = port->PhysicalTable();
-    table.logical_name = port->SqlName();
     PLEXUS_ASSIGN_OR_RETURN(auto checked,
-                            EvaluateQuality(*conn, guard, *port, table, rules));
+                            EvaluatePortQuality(*conn, guard, *catalog, *port,
+                                                PublishedTable(*port)));
     results.insert(results.end(), checked.begin(), checked.end());
   }
   PLEXUS_RETURN_IF_ERROR(catalog->RecordQualityResults(results));
