@@ -219,12 +219,13 @@ Result<Home> Home::Prepare(const std::string& root) {
 
 // ---- Catalog ------------------------------------------------------------------------------
 
-Catalog::Catalog(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+Catalog::Catalog(std::unique_ptr<SqliteDb> db, Home home)
+    : db_(std::move(db)), home_(std::move(home)) {}
 Catalog::~Catalog() = default;
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(const Home& home) {
   PLEXUS_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(home.CatalogPath()));
-  std::unique_ptr<Catalog> catalog(new Catalog(std::move(db)));
+  std::unique_ptr<Catalog> catalog(new Catalog(std::move(db), home));
   PLEXUS_RETURN_IF_ERROR(catalog->Migrate());
   return catalog;
 }
@@ -261,6 +262,7 @@ Status Catalog::Migrate() {
       "INSERT OR IGNORE INTO settings (key, value) VALUES ('mask_salt', ?)"));
   PLEXUS_RETURN_IF_ERROR(put_salt->Bind(1, internal::Hex(salt)).Run());
   PLEXUS_RETURN_IF_ERROR(CreateGenerationTriggers());
+  PLEXUS_RETURN_IF_ERROR(CreateGovernanceSourceTriggers());
   return tx.Commit();
 }
 
@@ -323,10 +325,12 @@ class GateContext : public ApplyGateContext {
  public:
   GateContext(const ApplyReport& report,
               const std::function<Status(const std::string&, ViewSink&)>& read,
-              const std::function<Status(const std::string&, const GovernanceEvaluationRecord&)>& save)
-      : report_(report), read_(read), save_(save) {}
+              const std::function<Status(const std::string&, const GovernanceEvaluationRecord&)>& save,
+              std::string home_root)
+      : report_(report), read_(read), save_(save), home_root_(std::move(home_root)) {}
   const ApplyReport& report() const override { return report_; }
   Status ReadViews(const std::string& now, ViewSink& sink) override { return read_(now, sink); }
+  std::string HomeRoot() const override { return home_root_; }
   Status Save(const std::string& policies, const GovernanceEvaluationRecord& evaluation) override {
     return save_(policies, evaluation);
   }
@@ -335,6 +339,7 @@ class GateContext : public ApplyGateContext {
   const ApplyReport& report_;
   const std::function<Status(const std::string&, ViewSink&)>& read_;
   const std::function<Status(const std::string&, const GovernanceEvaluationRecord&)>& save_;
+  std::string home_root_;
 };
 
 }  // namespace
@@ -387,7 +392,7 @@ Result<ApplyReport> Catalog::Apply(const spec::Mesh& mesh, const std::string& ac
           PLEXUS_RETURN_IF_ERROR(SetGovernancePoliciesLocked(policies));
           return RecordGovernanceEvaluationLocked(evaluation).status();
         };
-    GateContext context(report, read, save);
+    GateContext context(report, read, save, home_.root());
     PLEXUS_RETURN_IF_ERROR(gate(context));
   }
   if (dry_run) return report;  // the transaction rolls back

@@ -24,6 +24,8 @@ double MillisSince(Clock::time_point start) {
 /// Resolves the views' names, and nothing else: policy SQL reads the catalog views only.
 class ViewResolver : public access::RelationResolver {
  public:
+  /// `database`: the DuckDB database holding the views' tables.
+  explicit ViewResolver(std::string database) : database_(std::move(database)) {}
   Result<access::ResolvedRelation> Resolve(const access::TableName& name) const override {
     std::string table = AsciiLower(name.table);
     auto names = Evaluator::ViewNames();
@@ -35,8 +37,11 @@ class ViewResolver : public access::RelationResolver {
       return PermissionDenied("policy SQL reads the catalog views only, and " + name.ToString() +
                               " is not one of them (" + list + ")");
     }
-    return access::ResolvedRelation{"memory", "main", table, table, "", "", nullptr};
+    return access::ResolvedRelation{database_, "main", table, table, "", "", nullptr};
   }
+
+ private:
+  std::string database_;
 };
 
 /// A UTC date-time (YYYY-MM-DDTHH:MM:SS[.fff]Z) as its second and the fraction of it: as text,
@@ -147,7 +152,7 @@ std::set<std::string> ViewsRead(const PolicySet& set, Evaluator::State& state) {
 Result<const access::GuardedQuery*> Evaluator::State::Guard(const spec::Policy& policy) {
   auto found = guarded.find(policy.sql);
   if (found == guarded.end()) {
-    auto checked = guard->Check(policy.sql, ViewResolver());
+    auto checked = guard->Check(policy.sql, ViewResolver(catalog_name));
     if (!checked.ok()) return InvalidArgument(checked.status().message());
     found = guarded.emplace(policy.sql, std::move(checked).value()).first;
   }
@@ -235,13 +240,19 @@ std::vector<std::string> Evaluator::ViewNames() {
 
 namespace {
 
-Result<std::unique_ptr<Evaluator::State>> Open() {
+/// A new in-memory database for the views, or the mirror at `mirror`.
+Result<std::unique_ptr<Evaluator::State>> Open(const std::string& mirror) {
   auto state = std::make_unique<Evaluator::State>();
-  engine::DatabaseOptions options;
-  options.hardened = true;
-  options.threads = 1;
-  PLEXUS_ASSIGN_OR_RETURN(state->db, engine::Database::Open(options));
-  PLEXUS_ASSIGN_OR_RETURN(state->conn, state->db->Connect());
+  if (mirror.empty()) {
+    engine::DatabaseOptions options;
+    options.hardened = true;
+    options.threads = 1;
+    PLEXUS_ASSIGN_OR_RETURN(state->db, engine::Database::Open(options));
+    PLEXUS_ASSIGN_OR_RETURN(state->conn, state->db->Connect());
+  } else {
+    PLEXUS_RETURN_IF_ERROR(internal::OpenMirror(mirror, *state));
+    state->store = "mirror";
+  }
   state->guard = std::make_unique<access::SqlGuard>();
   PLEXUS_RETURN_IF_ERROR(state->EnsureRunners(1));
   return state;
@@ -275,33 +286,73 @@ Status Seal(Evaluator::State& state) {
 
 }  // namespace
 
-Result<std::unique_ptr<Evaluator>> Evaluator::Load(
-    const std::function<Status(catalog::ViewSink&)>& read, const PolicySet* set) {
-  auto start = Clock::now();
-  PLEXUS_ASSIGN_OR_RETURN(auto state, Open());
+namespace {
+
+/// The views `read` exports (those `set` reads, when given), in the mirror at `mirror` or, when
+/// empty, in memory.
+Result<std::unique_ptr<Evaluator::State>> LoadState(
+    const std::function<Status(catalog::ViewSink&)>& read, const PolicySet* set,
+    const std::string& mirror) {
+  PLEXUS_ASSIGN_OR_RETURN(auto state, Open(mirror));
   if (set != nullptr) state->loaded = internal::ViewsRead(*set, *state);
   // One connection per core computes views (and later runs policies).
   unsigned cores = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
   PLEXUS_RETURN_IF_ERROR(state->EnsureRunners(cores));
   std::vector<engine::Connection*> helpers;
   for (size_t r = 1; r < state->runners.size(); ++r) helpers.push_back(state->runners[r]->conn);
-  PLEXUS_RETURN_IF_ERROR(LoadViews(read, *state->conn, state->loaded, helpers));
+  Status loaded = mirror.empty() ? LoadViews(read, *state->conn, state->loaded, helpers)
+                                 : internal::RefreshMirror(read, *state, helpers);
+  if (!loaded.ok()) {
+    if (state->lease) state->lease->Discard();  // rebuilt by the next evaluation
+    return loaded;
+  }
+  if (mirror.empty()) {
+    for (const auto& view : catalog::GovernanceViews()) {
+      if (state->loaded.empty() || state->loaded.count(view.name)) {
+        state->refreshed.push_back(view.name);
+      }
+    }
+    std::sort(state->refreshed.begin(), state->refreshed.end());
+  }
   PLEXUS_RETURN_IF_ERROR(Seal(*state));
+  return state;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Evaluator>> Evaluator::Load(
+    const std::function<Status(catalog::ViewSink&)>& read, const PolicySet* set,
+    const std::string& mirror) {
+  auto start = Clock::now();
+  std::string why;
+  if (!mirror.empty()) {
+    auto state = LoadState(read, set, mirror);
+    if (state.ok()) {
+      (*state)->load_ms = MillisSince(start);
+      return std::unique_ptr<Evaluator>(new Evaluator(std::move(state).value()));
+    }
+    // Never stale nor partial views: this evaluation loads them all in memory.
+    why = " (the mirror " + mirror + " could not be used: " + state.status().message() + ")";
+  }
+  PLEXUS_ASSIGN_OR_RETURN(auto state, LoadState(read, set, ""));
+  state->store += why;
   state->load_ms = MillisSince(start);
   return std::unique_ptr<Evaluator>(new Evaluator(std::move(state)));
 }
 
 Result<std::unique_ptr<Evaluator>> Evaluator::FromCatalog(const catalog::Catalog& catalog,
                                                           const std::string& now,
-                                                          const PolicySet* set) {
+                                                          const PolicySet* set, ViewStore store) {
   return Load([&](catalog::ViewSink& sink) { return catalog.ReadGovernanceViews(now, sink); },
-              set);
+              set, store == ViewStore::kMirror ? internal::MirrorPath(catalog.home().root()) : "");
 }
 
 Result<std::unique_ptr<Evaluator>> Evaluator::FromGate(catalog::ApplyGateContext& context,
                                                        const std::string& now,
-                                                       const PolicySet* set) {
-  return Load([&](catalog::ViewSink& sink) { return context.ReadViews(now, sink); }, set);
+                                                       const PolicySet* set, ViewStore store) {
+  std::string root = context.HomeRoot();
+  return Load([&](catalog::ViewSink& sink) { return context.ReadViews(now, sink); }, set,
+              store == ViewStore::kMirror && !root.empty() ? internal::MirrorPath(root) : "");
 }
 
 Result<std::unique_ptr<Evaluator>> Evaluator::Empty() {

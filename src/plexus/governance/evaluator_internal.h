@@ -4,6 +4,7 @@
 // checks policies; evaluate.cc runs them in parallel and scores them).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -38,6 +39,45 @@ bool Covers(const std::string& exempted, std::string_view entity);
 /// True when `sql` holds `word` as a word (not inside a longer identifier).
 bool NamesWord(std::string_view sql, std::string_view word);
 
+/// What LoadViews makes and keeps.
+struct LoadPlan {
+  /// The views to make; every view when empty (and `choose` does not choose).
+  std::set<std::string> only;
+  /// Called on the export's thread, in its read transaction, with the views' versions
+  /// (catalog::ViewSink::Versions): the views to make, which replace `only` (empty: none).
+  std::function<Result<std::set<std::string>>(const std::map<std::string, std::string>&)> choose;
+  /// Called on the loading thread once the views to make are known, before any is made.
+  std::function<Status(const std::set<std::string>&)> before;
+  /// Keeps the tables of the internal views made (a mirror computes views from them later).
+  bool keep_internal = false;
+};
+
+/// LoadViews (governance.h) as `plan` says.
+Status LoadViews(const std::function<Status(catalog::ViewSink&)>& read, engine::Connection& conn,
+                 const LoadPlan& plan, const std::vector<engine::Connection*>& helpers);
+
+/// The mirror of a home (view_mirror.cc): HOME/governance/views.duckdb.
+std::string MirrorPath(const std::string& home_root);
+
+/// Holds a mirror file for one evaluator of this process at a time (DuckDB's file lock keeps
+/// other processes out; two databases of one process on one file must not meet).
+class MirrorLease {
+ public:
+  /// kUnavailable when another evaluator of this process holds `path`.
+  static Result<std::unique_ptr<MirrorLease>> Take(const std::string& path);
+  /// Removes the file when released (once the database on it is closed).
+  ~MirrorLease();
+  MirrorLease(const MirrorLease&) = delete;
+  MirrorLease& operator=(const MirrorLease&) = delete;
+  /// The file is removed when the lease ends: a refresh failed, the next evaluation rebuilds it.
+  void Discard() { discard_ = true; }
+
+ private:
+  explicit MirrorLease(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+  bool discard_ = false;
+};
+
 /// Hashes strings and string_views alike (heterogeneous lookup).
 struct TextHash {
   using is_transparent = void;
@@ -58,6 +98,7 @@ struct Runner {
 namespace plexus::governance {
 
 struct Evaluator::State {
+  std::unique_ptr<internal::MirrorLease> lease;  ///< the mirror's (released after db closes)
   std::unique_ptr<engine::Database> db;
   std::unique_ptr<engine::Connection> conn;    ///< loads the views; runners[0]
   std::unique_ptr<access::SqlGuard> guard;
@@ -71,6 +112,9 @@ struct Evaluator::State {
   std::map<std::string, int64_t, std::less<>> products_by_domain;
   internal::TextSet products;  ///< domain.product
   double load_ms = 0;
+  std::string catalog_name = "memory";  ///< the database the views are in (guarded SQL names it)
+  std::string store = "memory";         ///< Evaluation::store
+  std::vector<std::string> refreshed;   ///< Evaluation::refreshed
 
   /// The guard's rewrite of `policy`'s SQL (checked on first use; not thread safe). Fails when
   /// it reads a view this evaluator did not load.
@@ -97,6 +141,16 @@ namespace internal {
 /// Empty when a policy's SQL does not pass the guard: then every view is loaded, and Evaluate
 /// reports the policy.
 std::set<std::string> ViewsRead(const PolicySet& set, Evaluator::State& state);
+
+/// Takes the mirror at `path` (view_mirror.cc) into `state`: its lease, database, connection
+/// and catalog name. A file that cannot be read, or of other view definitions, is made anew;
+/// kFailedPrecondition when another evaluation (of this process or another) holds it.
+Status OpenMirror(const std::string& path, Evaluator::State& state);
+/// Brings the views `state` loads (state.loaded, empty: all) up to date in its mirror: those
+/// whose catalog version changed are exported again, those computed from them remade
+/// (`helpers` compute in parallel); state.refreshed names them.
+Status RefreshMirror(const std::function<Status(catalog::ViewSink&)>& read,
+                     Evaluator::State& state, const std::vector<engine::Connection*>& helpers);
 
 }  // namespace internal
 

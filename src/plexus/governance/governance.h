@@ -99,6 +99,11 @@ struct Evaluation {
   Standing mesh;
   double load_ms = 0;  ///< loading the views
   double run_ms = 0;   ///< running the policies
+  /// Where the views were: "mirror" (the home's, kept up to date), or "memory" (loaded whole:
+  /// no home, or the mirror could not be used, and why).
+  std::string store;
+  /// The views exported or computed for it, in name order (with the mirror: those changed).
+  std::vector<std::string> refreshed;
 
   /// Violations of severity block that no exemption covers.
   int64_t Blocking() const { return mesh.block; }
@@ -117,20 +122,38 @@ Status LoadViews(const std::function<Status(catalog::ViewSink&)>& read, engine::
                  const std::set<std::string>& only = {},
                  const std::vector<engine::Connection*>& helpers = {});
 
-/// Runs policies over the catalog's views, loaded once into an in-memory DuckDB.
+/// Where an Evaluator keeps the views.
+enum class ViewStore {
+  /// The home's mirror, HOME/governance/views.duckdb: a DuckDB file holding each view's table
+  /// and the catalog version it was made from; an evaluation re-exports only the views whose
+  /// catalog tables changed since (and those that read the evaluation's time). A mirror that is
+  /// damaged or of other view definitions is rebuilt; one held by another evaluation (this
+  /// process or another), or any error while refreshing it, falls back to kMemory.
+  kMirror,
+  /// A new in-memory database, every view loaded.
+  kMemory,
+};
+
+/// Runs policies over the catalog's views, held in a hardened DuckDB (ViewStore).
 class Evaluator {
  public:
   ~Evaluator();
   /// The catalog's views at `now` (ISO 8601). With `set`, only the views its enabled policies
   /// read (and those they are computed from): it can then evaluate those policies only, and
-  /// refuses others that read a view it did not load.
+  /// refuses others that read a view it did not load. Holds the mirror until destroyed.
   static Result<std::unique_ptr<Evaluator>> FromCatalog(const catalog::Catalog& catalog,
                                                         const std::string& now,
-                                                        const PolicySet* set = nullptr);
-  /// The views as an apply being gated would leave them (`set` as in FromCatalog).
+                                                        const PolicySet* set = nullptr,
+                                                        ViewStore store = ViewStore::kMirror);
+  /// The views as an apply being gated would leave them (`set` and `store` as in
+  /// FromCatalog). In memory by default: an apply rewrites every product it is given, so the
+  /// mirror would have nearly every view to write again, which costs more than loading them in
+  /// memory. With kMirror the mirror holds them as the apply leaves them; a refused or dry-run
+  /// apply rolls the catalog's versions back too, so those views are refreshed next time.
   static Result<std::unique_ptr<Evaluator>> FromGate(catalog::ApplyGateContext& context,
                                                      const std::string& now,
-                                                     const PolicySet* set = nullptr);
+                                                     const PolicySet* set = nullptr,
+                                                     ViewStore store = ViewStore::kMemory);
   /// The views, empty: enough to check policies' SQL (plexus validate).
   static Result<std::unique_ptr<Evaluator>> Empty();
 
@@ -150,9 +173,11 @@ class Evaluator {
   struct State;  ///< evaluator_internal.h
 
  private:
-  /// A new in-memory database holding the views `read` exports (those `set` reads, when given).
+  /// The views `read` exports (those `set` reads, when given) in the mirror at `mirror` (a
+  /// path), or, when empty or the mirror cannot be used, in a new in-memory database.
   static Result<std::unique_ptr<Evaluator>> Load(
-      const std::function<Status(catalog::ViewSink&)>& read, const PolicySet* set);
+      const std::function<Status(catalog::ViewSink&)>& read, const PolicySet* set,
+      const std::string& mirror = "");
   explicit Evaluator(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
