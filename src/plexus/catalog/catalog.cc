@@ -219,12 +219,13 @@ Result<Home> Home::Prepare(const std::string& root) {
 
 // ---- Catalog ------------------------------------------------------------------------------
 
-Catalog::Catalog(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+Catalog::Catalog(std::unique_ptr<SqliteDb> db, Home home)
+    : db_(std::move(db)), home_(std::move(home)) {}
 Catalog::~Catalog() = default;
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(const Home& home) {
   PLEXUS_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(home.CatalogPath()));
-  std::unique_ptr<Catalog> catalog(new Catalog(std::move(db)));
+  std::unique_ptr<Catalog> catalog(new Catalog(std::move(db), home));
   PLEXUS_RETURN_IF_ERROR(catalog->Migrate());
   return catalog;
 }
@@ -261,6 +262,7 @@ Status Catalog::Migrate() {
       "INSERT OR IGNORE INTO settings (key, value) VALUES ('mask_salt', ?)"));
   PLEXUS_RETURN_IF_ERROR(put_salt->Bind(1, internal::Hex(salt)).Run());
   PLEXUS_RETURN_IF_ERROR(CreateGenerationTriggers());
+  PLEXUS_RETURN_IF_ERROR(CreateGovernanceSourceTriggers());
   return tx.Commit();
 }
 

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,6 +43,8 @@ class Catalog {
  public:
   static Result<std::unique_ptr<Catalog>> Open(const Home& home);
   ~Catalog();
+  /// The home it was opened from.
+  const Home& home() const { return home_; }
 
   /// Registers or updates every domain, product, contract and port of the mesh, in one
   /// transaction. The mesh must already be valid (spec::LoadMesh). Also syncs each domain's
@@ -400,7 +403,7 @@ class Catalog {
   // END alerts
 
  private:
-  explicit Catalog(std::unique_ptr<internal::SqliteDb> db);
+  Catalog(std::unique_ptr<internal::SqliteDb> db, Home home);
   /// ListProducts, with or without the ports' columns, in one read transaction.
   Result<std::vector<ProductRecord>> ReadProducts(bool columns) const;
   Status Migrate();
@@ -437,6 +440,9 @@ class Catalog {
   /// Governance's tables (Migrate), the product team and SLA facts of a product (ApplyProduct),
   /// the views' export and the evaluation's storage without the lock (catalog_governance.cc).
   Status CreateGovernanceTables();
+  /// `governance_sources`: a token per table the views' SELECTs read, which triggers change at
+  /// every write to it (the versions ViewSink::Versions receives).
+  Status CreateGovernanceSourceTriggers();
   Status ApplyGovernanceFacts(const spec::ProductBundle& bundle);
   Status ReadGovernanceViewsLocked(const std::string& now, ViewSink& sink) const;
   Result<int64_t> RecordGovernanceEvaluationLocked(const GovernanceEvaluationRecord& evaluation);
@@ -462,6 +468,9 @@ class Catalog {
 
   mutable std::mutex mu_;
   std::unique_ptr<internal::SqliteDb> db_;
+  Home home_;
+  /// Per governance view with a `select`, the catalog tables it reads (Migrate finds them).
+  std::map<std::string, std::set<std::string>> view_sources_;
   std::mutex observer_mu_;
   std::shared_ptr<RunObserver> observer_;  ///< GUARDED_BY(observer_mu_)
   /// Words of the documents indexed since the last flush: word -> documents (catalog_search.cc).

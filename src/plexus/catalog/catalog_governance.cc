@@ -3,7 +3,9 @@
 // SQL); the facts only governance reads (a product's team, a port's SLA properties), written by
 // Apply; the evaluations, their violations and the quarantined products.
 
+#include <map>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "plexus/catalog/catalog.h"
@@ -105,9 +107,78 @@ Status ExportView(sqlite3* db, const GovernanceView& view, const std::string& no
   return sink.EndView(view);
 }
 
+/// The tables `sql` reads, as SQLite's authorizer reports them while preparing it (reads of
+/// the schema and of table-valued functions such as json_each are reported too: the caller
+/// keeps the catalog's tables).
+Result<std::set<std::string>> TablesRead(sqlite3* db, const char* sql) {
+  std::set<std::string> tables;
+  auto note = [](void* out, int action, const char* table, const char*, const char*,
+                 const char*) -> int {
+    if (action == SQLITE_READ && table != nullptr) {
+      static_cast<std::set<std::string>*>(out)->insert(table);
+    }
+    return SQLITE_OK;
+  };
+  sqlite3_set_authorizer(db, note, &tables);
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
+  sqlite3_finalize(raw);
+  sqlite3_set_authorizer(db, nullptr, nullptr);
+  if (rc != SQLITE_OK) return Internal(std::string("catalog: ") + sqlite3_errmsg(db));
+  return tables;
+}
+
+/// The catalog's tables (not the schema, not table-valued functions) of `names`.
+Result<std::set<std::string>> CatalogTables(SqliteDb& db, const std::set<std::string>& names) {
+  std::set<std::string> tables;
+  PLEXUS_ASSIGN_OR_RETURN(auto stmt, db.Prepare(
+      "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ? AND name NOT LIKE 'sqlite%'"));
+  for (const auto& name : names) {
+    stmt->Reset();
+    PLEXUS_ASSIGN_OR_RETURN(bool found, stmt->Bind(1, name).Step());
+    if (found) tables.insert(name);
+  }
+  return tables;
+}
+
+/// Per view with a `select`, the catalog tables it reads.
+Result<std::map<std::string, std::set<std::string>>> ViewSources(SqliteDb& db) {
+  std::map<std::string, std::set<std::string>> sources;
+  for (const GovernanceView& view : GovernanceViews()) {
+    if (view.select == nullptr) continue;
+    PLEXUS_ASSIGN_OR_RETURN(auto read, TablesRead(db.handle(), view.select));
+    PLEXUS_ASSIGN_OR_RETURN(sources[view.name], CatalogTables(db, read));
+  }
+  return sources;
+}
+
 }  // namespace
 
 Status Catalog::CreateGovernanceTables() { return db_->Execute(kGovernanceSchema); }
+
+Status Catalog::CreateGovernanceSourceTriggers() {
+  // A random token rather than a counter: a write rolled back (a refused apply, a dry run) or a
+  // catalog restored from a copy never brings back a token that named other rows.
+  PLEXUS_RETURN_IF_ERROR(db_->Execute(
+      "CREATE TABLE IF NOT EXISTS governance_sources (source TEXT PRIMARY KEY, "
+      "token INTEGER NOT NULL)"));
+  PLEXUS_ASSIGN_OR_RETURN(view_sources_, ViewSources(*db_));
+  std::set<std::string> tables;
+  for (const auto& [_, read] : view_sources_) tables.insert(read.begin(), read.end());
+  PLEXUS_ASSIGN_OR_RETURN(auto put, db_->Prepare(
+      "INSERT OR IGNORE INTO governance_sources (source, token) VALUES (?, random())"));
+  for (const auto& table : tables) {
+    put->Reset();
+    PLEXUS_RETURN_IF_ERROR(put->Bind(1, table).Run());
+    for (const char* op : {"INSERT", "UPDATE", "DELETE"}) {
+      PLEXUS_RETURN_IF_ERROR(db_->Execute(
+          "CREATE TRIGGER IF NOT EXISTS governance_source_" + table + "_" + op + " AFTER " + op +
+          " ON " + table + " BEGIN UPDATE governance_sources SET token = random() WHERE source = '" +
+          table + "'; END"));
+    }
+  }
+  return Status::OK();
+}
 
 Status Catalog::ApplyGovernanceFacts(const spec::ProductBundle& bundle) {
   const spec::Product& p = bundle.product;
@@ -154,6 +225,31 @@ Status Catalog::ReadGovernanceViews(const std::string& now, ViewSink& sink) cons
 }
 
 Status Catalog::ReadGovernanceViewsLocked(const std::string& now, ViewSink& sink) const {
+  {  // The views' versions, read in the export's transaction: the same catalog as the rows.
+    std::map<std::string, int64_t> tokens;
+    PLEXUS_ASSIGN_OR_RETURN(auto read, db_->Prepare("SELECT source, token FROM governance_sources"));
+    while (true) {
+      PLEXUS_ASSIGN_OR_RETURN(bool row, read->Step());
+      if (!row) break;
+      tokens[read->Text(0)] = read->Int(1);
+    }
+    std::map<std::string, std::string> versions;
+    for (const GovernanceView& view : GovernanceViews()) {
+      if (view.select == nullptr) continue;
+      std::string version;
+      bool known = std::string_view(view.select).find("?1") == std::string_view::npos;
+      auto sources = view_sources_.find(view.name);
+      if (sources == view_sources_.end()) known = false;
+      for (const auto& table : known ? sources->second : std::set<std::string>{}) {
+        auto token = tokens.find(table);
+        if (token == tokens.end()) known = false;  // no trigger tracks it
+        if (!known) break;
+        version += table + "=" + std::to_string(token->second) + ";";
+      }
+      versions[view.name] = known ? version : "";
+    }
+    PLEXUS_RETURN_IF_ERROR(sink.Versions(versions));
+  }
   HeldMutex held(db_->handle());
   // The views joined with products (the largest, `columns`, among them) go last: the views
   // computed from the others can be made while they load.

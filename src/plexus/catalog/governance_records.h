@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,14 @@ class ViewRow {
 class ViewSink {
  public:
   virtual ~ViewSink() = default;
+  /// Called first, in the export's read transaction, before any Wants: per view with a
+  /// `select`, a version of the rows it would export, "table=token;..." over the catalog tables
+  /// its SELECT reads (each token changes with every write to its table, and a rolled-back
+  /// write never leaves its token behind), or "" when the rows cannot be told the same (the
+  /// SELECT reads the evaluation's time). Equal non-empty versions: the same rows.
+  virtual Status Versions(const std::map<std::string, std::string>& versions) {
+    return Status::OK();
+  }
   /// Whether it wants `view` at all: a view it does not want is not read.
   virtual bool Wants(const GovernanceView& view) const { return true; }
   virtual Status BeginView(const GovernanceView& view) = 0;

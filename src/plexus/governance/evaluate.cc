@@ -312,6 +312,8 @@ Result<Evaluation> Evaluator::Evaluate(const PolicySet& set, const std::string& 
   Evaluation out;
   out.at = now;
   out.load_ms = state_->load_ms;
+  out.store = state_->store;
+  out.refreshed = state_->refreshed;
   std::vector<std::string> domains;
   for (const auto& [domain, _] : state_->products_by_domain) domains.push_back(domain);
   // Guarded here, on this thread (the guard's connection is not shared), in policy order: the

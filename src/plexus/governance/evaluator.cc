@@ -24,6 +24,8 @@ double MillisSince(Clock::time_point start) {
 /// Resolves the views' names, and nothing else: policy SQL reads the catalog views only.
 class ViewResolver : public access::RelationResolver {
  public:
+  /// `database`: the DuckDB database holding the views' tables.
+  explicit ViewResolver(std::string database) : database_(std::move(database)) {}
   Result<access::ResolvedRelation> Resolve(const access::TableName& name) const override {
     std::string table = AsciiLower(name.table);
     auto names = Evaluator::ViewNames();
@@ -35,8 +37,11 @@ class ViewResolver : public access::RelationResolver {
       return PermissionDenied("policy SQL reads the catalog views only, and " + name.ToString() +
                               " is not one of them (" + list + ")");
     }
-    return access::ResolvedRelation{"memory", "main", table, table, "", "", nullptr};
+    return access::ResolvedRelation{database_, "main", table, table, "", "", nullptr};
   }
+
+ private:
+  std::string database_;
 };
 
 /// A UTC date-time (YYYY-MM-DDTHH:MM:SS[.fff]Z) as its second and the fraction of it: as text,
@@ -147,7 +152,7 @@ std::set<std::string> ViewsRead(const PolicySet& set, Evaluator::State& state) {
 Result<const access::GuardedQuery*> Evaluator::State::Guard(const spec::Policy& policy) {
   auto found = guarded.find(policy.sql);
   if (found == guarded.end()) {
-    auto checked = guard->Check(policy.sql, ViewResolver());
+    auto checked = guard->Check(policy.sql, ViewResolver(catalog_name));
     if (!checked.ok()) return InvalidArgument(checked.status().message());
     found = guarded.emplace(policy.sql, std::move(checked).value()).first;
   }
@@ -223,7 +228,14 @@ Status Evaluator::State::EnsureRunners(size_t n) {
 }
 
 Evaluator::Evaluator(std::unique_ptr<State> state) : state_(std::move(state)) {}
-Evaluator::~Evaluator() = default;
+Evaluator::~Evaluator() {
+  if (state_ == nullptr || state_->lease == nullptr) return;
+  // Kept for the next evaluation once nothing of this one uses it.
+  state_->runners.clear();
+  state_->extra.clear();
+  state_->conn.reset();
+  state_->lease->Keep(std::move(state_->db));
+}
 
 std::vector<std::string> Evaluator::ViewNames() {
   std::vector<std::string> names;
@@ -235,13 +247,19 @@ std::vector<std::string> Evaluator::ViewNames() {
 
 namespace {
 
-Result<std::unique_ptr<Evaluator::State>> Open() {
+/// A new in-memory database for the views, or `warm`'s warm views (a home's root).
+Result<std::unique_ptr<Evaluator::State>> Open(const std::string& warm) {
   auto state = std::make_unique<Evaluator::State>();
-  engine::DatabaseOptions options;
-  options.hardened = true;
-  options.threads = 1;
-  PLEXUS_ASSIGN_OR_RETURN(state->db, engine::Database::Open(options));
-  PLEXUS_ASSIGN_OR_RETURN(state->conn, state->db->Connect());
+  if (warm.empty()) {
+    engine::DatabaseOptions options;
+    options.hardened = true;
+    options.threads = 1;
+    PLEXUS_ASSIGN_OR_RETURN(state->db, engine::Database::Open(options));
+    PLEXUS_ASSIGN_OR_RETURN(state->conn, state->db->Connect());
+  } else {
+    PLEXUS_RETURN_IF_ERROR(internal::OpenMirror(warm, *state));
+    state->store = "warm";
+  }
   state->guard = std::make_unique<access::SqlGuard>();
   PLEXUS_RETURN_IF_ERROR(state->EnsureRunners(1));
   return state;
@@ -250,7 +268,8 @@ Result<std::unique_ptr<Evaluator::State>> Open() {
 /// Locks the database once the views are loaded; reads the products per domain and the views'
 /// sizes.
 Status Seal(Evaluator::State& state) {
-  PLEXUS_RETURN_IF_ERROR(state.conn->LockConfiguration());
+  if (!state.sealed) PLEXUS_RETURN_IF_ERROR(state.conn->LockConfiguration());
+  state.sealed = true;
   PLEXUS_ASSIGN_OR_RETURN(
       auto sizes, state.conn->Query("SELECT table_name, estimated_size FROM duckdb_tables()"));
   while (true) {
@@ -275,33 +294,75 @@ Status Seal(Evaluator::State& state) {
 
 }  // namespace
 
-Result<std::unique_ptr<Evaluator>> Evaluator::Load(
-    const std::function<Status(catalog::ViewSink&)>& read, const PolicySet* set) {
-  auto start = Clock::now();
-  PLEXUS_ASSIGN_OR_RETURN(auto state, Open());
+namespace {
+
+/// The views `read` exports (those `set` reads, when given), in `warm`'s warm views or, when
+/// empty, in a new in-memory database.
+Result<std::unique_ptr<Evaluator::State>> LoadState(
+    const std::function<Status(catalog::ViewSink&)>& read, const PolicySet* set,
+    const std::string& warm) {
+  PLEXUS_ASSIGN_OR_RETURN(auto state, Open(warm));
   if (set != nullptr) state->loaded = internal::ViewsRead(*set, *state);
   // One connection per core computes views (and later runs policies).
   unsigned cores = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
   PLEXUS_RETURN_IF_ERROR(state->EnsureRunners(cores));
   std::vector<engine::Connection*> helpers;
   for (size_t r = 1; r < state->runners.size(); ++r) helpers.push_back(state->runners[r]->conn);
-  PLEXUS_RETURN_IF_ERROR(LoadViews(read, *state->conn, state->loaded, helpers));
-  PLEXUS_RETURN_IF_ERROR(Seal(*state));
+  Status loaded = warm.empty() ? LoadViews(read, *state->conn, state->loaded, helpers)
+                               : internal::RefreshMirror(read, *state, helpers);
+  if (loaded.ok()) loaded = Seal(*state);
+  if (!loaded.ok()) {
+    if (state->lease) state->lease->Discard();  // the next evaluation loads every view
+    return loaded;
+  }
+  if (warm.empty()) {
+    for (const auto& view : catalog::GovernanceViews()) {
+      if (state->loaded.empty() || state->loaded.count(view.name)) {
+        state->refreshed.push_back(view.name);
+      }
+    }
+    std::sort(state->refreshed.begin(), state->refreshed.end());
+  }
+  return state;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Evaluator>> Evaluator::Load(
+    const std::function<Status(catalog::ViewSink&)>& read, const PolicySet* set,
+    const std::string& warm) {
+  auto start = Clock::now();
+  std::string why;
+  if (!warm.empty()) {
+    auto state = LoadState(read, set, warm);
+    if (state.ok()) {
+      (*state)->load_ms = MillisSince(start);
+      return std::unique_ptr<Evaluator>(new Evaluator(std::move(state).value()));
+    }
+    // Never stale nor partial views: this evaluation loads them all in memory.
+    why = " (the warm views could not be used: " + state.status().message() + ")";
+  }
+  PLEXUS_ASSIGN_OR_RETURN(auto state, LoadState(read, set, ""));
+  state->store += why;
   state->load_ms = MillisSince(start);
   return std::unique_ptr<Evaluator>(new Evaluator(std::move(state)));
 }
 
 Result<std::unique_ptr<Evaluator>> Evaluator::FromCatalog(const catalog::Catalog& catalog,
                                                           const std::string& now,
-                                                          const PolicySet* set) {
+                                                          const PolicySet* set, ViewStore store) {
   return Load([&](catalog::ViewSink& sink) { return catalog.ReadGovernanceViews(now, sink); },
-              set);
+              set, store == ViewStore::kWarm ? catalog.home().root() : "");
 }
 
 Result<std::unique_ptr<Evaluator>> Evaluator::FromGate(catalog::ApplyGateContext& context,
                                                        const std::string& now,
                                                        const PolicySet* set) {
   return Load([&](catalog::ViewSink& sink) { return context.ReadViews(now, sink); }, set);
+}
+
+void Evaluator::DropWarm(const catalog::Catalog& catalog) {
+  internal::DropKept(catalog.home().root());
 }
 
 Result<std::unique_ptr<Evaluator>> Evaluator::Empty() {

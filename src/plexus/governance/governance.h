@@ -99,6 +99,11 @@ struct Evaluation {
   Standing mesh;
   double load_ms = 0;  ///< loading the views
   double run_ms = 0;   ///< running the policies
+  /// Where the views were: "warm" (the home's, kept by this process and brought up to date),
+  /// or "memory" (loaded whole; with why when warm views were asked for but could not be used).
+  std::string store;
+  /// The views exported or computed for it, in name order (warm: those that changed).
+  std::vector<std::string> refreshed;
 
   /// Violations of severity block that no exemption covers.
   int64_t Blocking() const { return mesh.block; }
@@ -117,20 +122,38 @@ Status LoadViews(const std::function<Status(catalog::ViewSink&)>& read, engine::
                  const std::set<std::string>& only = {},
                  const std::vector<engine::Connection*>& helpers = {});
 
-/// Runs policies over the catalog's views, loaded once into an in-memory DuckDB.
+/// Where an Evaluator keeps the views.
+enum class ViewStore {
+  /// A new in-memory database, every view loaded (a one-shot command).
+  kMemory,
+  /// The home's warm views: an in-memory database this process keeps between evaluations
+  /// (plexus serve), holding each view's table and the catalog version it was made from; an
+  /// evaluation re-exports only the views whose catalog tables changed since (and those that
+  /// read the evaluation's time). While another evaluation of the process holds them, or after
+  /// any error while refreshing them, an evaluation falls back to kMemory.
+  kWarm,
+};
+
+/// Runs policies over the catalog's views, held in a hardened DuckDB (ViewStore).
 class Evaluator {
  public:
   ~Evaluator();
   /// The catalog's views at `now` (ISO 8601). With `set`, only the views its enabled policies
   /// read (and those they are computed from): it can then evaluate those policies only, and
-  /// refuses others that read a view it did not load.
+  /// refuses others that read a view it did not load. kWarm holds the home's warm views until
+  /// destroyed.
   static Result<std::unique_ptr<Evaluator>> FromCatalog(const catalog::Catalog& catalog,
                                                         const std::string& now,
-                                                        const PolicySet* set = nullptr);
-  /// The views as an apply being gated would leave them (`set` as in FromCatalog).
+                                                        const PolicySet* set = nullptr,
+                                                        ViewStore store = ViewStore::kMemory);
+  /// The views as an apply being gated would leave them (`set` as in FromCatalog), in memory:
+  /// the apply's transaction may still roll back.
   static Result<std::unique_ptr<Evaluator>> FromGate(catalog::ApplyGateContext& context,
                                                      const std::string& now,
                                                      const PolicySet* set = nullptr);
+  /// Drops the warm views this process keeps for `catalog`'s home (the next kWarm evaluation
+  /// loads every view); one an evaluation holds is kept by it.
+  static void DropWarm(const catalog::Catalog& catalog);
   /// The views, empty: enough to check policies' SQL (plexus validate).
   static Result<std::unique_ptr<Evaluator>> Empty();
 
@@ -150,9 +173,11 @@ class Evaluator {
   struct State;  ///< evaluator_internal.h
 
  private:
-  /// A new in-memory database holding the views `read` exports (those `set` reads, when given).
+  /// The views `read` exports (those `set` reads, when given) in the warm views of the home at
+  /// `warm` (its root), or, when empty or they cannot be used, in a new in-memory database.
   static Result<std::unique_ptr<Evaluator>> Load(
-      const std::function<Status(catalog::ViewSink&)>& read, const PolicySet* set);
+      const std::function<Status(catalog::ViewSink&)>& read, const PolicySet* set,
+      const std::string& warm = "");
   explicit Evaluator(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
@@ -167,9 +192,11 @@ catalog::ApplyGate MakeApplyGate(const PolicySet& set, const std::string& actor,
 
 /// Evaluates the applied policies (Catalog::GovernancePolicies) now and records the evaluation
 /// (trigger: schedule, report...; empty: not recorded). `set` (may be null) receives the
-/// policies. kNotFound when nothing was ever applied with governance.
+/// policies. kNotFound when nothing was ever applied with governance. `store`: kWarm in a
+/// process that evaluates again and again (plexus serve).
 Result<Evaluation> EvaluateApplied(catalog::Catalog& catalog, const std::string& trigger,
-                                   const std::string& actor, PolicySet* set = nullptr);
+                                   const std::string& actor, PolicySet* set = nullptr,
+                                   ViewStore store = ViewStore::kMemory);
 
 /// The report of an evaluation with the trend of the evaluations before it (newest first):
 /// JSON (scores per domain and per policy, violations), a text table and an HTML page.
@@ -180,7 +207,8 @@ std::string ReportText(const nlohmann::json& report);
 /// `principal` may see, with the trend of the 30 evaluations before: what `plexus governance
 /// report` prints and GET /api/v1/governance/report answers.
 Result<nlohmann::json> EvaluateReport(catalog::Catalog& catalog, const std::string& trigger,
-                                      const access::Principal& principal);
+                                      const access::Principal& principal,
+                                      ViewStore store = ViewStore::kMemory);
 /// Leaves in the report only the violations `principal` may see: all for mesh admins, those of
 /// the domains it belongs to for the others (scores stay: they name no product).
 void RestrictReport(nlohmann::json& report, const access::Principal& principal);

@@ -113,7 +113,8 @@ catalog::ApplyGate MakeApplyGate(const PolicySet& set, const std::string& actor,
 }
 
 Result<Evaluation> EvaluateApplied(catalog::Catalog& catalog, const std::string& trigger,
-                                   const std::string& actor, PolicySet* set_out) {
+                                   const std::string& actor, PolicySet* set_out,
+                                   ViewStore store) {
   PLEXUS_ASSIGN_OR_RETURN(std::string stored, catalog.GovernancePolicies());
   if (stored.empty()) {
     return NotFound("no policies were applied yet: run plexus apply");
@@ -122,8 +123,9 @@ Result<Evaluation> EvaluateApplied(catalog::Catalog& catalog, const std::string&
   if (parsed.is_discarded()) return Internal("the catalog's stored policies are not JSON");
   PLEXUS_ASSIGN_OR_RETURN(PolicySet set, PolicySet::FromJson(parsed));
   std::string now = catalog::NowUtc();
-  PLEXUS_ASSIGN_OR_RETURN(auto evaluator, Evaluator::FromCatalog(catalog, now, &set));
+  PLEXUS_ASSIGN_OR_RETURN(auto evaluator, Evaluator::FromCatalog(catalog, now, &set, store));
   PLEXUS_ASSIGN_OR_RETURN(Evaluation evaluation, evaluator->Evaluate(set, now));
+  evaluator.reset();  // warm views go back for the next evaluation before the record is written
   if (!trigger.empty()) {
     PLEXUS_RETURN_IF_ERROR(
         catalog.RecordGovernanceEvaluation(evaluation.ToRecord(trigger, actor)).status());
@@ -193,11 +195,11 @@ json ReportJson(const Evaluation& evaluation, const PolicySet& set,
 }
 
 Result<json> EvaluateReport(catalog::Catalog& catalog, const std::string& trigger,
-                            const access::Principal& principal) {
+                            const access::Principal& principal, ViewStore store) {
   PLEXUS_ASSIGN_OR_RETURN(auto history, catalog.ListGovernanceEvaluations(30));
   PolicySet set;
   PLEXUS_ASSIGN_OR_RETURN(Evaluation evaluation,
-                          EvaluateApplied(catalog, trigger, principal.name, &set));
+                          EvaluateApplied(catalog, trigger, principal.name, &set, store));
   json report = ReportJson(evaluation, set, history);
   RestrictReport(report, principal);
   return report;

@@ -41,6 +41,7 @@ std::vector<Type> ColumnTypes(const catalog::GovernanceView& view) {
 /// What the export hands the loading thread: a view begins, a full chunk of its rows, or it
 /// ends.
 struct Handover {
+  bool planned = false;  ///< the views to make are known (ChunkFiller::Chosen)
   const catalog::GovernanceView* begin = nullptr;  ///< set: a view starts (no rows)
   const catalog::GovernanceView* end = nullptr;    ///< set: the view ends (no rows)
   const catalog::GovernanceView* view = nullptr;   ///< the rows' view
@@ -123,12 +124,27 @@ class HandoverQueue {
 /// which only stores them.
 class ChunkFiller : public catalog::ViewSink {
  public:
-  ChunkFiller(const std::set<std::string>& only, HandoverQueue& queue)
-      : only_(only), queue_(queue) {}
+  ChunkFiller(const internal::LoadPlan& plan, HandoverQueue& queue)
+      : plan_(plan), only_(plan.only), all_(plan.only.empty()), queue_(queue) {}
+
+  /// With a plan that chooses, the views to make are chosen here, in the export's transaction;
+  /// the loading thread hears of it (Handover::planned) before the first view.
+  Status Versions(const std::map<std::string, std::string>& versions) override {
+    if (plan_.choose) {
+      PLEXUS_ASSIGN_OR_RETURN(only_, plan_.choose(versions));
+      all_ = false;
+    }
+    Handover planned;
+    planned.planned = true;
+    queue_.Push(std::move(planned));
+    return Status::OK();
+  }
 
   bool Wants(const catalog::GovernanceView& view) const override {
-    return only_.empty() || only_.count(view.name) != 0;
+    return all_ || only_.count(view.name) != 0;
   }
+  /// The views to make (empty: all of them); known once Handover::planned is popped.
+  const std::set<std::string>& Chosen() const { return only_; }
 
   Status BeginView(const catalog::GovernanceView& view) override {
     view_ = &view;
@@ -262,7 +278,9 @@ class ChunkFiller : public catalog::ViewSink {
     return true;
   }
 
-  const std::set<std::string>& only_;
+  const internal::LoadPlan& plan_;
+  std::set<std::string> only_;
+  bool all_;
   HandoverQueue& queue_;
   const catalog::GovernanceView* view_ = nullptr;
   std::vector<Type> types_;
@@ -459,12 +477,14 @@ Status LoadView(engine::ChunkTables& tables, HandoverQueue& queue,
 }
 
 /// The computed views not made while loading, then the internal tables they were computed
-/// from are dropped.
+/// from are dropped (unless the plan keeps them).
 Status Finish(engine::Connection& conn, const std::vector<engine::Connection*>& helpers,
-              std::vector<const catalog::GovernanceView*> left, const ChunkFiller& filler) {
+              std::vector<const catalog::GovernanceView*> left, const ChunkFiller& filler,
+              bool keep_internal) {
   std::vector<engine::Connection*> conns = {&conn};
   conns.insert(conns.end(), helpers.begin(), helpers.end());
   PLEXUS_RETURN_IF_ERROR(Derive(conns, std::move(left)));
+  if (keep_internal) return Status::OK();
   for (const auto& view : catalog::GovernanceViews()) {
     if (view.internal && filler.Wants(view)) {
       PLEXUS_RETURN_IF_ERROR(conn.Execute("DROP TABLE " + engine::QuoteIdentifier(view.name)));
@@ -478,30 +498,54 @@ Status Finish(engine::Connection& conn, const std::vector<engine::Connection*>& 
 Status LoadViews(const std::function<Status(catalog::ViewSink&)>& read, engine::Connection& conn,
                  const std::set<std::string>& only,
                  const std::vector<engine::Connection*>& helpers) {
+  internal::LoadPlan plan;
+  plan.only = only;
+  return internal::LoadViews(read, conn, plan, helpers);
+}
+
+namespace internal {
+
+Status LoadViews(const std::function<Status(catalog::ViewSink&)>& read, engine::Connection& conn,
+                 const LoadPlan& plan, const std::vector<engine::Connection*>& helpers) {
   // The export (SQLite) fills DuckDB chunks on its own thread while this one stores them: on
   // two cores the load takes about as long as the slower of the two.
   HandoverQueue queue;
-  ChunkFiller filler(only, queue);
+  ChunkFiller filler(plan, queue);
   std::thread producer([&] { queue.Finish(read(filler)); });
-  EarlyDerive early(helpers.empty() ? nullptr : helpers[0], filler);
   auto tables = engine::ChunkTables::Make(conn);
   Status loaded = tables.status();
   if (!loaded.ok()) queue.Abandon();
+  // Once the views to make are known (the export says so first; a reader that does not is
+  // taken to make them all): the plan's step before, then the computed views as they can be.
+  std::optional<EarlyDerive> early;
+  auto start = [&] {
+    if (early || !loaded.ok()) return;
+    if (plan.before) loaded = plan.before(filler.Chosen());
+    early.emplace(helpers.empty() ? nullptr : helpers[0], filler);
+    if (!loaded.ok()) queue.Abandon();
+  };
   while (auto item = queue.Pop()) {
-    if (!loaded.ok() || item->begin == nullptr) continue;  // after an error: drained
+    if (!loaded.ok()) continue;  // after an error: drained
+    if (item->planned) start();
+    if (!loaded.ok() || item->begin == nullptr) continue;
+    start();
     loaded = LoadView(**tables, queue, *item->begin);
     if (loaded.ok()) {
-      early.Done(item->begin->name);
+      early->Done(item->begin->name);
     } else {
       queue.Abandon();
     }
   }
   producer.join();
-  auto left = early.Stop();
   PLEXUS_RETURN_IF_ERROR(loaded);
   PLEXUS_RETURN_IF_ERROR(queue.status());
+  start();
+  PLEXUS_RETURN_IF_ERROR(loaded);
+  auto left = early->Stop();
   PLEXUS_RETURN_IF_ERROR(left.status());
-  return Finish(conn, helpers, std::move(left).value(), filler);
+  return Finish(conn, helpers, std::move(left).value(), filler, plan.keep_internal);
 }
+
+}  // namespace internal
 
 }  // namespace plexus::governance

@@ -26,7 +26,8 @@ namespace {
 /// (the query service reloads its policy when the catalog's generation moves). A failure is
 /// logged and the server carries on.
 void EvaluateGovernance(catalog::Catalog& catalog, access::QueryService& queries) {
-  auto evaluation = governance::EvaluateApplied(catalog, "schedule", "plexus serve");
+  auto evaluation = governance::EvaluateApplied(catalog, "schedule", "plexus serve", nullptr,
+                                                governance::ViewStore::kWarm);
   if (!evaluation.ok()) {
     if (evaluation.status().code() != StatusCode::kNotFound) {
       observe::Log(observe::LogLevel::kError, "governance.evaluation_failed",
