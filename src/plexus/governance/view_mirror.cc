@@ -25,8 +25,10 @@ struct Kept {
 };
 
 Kept& TheKept() {
-  static Kept kept;
-  return kept;
+  // Never destroyed: a database still kept at exit is not closed during static destruction,
+  // after DuckDB's own statics may be gone.
+  static Kept* kept = new Kept;
+  return *kept;
 }
 
 /// mirror_versions as stored: view -> version.
