@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <tuple>
 
 #include "plexus/access/masks.h"
 #include "plexus/common/text.h"
@@ -38,9 +39,13 @@ Status UnknownPort(const TableName& name) {
   return NotFound("unknown data product port " + name.ToString() + " (see plexus products)");
 }
 
-/// One port major, as the column cache keys it.
+/// One port major, as the column cache and a refresh's publications key it.
+std::string PortKey(const std::string& product_id, const std::string& port, int major) {
+  return product_id + '\x1f' + port + '\x1f' + std::to_string(major);
+}
+
 std::string PortKey(const catalog::OutputPortRecord& port) {
-  return port.product_id + '\x1f' + port.name + '\x1f' + std::to_string(port.major);
+  return PortKey(port.product_id, port.name, port.major);
 }
 
 }  // namespace
@@ -113,11 +118,20 @@ AccessPolicy::AccessPolicy(std::vector<catalog::OutputPortRecord> ports,
                            std::map<std::string, std::string> quarantined,
                            std::shared_ptr<ColumnCache> columns)
     : salt_(std::move(salt)), quarantined_(std::move(quarantined)), columns_(std::move(columns)) {
-  for (auto& port : ports) ports_[AsciiLower(port.SqlName())].push_back(std::move(port));
-  for (auto& [name, majors] : ports_) {
+  PortMap by_name;
+  for (auto& port : ports) {
+    if (columns_->catalog == nullptr) {  // given with their columns: those are the cache
+      columns_->by_port[PortKey(port)] =
+          std::make_shared<const std::vector<catalog::ColumnRecord>>(std::move(port.columns));
+      port.columns.clear();
+    }
+    by_name[AsciiLower(port.SqlName())].push_back(std::move(port));
+  }
+  for (auto& [name, majors] : by_name) {
     std::sort(majors.begin(), majors.end(),
               [](const auto& a, const auto& b) { return a.major > b.major; });
   }
+  ports_ = std::make_shared<const PortMap>(std::move(by_name));
   for (auto& grant : grants) grants_[grant.target].push_back(std::move(grant));
 }
 
@@ -125,20 +139,61 @@ AccessPolicy::AccessPolicy(std::vector<catalog::OutputPortRecord> ports,
                            std::vector<catalog::GrantRecord> grants, std::string salt,
                            std::map<std::string, std::string> quarantined)
     : AccessPolicy(std::move(ports), std::move(grants), std::move(salt), std::move(quarantined),
-                   std::make_shared<ColumnCache>()) {
-  for (auto& [name, majors] : ports_) {
-    for (auto& port : majors) {
-      columns_->by_port[PortKey(port)] =
-          std::make_shared<const std::vector<catalog::ColumnRecord>>(std::move(port.columns));
-      port.columns.clear();
-    }
+                   std::make_shared<ColumnCache>()) {}
+
+namespace {
+/// Orders publications and ports alike: by product id, port name, major.
+struct ByPort {
+  static auto Key(const catalog::PortPublication& p) {
+    return std::tie(p.product_id, p.port, p.major);
   }
+  static auto Key(const catalog::OutputPortRecord& p) {
+    return std::tie(p.product_id, p.name, p.major);
+  }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    return Key(a) < Key(b);
+  }
+};
+}  // namespace
+
+AccessPolicy::AccessPolicy(const AccessPolicy& previous,
+                           catalog::PublicationListing publications)
+    : ports_(previous.ports_),
+      grants_(previous.grants_),
+      salt_(previous.salt_),
+      quarantined_(previous.quarantined_),
+      columns_(previous.columns_),
+      access_generation_(previous.access_generation_) {
+  auto& sorted = publications.publications;  // by SQLite's byte order, std::string's too
+  if (!std::is_sorted(sorted.begin(), sorted.end(), ByPort())) {
+    std::sort(sorted.begin(), sorted.end(), ByPort());
+  }
+  publications_ = std::make_shared<const std::vector<catalog::PortPublication>>(
+      std::move(publications.publications));
+}
+
+int64_t AccessPolicy::PublishedRows(const catalog::OutputPortRecord& port) const {
+  if (publications_ == nullptr) return port.rows;
+  auto at = std::lower_bound(publications_->begin(), publications_->end(), port, ByPort());
+  if (at == publications_->end() || ByPort()(port, *at)) return -1;
+  return at->rows;
 }
 
 AccessPolicy::~AccessPolicy() = default;
 
 Result<std::shared_ptr<const AccessPolicy>> AccessPolicy::Load(const catalog::Catalog& catalog,
                                                                const AccessPolicy* previous) {
+  if (previous != nullptr && previous->columns_->catalog == &catalog) {
+    // Only publications changed (a run, a CDC micro-batch): the counters of everything else
+    // the policy holds are those of its listing. Any other change reads everything again.
+    PLEXUS_ASSIGN_OR_RETURN(auto publications, catalog.ListPublications());
+    if (publications.access_generation == previous->access_generation_ &&
+        publications.columns_generation == previous->columns_->generation) {
+      return std::shared_ptr<const AccessPolicy>(
+          new AccessPolicy(*previous, std::move(publications)));
+    }
+  }
   PLEXUS_ASSIGN_OR_RETURN(catalog::PortListing listing, catalog.ListOutputPortSummaries());
   // Every grant not revoked; expiry is judged per decision, so an expired grant stops at once.
   PLEXUS_ASSIGN_OR_RETURN(auto grants, catalog.ListGrants("", "", ""));
@@ -156,9 +211,13 @@ Result<std::shared_ptr<const AccessPolicy>> AccessPolicy::Load(const catalog::Ca
     columns->catalog = &catalog;
     columns->generation = listing.columns_generation;
   }
-  return std::shared_ptr<const AccessPolicy>(
+  auto policy = std::shared_ptr<AccessPolicy>(
       new AccessPolicy(std::move(listing.ports), std::move(grants), std::move(salt),
                        std::move(quarantined), std::move(columns)));
+  // Grants, salt and quarantines were read after the listing: a change in between moved the
+  // counter past this value, so the next load reads everything again (never keeps a stale one).
+  policy->access_generation_ = listing.access_generation;
+  return std::shared_ptr<const AccessPolicy>(std::move(policy));
 }
 
 Result<std::shared_ptr<const std::vector<catalog::ColumnRecord>>> AccessPolicy::Columns(
@@ -367,7 +426,7 @@ Result<ResolvedRelation> PrincipalResolver::Resolve(const TableName& name) const
                                          std::to_string(newest.major) + ") instead"
                                    : std::string()));
   }
-  if (chosen->rows < 0) {
+  if (policy_->PublishedRows(*chosen) < 0) {
     return FailedPrecondition(name.ToString() +
                               " has no published data yet: run its pipeline (plexus run " +
                               chosen->domain + "." + chosen->product + ")");

@@ -19,7 +19,8 @@
 // Anything unexpected denies.
 //
 // What it reads: Load lists the ports without their columns, the grants (indexed by target),
-// the salt and the quarantines; a port's columns (its masks) are read from the catalog the
+// the salt and the quarantines (after a mere publication, only the publications, over the
+// previous policy); a port's columns (its masks) are read from the catalog the
 // first time a decision needs them and kept (Columns). They are those of the listing's
 // snapshot: the catalog's columns generation is read with the listing and again with each
 // port's columns, and a port whose columns changed since is refused, never mixed in.
@@ -79,15 +80,19 @@ class AccessPolicy {
   /// products governance quarantines from `catalog`, which must outlive the policy (Columns
   /// reads from it). `previous` (may be null), a policy loaded from the same catalog: the
   /// columns it has read are shared when no column changed since (a publication, a run or a
-  /// CDC micro-batch changes no column).
+  /// CDC micro-batch changes no column); when nothing but publications changed since (the
+  /// catalog's access and columns generations have not moved), its ports, grants, salt and
+  /// quarantines are kept and only the publications are read again.
   static Result<std::shared_ptr<const AccessPolicy>> Load(const catalog::Catalog& catalog,
                                                           const AccessPolicy* previous = nullptr);
 
+  using PortMap = std::map<std::string, std::vector<catalog::OutputPortRecord>>;
   /// The ports (all majors) by lower-case domain.product.port, newest major first, without
-  /// their columns (Columns has them).
-  const std::map<std::string, std::vector<catalog::OutputPortRecord>>& ports() const {
-    return ports_;
-  }
+  /// their columns (Columns has them). Their rows and published_at are those of the listing,
+  /// which a later policy may share: PublishedRows has the policy's own.
+  const PortMap& ports() const { return *ports_; }
+  /// The rows `port` last published, as of this policy; -1 when it never published.
+  int64_t PublishedRows(const catalog::OutputPortRecord& port) const;
   /// The columns of `port` (by product id, name and major) as of the policy's listing, read
   /// from the catalog on first use and kept. Any thread. Fails, so whatever needed them is
   /// refused, when the catalog cannot be read, when the port's columns changed since the
@@ -129,16 +134,24 @@ class AccessPolicy {
                std::vector<catalog::GrantRecord> grants, std::string salt,
                std::map<std::string, std::string> quarantined,
                std::shared_ptr<ColumnCache> columns);
+  /// `previous`'s ports (shared) with `publications` over them, everything else kept: the
+  /// listing must be of `previous`'s access and columns generations.
+  AccessPolicy(const AccessPolicy& previous, catalog::PublicationListing publications);
   bool HasGrant(const Principal& principal, const catalog::OutputPortRecord& port,
                 const std::string& now, std::string* grant_expiry) const;
 
-  std::map<std::string, std::vector<catalog::OutputPortRecord>> ports_;
+  std::shared_ptr<const PortMap> ports_;  ///< shared with later policies of the same ports
+  /// Null: the ports' own publications are current. Else every publication since, sorted by
+  /// product id, port and major (a refresh after publications only).
+  std::shared_ptr<const std::vector<catalog::PortPublication>> publications_;
   /// Active or not (expiry is judged per decision), by target (lower-case domain.product or
   /// domain.product.port).
   std::unordered_map<std::string, std::vector<catalog::GrantRecord>> grants_;
   std::string salt_;
   std::map<std::string, std::string> quarantined_;
   std::shared_ptr<ColumnCache> columns_;  ///< shared with later policies of the same columns
+  /// The catalog's access generation when the ports were listed; -1: built from records.
+  int64_t access_generation_ = -1;
 };
 
 /// Resolves the port names a principal may read (PortResolver's naming and version rules),

@@ -1,7 +1,8 @@
 // AccessPolicy over a real catalog (the shop mesh of catalog_test_util.h): a port's columns are
 // read when a decision first needs them, masks and row filters still apply, a catalog that
 // cannot give the columns refuses the statement, and a policy never serves columns of a later
-// apply than its listing. Grants are found by target.
+// apply than its listing. Grants are found by target. A load after publications alone reads
+// only them; after anything else (a grant revoked, a quarantine), everything.
 #include "plexus/access/access_policy.h"
 
 #include <gtest/gtest.h>
@@ -181,6 +182,63 @@ TEST_F(AccessPolicyTest, APublicationKeepsTheColumnsAlreadyRead) {
   EXPECT_NE(secured->secured_select.find("sha256"), std::string::npos);
   auto alone = Orders(Load(), erin_);  // without `first`, the columns must be read: refused
   EXPECT_FALSE(alone.ok());
+}
+
+TEST_F(AccessPolicyTest, APublicationAloneIsReadWithoutListingThePortsAgain) {
+  auto raw = OpenRaw(home_);
+  ASSERT_EQ(Exec(raw, "DELETE FROM publications WHERE port = 'orders'"), "");
+  auto first = Load();
+  ASSERT_NE(first, nullptr);
+  ExpectRefused(Orders(first, carol_), StatusCode::kFailedPrecondition,
+                "has no published data yet");
+  Publish(first->ports().at("sales.orders.orders").front());  // a run, a CDC micro-batch
+  // Only the publications are read: a catalog whose ports cannot be listed still refreshes.
+  ASSERT_EQ(Exec(raw, "ALTER TABLE output_ports RENAME TO output_ports_away"), "");
+  auto next = Load(first.get());
+  ASSERT_EQ(Exec(raw, "ALTER TABLE output_ports_away RENAME TO output_ports"), "");
+  ASSERT_NE(next, nullptr);
+  auto published = Orders(next, carol_);
+  ASSERT_TRUE(published.ok()) << published.status().ToString();
+  EXPECT_EQ(next->PublishedRows(next->ports().at("sales.orders.orders").front()), 3);
+  ExpectRefused(Orders(first, carol_), StatusCode::kFailedPrecondition,  // policies immutable
+                "has no published data yet");
+  // A publication removed (its port dropped in the same change or not) is seen as well.
+  ASSERT_EQ(Exec(raw, "DELETE FROM publications WHERE port = 'orders'"), "");
+  ExpectRefused(Orders(Load(next.get()), carol_), StatusCode::kFailedPrecondition,
+                "has no published data yet");
+}
+
+TEST_F(AccessPolicyTest, ARevokedGrantOrAQuarantineAmongPublicationsTakesEffectAtOnce) {
+  auto raw = OpenRaw(home_);
+  ASSERT_EQ(Exec(raw, "UPDATE output_ports SET visibility = 'restricted' WHERE name = 'orders'"),
+            "");
+  catalog::GrantRecord grant;
+  grant.grantee = "analysts";
+  grant.grantee_kind = "group";
+  grant.target = "sales.orders";
+  grant.purpose = "churn model";
+  auto id = catalog_->CreateGrant(grant, "Carol");
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  catalog::PrincipalRecord record = User("erin");
+  record.attributes["region"] = "EU";
+  record.groups = {"analysts"};
+  Principal analyst = PrincipalFrom(record);
+  auto first = Load();
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(Orders(first, analyst).ok());
+  const auto& port = first->ports().at("sales.orders.orders").front();
+  Publish(port);
+  ASSERT_TRUE(catalog_->RevokeGrant(*id, "Carol").ok());
+  Publish(port);
+  auto revoked = Load(first.get());
+  ASSERT_NE(revoked, nullptr);
+  ExpectRefused(Orders(revoked, analyst), StatusCode::kPermissionDenied, "it is restricted");
+  ASSERT_EQ(Exec(raw, "INSERT INTO governance_quarantine VALUES ('sales.orders', 'x: y')"), "");
+  Publish(port);
+  auto quarantined = Load(revoked.get());
+  ASSERT_NE(quarantined, nullptr);
+  ASSERT_NE(quarantined->Quarantined("sales.orders"), nullptr);
+  EXPECT_EQ(*quarantined->Quarantined("sales.orders"), "x: y");
 }
 
 // ---- a policy from records: grants by target -----------------------------------------------

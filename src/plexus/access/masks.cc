@@ -202,23 +202,36 @@ Result<std::string> SecuredSelect(std::string_view catalog, std::string_view sch
   if (columns.empty()) return InvalidArgument("a secured relation needs at least one column");
   std::string filter(Trim(row_filter));
   if (!filter.empty()) PLEXUS_RETURN_IF_ERROR(CheckSqlFragment(filter, "the row filter"));
+  std::string table_sql = engine::QuoteIdentifier(catalog) + "." +
+                          engine::QuoteIdentifier(schema) + "." + engine::QuoteIdentifier(table);
   std::string sql = "SELECT ";
+  std::string raw_columns;  // the inner projection's list, with a row filter
   for (size_t i = 0; i < columns.size(); ++i) {
     const ColumnView &column = columns[i];
-    std::string value = engine::QuoteIdentifier(column.name);
+    std::string name = engine::QuoteIdentifier(column.name);
+    if (!filter.empty() && Upper(column.name) == Upper(kRowVisibleColumn)) {
+      return InvalidArgument("a column of a port with a row filter may not be named " +
+                             std::string(kRowVisibleColumn) + " (the filter's guard uses it)");
+    }
+    std::string value = name;
     if (!Trim(column.mask).empty()) {
       PLEXUS_ASSIGN_OR_RETURN(value,
                               MaskExpression(column.mask, column.name, column.engine_type, salt));
     }
     // Guarded per column: a hidden row reaches no expression of the query,
     // however the optimizer orders the filters.
-    if (!filter.empty()) value = "CASE WHEN (" + filter + ") THEN " + value + " END";
-    sql += (i == 0 ? "" : ", ") + value + " AS " + engine::QuoteIdentifier(column.name);
+    if (!filter.empty()) {
+      value = "CASE WHEN " + std::string(kRowVisibleColumn) + " THEN " + value + " END";
+    }
+    sql += (i == 0 ? "" : ", ") + value + " AS " + name;
+    raw_columns += name + ", ";
   }
-  sql += " FROM " + engine::QuoteIdentifier(catalog) + "." + engine::QuoteIdentifier(schema) + "." +
-         engine::QuoteIdentifier(table);
-  if (!filter.empty()) sql += " WHERE (" + filter + ")";
-  return sql;
+  if (filter.empty()) return sql + " FROM " + table_sql;
+  // The filter is written once, as a column of an inner projection that every guard and the
+  // WHERE read: DuckDB binds and optimizes each copy of an expression again.
+  return sql + " FROM (SELECT " + raw_columns + "(" + filter + ") AS " +
+         std::string(kRowVisibleColumn) + " FROM " + table_sql + ") WHERE " +
+         std::string(kRowVisibleColumn);
 }
 
 }  // namespace plexus::access

@@ -9,9 +9,10 @@
 //   PLEXUS_ASSIGN_OR_RETURN(std::string select,
 //       SecuredSelect("plx_customers", "main", "customers__customers__v1", columns,
 //                     "country = principal_attr('country')", salt));
-//   // SELECT CASE WHEN (country = ...) THEN "customer_id" END AS "customer_id",
-//   //        CASE WHEN (country = ...) THEN sha256(...) END AS "email"
-//   // FROM "plx_customers"."main"."customers__customers__v1" WHERE (country = ...)
+//   // SELECT CASE WHEN plx_row_visible THEN "customer_id" END AS "customer_id",
+//   //        CASE WHEN plx_row_visible THEN sha256(...) END AS "email"
+//   // FROM (SELECT "customer_id", "email", (country = ...) AS plx_row_visible
+//   //       FROM "plx_customers"."main"."customers__customers__v1") WHERE plx_row_visible
 //
 // Mask specs (case-insensitive): redact, hash, partial(N), null, year, sql(EXPR) where EXPR
 // names the column as {column}.
@@ -53,10 +54,16 @@ Status CheckSqlFragment(std::string_view text, std::string_view what);
 Result<std::string> MaskExpression(std::string_view mask, std::string_view column,
                                    std::string_view engine_type, std::string_view salt);
 
+/// The column of a secured SELECT's inner projection that holds the row filter's verdict.
+inline constexpr std::string_view kRowVisibleColumn = "plx_row_visible";
+
 /// SELECT of every column (masked where `mask` is set, under its own name) FROM the table,
-/// WHERE the row filter holds (when not empty). With a row filter, each column is also
-/// guarded by CASE WHEN (filter) THEN ... END, so an expression the optimizer evaluates before
-/// the filter (a pushed-down predicate, a CAST that fails) never sees a hidden row's value.
+/// WHERE the row filter holds (when not empty). With a row filter, the table is read through
+/// an inner projection of its columns (unmasked) and the filter once, as kRowVisibleColumn;
+/// the SELECT keeps the rows where it is true and guards each column by CASE WHEN
+/// kRowVisibleColumn THEN ... END, so an expression the optimizer evaluates before the filter
+/// (a pushed-down predicate, a CAST that fails) never sees a hidden row's value. A port with a
+/// row filter and a column of that name is kInvalidArgument.
 Result<std::string> SecuredSelect(std::string_view catalog, std::string_view schema,
                                   std::string_view table, const std::vector<ColumnView>& columns,
                                   std::string_view row_filter, std::string_view salt);

@@ -151,14 +151,25 @@ TEST(SecuredSelectTest, WritesGuardedColumnsAndTheFilter) {
       SecuredSelect("plx_c", "main", "t", {{"id", "BIGINT", ""}, {"e", "VARCHAR", "hash"}},
                     "region = 'EU'", "s'alt");
   ASSERT_TRUE(select.ok()) << select.status().ToString();
+  // The filter once, in an inner projection of the raw columns; every column guarded by it.
   EXPECT_EQ(*select,
-            "SELECT CASE WHEN (region = 'EU') THEN \"id\" END AS \"id\", "
-            "CASE WHEN (region = 'EU') THEN sha256('s''alt' || CAST(\"e\" AS "
+            "SELECT CASE WHEN plx_row_visible THEN \"id\" END AS \"id\", "
+            "CASE WHEN plx_row_visible THEN sha256('s''alt' || CAST(\"e\" AS "
             "VARCHAR)) END AS \"e\" "
-            "FROM \"plx_c\".\"main\".\"t\" WHERE (region = 'EU')");
+            "FROM (SELECT \"id\", \"e\", (region = 'EU') AS plx_row_visible "
+            "FROM \"plx_c\".\"main\".\"t\") WHERE plx_row_visible");
   auto plain = SecuredSelect("plx_c", "main", "t", {{"id", "BIGINT", ""}}, "", "s");
   ASSERT_TRUE(plain.ok());
   EXPECT_EQ(*plain, "SELECT \"id\" AS \"id\" FROM \"plx_c\".\"main\".\"t\"");
+}
+
+TEST(SecuredSelectTest, RefusesAColumnNamedLikeTheFiltersVerdictOnlyWithAFilter) {
+  std::vector<ColumnView> columns = {{"id", "BIGINT", ""}, {"PLX_Row_Visible", "BOOLEAN", ""}};
+  auto filtered = SecuredSelect("c", "s", "t", columns, "id > 0", "x");
+  EXPECT_EQ(filtered.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(filtered.status().message().find("plx_row_visible"), std::string::npos)
+      << filtered.status().message();
+  EXPECT_TRUE(SecuredSelect("c", "s", "t", columns, "", "x").ok());
 }
 
 TEST(SecuredSelectTest, RefusesFragmentsThatLeaveTheirBrackets) {

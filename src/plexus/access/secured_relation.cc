@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "plexus/access/predicate_copy.h"
 #include "plexus/engine/sql_parse.h"
@@ -213,6 +214,41 @@ bool IsPlainSelectList(const Json &node) {
          StringAt(node, "aggregate_handling") == "STANDARD_HANDLING";
 }
 
+// The SELECT node a secured SELECT reads FROM when it has a row filter (masks.h: its columns and
+// the filter's verdict); null otherwise.
+const Json *InnerSelect(const Json &node) {
+  auto from = node.find("from_table");
+  if (from == node.end() || !from->is_object() || StringAt(*from, "type") != "SUBQUERY") {
+    return nullptr;
+  }
+  auto subquery = from->find("subquery");
+  if (subquery == from->end() || !subquery->is_object()) return nullptr;
+  auto inner = subquery->find("node");
+  if (inner == subquery->end() || StringAt(*inner, "type") != "SELECT_NODE") return nullptr;
+  return &*inner;
+}
+
+Json *InnerSelect(Json &node) { return const_cast<Json *>(InnerSelect(std::as_const(node))); }
+
+// Drops from `node`'s inner projection the columns nothing of `node` names. Never one that is
+// named: a name missing there would bind to the user's query.
+void TrimInnerSelect(Json &node) {
+  Json *inner = InnerSelect(node);
+  if (inner == nullptr || !IsPlainSelectList(*inner)) return;
+  std::vector<std::string> named;
+  AddColumnNames(node["select_list"], named);
+  if (auto where = node.find("where_clause"); where != node.end()) AddColumnNames(*where, named);
+  SortUnique(named);
+  Json &list = (*inner)["select_list"];
+  if (!list.is_array()) return;
+  Json kept = Json::array();
+  for (Json &expression : list) {
+    std::string name = ProjectedName(expression);
+    if (name.empty() || Contains(named, name)) kept.push_back(std::move(expression));
+  }
+  if (!kept.empty()) list = std::move(kept);
+}
+
 }  // namespace
 
 ReachableColumns FindReachableColumns(const Json &statement) {
@@ -246,19 +282,24 @@ std::vector<size_t> ReachableEntries(const Json &node, const ReachableColumns &r
 
 std::vector<std::string> SecuredColumnNames(const Json &node) {
   std::vector<std::string> names;
-  auto select_list = node.find("select_list");
-  if (node.value("type", std::string()) != "SELECT_NODE" || select_list == node.end() ||
-      !select_list->is_array()) {
-    return names;
-  }
-  for (const Json &expression : *select_list) {
-    std::string alias = expression.value("alias", std::string());
-    if (!alias.empty()) {
-      names.push_back(Lower(alias));
-    } else {
-      AddColumnNames(expression, names);  // a bare column: SELECT "id"
+  auto add_list = [&names](const Json &select) {
+    auto select_list = select.find("select_list");
+    if (StringAt(select, "type") != "SELECT_NODE" || select_list == select.end() ||
+        !select_list->is_array()) {
+      return false;
     }
-  }
+    for (const Json &expression : *select_list) {
+      std::string alias = expression.value("alias", std::string());
+      if (!alias.empty()) {
+        names.push_back(Lower(alias));
+      } else {
+        AddColumnNames(expression, names);  // a bare column: SELECT "id"
+      }
+    }
+    return true;
+  };
+  if (!add_list(node)) return names;
+  if (const Json *inner = InnerSelect(node); inner != nullptr) add_list(*inner);
   AddLambdaParameters(node, names, 0);
   return names;
 }
@@ -297,6 +338,7 @@ Result<std::string> RenderSecuredSelect(const SecuredSplice &splice) {
   }
   copy["select_list"] = std::move(kept);
   for (const Json &predicate : splice.copied) AndInto(copy["where_clause"], predicate);
+  TrimInnerSelect(copy);
   Json statements = Json::array({{{"node", std::move(copy)}, {"named_param_map", Json::array()}}});
   Json document = {{"error", false}, {"statements", std::move(statements)}};
   return engine::DeserializeSql(document.dump());

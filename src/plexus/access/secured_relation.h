@@ -34,7 +34,9 @@ namespace plexus::access {
 Status SubstitutePrincipal(nlohmann::json& value, const PrincipalContext& principal);
 
 /// The names a secured SELECT's expressions may use as columns, in lower case: the columns it
-/// projects (each column of the table, under its own name) and the parameters of its lambdas.
+/// projects (each column of the table, under its own name), those of the inner projection it
+/// reads when it has a row filter (the same, and kRowVisibleColumn, masks.h) and the parameters
+/// of its lambdas.
 /// Any other name would bind to a column of the user's query (DuckDB binds a derived table's
 /// unknown names to earlier FROM items and outer queries), so the walker refuses it. Empty
 /// when `node` is not a SELECT node.
@@ -86,8 +88,8 @@ struct SecuredSplice {
 nlohmann::json PlaceholderRef(nlohmann::json base_ref, const std::string& placeholder);
 
 /// The SQL of a splice's derived table (without brackets): its walked SELECT with only its
-/// entries in the list and its copied predicates ANDed to its WHERE, rendered as
-/// json_deserialize_sql does.
+/// entries in the list and its copied predicates ANDed to its WHERE, its inner projection (row
+/// filter) keeping only the columns those name, rendered as json_deserialize_sql does.
 Result<std::string> RenderSecuredSelect(const SecuredSplice& splice);
 
 /// `sql` (a statement rendered with the placeholders of `splices`) with each placeholder

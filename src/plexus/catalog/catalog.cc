@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -293,6 +294,24 @@ Status Catalog::CreateGenerationTriggers() {
           "CREATE TRIGGER IF NOT EXISTS " + name + " AFTER " + op + " ON " + table +
           " BEGIN UPDATE settings SET value = CAST(value AS INTEGER) + 1"
           " WHERE key = 'generation'; END"));
+    }
+  }
+  // Every table above but publications, quality results (the access policy reads neither
+  // definitions nor grants there) and columns (their own counter, below) moves a third
+  // counter: a refresh after a run or a CDC micro-batch, which only publish, keeps the ports'
+  // definitions, grants and quarantines the policy holds and re-reads the publications alone
+  // (ListPublications). Derived from kTables: a table added there moves it (fail closed).
+  PLEXUS_RETURN_IF_ERROR(db_->Execute(
+      "INSERT OR IGNORE INTO settings (key, value) VALUES ('access_generation', '0')"));
+  for (const char* table : kTables) {
+    std::string_view name = table;
+    if (name == "publications" || name == "quality_results" || name == "columns") continue;
+    for (const char* op : {"INSERT", "UPDATE", "DELETE"}) {
+      PLEXUS_RETURN_IF_ERROR(db_->Execute(
+          std::string("CREATE TRIGGER IF NOT EXISTS access_generation_") + table + "_" + op +
+          " AFTER " + op + " ON " + table +
+          " BEGIN UPDATE settings SET value = CAST(value AS INTEGER) + 1"
+          " WHERE key = 'access_generation'; END"));
     }
   }
   // The columns alone move a second counter, which publications, runs and grants leave alone:

@@ -71,6 +71,9 @@ class Catalog {
   /// (a counter every change of a column moves, and nothing else), in one read transaction:
   /// the access policy's listing, which reads a port's columns when it needs them.
   Result<PortListing> ListOutputPortSummaries() const;
+  /// Every port major's published rows, sorted, and the generations a PortListing carries, in
+  /// one read transaction: what a run or a CDC micro-batch changes, without the ports.
+  Result<PublicationListing> ListPublications() const;
   /// One port major's columns by position, without their glossary terms, and the columns
   /// generation, in one read transaction: the caller tells whether they are still those of
   /// its listing. No columns (empty) when the port has none or is unknown.

@@ -1,8 +1,10 @@
 // The audit trail: append-only (SQLite triggers refuse UPDATE and DELETE) and hash-chained
 // (each record's hash covers its fields and the previous record's hash), so an edit, a
 // deletion or a reordering made behind the catalog's back shows in VerifyAudit.
+#include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +24,48 @@ const std::string kGenesisHash(64, '0');
 
 constexpr const char* kAuditColumns =
     "seq, at, principal, action, object, products, decision, rows, detail, prev_hash, hash";
+
+// The length of the UTF-8 character at text[at]; 0 when the bytes there are not one (a stray
+// or missing continuation byte, an overlong form, a surrogate, beyond U+10FFFF).
+size_t Utf8Length(std::string_view text, size_t at) {
+  static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+  unsigned char lead = static_cast<unsigned char>(text[at]);
+  if (lead < 0x80) return 1;
+  size_t length = (lead & 0xE0) == 0xC0   ? 2
+                  : (lead & 0xF0) == 0xE0 ? 3
+                  : (lead & 0xF8) == 0xF0 ? 4
+                                          : 0;
+  if (length == 0 || at + length > text.size()) return 0;
+  uint32_t code = lead & (0x7F >> length);
+  for (size_t i = 1; i < length; ++i) {
+    unsigned char next = static_cast<unsigned char>(text[at + i]);
+    if ((next & 0xC0) != 0x80) return 0;
+    code = (code << 6) | (next & 0x3F);
+  }
+  bool valid = code >= kSmallest[length] && code <= 0x10FFFF && (code < 0xD800 || code > 0xDFFF);
+  return valid ? length : 0;
+}
+
+// `text` with each byte that is not part of a UTF-8 character replaced by U+FFFD: what a
+// record stores and hashes (its hash is over JSON, which holds only UTF-8). A user's SQL may
+// hold any bytes, or be cut inside a character.
+void MakeUtf8(std::string& text) {
+  std::string out;
+  bool replaced = false;
+  for (size_t at = 0; at < text.size();) {
+    size_t length = Utf8Length(text, at);
+    if (length == 0 && !replaced) out.assign(text, 0, at);  // the first bad byte: copy from here
+    replaced = replaced || length == 0;
+    if (length == 0) {
+      out.append("\xEF\xBF\xBD");
+      ++at;
+      continue;
+    }
+    if (replaced) out.append(text, at, length);
+    at += length;
+  }
+  if (replaced) text = std::move(out);
+}
 
 AuditRecord ReadAudit(const Statement& s) {
   return AuditRecord{s.Int(0),  s.Text(1), s.Text(2),
@@ -64,6 +108,11 @@ Result<int64_t> AppendAuditRecord(SqliteDb& db, AuditRecord record) {
   }
   record.at = NowUtc();
   if (record.principal.empty()) record.principal = "-";
+  for (std::string* text : {&record.principal, &record.action, &record.object, &record.decision,
+                            &record.detail}) {
+    MakeUtf8(*text);
+  }
+  for (std::string& product : record.products) MakeUtf8(product);
   record.hash = AuditRecordHash(record);
   static const std::string kInsert = std::string("INSERT INTO audit (") + kAuditColumns +
                                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -80,10 +129,22 @@ Result<int64_t> AppendAuditRecord(SqliteDb& db, AuditRecord record) {
 
 Result<int64_t> Catalog::AppendAudit(AuditRecord record) {
   std::lock_guard lock(mu_);
-  Transaction tx(db_.get());
-  PLEXUS_RETURN_IF_ERROR(tx.Begin());
-  PLEXUS_ASSIGN_OR_RETURN(int64_t seq, internal::AppendAuditRecord(*db_, std::move(record)));
-  PLEXUS_RETURN_IF_ERROR(tx.Commit());
+  // As Transaction, with BEGIN and COMMIT prepared once per connection (not parsed twice per
+  // query): a query writes two records.
+  {
+    PLEXUS_ASSIGN_OR_RETURN(auto begin, db_->Cached("BEGIN IMMEDIATE"));
+    PLEXUS_RETURN_IF_ERROR(begin->Run());
+  }
+  auto seq = internal::AppendAuditRecord(*db_, std::move(record));
+  Status committed = seq.status();
+  if (committed.ok()) {
+    auto commit = db_->Cached("COMMIT");
+    committed = commit.ok() ? (*commit)->Run() : commit.status();
+  }
+  if (!committed.ok()) {
+    (void)db_->Execute("ROLLBACK");
+    return committed;
+  }
   return seq;
 }
 

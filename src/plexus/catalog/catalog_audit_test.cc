@@ -134,6 +134,30 @@ TEST_F(CatalogTest, SearchesTheAudit) {
   EXPECT_EQ(denied->front().rows, -1);
 }
 
+// A consumer's SQL may hold bytes that are not UTF-8, or be cut for the audit inside a
+// character: the record is still written (the query answered), with U+FFFD for those bytes,
+// and the chain still verifies. It used to fail with nlohmann's "invalid UTF-8 byte".
+TEST_F(CatalogTest, AuditRecordsTextThatIsNotUtf8) {
+  AuditRecord record;
+  record.principal = "alice";
+  record.action = "query";
+  record.object = "SELECT '\xff', 'caf\xc3\xa9', '\xc3";  // a stray byte, é, a cut é
+  record.detail = "cli: bad \xed\xa0\x80 surrogate, overlong \xc0\xaf";
+  auto seq = catalog_->AppendAudit(record);
+  ASSERT_TRUE(seq.ok()) << seq.status().ToString();
+  AuditFilter filter;
+  filter.limit = 1;
+  auto records = catalog_->SearchAudit(filter);
+  ASSERT_TRUE(records.ok() && records->size() == 1);
+  const std::string bad = "\xef\xbf\xbd";
+  EXPECT_EQ((*records)[0].object, "SELECT '" + bad + "', 'caf\xc3\xa9', '" + bad);
+  EXPECT_EQ((*records)[0].detail,
+            "cli: bad " + bad + bad + bad + " surrogate, overlong " + bad + bad);
+  auto verified = catalog_->VerifyAudit();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok) << verified->message;
+}
+
 TEST_F(CatalogTest, AuditIsAppendOnly) {
   MakeChanges(*catalog_);
   auto raw = OpenRaw(home_);

@@ -187,13 +187,20 @@ Status ReadAllPorts(internal::SqliteDb& db, std::vector<ProductRecord>& products
   return ReadAllLifecycles(db, ports);
 }
 
-/// The counter every change of a column moves (catalog.cc, CreateGenerationTriggers).
-Result<int64_t> ReadColumnsGeneration(internal::SqliteDb& db) {
+/// One of the counters triggers move (catalog.cc, CreateGenerationTriggers): columns_generation
+/// (every change of a column) or access_generation (what the access policy reads but
+/// publications and columns).
+Result<int64_t> ReadCounter(internal::SqliteDb& db, const char* key) {
   PLEXUS_ASSIGN_OR_RETURN(auto stmt, db.Cached(
-      "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'columns_generation'"));
+      "SELECT CAST(value AS INTEGER) FROM settings WHERE key = ?"));
+  stmt->Bind(1, std::string_view(key));
   PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
-  if (!row) return Internal("the catalog has no columns generation");
+  if (!row) return Internal(std::string("the catalog has no ") + key);
   return stmt->Int(0);
+}
+
+Result<int64_t> ReadColumnsGeneration(internal::SqliteDb& db) {
+  return ReadCounter(db, "columns_generation");
 }
 
 /// Every port's columns, by position, in one pass.
@@ -365,6 +372,7 @@ Result<PortListing> Catalog::ListOutputPortSummaries() const {
   PLEXUS_RETURN_IF_ERROR(read.BeginRead());
   PortListing listing;
   PLEXUS_ASSIGN_OR_RETURN(listing.columns_generation, ReadColumnsGeneration(*db_));
+  PLEXUS_ASSIGN_OR_RETURN(listing.access_generation, ReadCounter(*db_, "access_generation"));
   {
     PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Prepare(std::string(kPortQuery) +
                                                     "ORDER BY o.product_id, o.name, o.major"));
@@ -377,6 +385,28 @@ Result<PortListing> Catalog::ListOutputPortSummaries() const {
   PortIndex ports;
   for (auto& port : listing.ports) ports[PortKey(port.product_id, port.name, port.major)] = &port;
   PLEXUS_RETURN_IF_ERROR(ReadAllLifecycles(*db_, ports));
+  PLEXUS_RETURN_IF_ERROR(read.Commit());
+  return listing;
+}
+
+Result<PublicationListing> Catalog::ListPublications() const {
+  std::lock_guard lock(mu_);
+  internal::Transaction read(db_.get());
+  PLEXUS_RETURN_IF_ERROR(read.BeginRead());
+  PublicationListing listing;
+  PLEXUS_ASSIGN_OR_RETURN(listing.columns_generation, ReadColumnsGeneration(*db_));
+  PLEXUS_ASSIGN_OR_RETURN(listing.access_generation, ReadCounter(*db_, "access_generation"));
+  {
+    PLEXUS_ASSIGN_OR_RETURN(auto stmt, db_->Cached(
+        "SELECT product_id, port, major, coalesce(rows, -1) FROM publications "
+        "ORDER BY product_id, port, major"));  // the primary key's order: no sort
+    while (true) {
+      PLEXUS_ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) break;
+      listing.publications.push_back(
+          {stmt->Text(0), stmt->Text(1), static_cast<int>(stmt->Int(2)), stmt->Int(3)});
+    }
+  }
   PLEXUS_RETURN_IF_ERROR(read.Commit());
   return listing;
 }

@@ -77,6 +77,26 @@ struct OutputPortRecord {
 struct PortListing {
   std::vector<OutputPortRecord> ports;
   int64_t columns_generation = 0;
+  /// A counter every change the access policy reads but publications and columns moves
+  /// (ports, products, lifecycles, grants, principals, quarantines...), read with the listing.
+  int64_t access_generation = 0;
+};
+
+/// How many rows one port major last published.
+struct PortPublication {
+  std::string product_id;
+  std::string port;
+  int major = 0;
+  int64_t rows = -1;  ///< -1: recorded without a count
+};
+
+/// Every publication, sorted by product id, port and major (byte order), with the columns and
+/// access generations, in one read transaction (Catalog::ListPublications): whoever holds a
+/// PortListing of the same two generations needs only these to be current.
+struct PublicationListing {
+  std::vector<PortPublication> publications;
+  int64_t columns_generation = 0;
+  int64_t access_generation = 0;
 };
 
 /// One port major's columns and the columns generation they were read at
