@@ -49,6 +49,10 @@ def write_mesh(mesh, source="files"):
                                            "The orders, kept equal to the change stream."),
         cdc=cdc)
     (product / "changes").mkdir()
+    if source == "files":
+        # Runs of several batches: a kill can also meet the next batch being read ahead.
+        pipeline = product / "pipeline.yaml"
+        pipeline.write_text(pipeline.read_text() + "schedule:\n  maxBatchEvents: 200\n")
     return product
 
 

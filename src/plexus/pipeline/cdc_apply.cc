@@ -164,7 +164,8 @@ Status CdcApplier::State::Transaction(const std::string& body, bool writes_keys)
 }
 
 Result<ApplyReport> CdcApplier::State::ApplyBatch(const std::vector<std::string>& events,
-                                                  const SourceOffsets& offsets) {
+                                                  const SourceOffsets& offsets,
+                                                  std::unique_ptr<CdcParseAhead> parsed) {
   added.clear();
   if (events.empty()) {
     if (!offsets.empty()) PLEXUS_RETURN_IF_ERROR(Transaction(OffsetsSql(offsets), false));
@@ -172,7 +173,7 @@ Result<ApplyReport> CdcApplier::State::ApplyBatch(const std::vector<std::string>
   }
   Profile prof;
   if (FastEligible()) {
-    PLEXUS_ASSIGN_OR_RETURN(auto fast, ApplyFast(events, offsets, prof));
+    PLEXUS_ASSIGN_OR_RETURN(auto fast, ApplyFast(events, offsets, std::move(parsed), prof));
     if (fast) return std::move(*fast);
     prof.Mark("fallback");
   }
@@ -252,9 +253,10 @@ Result<SourceOffsets> CdcApplier::Committed() {
 }
 
 Result<ApplyReport> CdcApplier::Apply(const std::vector<std::string>& events,
-                                      const SourceOffsets& offsets) {
+                                      const SourceOffsets& offsets,
+                                      std::unique_ptr<CdcParseAhead> parsed) {
   auto start = std::chrono::steady_clock::now();
-  auto report = state_->ApplyBatch(events, offsets);
+  auto report = state_->ApplyBatch(events, offsets, std::move(parsed));
   state_->DropWork();
   if (report.ok()) {
     report->seconds =

@@ -22,6 +22,7 @@
 // Thread safety: one thread at a time (it uses one engine::Connection).
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -47,6 +48,24 @@ struct AddedColumn {
 namespace internal {
 class LookupRelations;  // cdc_row_steps.h
 }  // namespace internal
+
+/// The part of a batch's apply that needs neither the database nor the applier's state: the
+/// fast path's parse of the texts into typed columns and its latest event per key (cdc_parse.h).
+/// Made by CdcApplier::ParseAhead on the applier's thread for the batch to come, run on any one
+/// thread while the applier applies the current batch, then handed to Apply with the same
+/// events, which uses it when the table's columns are still those it parsed for.
+class CdcParseAhead {
+ public:
+  ~CdcParseAhead();
+  /// Parses `events`, which must stay alive and unchanged until Apply takes this.
+  void Run(const std::vector<std::string>& events);
+
+ private:
+  friend class CdcApplier;
+  struct State;
+  explicit CdcParseAhead(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
 
 /// The processor steps of the output ports fed by a CDC input (docs/cdc.md, "Processor
 /// steps"): each port's row images go through its steps before the contract cast.
@@ -77,8 +96,12 @@ class CdcApplier {
   /// The source offsets committed with the data (empty: none yet).
   Result<SourceOffsets> Committed();
   /// Applies `events` (in arrival order) and commits `offsets` (empty: leaves the committed
-  /// ones) in the same transaction. All or nothing.
-  Result<ApplyReport> Apply(const std::vector<std::string>& events, const SourceOffsets& offsets);
+  /// ones) in the same transaction. All or nothing. `parsed`: their parse, run ahead.
+  Result<ApplyReport> Apply(const std::vector<std::string>& events, const SourceOffsets& offsets,
+                            std::unique_ptr<CdcParseAhead> parsed = nullptr);
+  /// A parse of the next batch to run on another thread (null: batches take the SQL path now,
+  /// there is nothing to parse ahead).
+  std::unique_ptr<CdcParseAhead> ParseAhead() const;
   /// Full refresh: empties the ports' tables, the key state and the offsets, in one
   /// transaction (the dead letters stay).
   Status Reset();
@@ -92,6 +115,44 @@ class CdcApplier {
   struct State;
   explicit CdcApplier(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
+};
+
+/// Reads a change source one batch ahead of its applier, for a catch-up: while the caller's
+/// thread applies batch N, another reads batch N+1 and parses it (CdcParseAhead), so both
+/// cores have work. At most one batch is ahead. Order, offsets, dead letters and the key state
+/// stay the applier's: batch N+1's positions are compared with the key state after batch N's
+/// commit.
+///
+/// Thread safety: one caller thread. The reading thread uses the source from a Next that
+/// reads ahead until Settle, so the caller acknowledges, opens or reads the source only after
+/// Settle or Rewind; the destructor waits for the reading thread.
+class CdcReadAhead {
+ public:
+  CdcReadAhead(ChangeSource* source, CdcApplier* applier, size_t max_events);
+  ~CdcReadAhead();
+  CdcReadAhead(const CdcReadAhead&) = delete;
+  CdcReadAhead& operator=(const CdcReadAhead&) = delete;
+
+  /// The next batch: the one read ahead, else read now (waiting at most `wait` for its first
+  /// event). A batch of `max_events` (the source is behind), or with `catch_up` (the caller
+  /// reads all the source holds) any batch with events, starts the read and parse of the
+  /// following one.
+  Result<ChangeBatch> Next(std::chrono::milliseconds wait, bool catch_up);
+  /// Applies the batch Next returned last (with its parse when it was read ahead).
+  Result<ApplyReport> Apply(const ChangeBatch& batch);
+  /// Waits for the batch being read ahead: the source is the caller's until the next Next.
+  void Settle();
+  /// Drops the batch read ahead, if any, and opens the source at `committed` (after a batch
+  /// that was not applied, a full refresh or a backfill).
+  Status Rewind(const SourceOffsets& committed);
+
+ private:
+  struct Ahead;
+  ChangeSource* source_;
+  CdcApplier* applier_;
+  size_t max_events_;
+  std::unique_ptr<Ahead> ahead_;               ///< the read ahead, while one runs or waits
+  std::unique_ptr<CdcParseAhead> parsed_;      ///< the parse of the batch Next returned last
 };
 
 /// The dead-letter table of a product's CDC input, in its domain's data file.

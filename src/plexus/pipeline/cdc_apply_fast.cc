@@ -2,6 +2,9 @@
 // cdc_parse.cc and cdc_parse_apply.cc): which batches may take it, the port's key state held in
 // memory (cdc_key_state.h) and kept in step after either path commits, and the batch's
 // transaction.
+#include <algorithm>
+#include <thread>
+
 #include "plexus/pipeline/cdc_apply_internal.h"
 #include "plexus/pipeline/cdc_parse.h"
 
@@ -76,13 +79,24 @@ void CdcApplier::State::KeepKeyStateInStep() {
 }
 
 Result<std::optional<ApplyReport>> CdcApplier::State::ApplyFast(
-    const std::vector<std::string>& events, const SourceOffsets& offsets, Profile& prof) {
+    const std::vector<std::string>& events, const SourceOffsets& offsets,
+    std::unique_ptr<CdcParseAhead> parsed, Profile& prof) {
   const PortTables& p = ports[0];
   internal::FastTables tables{attach, p.table_name, p.table_name + "__cdc_keys",
                               Work("fkeys"), Work("fdrops")};
   auto mark = [&](const char* step) { prof.Mark(step); };
+  std::unique_ptr<internal::ParsedBatch> batch;
+  if (parsed != nullptr && parsed->state_->parsed != nullptr &&
+      parsed->state_->parsed->Of(events, p.columns)) {
+    batch = std::move(parsed->state_->parsed);
+    mark("ahead");
+  } else {
+    batch = internal::ParseBatch(events, p.columns,
+                                 std::max(1u, std::thread::hardware_concurrency()));
+    mark("parse");
+  }
   PLEXUS_ASSIGN_OR_RETURN(const internal::IntKeyState* in_memory, KeyStateInMemory());
-  PLEXUS_ASSIGN_OR_RETURN(auto fast, internal::FastBatch::Prepare(*conn, p.columns, events,
+  PLEXUS_ASSIGN_OR_RETURN(auto fast, internal::FastBatch::Prepare(*conn, std::move(batch),
                                                                   std::move(tables), in_memory,
                                                                   mark));
   if (!fast) return std::optional<ApplyReport>();
@@ -109,6 +123,22 @@ Result<std::optional<ApplyReport>> CdcApplier::State::ApplyFast(
   report.stale = fast->stale();
   report.newest_event_ms = fast->newest_ts_ms();
   return std::optional<ApplyReport>(std::move(report));
+}
+
+CdcParseAhead::CdcParseAhead(std::unique_ptr<State> state) : state_(std::move(state)) {}
+CdcParseAhead::~CdcParseAhead() = default;
+
+void CdcParseAhead::Run(const std::vector<std::string>& events) {
+  // The applier's thread writes the current batch meanwhile: the other cores parse.
+  size_t threads = std::max(2u, std::thread::hardware_concurrency()) - 1;
+  state_->parsed = internal::ParseBatch(events, state_->columns, threads);
+}
+
+std::unique_ptr<CdcParseAhead> CdcApplier::ParseAhead() const {
+  if (!state_->FastEligible()) return nullptr;
+  auto state = std::make_unique<CdcParseAhead::State>();
+  state->columns = state_->ports[0].columns;
+  return std::unique_ptr<CdcParseAhead>(new CdcParseAhead(std::move(state)));
 }
 
 }  // namespace plexus::pipeline

@@ -22,6 +22,7 @@
 
 #include "plexus/pipeline/cdc_apply.h"
 #include "plexus/pipeline/cdc_key_state.h"
+#include "plexus/pipeline/cdc_parse.h"
 #include "plexus/pipeline/cdc_row_steps.h"
 
 namespace plexus::pipeline {
@@ -61,6 +62,11 @@ struct Profile {
 };
 
 }  // namespace internal
+
+struct CdcParseAhead::State {
+  std::vector<internal::ChangeColumn> columns;  ///< the table's, when it was made
+  std::unique_ptr<internal::ParsedBatch> parsed;
+};
 
 struct CdcApplier::State {
   using Column = internal::ChangeColumn;
@@ -106,7 +112,8 @@ struct CdcApplier::State {
   Status Transaction(const std::string& body, bool writes_keys);
   /// A batch: through the fast path when it takes it, else the SQL path.
   Result<ApplyReport> ApplyBatch(const std::vector<std::string>& events,
-                                 const SourceOffsets& offsets);
+                                 const SourceOffsets& offsets,
+                                 std::unique_ptr<CdcParseAhead> parsed);
 
   // cdc_apply_merge.cc: the SQL path.
   Result<ApplyReport> ApplySql(const std::vector<std::string>& events,
@@ -151,9 +158,12 @@ struct CdcApplier::State {
   /// the key states the merge wrote, the winners' that are not stale (MergeSql), instead of
   /// being loaded again whole. Should that fail, it is dropped (and loaded when next needed).
   void KeepKeyStateInStep();
-  /// The batch through the fast path; nullopt when it takes the SQL path instead.
+  /// The batch through the fast path (with its parse run ahead when that parsed these events
+  /// for the table's columns); nullopt when it takes the SQL path instead.
   Result<std::optional<ApplyReport>> ApplyFast(const std::vector<std::string>& events,
-                                               const SourceOffsets& offsets, Profile& prof);
+                                               const SourceOffsets& offsets,
+                                               std::unique_ptr<CdcParseAhead> parsed,
+                                               Profile& prof);
 };
 
 }  // namespace plexus::pipeline

@@ -242,6 +242,88 @@ TEST_F(CdcApplyTest, ResetEmptiesTableKeysAndOffsets) {
   EXPECT_EQ(Rows(), "1:again");
 }
 
+// A catch-up reads and parses batch N+1 while batch N is applied (CdcReadAhead).
+class CdcReadAheadTest : public CdcApplyTest {
+ protected:
+  /// A files source over `lines` (one file), open at its start.
+  std::unique_ptr<ChangeSource> Source(const std::vector<std::string>& lines) {
+    std::filesystem::create_directories(dir_ / "changes");
+    std::ofstream out(dir_ / "changes" / "001.ndjson");
+    for (const auto& line : lines) out << line << "\n";
+    out.close();
+    spec::CdcSpec spec;
+    spec.source = "files";
+    spec.folder = "changes";
+    auto source = MakeFileSource(spec, dir_.string());
+    EXPECT_TRUE(source.ok());
+    EXPECT_TRUE((*source)->Open({}).ok());
+    return std::move(source).value();
+  }
+};
+
+std::string VipEvent(const std::string& op, int id, const std::string& name, const char* vip,
+                     int64_t lsn) {
+  return "{\"op\": \"" + op + "\", \"after\": {\"id\": " + std::to_string(id) +
+         ", \"name\": \"" + name + "\", \"vip\": " + vip + "}, \"source\": {\"lsn\": " +
+         std::to_string(lsn) + "}}";
+}
+
+TEST_F(CdcReadAheadTest, ACatchUpAppliesEveryBatchInOrderThroughANewColumn) {
+  std::vector<std::string> lines = {
+      Event("c", 1, "a", 1), Event("c", 2, "b", 2), Event("c", 3, "c", 3),
+      // The source adds a column: its batch takes the SQL path, which adds it to the table,
+      // while the next batch is already parsed for the columns the table had before.
+      VipEvent("u", 1, "a2", "true", 4), VipEvent("c", 4, "d", "false", 5), Event("d", 2, "", 6),
+      Event("u", 1, "a3", 7), Event("c", 5, "e", 8), Event("u", 3, "c2", 9),
+      Event("u", 4, "older", 2), Event("d", 5, "", 10), Event("c", 6, "f", 11)};
+  auto source = Source(lines);
+  int64_t fast_before = internal::FastBatchesTaken();
+  CdcReadAhead reader(source.get(), applier_.get(), 3);
+  ApplyReport total;
+  for (int batches = 0;; batches++) {
+    ASSERT_LT(batches, 10);
+    auto batch = reader.Next(std::chrono::milliseconds(0), true);
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    if (batch->events.empty()) break;
+    auto report = reader.Apply(*batch);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    ASSERT_FALSE(report->paused) << report->pause_reason;
+    total.events += report->events;
+    total.stale += report->stale;
+    reader.Settle();
+    ASSERT_TRUE(source->Acknowledge(batch->offsets).ok());
+  }
+  EXPECT_EQ(total.events, 12);
+  EXPECT_EQ(total.stale, 1);  // 4 at position 2 is older than its insert at 5
+  EXPECT_EQ(Rows("id || ':' || name || ':' || coalesce(vip::VARCHAR, 'NULL')"),
+            "1:a3:NULL,3:c2:NULL,4:d:false,6:f:NULL");
+  EXPECT_EQ(applier_->added_columns().size(), 0u);  // added by the second batch, not the last
+  EXPECT_GE(internal::FastBatchesTaken() - fast_before, 3);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM plx_sales.main.orders__orders__v1__cdc_keys"), "6");
+}
+
+TEST_F(CdcReadAheadTest, ABatchNotAppliedIsReadAgainNotTheOneReadAhead) {
+  spec_.max_error_rate = 0.1;
+  Reopen();
+  auto source = Source({Event("c", 1, "a", 1), Event("c", 2, "b", 2), Event("u", 1, "lost", 3),
+                        "garbage", Event("c", 3, "c", 4), Event("c", 4, "d", 5)});
+  CdcReadAhead reader(source.get(), applier_.get(), 2);
+  auto first = reader.Next(std::chrono::milliseconds(0), true);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(reader.Apply(*first).ok());
+  auto bad = reader.Next(std::chrono::milliseconds(0), true);  // the third batch is read ahead
+  ASSERT_TRUE(bad.ok());
+  auto report = reader.Apply(*bad);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->paused);
+  ASSERT_TRUE(reader.Rewind(first->offsets).ok());
+  auto again = reader.Next(std::chrono::milliseconds(0), true);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->events, bad->events);
+  EXPECT_EQ(again->offsets, bad->offsets);
+  EXPECT_EQ(Rows(), "1:a,2:b");
+}
+
 TEST(CdcFileSourceTest, ReadsCompleteLinesInNameOrder) {
   auto dir = std::filesystem::temp_directory_path() / ("cdc_files_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);

@@ -376,6 +376,16 @@ bool ParseAll(const std::vector<std::string>& events, const std::vector<ChangeCo
   return true;
 }
 
+std::unique_ptr<ParsedBatch> ParseBatch(const std::vector<std::string>& events,
+                                        std::vector<ChangeColumn> columns, size_t threads) {
+  auto parsed = std::make_unique<ParsedBatch>(std::move(columns));
+  parsed->texts = events.data();
+  parsed->count = events.size();
+  parsed->taken = ParseAll(events, parsed->columns, threads, parsed->changes);
+  if (parsed->taken) parsed->winners = LatestPerKey(parsed->changes);
+  return parsed;
+}
+
 void EncodeKey(const FastColumn& col, size_t row, std::string& out) {
   if (col.kind == FastKind::kText) {
     for (char c : col.texts[row]) {

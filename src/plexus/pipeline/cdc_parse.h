@@ -112,6 +112,29 @@ void EncodeKey(const FastColumn& col, size_t row, std::string& out);
 /// key (integers by value, texts bytewise), as the SQL path's arg_max and ORDER BY choose.
 std::vector<uint32_t> LatestPerKey(const ParsedChanges& batch);
 
+/// A batch parsed for the fast path and its latest event per key chosen (ParseBatch): work on
+/// the texts alone, which a catch-up does on another thread for the next batch while the
+/// current one is written (CdcParseAhead, cdc_apply.h).
+struct ParsedBatch {
+  explicit ParsedBatch(std::vector<ChangeColumn> cols)
+      : columns(std::move(cols)), changes(columns) {}
+  std::vector<ChangeColumn> columns;  ///< the table's columns it was parsed for
+  const std::string* texts = nullptr;  ///< the events parsed (their data(), to recognize them)
+  size_t count = 0;
+  bool taken = false;  ///< false: an event the fast path does not take (the SQL path's batch)
+  ParsedChanges changes;
+  std::vector<uint32_t> winners;  ///< LatestPerKey(changes) when taken
+  /// Whether this is the parse of `events` for `cols`.
+  bool Of(const std::vector<std::string>& events, const std::vector<ChangeColumn>& cols) const {
+    return texts == events.data() && count == events.size() && columns == cols;
+  }
+};
+
+/// Parses `events` for the table's `columns` (ParseAll, in up to `threads` slices) and, when
+/// the fast path takes them all, chooses the latest event per key. Any thread.
+std::unique_ptr<ParsedBatch> ParseBatch(const std::vector<std::string>& events,
+                                        std::vector<ChangeColumn> columns, size_t threads);
+
 /// The tables one fast batch reads and writes: the port's and its key state's (as catalog,
 /// schema, name) and two work tables of the connection's default database (unqualified;
 /// replaced each batch).
@@ -127,15 +150,14 @@ struct FastTables {
 /// and compared with the key state, ready to be written.
 class FastBatch {
  public:
-  /// Parses `events` for the table's `columns` (each of a FastKind type), chooses the latest
-  /// event per key, reads those keys' state (position, deleted) from `key_state` when given
-  /// (the key is one integer column), else from the key state table, and stages the known
-  /// keys in `drops_work`. nullptr: an event the fast path does not take, so the batch goes to
-  /// the SQL path (nothing was written but the work tables). `mark` names each step as it
-  /// ends (the applier's profile).
+  /// Takes `parsed` (ParseBatch of the events for the table's columns, each of a FastKind
+  /// type), reads the winners' key state (position, deleted) from `key_state` when given (the
+  /// key is one integer column), else from the key state table, and stages the known keys in
+  /// `drops_work`. nullptr: an event the fast path does not take, so the batch goes to the SQL
+  /// path (nothing was written but the work tables). `mark` names each step as it ends (the
+  /// applier's profile).
   static Result<std::unique_ptr<FastBatch>> Prepare(engine::Connection& conn,
-                                                    std::vector<ChangeColumn> columns,
-                                                    const std::vector<std::string>& events,
+                                                    std::unique_ptr<ParsedBatch> parsed,
                                                     FastTables tables,
                                                     const IntKeyState* key_state,
                                                     const std::function<void(const char*)>& mark);

@@ -3,7 +3,6 @@
 // in the transaction the replaced rows and key states are deleted and the winners' rows and
 // key states appended to the tables (in key order), without a join of wide rows or a sort.
 #include <algorithm>
-#include <thread>
 
 #include "plexus/pipeline/cdc_apply_sql.h"
 #include "plexus/pipeline/cdc_parse.h"
@@ -104,10 +103,11 @@ void PutExact(ChunkAppender& out, size_t at, const FastColumn& col, size_t row) 
 }  // namespace
 
 struct FastBatch::State {
-  std::vector<ChangeColumn> columns;
+  std::unique_ptr<ParsedBatch> parsed;
+  const std::vector<ChangeColumn>& columns;
   FastTables tables;
-  ParsedChanges batch;
-  std::vector<uint32_t> winners;  ///< events, in key order
+  ParsedChanges& batch;
+  std::vector<uint32_t>& winners;  ///< events, in key order
   std::vector<size_t> key_columns;
   // The winners' key state (per winner), read before the transaction: the applier is the key
   // state's only writer, one batch at a time.
@@ -118,7 +118,9 @@ struct FastBatch::State {
   std::vector<KeyLookup> found;
   int64_t upserted = 0, deleted = 0, stale_count = 0, drops = 0, known_count = 0;
 
-  explicit State(std::vector<ChangeColumn> cols) : columns(std::move(cols)), batch(columns) {
+  explicit State(std::unique_ptr<ParsedBatch> p)
+      : parsed(std::move(p)), columns(parsed->columns), batch(parsed->changes),
+        winners(parsed->winners) {
     for (size_t c = 0; c < columns.size(); c++) {
       if (columns[c].key) key_columns.push_back(c);
     }
@@ -286,18 +288,11 @@ int64_t FastBatch::stale() const { return state_->stale_count; }
 int64_t FastBatch::newest_ts_ms() const { return state_->batch.newest_ts_ms; }
 
 Result<std::unique_ptr<FastBatch>> FastBatch::Prepare(
-    engine::Connection& conn, std::vector<ChangeColumn> columns,
-    const std::vector<std::string>& events, FastTables tables, const IntKeyState* key_state,
-    const std::function<void(const char*)>& mark) {
-  auto state = std::make_unique<State>(std::move(columns));
+    engine::Connection& conn, std::unique_ptr<ParsedBatch> parsed, FastTables tables,
+    const IntKeyState* key_state, const std::function<void(const char*)>& mark) {
+  if (!parsed->taken) return std::unique_ptr<FastBatch>();
+  auto state = std::make_unique<State>(std::move(parsed));
   state->tables = std::move(tables);
-  size_t threads = std::max(1u, std::thread::hardware_concurrency());
-  if (!ParseAll(events, state->columns, threads, state->batch)) {
-    return std::unique_ptr<FastBatch>();
-  }
-  mark("parse");
-  state->winners = LatestPerKey(state->batch);
-  mark("winners");
   if (key_state != nullptr) {
     state->LookUp(*key_state);
   } else {

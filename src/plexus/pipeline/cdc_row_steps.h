@@ -45,6 +45,7 @@ struct ChangeColumn {
   bool required = false;
   bool json = false;  ///< read from the envelope as JSON text (objects, arrays, mixed values)
   bool integer_text = false;  ///< a value with a fraction or exponent does not fit (no rounding)
+  bool operator==(const ChangeColumn&) const = default;
 };
 
 /// The columns of a batch's row images (after and before, with or without the {schema,

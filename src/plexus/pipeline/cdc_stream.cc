@@ -54,6 +54,7 @@ class Stream : public ChangeStream {
     std::unique_ptr<ChangeSource> source;  ///< null for http inputs
     std::unique_ptr<CdcApplier> applier;
     SourceOffsets committed;  ///< as last committed with the data
+    std::unique_ptr<CdcReadAhead> reader;  ///< of source into applier; null for http inputs
   };
 
   Stream(catalog::Catalog* catalog, catalog::ProductRecord product, spec::Schedule schedule,
@@ -119,6 +120,9 @@ class Stream : public ChangeStream {
         PLEXUS_ASSIGN_OR_RETURN(input.source, MakeChangeSource(*in.cdc, product_.dir, slot));
         PLEXUS_ASSIGN_OR_RETURN(input.committed, input.applier->Committed());
         PLEXUS_RETURN_IF_ERROR(input.source->Open(input.committed));
+        size_t max = static_cast<size_t>(std::max<int64_t>(1, schedule_.max_batch_events));
+        input.reader =
+            std::make_unique<CdcReadAhead>(input.source.get(), input.applier.get(), max);
       }
       inputs_.push_back(std::move(input));
     }
@@ -142,7 +146,7 @@ class Stream : public ChangeStream {
   Result<ApplyReport> Step(std::chrono::milliseconds wait) override {
     ApplyReport total;
     bool read = false;
-    PLEXUS_RETURN_IF_ERROR(StepOnce(wait, total, &read));
+    PLEXUS_RETURN_IF_ERROR(StepOnce(wait, total, &read, false));
     if (read) PLEXUS_RETURN_IF_ERROR(RecordRun(total).status());
     return total;
   }
@@ -152,7 +156,7 @@ class Stream : public ChangeStream {
     int64_t batches = 0;
     while (paused_.empty()) {
       bool read = false;
-      Status s = StepOnce(std::chrono::milliseconds(0), total, &read);
+      Status s = StepOnce(std::chrono::milliseconds(0), total, &read, true);
       if (!s.ok()) {
         if (total.events > 0) (void)RecordRun(total, s.message());
         return s;
@@ -200,7 +204,7 @@ class Stream : public ChangeStream {
     PLEXUS_RETURN_IF_ERROR(Resume());
     for (auto& in : inputs_) {
       in.committed.clear();
-      if (in.source != nullptr) PLEXUS_RETURN_IF_ERROR(in.source->Open({}));
+      if (in.reader != nullptr) PLEXUS_RETURN_IF_ERROR(in.reader->Rewind({}));
     }
     return Status::OK();
   }
@@ -282,12 +286,14 @@ class Stream : public ChangeStream {
       return written;
     }
     target->committed = rewound;
-    return target->source->Open(rewound);
+    return target->reader->Rewind(rewound);
   }
 
  private:
-  /// One micro-batch per source input; `read` tells whether any event was read.
-  Status StepOnce(std::chrono::milliseconds wait, ApplyReport& total, bool* read) {
+  /// One micro-batch per source input; `read` tells whether any event was read. `catch_up`:
+  /// each input's next batch is read and parsed while this one is applied (CdcReadAhead).
+  Status StepOnce(std::chrono::milliseconds wait, ApplyReport& total, bool* read,
+                  bool catch_up) {
     if (!paused_.empty()) {
       total.paused = true;
       total.pause_reason = paused_;
@@ -295,18 +301,19 @@ class Stream : public ChangeStream {
     }
     bool first = true;
     for (auto& in : inputs_) {
-      if (in.source == nullptr) continue;
-      size_t max = static_cast<size_t>(std::max<int64_t>(1, schedule_.max_batch_events));
-      PLEXUS_ASSIGN_OR_RETURN(ChangeBatch batch,
-                              in.source->Read(max, first ? wait : std::chrono::milliseconds(0)));
+      if (in.reader == nullptr) continue;
+      PLEXUS_ASSIGN_OR_RETURN(
+          ChangeBatch batch,
+          in.reader->Next(first ? wait : std::chrono::milliseconds(0), catch_up));
       first = false;
       if (batch.events.empty() && batch.offsets == in.committed) continue;
       if (!batch.events.empty()) *read = true;
-      auto applied = in.applier->Apply(batch.events, batch.offsets);
+      auto applied = in.reader->Apply(batch);
       if (!applied.ok() || applied->paused) {
-        // Nothing of the batch was applied: the source goes back to the committed offsets, so
-        // the batch is read again after a resume (or the next step) instead of being skipped.
-        PLEXUS_RETURN_IF_ERROR(in.source->Open(in.committed));
+        // Nothing of the batch was applied: the source goes back to the committed offsets (and
+        // what was read ahead is dropped), so the batch is read again after a resume (or the
+        // next step) instead of being skipped.
+        PLEXUS_RETURN_IF_ERROR(in.reader->Rewind(in.committed));
       }
       PLEXUS_RETURN_IF_ERROR(applied.status());
       const ApplyReport& report = *applied;
@@ -314,6 +321,7 @@ class Stream : public ChangeStream {
       PLEXUS_RETURN_IF_ERROR(AfterApply(in, report));
       if (report.paused) break;
       in.committed = batch.offsets;
+      in.reader->Settle();  // the source is this thread's again
       PLEXUS_RETURN_IF_ERROR(in.source->Acknowledge(batch.offsets));
     }
     return Status::OK();
