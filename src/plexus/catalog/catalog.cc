@@ -287,14 +287,14 @@ Status Catalog::CreateGenerationTriggers() {
       "publications", "quality_rules", "quality_results", "port_versions", "column_lineage",
       "principals", "group_members", "domain_roles", "access_requests", "grants",
       "glossary_terms", "column_terms", "governance_quarantine"};
+  // A counter in `settings` that every write to `table` moves.
+  auto count = [this](const std::string& key, const std::string& name, const std::string& table) {
+    return db_->CreateWriteTriggers(
+        name, table, "UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE key = '" +
+                         key + "'");
+  };
   for (const char* table : kTables) {
-    for (const char* op : {"INSERT", "UPDATE", "DELETE"}) {
-      std::string name = std::string("generation_") + table + "_" + op;
-      PLEXUS_RETURN_IF_ERROR(db_->Execute(
-          "CREATE TRIGGER IF NOT EXISTS " + name + " AFTER " + op + " ON " + table +
-          " BEGIN UPDATE settings SET value = CAST(value AS INTEGER) + 1"
-          " WHERE key = 'generation'; END"));
-    }
+    PLEXUS_RETURN_IF_ERROR(count("generation", std::string("generation_") + table + "_", table));
   }
   // Every table above but publications, quality results (the access policy reads neither
   // definitions nor grants there) and columns (their own counter, below) moves a third
@@ -306,25 +306,15 @@ Status Catalog::CreateGenerationTriggers() {
   for (const char* table : kTables) {
     std::string_view name = table;
     if (name == "publications" || name == "quality_results" || name == "columns") continue;
-    for (const char* op : {"INSERT", "UPDATE", "DELETE"}) {
-      PLEXUS_RETURN_IF_ERROR(db_->Execute(
-          std::string("CREATE TRIGGER IF NOT EXISTS access_generation_") + table + "_" + op +
-          " AFTER " + op + " ON " + table +
-          " BEGIN UPDATE settings SET value = CAST(value AS INTEGER) + 1"
-          " WHERE key = 'access_generation'; END"));
-    }
+    PLEXUS_RETURN_IF_ERROR(
+        count("access_generation", std::string("access_generation_") + table + "_", table));
   }
   // The columns alone move a second counter, which publications, runs and grants leave alone:
   // the access policy reads a port's columns on first use and checks they are still those of
   // its listing (ListOutputPortSummaries, ReadPortColumns).
   PLEXUS_RETURN_IF_ERROR(db_->Execute(
       "INSERT OR IGNORE INTO settings (key, value) VALUES ('columns_generation', '0')"));
-  for (const char* op : {"INSERT", "UPDATE", "DELETE"}) {
-    PLEXUS_RETURN_IF_ERROR(db_->Execute(
-        std::string("CREATE TRIGGER IF NOT EXISTS columns_generation_") + op + " AFTER " + op +
-        " ON columns BEGIN UPDATE settings SET value = CAST(value AS INTEGER) + 1"
-        " WHERE key = 'columns_generation'; END"));
-  }
+  PLEXUS_RETURN_IF_ERROR(count("columns_generation", "columns_generation_", "columns"));
   return Status::OK();
 }
 

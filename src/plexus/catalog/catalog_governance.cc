@@ -170,12 +170,9 @@ Status Catalog::CreateGovernanceSourceTriggers() {
   for (const auto& table : tables) {
     put->Reset();
     PLEXUS_RETURN_IF_ERROR(put->Bind(1, table).Run());
-    for (const char* op : {"INSERT", "UPDATE", "DELETE"}) {
-      PLEXUS_RETURN_IF_ERROR(db_->Execute(
-          "CREATE TRIGGER IF NOT EXISTS governance_source_" + table + "_" + op + " AFTER " + op +
-          " ON " + table + " BEGIN UPDATE governance_sources SET token = random() WHERE source = '" +
-          table + "'; END"));
-    }
+    PLEXUS_RETURN_IF_ERROR(db_->CreateWriteTriggers(
+        "governance_source_" + table + "_", table,
+        "UPDATE governance_sources SET token = random() WHERE source = '" + table + "'"));
   }
   return Status::OK();
 }

@@ -100,6 +100,15 @@ Result<std::unique_ptr<Statement>> SqliteDb::Prepare(std::string_view sql) {
   return std::make_unique<Statement>(db_, stmt);
 }
 
+Status SqliteDb::CreateWriteTriggers(const std::string& name, const std::string& table,
+                                     const std::string& body) {
+  for (const char* op : {"INSERT", "UPDATE", "DELETE"}) {
+    PLEXUS_RETURN_IF_ERROR(Execute("CREATE TRIGGER IF NOT EXISTS " + name + op + " AFTER " + op +
+                                   " ON " + table + " BEGIN " + body + "; END"));
+  }
+  return Status::OK();
+}
+
 Result<bool> SqliteDb::HasColumn(const std::string& table, const std::string& column) {
   PLEXUS_ASSIGN_OR_RETURN(auto stmt,
                           Prepare("SELECT count(*) FROM pragma_table_info(?) WHERE name = ?"));

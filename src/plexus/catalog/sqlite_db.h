@@ -87,6 +87,10 @@ class SqliteDb {
   /// Whether `table` has a column named `column` (a migration's test for a catalog made by
   /// an older version).
   Result<bool> HasColumn(const std::string& table, const std::string& column);
+  /// AFTER INSERT, AFTER UPDATE and AFTER DELETE triggers on `table`, named `name` + the
+  /// operation, each running `body` (one SQL statement), made when missing.
+  Status CreateWriteTriggers(const std::string& name, const std::string& table,
+                             const std::string& body);
   int64_t LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
   /// Rows this connection has changed since it opened.
   int64_t TotalChanges() const { return sqlite3_total_changes64(db_); }
