@@ -15,19 +15,22 @@
 //   memory  the process's peak resident set (VmHWM; target < 1 GiB).
 //
 //   build/plexus_cdc_bench --work build/bench-cdc --out bench/results [--events 10000000]
-//       [--batch 250000] [--lag-seconds 10] [--checkpoint-threshold 256MB] [--steps 1]
-//       [--max-vacuum-tasks 0]
+//       [--batch 500000] [--lag-seconds 10] [--checkpoint-threshold 256MB] [--steps 1]
+//       [--max-vacuum-tasks 100] [--compact-at 0.5]
 //   (--steps 1: the port's output has processor steps, cast + hash + project, which keep the
 //   table's shape: the cost of the CDC steps path, docs/cdc.md "Processor steps".)
 //   (--checkpoint-threshold: DuckDB's WAL size that triggers an automatic checkpoint, default
 //   16 MiB; the apply time always includes a final CHECKPOINT, see "checkpoint_seconds").
-//   (--max-vacuum-tasks: DuckDB's limit of row group merges per table in one checkpoint, default
-//   100; 0 leaves the deleted rows in place: an experiment, see docs/adr/0010-streaming.md.)
+//   (--max-vacuum-tasks: DuckDB's limit of row group merges per table in one checkpoint; 0 as
+//   plexus run and serve open their engines, whose CDC applier compacts its tables itself
+//   (docs/cdc.md, "Compaction"); 100, DuckDB's default, vacuums at every checkpoint instead.
+//   --compact-at: the input's `compactAt`, default 0.5; a lower one shows the rewrites' cost.)
 //   PLEXUS_CDC_PROFILE=1 in the environment prints each batch's steps and their times.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -55,25 +58,29 @@ struct Options {
   std::string work = "build/bench-cdc";
   std::string out = "bench/results";
   int64_t events = 10000000;
-  int64_t batch = 250000;  // as spec::Schedule::max_batch_events
+  int64_t batch = plexus::spec::Schedule{}.max_batch_events;  // a pipeline's default
   double lag_seconds = 10;
   std::string checkpoint_threshold;  ///< empty: DuckDB's default (16 MiB of WAL)
   std::string max_vacuum_tasks;      ///< empty: DuckDB's default (100 per table and checkpoint)
   bool steps = false;                ///< the output has processor steps
+  double compact_at = 0.5;           ///< the CDC input's compactAt
 };
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
-int64_t PeakKb() {
+/// A field of /proc/self/status in KiB (VmHWM: the peak resident set; VmRSS: the current one).
+int64_t StatusKb(const char* field) {
   std::ifstream in("/proc/self/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6));
+    if (line.rfind(field, 0) == 0) return std::stoll(line.substr(std::strlen(field)));
   }
   return 0;
 }
+
+int64_t PeakKb() { return StatusKb("VmHWM:"); }
 
 /// Deterministic change events: 70% inserts of new ids, 20% updates and 10% deletes of live ids.
 class Generator {
@@ -182,7 +189,9 @@ Engine OpenApplyEngine(const fs::path& file, const std::string& checkpoint_thres
   fs::remove(file);
   fs::remove(file.string() + ".wal");
   Engine e;
-  e.db = std::move(engine::Database::Open({}).value());
+  engine::DatabaseOptions options;
+  options.vacuum = false;  // as plexus run and serve open theirs (OpenRunEngine)
+  e.db = std::move(engine::Database::Open(options).value());
   e.conn = std::move(e.db->Connect().value());
   auto s = e.conn->Execute("ATTACH " + engine::QuoteLiteral(file.string()) + " AS plx_bench");
   if (s.ok() && !max_vacuum_tasks.empty()) {
@@ -223,6 +232,7 @@ int main(int argc, char** argv) {
       o.max_vacuum_tasks = v;
     }
     else if (a == "--steps") o.steps = v == "1";
+    else if (a == "--compact-at") o.compact_at = std::stod(v);
     else {
       std::cerr << "unknown option " << a << "\n";
       return 2;
@@ -238,7 +248,8 @@ int main(int argc, char** argv) {
   auto gen_start = Clock::now();
   fs::remove_all(changes);
   fs::create_directories(changes);
-  Generator gen(42);
+  // The generator's ids are freed before the apply: they are not the applier's memory.
+  auto gen = std::make_unique<Generator>(42);
   const int64_t per_file = 100000;
   int64_t bytes = 0;
   for (int64_t f = 0; f * per_file < o.events; f++) {
@@ -246,13 +257,15 @@ int main(int argc, char** argv) {
     std::snprintf(name, sizeof(name), "%08lld.ndjson", static_cast<long long>(f));
     std::string text;
     for (int64_t i = f * per_file; i < std::min(o.events, (f + 1) * per_file); i++) {
-      text += gen.Next();
+      text += gen->Next();
       text += '\n';
     }
     bytes += static_cast<int64_t>(text.size());
     std::ofstream(changes / name, std::ios::binary) << text;
   }
   double gen_seconds = Seconds(gen_start);
+  const auto expected_rows = static_cast<int64_t>(gen->live());
+  gen.reset();
   std::cerr << "generated " << o.events << " events (" << bytes / 1048576 << " MiB) in "
             << gen_seconds << " s\n";
 
@@ -260,9 +273,10 @@ int main(int argc, char** argv) {
   plexus::spec::CdcSpec spec;
   spec.source = "files";
   spec.folder = changes.string();
+  spec.compact_at = o.compact_at;
   // All of it; inside CdcApplier::Apply; the final CHECKPOINT.
   double apply_seconds = 0, applier_seconds = 0, checkpoint_seconds = 0;
-  int64_t applied = 0, rows_after = 0;
+  int64_t applied = 0, rows_after = 0, compacted = 0;
   {
     Engine e = OpenApplyEngine(fs::path(o.work) / "apply.duckdb", o.checkpoint_threshold,
                                o.max_vacuum_tasks);
@@ -284,9 +298,19 @@ int main(int argc, char** argv) {
         auto report = reader.Apply(*batch);
         if (!report.ok()) return Fail(report.status());
         applied += report->events;
+        compacted += report->compacted;
         applier_seconds += report->seconds;
         reader.Settle();
         (void)(*source)->Acknowledge(batch->offsets);
+        if (std::getenv("PLEXUS_CDC_PROFILE") != nullptr) {
+          auto duck = e.conn->QueryScalar(
+              "SELECT (sum(memory_usage_bytes) // 1048576)::VARCHAR || ' MiB (' || "
+              "string_agg(tag || ' ' || (memory_usage_bytes // 1048576), ', ' ORDER BY "
+              "memory_usage_bytes DESC) FILTER (WHERE memory_usage_bytes >= 1048576) || ')' "
+              "FROM duckdb_memory()");
+          std::cerr << "memory: rss " << StatusKb("VmRSS:") / 1024 << " MiB, peak "
+                    << PeakKb() / 1024 << " MiB, duckdb " << (duck.ok() ? *duck : duck.status().ToString()) << "\n";
+        }
       }
     }
     // The last batches' changes written into the data file too (a raised checkpoint threshold
@@ -304,7 +328,7 @@ int main(int argc, char** argv) {
   std::cerr << "apply: " << applied << " events in " << apply_seconds << " s = " << apply_rate
             << " events/s (" << applier_seconds << " s in the applier, " << checkpoint_seconds
             << " s in the final checkpoint); rows "
-            << rows_after << " (expected " << gen.live() << ")\n";
+            << rows_after << " (expected " << expected_rows << ")\n";
   int64_t peak_after_apply = PeakKb();
 
   // ---- raw appender ----------------------------------------------------------------------
@@ -436,14 +460,15 @@ int main(int argc, char** argv) {
       {"steps", o.steps ? "cast, hash, project" : "none"},
       {"checkpoint_threshold",
        o.checkpoint_threshold.empty() ? "16MiB (default)" : o.checkpoint_threshold},
-      {"max_vacuum_tasks", o.max_vacuum_tasks.empty() ? "100 (default)" : o.max_vacuum_tasks},
+      {"max_vacuum_tasks", o.max_vacuum_tasks.empty() ? "0 (as plexus run)" : o.max_vacuum_tasks},
+      {"compact_at", o.compact_at},
       {"ndjson_mib", bytes / 1048576.0},
       {"generate_seconds", gen_seconds},
       {"apply", {{"seconds", apply_seconds}, {"applier_seconds", applier_seconds},
                  {"checkpoint_seconds", checkpoint_seconds},
                  {"events_per_s", apply_rate},
-                 {"rows_after", rows_after}, {"rows_expected", gen.live()},
-                 {"file_mib", apply_file_mib}}},
+                 {"rows_after", rows_after}, {"rows_expected", expected_rows},
+                 {"file_mib", apply_file_mib}, {"compacted_rows", compacted}}},
       {"raw_appender", {{"seconds", raw_seconds}, {"rows_per_s", raw_rate}}},
       {"ratio_apply_to_raw", apply_rate / raw_rate},
       {"lag", {{"rate_events_per_s", target_rate}, {"seconds", o.lag_seconds},
@@ -472,9 +497,11 @@ int main(int argc, char** argv) {
      << pct(0.5) << " s | |\n"
      << "| freshness lag p99 | " << pct(0.99) << " s | < 1 s |\n"
      << "| peak memory (VmHWM) | " << peak_kb / 1024.0 << " MiB | < 1024 MiB |\n\n"
-     << "Rows after apply: " << rows_after << " (expected " << gen.live() << "); data file "
-     << apply_file_mib << " MiB.\n";
+     << "Rows after apply: " << rows_after << " (expected " << expected_rows << "); data file "
+     << apply_file_mib << " MiB; deleted rows compacted: " << compacted << " (compactAt "
+     << o.compact_at << ", DuckDB's vacuum "
+     << (o.max_vacuum_tasks.empty() || o.max_vacuum_tasks == "0" ? "off" : "on") << ").\n";
   std::ofstream(o.out + "/cdc.md") << md.str();
   std::cout << md.str();
-  return rows_after == static_cast<int64_t>(gen.live()) ? 0 : 1;
+  return rows_after == static_cast<int64_t>(expected_rows) ? 0 : 1;
 }

@@ -32,7 +32,10 @@ void PrintCdcNotes(const pipeline::RunReport& r) {
     const auto& c = *r.changes;
     std::cout << "        changes: " << c.events << " events read, " << c.upserted
               << " upserted, " << c.deleted << " deleted, " << c.stale << " stale, "
-              << c.dead_lettered << " dead-lettered\n";
+              << c.dead_lettered << " dead-lettered"
+              << (c.compacted > 0 ? ", " + std::to_string(c.compacted) + " deleted rows compacted"
+                                  : "")
+              << "\n";
   }
   for (const auto& p : r.proposals) {
     std::cout << "        proposed: " << name << "." << p.port << " contract "

@@ -7,7 +7,9 @@ across files; lines written in pieces, so a reader can meet a partial last line)
 folder while `plexus run` applies it; the run is killed with SIGKILL at a random moment. Then
 the cycle's remaining events are written, `plexus run` catches up, and the product's table must
 equal the state computed here, independently, from every event written so far: per key, the
-event with the highest position wins; a delete removes the row.
+event with the highest position wins; a delete removes the row. The runs also compact the
+table and its key state (more than 1,000 deleted rows, over half of the stored ones), so kills
+meet compactions too.
 
     test_cdc_kill.py --plexus build/plexus [--cycles 30] [--seed 7]
 """
@@ -16,6 +18,7 @@ import json
 import os
 import pathlib
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -144,6 +147,7 @@ def main():
         check("a run with no change files yet succeeds", r.returncode == 0, r.stdout + r.stderr)
         failures = 0
         kills = 0
+        compacted = 0  # deleted rows the catch-up runs compacted away (docs/cdc.md)
         start = time.time()
         for cycle in range(args.cycles):
             events = stream.events(rng.randint(50, 1500))
@@ -174,6 +178,8 @@ def main():
             writer(pieces[half:])
             written.extend(events)
             r = px("run", "sales.orders")
+            found = re.search(r"(\d+) deleted rows compacted", r.stdout)
+            compacted += int(found.group(1)) if found else 0
             if r.returncode != 0:
                 failures += 1
                 check(f"cycle {cycle}: the run after the kill succeeds", False, r.stdout + r.stderr)
@@ -189,6 +195,9 @@ def main():
         check(f"after {args.cycles} cycles ({kills} runs killed mid-way, "
               f"{len(written)} events, {time.time() - start:.0f}s) the table equalled the "
               f"expected state each time", failures == 0)
+        # Killed runs compact too (a kill can meet one); the catch-ups must have some.
+        check(f"the runs compacted deleted rows away ({compacted} in the catch-ups)",
+              compacted > 0 or args.cycles < 10)
         held = stream.late
         if held:  # the held-back events: the stream's end
             lines = "".join(json.dumps(e) + "\n" for e in held)

@@ -195,7 +195,8 @@ def scheduling(args):
         changes = body.get("runs", [{}])[0].get("changes", {}) if status == 200 else {}
         check("a CDC product's run answers what its catch-up applied",
               status == 200 and body["runs"][0]["status"] == "succeeded" and
-              set(changes) == {"events", "upserted", "deleted", "stale", "dead_lettered"} and
+              set(changes) == {"events", "upserted", "deleted", "stale", "dead_lettered",
+                               "compacted"} and
               changes["dead_lettered"] == 0, (status, body))
         quality = body.get("runs", [{}])[0].get("quality", []) if status == 200 else []
         check("a CDC product's catch-up checks its contract's quality rules on the table it "

@@ -77,6 +77,7 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
   if (!options.temp_directory.empty()) {
     PLEXUS_RETURN_IF_ERROR(set("temp_directory", options.temp_directory));
   }
+  if (!options.vacuum) PLEXUS_RETURN_IF_ERROR(set("max_vacuum_tasks", "0"));
   if (options.hardened) {
     PLEXUS_RETURN_IF_ERROR(set("autoload_known_extensions", "false"));
     PLEXUS_RETURN_IF_ERROR(set("autoinstall_known_extensions", "false"));

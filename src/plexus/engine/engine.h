@@ -42,6 +42,10 @@ struct DatabaseOptions {
   int threads = 0;           ///< 0: DuckDB's default (one per core)
   std::string memory_limit;  ///< empty: DuckDB's default
   std::string temp_directory;  ///< spill space; empty: DuckDB's default
+  /// DuckDB's vacuum at checkpoints: merging the row groups that deletes thinned. Off in the
+  /// engines that write CDC tables, whose applier compacts them itself (ADR 0010): with random
+  /// updates and deletes, vacuuming at every checkpoint was most of a catch-up's commit time.
+  bool vacuum = true;
 };
 
 class Connection;

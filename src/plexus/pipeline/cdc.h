@@ -83,6 +83,7 @@ struct ApplyReport {
   int64_t deleted = 0;        ///< rows deleted
   int64_t stale = 0;          ///< skipped: older than what the table holds for the key
   int64_t dead_lettered = 0;  ///< malformed, unknown op, missing key, type mismatch
+  int64_t compacted = 0;      ///< deleted rows dropped from the tables by rewriting them
   std::vector<std::string> new_columns;  ///< source columns the contract does not have
   bool paused = false;        ///< the pipeline paused (error rate, incompatible change)
   std::string pause_reason;

@@ -172,12 +172,96 @@ Result<ApplyReport> CdcApplier::State::ApplyBatch(const std::vector<std::string>
     return ApplyReport{};
   }
   Profile prof;
+  Result<ApplyReport> report = ApplyReport{};
+  std::optional<ApplyReport> fast;
   if (FastEligible()) {
-    PLEXUS_ASSIGN_OR_RETURN(auto fast, ApplyFast(events, offsets, std::move(parsed), prof));
-    if (fast) return std::move(*fast);
-    prof.Mark("fallback");
+    PLEXUS_ASSIGN_OR_RETURN(fast, ApplyFast(events, offsets, std::move(parsed), prof));
+    if (!fast) prof.Mark("fallback");
   }
-  return ApplySql(events, offsets, prof);
+  if (fast) {
+    report = std::move(*fast);
+  } else {
+    report = ApplySql(events, offsets, prof);
+    for (auto& p : ports) p.live_exact[0] = p.live_exact[1] = false;
+  }
+  if (report.ok() && !report->paused) {
+    Status compacted = Compact(*report, prof);
+    // The batch is committed: a failed compaction is tried again after the next one.
+    if (!compacted.ok()) {
+      std::fprintf(stderr, "plexus: %s.%s, CDC input %s: %s\n", domain.c_str(), product.c_str(),
+                   input.c_str(), compacted.ToString().c_str());
+    }
+  }
+  return report;
+}
+
+Status CdcApplier::State::Compact(ApplyReport& report, Profile& prof) {
+  constexpr int64_t kMinDeleted = 1000;
+  for (auto& p : ports) {
+    std::string keys_name = p.table_name + "__cdc_keys";
+    PLEXUS_ASSIGN_OR_RETURN(
+        auto result,
+        conn->Query("SELECT table_name = " + QuoteLiteral(keys_name) +
+                    ", estimated_size FROM duckdb_tables() WHERE database_name = " +
+                    QuoteLiteral(attach) + " AND schema_name = 'main' AND table_name IN (" +
+                    QuoteLiteral(p.table_name) + ", " + QuoteLiteral(keys_name) + ")"));
+    // estimated_size: the rows a table stores, deleted ones included, until a checkpoint
+    // drops the row groups whose rows are all deleted.
+    int64_t stored[2] = {-1, -1};
+    while (true) {
+      PLEXUS_ASSIGN_OR_RETURN(auto chunk, result->Fetch());
+      if (!chunk) break;
+      engine::VectorRef is_keys = chunk->Column(0), size = chunk->Column(1);
+      for (size_t r = 0; r < chunk->size(); r++) stored[is_keys.Bool(r) ? 1 : 0] = size.Int64(r);
+    }
+    // After the SQL path the live rows are counted again (a scan of each table) once the key
+    // state, which gains a row per change applied, has grown by an eighth: not at every
+    // micro-batch.
+    int64_t grown = stored[1] - p.keys_stored_at_count;
+    bool recount = !p.live[0] || !p.live[1] ||
+                   grown >= std::max(kMinDeleted, p.keys_stored_at_count / 8);
+    if (recount) p.keys_stored_at_count = stored[1];
+    const std::string names[2] = {p.table_name, keys_name};
+    for (int t = 0; t < 2; t++) {
+      std::optional<int64_t>& live = p.live[t];
+      if (stored[t] < 0) continue;
+      const std::string table = Qualified(names[t]);
+      if (recount && (!live || !p.live_exact[t])) {
+        PLEXUS_ASSIGN_OR_RETURN(live, internal::ScalarInt(*conn, "SELECT count(*) FROM " + table));
+        p.live_exact[t] = true;
+      }
+      if (!p.live_exact[t]) continue;
+      int64_t deleted = stored[t] - *live;
+      if (deleted < kMinDeleted || static_cast<double>(deleted) <= spec.compact_at * stored[t]) {
+        continue;
+      }
+      // The live rows copied into a new table that takes the old one's place, in one
+      // transaction: a crash keeps either. (Copies appended to the same table would share
+      // its last row group with the deleted rows, which then never goes.)
+      const std::string fresh = Qualified(names[t] + "__compacting");
+      Status s = conn->Execute("BEGIN TRANSACTION; CREATE OR REPLACE TABLE " + fresh +
+                               " AS SELECT * FROM " + table);
+      Result<int64_t> kept = s.ok() ? internal::ScalarInt(*conn, "SELECT count(*) FROM " + fresh)
+                                    : Result<int64_t>(s);
+      if (kept.ok() && *kept != *live) {
+        kept = Internal("compacting " + table + " would keep " + std::to_string(*kept) +
+                        " rows of " + std::to_string(*live) + "; left as it was");
+      }
+      s = kept.ok() ? conn->Execute("DROP TABLE " + table + "; ALTER TABLE " + fresh +
+                                    " RENAME TO " + QuoteIdentifier(names[t]) + "; COMMIT")
+                    : kept.status();
+      if (!s.ok()) {
+        (void)conn->Execute("ROLLBACK");
+        live = std::nullopt;
+        return s;
+      }
+      if (t == 1) p.keys_stored_at_count = *live;
+      report.compacted += deleted;
+      prof.Mark(t == 0 ? "compact" : "compact-keys");
+    }
+  }
+  prof.Mark("compaction");
+  return Status::OK();
 }
 
 CdcApplier::CdcApplier(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -272,6 +356,10 @@ Status CdcApplier::Reset() {
     body += "DELETE FROM " + p.table + "; DELETE FROM " + p.keys_table + ";";
   }
   body += s.OffsetsSql({});
+  for (auto& p : s.ports) {
+    p.live[0] = p.live[1] = std::nullopt;
+    p.keys_stored_at_count = 0;
+  }
   return s.Transaction(body, true);
 }
 

@@ -116,6 +116,9 @@ Result<std::optional<ApplyReport>> CdcApplier::State::ApplyFast(
     if (key_state->size() > internal::IntKeyState::kMaxKeys) key_state.reset();
   }
   prof.Mark("commit");
+  PortTables& counted = ports[0];
+  if (counted.live[0]) *counted.live[0] += fast->upserted() - fast->replaced_rows();
+  if (counted.live[1]) *counted.live[1] += fast->upserted() + fast->deleted() - fast->replaced_keys();
   ApplyReport report;
   report.events = static_cast<int64_t>(events.size());
   report.upserted = fast->upserted();

@@ -37,6 +37,13 @@ struct PortTables {
   std::string keys_table;  ///< qualified key state table
   std::string table_name;  ///< unqualified
   std::vector<ChangeColumn> columns;
+  /// The live rows of the table [0] and of its key state table [1] as last counted or kept
+  /// by the fast path (nullopt: not counted yet), whether that is still exact (a batch of the
+  /// SQL path makes it not), and the rows the key state table stored when they were counted:
+  /// compaction (CdcApplier::State::Compact) compares them with the rows the tables store.
+  std::optional<int64_t> live[2];
+  bool live_exact[2] = {false, false};
+  int64_t keys_stored_at_count = 0;
 };
 
 /// The first column of the first row of `sql` as an integer (0 when there is no row).
@@ -110,6 +117,11 @@ struct CdcApplier::State {
   /// any in-memory key state of them (this applier's or another's) is loaded again before its
   /// next use.
   Status Transaction(const std::string& body, bool writes_keys);
+  /// After a batch's commit: rewrites each port's table and key state table whose deleted
+  /// rows outnumber the share spec.compact_at of its rows (DuckDB's own vacuum is off,
+  /// engine::DatabaseOptions::vacuum), each in its own transaction. Adds the deleted rows it
+  /// dropped to `report`. A failure leaves the table as it was and is returned.
+  Status Compact(ApplyReport& report, Profile& prof);
   /// A batch: through the fast path when it takes it, else the SQL path.
   Result<ApplyReport> ApplyBatch(const std::vector<std::string>& events,
                                  const SourceOffsets& offsets,

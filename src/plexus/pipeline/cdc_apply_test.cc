@@ -50,7 +50,9 @@ class CdcApplyTest : public ::testing::Test {
     applier_.reset();
     conn_.reset();
     db_.reset();
-    auto db = engine::Database::Open({});
+    engine::DatabaseOptions options;
+    options.vacuum = false;  // as OpenRunEngine: the applier compacts
+    auto db = engine::Database::Open(options);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(db).value();
     auto conn = db_->Connect();
@@ -240,6 +242,62 @@ TEST_F(CdcApplyTest, ResetEmptiesTableKeysAndOffsets) {
   EXPECT_TRUE(applier_->Committed()->empty());
   Apply({Event("c", 1, "again", 1)});  // an older position is no longer stale
   EXPECT_EQ(Rows(), "1:again");
+}
+
+// Updates and deletes leave deleted rows behind (DuckDB's vacuum is off, as in plexus run):
+// once they are more than compactAt of a table's stored rows, the applier rewrites it without
+// them, on the fast path and the SQL path alike, and the rows stay exactly the live ones.
+TEST_F(CdcApplyTest, DeletedRowsAreCompactedAwayAndTheLiveRowsStay) {
+  for (bool fast : {true, false}) {
+    SCOPED_TRACE(fast ? "fast path" : "SQL path");
+    internal::SetFastPathEnabled(fast);
+    ASSERT_TRUE(applier_->Reset().ok());
+    ASSERT_TRUE(conn_->Execute("CHECKPOINT plx_sales").ok());
+    auto stored = [&](const std::string& table) {
+      EXPECT_TRUE(conn_->Execute("CHECKPOINT plx_sales").ok());  // drops wholly deleted groups
+      return Scalar("SELECT estimated_size FROM duckdb_tables() WHERE database_name = "
+                    "'plx_sales' AND table_name = '" + table + "'");
+    };
+    std::vector<std::string> batch;
+    std::string expected;
+    for (int id = 1; id <= 3000; id++) batch.push_back(Event("c", id, "a", id));
+    EXPECT_EQ(Apply(batch).compacted, 0);
+    batch.clear();
+    for (int id = 1; id <= 3000; id++) batch.push_back(Event("u", id, "b", 10000 + id));
+    // 3,000 deleted of 6,000 stored: not more than half.
+    EXPECT_EQ(Apply(batch).compacted, 0);
+    batch.clear();
+    for (int id = 1; id <= 1000; id++) batch.push_back(Event("d", id, "", 20000 + id));
+    // The table: 4,000 deleted of 6,000; the key state: 4,000 of 7,000. Both rewritten.
+    ApplyReport r = Apply(batch);
+    EXPECT_EQ(r.deleted, 1000);
+    EXPECT_EQ(r.compacted, 8000);
+    EXPECT_EQ(stored("orders__orders__v1"), "2000");
+    EXPECT_EQ(stored("orders__orders__v1__cdc_keys"), "3000");
+    EXPECT_EQ(Scalar("SELECT count(*) || ' ' || min(id) || ' ' || max(id) || ' ' || "
+                     "count(*) FILTER (WHERE name = 'b') FROM plx_sales.main.orders__orders__v1"),
+              "2000 1001 3000 2000");
+    // The key state kept the deletes: an older event for a deleted key is still stale.
+    EXPECT_EQ(Apply({Event("u", 5, "late", 15)}).stale, 1);
+    // A restart counts the live rows again; the compacted tables go on as before.
+    Reopen();
+    for (int round = 0; round < 2; round++) {
+      batch.clear();
+      for (int id = 1001; id <= 3000; id++) {
+        batch.push_back(Event("u", id, "c" + std::to_string(round), 30000 + 10000 * round + id));
+      }
+      r = Apply(batch);
+      EXPECT_EQ(r.upserted, 2000);
+      // The table: 2,000 deleted of 4,000, then 4,000 of 6,000; the key state: 2,000 of
+      // 5,000, then 4,000 of 7,000.
+      EXPECT_EQ(r.compacted, round == 0 ? 0 : 8000);
+    }
+    EXPECT_EQ(stored("orders__orders__v1"), "2000");
+    EXPECT_EQ(Scalar("SELECT count(*) FILTER (WHERE name = 'c1') FROM "
+                     "plx_sales.main.orders__orders__v1"),
+              "2000");
+  }
+  internal::SetFastPathEnabled(true);
 }
 
 // A catch-up reads and parses batch N+1 while batch N is applied (CdcReadAhead).

@@ -176,6 +176,8 @@ class FastBatch {
   int64_t deleted() const;       ///< winners that delete (not stale)
   int64_t stale() const;         ///< winners older than the key state
   int64_t newest_ts_ms() const;  ///< the batch's largest ts_ms (0: none)
+  int64_t replaced_rows() const;  ///< the table's rows Write deletes
+  int64_t replaced_keys() const;  ///< the key state table's rows Write deletes
 
  private:
   struct State;

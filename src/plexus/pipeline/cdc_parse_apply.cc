@@ -286,6 +286,8 @@ int64_t FastBatch::upserted() const { return state_->upserted; }
 int64_t FastBatch::deleted() const { return state_->deleted; }
 int64_t FastBatch::stale() const { return state_->stale_count; }
 int64_t FastBatch::newest_ts_ms() const { return state_->batch.newest_ts_ms; }
+int64_t FastBatch::replaced_rows() const { return state_->drops; }
+int64_t FastBatch::replaced_keys() const { return state_->known_count; }
 
 Result<std::unique_ptr<FastBatch>> FastBatch::Prepare(
     engine::Connection& conn, std::unique_ptr<ParsedBatch> parsed, FastTables tables,

@@ -26,6 +26,7 @@ void Add(ApplyReport& total, const ApplyReport& r) {
   total.deleted += r.deleted;
   total.stale += r.stale;
   total.dead_lettered += r.dead_lettered;
+  total.compacted += r.compacted;
   total.seconds += r.seconds;
   total.newest_event_ms = std::max(total.newest_event_ms, r.newest_event_ms);
   for (const auto& c : r.new_columns) total.new_columns.push_back(c);
@@ -535,7 +536,8 @@ RunReport CatchUpReport(catalog::Catalog* catalog, engine::Database* db,
                                       .upserted = applied->upserted,
                                       .deleted = applied->deleted,
                                       .stale = applied->stale,
-                                      .dead_lettered = applied->dead_lettered};
+                                      .dead_lettered = applied->dead_lettered,
+                                      .compacted = applied->compacted};
   if (applied->paused) {
     return finish("failed", "paused (the last good data is still served): " +
                                 applied->pause_reason);

@@ -332,6 +332,7 @@ Result<std::unique_ptr<engine::Database>> OpenRunEngine(
   options.hardened = true;
   options.allowed_directories = {home.DataDir(), home.TempDir()};
   options.temp_directory = home.TempDir();
+  options.vacuum = false;  // CDC tables are compacted by their applier (cdc_apply.h)
   std::set<std::string> writes, reads;
   for (const auto* p : products) {
     options.allowed_directories.push_back(p->dir);
@@ -411,6 +412,7 @@ Result<std::unique_ptr<SharedEngine>> SharedEngine::Open(
   options.allowed_directories.insert(options.allowed_directories.end(), folders.begin(),
                                      folders.end());
   options.temp_directory = home.TempDir();
+  options.vacuum = false;  // CDC tables are compacted by their applier (cdc_apply.h)
   PLEXUS_ASSIGN_OR_RETURN(auto db, engine::Database::Open(options));
   {
     PLEXUS_ASSIGN_OR_RETURN(auto conn, db->Connect());

@@ -49,6 +49,7 @@ struct RunReport {
     int64_t deleted = 0;        ///< rows deleted
     int64_t stale = 0;          ///< skipped: older than what the table holds for their key
     int64_t dead_lettered = 0;  ///< sent to the input's dead-letter table
+    int64_t compacted = 0;      ///< deleted rows dropped by rewriting the tables
   };
   std::optional<Changes> changes;
   /// What the run measured (run_metrics.h; empty when RunOptions::metrics is false): per

@@ -174,7 +174,8 @@ pipeline::RunReport RunReportOf(const json& r) {
         .upserted = c.value("upserted", int64_t{0}),
         .deleted = c.value("deleted", int64_t{0}),
         .stale = c.value("stale", int64_t{0}),
-        .dead_lettered = c.value("dead_lettered", int64_t{0})};
+        .dead_lettered = c.value("dead_lettered", int64_t{0}),
+        .compacted = c.value("compacted", int64_t{0})};
   }
   for (const auto& p : r.value("proposals", json::array())) {
     catalog::SchemaProposalRecord proposal;

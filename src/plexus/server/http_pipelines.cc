@@ -93,7 +93,8 @@ json ReportJson(const pipeline::RunReport& r) {
                       {"upserted", r.changes->upserted},
                       {"deleted", r.changes->deleted},
                       {"stale", r.changes->stale},
-                      {"dead_lettered", r.changes->dead_lettered}};
+                      {"dead_lettered", r.changes->dead_lettered},
+                      {"compacted", r.changes->compacted}};
   }
   return out;
 }
@@ -183,7 +184,8 @@ Result<std::vector<std::string>> PushedEvents(const std::string& body) {
 json ApplyJson(const pipeline::ApplyReport& r) {
   return {{"events", r.events},     {"upserted", r.upserted},
           {"deleted", r.deleted},   {"stale", r.stale},
-          {"dead_lettered", r.dead_lettered}, {"new_columns", r.new_columns},
+          {"dead_lettered", r.dead_lettered}, {"compacted", r.compacted},
+          {"new_columns", r.new_columns},
           {"paused", r.paused},     {"pause_reason", r.pause_reason},
           {"seconds", r.seconds}};
 }

@@ -52,7 +52,7 @@ namespace {
 const KeyList kUseKeys = {"use", "with"};
 const KeyList kCdcKeys = {"source",   "folder",  "pattern", "dsn",     "table",
                           "slot",     "snapshot", "brokers", "topic",   "options",
-                          "maxErrorRate", "newColumns"};
+                          "maxErrorRate", "newColumns", "compactAt"};
 const KeyList kCdcSources = {"files", "http", "postgres", "kafka"};
 const KeyList kScheduleKeys = {"every",      "cron",       "onUpstream",
                                "continuous", "maxLatency", "maxBatchEvents"};
@@ -216,21 +216,24 @@ ProcessorDefinition ReadProcessor(YamlReader& r, const std::string& name, const 
   return definition;
 }
 
-void ReadErrorRate(YamlReader& r, const YAML::Node& node, const std::string& path, CdcSpec* out) {
-  YAML::Node value = r.Find(node, "maxErrorRate");
+/// A share in [0, 1] at `key` (absent: `out` unchanged).
+void ReadShare(YamlReader& r, const YAML::Node& node, const std::string& path, const char* key,
+               const char* example, double* out) {
+  YAML::Node value = r.Find(node, key);
   if (!value.IsDefined()) return;
-  double rate = -1;
+  double share = -1;
   if (value.IsScalar()) {
     const std::string& s = value.Scalar();
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), rate);
-    if (ec != std::errc() || end != s.data() + s.size()) rate = -1;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), share);
+    if (ec != std::errc() || end != s.data() + s.size()) share = -1;
   }
-  if (rate < 0 || rate > 1) {
-    r.Report(r.ValueLocation(node, "maxErrorRate"), FieldPath(path, "maxErrorRate"),
-             "expected a share between 0 and 1 (0.05 is 5%), found " + Quoted(value));
+  if (share < 0 || share > 1) {
+    r.Report(r.ValueLocation(node, key), FieldPath(path, key),
+             std::string("expected a share between 0 and 1 (") + example + "), found " +
+                 Quoted(value));
     return;
   }
-  out->max_error_rate = rate;
+  *out = share;
 }
 
 }  // namespace
@@ -318,7 +321,9 @@ CdcSpec ReadCdc(YamlReader& r, const YAML::Node& node, const std::string& path) 
   r.NonEmptyText(node, "brokers", path, &cdc.brokers);
   r.NonEmptyText(node, "topic", path, &cdc.topic);
   ReadTextOptions(r, node, path, &cdc.options);
-  ReadErrorRate(r, node, path, &cdc);
+  ReadShare(r, node, path, "maxErrorRate", "0.05 is 5%", &cdc.max_error_rate);
+  ReadShare(r, node, path, "compactAt", "0.5: when half the stored rows are deleted ones",
+            &cdc.compact_at);
   r.Enum(node, "newColumns", path, {"add", "ignore", "pause"}, &cdc.new_columns);
   return cdc;
 }

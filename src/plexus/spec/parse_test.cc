@@ -278,7 +278,7 @@ TEST(SpecParseTest, StreamingPipelineFillsTheModel) {
                                "    inputPort: customers\n"                          // 13
                                "  - name: events\n"                                  // 14
                                "    cdc: {source: kafka, brokers: 'b:9092', topic: t,"
-                               " options: {group.id: g}}\n"                          // 15
+                               " options: {group.id: g}, compactAt: 0.25}\n"         // 15
                                "outputs:\n"                                          // 16
                                "  - port: orders\n"                                  // 17
                                "    from: changes\n"                                 // 18
@@ -309,6 +309,7 @@ TEST(SpecParseTest, StreamingPipelineFillsTheModel) {
   EXPECT_EQ(pg.table, "public.orders");
   EXPECT_FALSE(pg.snapshot);
   EXPECT_DOUBLE_EQ(pg.max_error_rate, 0.01);
+  EXPECT_DOUBLE_EQ(pg.compact_at, 0.5);  // the default
   EXPECT_EQ(pg.new_columns, "pause");
   EXPECT_EQ(pg.location.line, 6);
   EXPECT_FALSE(pipeline->inputs[1].cdc.has_value());
@@ -316,6 +317,7 @@ TEST(SpecParseTest, StreamingPipelineFillsTheModel) {
   EXPECT_EQ(kafka.topic, "t");
   EXPECT_EQ(kafka.options.at("group.id"), "g");
   EXPECT_EQ(kafka.new_columns, "add");
+  EXPECT_DOUBLE_EQ(kafka.compact_at, 0.25);
   const PipelineOutput& out = pipeline->outputs[0];
   EXPECT_EQ(out.from, "changes");
   EXPECT_TRUE(out.sql.empty());
@@ -389,7 +391,7 @@ TEST(SpecParseTest, StreamingPipelineProblemsAreLocated) {
                                "      maxErrorRate: 5%\n"                            // 11
                                "      newColumns: keep\n"                            // 12
                                "  - name: c\n"                                       // 13
-                               "    cdc: {source: ftp}\n"                            // 14
+                               "    cdc: {source: ftp, compactAt: 2}\n"              // 14
                                "    options: {x: y}\n"                               // 15
                                "outputs:\n"                                          // 16
                                "  - port: x\n"                                       // 17
@@ -416,6 +418,7 @@ TEST(SpecParseTest, StreamingPipelineProblemsAreLocated) {
   ExpectProblem(problems, path, "inputs[1].cdc.maxErrorRate", 11, 21, "between 0 and 1");
   ExpectProblem(problems, path, "inputs[1].cdc.newColumns", 12, 19, "'keep' is not allowed");
   ExpectProblem(problems, path, "inputs[2].cdc.source", 14, 19, "'ftp' is not allowed");
+  ExpectProblem(problems, path, "inputs[2].cdc.compactAt", 14, 35, "between 0 and 1");
   ExpectProblem(problems, path, "outputs[0].from", 19, 11, "not both");
   ExpectProblem(problems, path, "outputs[0].steps[0]", 21, 9, "unknown step 'filtr'");
   ExpectProblem(problems, path, "outputs[0].steps[1]", 22, 9, "a map of one key");
@@ -427,7 +430,7 @@ TEST(SpecParseTest, StreamingPipelineProblemsAreLocated) {
   ExpectProblem(problems, path, "schedule.continous", 30, 3, "did you mean 'continuous'?");
   ExpectProblem(problems, path, "retries.maxBackoff", 31, 49, "not be shorter than backoff");
   ExpectProblem(problems, path, "inputs[2].options", 15, 14, "a file reader's");
-  EXPECT_EQ(problems.size(), 18u) << Dump(problems);
+  EXPECT_EQ(problems.size(), 19u) << Dump(problems);
 }
 
 TEST(SpecParseTest, ProcessorsOfDomainAndMeshFillTheModel) {
